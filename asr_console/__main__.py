@@ -1,0 +1,3 @@
+from asr_console.cli import main
+
+raise SystemExit(main())

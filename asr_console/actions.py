@@ -1,0 +1,199 @@
+"""Write actions, as the UI and scripts call them: read-only guard, audit, activity, fast follow-up.
+
+Every write goes through here so none can skip the read-only check or the audit log. Input validation
+happens in the service before anything is sent (``InvalidInput``); this layer records the outcome,
+puts a console event in the activity stream and tells the sync engine to follow the job closely.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from asr_console.audit import AuditLog
+from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
+from asr_console.model.specs import (
+    EnableReplicationSpec,
+    InvalidInput,
+    PolicySpec,
+    RecoveryPointChoice,
+)
+from asr_console.model.store import Batch, Store
+from asr_console.sources.errors import SourceError
+from asr_console.sources.protocols import RecoveryService
+from asr_console.sync.engine import SyncEngine
+
+
+class ReadOnlyError(PermissionError):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} refused: this console is read-only (profile read_only or --read-only)")
+        self.action = action
+
+
+_sequence = itertools.count(1)
+
+
+class Actions:
+    def __init__(
+        self,
+        service: RecoveryService,
+        store: Store,
+        *,
+        engine: SyncEngine | None = None,
+        audit: AuditLog | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.service = service
+        self.store = store
+        self.engine = engine
+        self.audit = audit
+        self.read_only = read_only
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _run(self, action: str, targets: list[str], call: Callable[[], Awaitable[Job]]) -> Job:
+        if self.read_only:
+            self._record(action, targets, result="refused: read-only", severity="warning")
+            raise ReadOnlyError(action)
+        try:
+            job = await call()
+        except InvalidInput as exc:
+            # Nothing was sent: no audit entry for a write that never happened, but say so.
+            self._event(f"{action} not sent: {exc}", targets, "warning")
+            raise
+        except SourceError as exc:
+            self._record(action, targets, result=f"failed: {exc}", severity="error")
+            raise
+        self.store.apply(Batch().upsert(job))
+        self._record(action, targets, result="started", job_id=job.id, severity="info")
+        if self.engine is not None:
+            self.engine.hurry()
+        return job
+
+    def _record(
+        self, action: str, targets: list[str], *, result: str, job_id: str = "", severity: str
+    ) -> None:
+        if self.audit is not None:
+            self.audit.write(action, targets, result=result, job_id=job_id)
+        names = ", ".join(self._name_of(t) for t in targets)
+        self._event(f"{action} {names}: {result}", targets, severity)
+
+    def _event(self, message: str, targets: list[str], severity: str) -> None:
+        now = datetime.now(UTC)
+        event = Event(
+            id=f"console:{now.timestamp():.6f}:{next(_sequence)}",
+            time=now,
+            source=EventSource.CONSOLE,
+            message=message,
+            severity=severity,
+            event_type="ConsoleAction",
+            entity_id=targets[0] if targets else "",
+            entity_name=self._name_of(targets[0]) if targets else "",
+        )
+        self.store.apply(Batch().upsert(event))
+
+    def _name_of(self, target: str) -> str:
+        for kind in (Kind.PROTECTED_ITEM, Kind.POLICY, Kind.JOB, Kind.PROTECTABLE, Kind.MAPPING):
+            record = self.store.get(kind, target)
+            if record is not None:
+                display = getattr(record, "display_name", "") or getattr(record, "name", "")
+                return str(display or target)
+        return target.rsplit("/", 1)[-1]
+
+    # ------------------------------------------------------------------ policies
+
+    async def create_policy(self, spec: PolicySpec) -> Job:
+        return await self._run("create-policy", [spec.name], lambda: self.service.create_policy(spec))
+
+    async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
+        return await self._run(
+            "update-policy", [policy_id], lambda: self.service.update_policy(policy_id, spec)
+        )
+
+    async def delete_policy(self, policy_id: str) -> Job:
+        return await self._run("delete-policy", [policy_id], lambda: self.service.delete_policy(policy_id))
+
+    async def associate_policy(self, policy_id: str, container_id: str) -> Job:
+        return await self._run(
+            "associate-policy",
+            [policy_id, container_id],
+            lambda: self.service.associate_policy(policy_id, container_id),
+        )
+
+    async def dissociate_policy(self, mapping_id: str) -> Job:
+        return await self._run(
+            "dissociate-policy", [mapping_id], lambda: self.service.dissociate_policy(mapping_id)
+        )
+
+    # ------------------------------------------------------------------ replication
+
+    async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
+        return await self._run(
+            "enable-replication",
+            [spec.protectable_item_id],
+            lambda: self.service.enable_replication(spec),
+        )
+
+    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
+        return await self._run(
+            "test-failover",
+            [item_id],
+            lambda: self.service.test_failover(item_id, recovery_point, network_id),
+        )
+
+    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
+        return await self._run(
+            "test-failover-cleanup", [item_id], lambda: self.service.test_failover_cleanup(item_id, notes)
+        )
+
+    async def unplanned_failover(
+        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
+    ) -> Job:
+        return await self._run(
+            "unplanned-failover",
+            [item_id],
+            lambda: self.service.unplanned_failover(item_id, recovery_point, shutdown_source),
+        )
+
+    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
+        return await self._run(
+            "change-recovery-point",
+            [item_id],
+            lambda: self.service.change_recovery_point(item_id, recovery_point_id),
+        )
+
+    async def commit_failover(self, item_id: str) -> Job:
+        return await self._run("commit-failover", [item_id], lambda: self.service.commit_failover(item_id))
+
+    async def reprotect(self, item_id: str) -> Job:
+        return await self._run("reprotect", [item_id], lambda: self.service.reprotect(item_id))
+
+    async def resync(self, item_id: str) -> Job:
+        return await self._run("resync", [item_id], lambda: self.service.resync(item_id))
+
+    async def disable_replication(self, item_id: str) -> Job:
+        return await self._run(
+            "disable-replication", [item_id], lambda: self.service.disable_replication(item_id)
+        )
+
+    # ------------------------------------------------------------------ jobs
+
+    async def cancel_job(self, job_id: str) -> Job:
+        return await self._run("cancel-job", [job_id], lambda: self.service.cancel_job(job_id))
+
+    async def restart_job(self, job_id: str) -> Job:
+        return await self._run("restart-job", [job_id], lambda: self.service.restart_job(job_id))
+
+    # ------------------------------------------------------------------ reads on demand
+
+    async def load_recovery_points(self, item_id: str) -> list[RecoveryPoint]:
+        points = await self.service.recovery_points(item_id)
+        self.store.apply(
+            Batch().replace(
+                Kind.RECOVERY_POINT,
+                points,
+                scope=lambda r: isinstance(r, RecoveryPoint) and r.item_id == item_id,
+            )
+        )
+        return points

@@ -1,0 +1,245 @@
+"""The ``asr-console`` command line: the TUI by default, headless commands beside it.
+
+Each command lives in ``asr_console/commands/<name>.py`` with ``add_parser(subparsers)`` and
+``run(args, settings) -> int``. Flags shared by several commands (profile, Azure connection, vCenter
+connection, simulated site) come from parent parsers here so every command spells them the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from asr_console import __version__
+from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
+
+PROG = "asr-console"
+
+# Exit codes: 0 ok, 2 usage or configuration error, 3 back end unreachable / unknown (monitoring-plugin
+# style for status), 4 command not available yet.
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 4
+
+# command name → module under asr_console.commands
+COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "status": "status",
+    "jobs": "jobs",
+    "inventory": "inventory",
+    "simulate": "simulate",
+    "config": "config_cmd",
+}
+COMMAND_HELP: dict[str, str] = {
+    "demo": "open the console on the embedded simulated site (no Azure, no vCenter needed)",
+    "status": "replication health of a vault; exit 0 normal, 1 warning, 2 critical, 3 unknown",
+    "jobs": "recent ASR jobs of a vault",
+    "inventory": "print a vCenter's inventory with Azure compatibility, or --watch it",
+    "simulate": "serve the simulated ASR site over HTTPS on loopback",
+    "config": "show resolved settings (secrets masked); 'config path' prints the file's path",
+}
+# which shared flag groups each command takes
+PARENTS: dict[str, tuple[str, ...]] = {
+    "tui": ("azure", "vcenter"),
+    "demo": ("sim", "vcenter"),
+    "status": ("azure",),
+    "jobs": ("azure",),
+    "inventory": ("vcenter",),
+    "simulate": ("sim", "vcenter"),
+    "config": ("azure", "vcenter"),
+}
+SETTINGS_FLAGS = (
+    "subscription",
+    "resource_group",
+    "vault",
+    "arm_endpoint",
+    "ca_bundle",
+    "auth",
+    "tenant",
+    "vcenter_url",
+    "vcenter_user",
+    "insecure",
+    "read_only",
+    "theme",
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _profile_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--profile", "-p", default=default, help="named profile from the config file")
+    parser.add_argument(
+        "--read-only",
+        dest="read_only",
+        action="store_const",
+        const=True,
+        default=default,
+        help="refuse every write action",
+    )
+    parser.add_argument(
+        "--theme", default=default, help="dark, light, high-contrast, monochrome or a user theme"
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS if suppress else 0)
+
+
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    common = Parser(add_help=False)
+    _profile_flags(common, suppress=True)
+
+    azure = Parser(add_help=False)
+    group = azure.add_argument_group("Azure connection")
+    group.add_argument("--subscription", help="subscription id (env ASR_CONSOLE_SUBSCRIPTION)")
+    group.add_argument("--resource-group", dest="resource_group", help="resource group of the vault")
+    group.add_argument("--vault", help="Recovery Services vault name")
+    group.add_argument(
+        "--arm-endpoint", dest="arm_endpoint", help="ARM endpoint (sovereign clouds, simulator)"
+    )
+    group.add_argument("--ca-bundle", dest="ca_bundle", help="PEM bundle to trust (TLS-intercepting proxies)")
+    group.add_argument("--auth", choices=AUTH_METHODS, help="how to sign in (default: default)")
+    group.add_argument("--tenant", help="Azure AD tenant id")
+
+    vcenter = Parser(add_help=False)
+    group = vcenter.add_argument_group("vCenter connection")
+    group.add_argument(
+        "--vcenter", dest="vcenter_url", help="vCenter URL, e.g. https://vc01/sdk (env GOVC_URL)"
+    )
+    group.add_argument("--user", dest="vcenter_user", help="vCenter user (env GOVC_USERNAME)")
+    group.add_argument(
+        "--insecure",
+        action="store_const",
+        const=True,
+        default=None,
+        help="accept a self-signed vCenter certificate (env GOVC_INSECURE=1)",
+    )
+
+    sim = Parser(add_help=False)
+    group = sim.add_argument_group("simulated site")
+    group.add_argument("--vms", type=_positive_int, default=200, help="VMs in the estate (default 200)")
+    group.add_argument("--protected", type=_non_negative_int, default=60, help="protected items (default 60)")
+    group.add_argument("--seed", type=int, default=7, help="random seed; same seed, same site (default 7)")
+    group.add_argument("--speed", type=_positive_float, default=30.0, help="clock speed-up (default 30)")
+    group.add_argument(
+        "--provider",
+        choices=("inmagercm", "inmageazurev2", "mixed"),
+        default="mixed",
+        help="modernized (InMageRcm), classic (InMageAzureV2) or both (default)",
+    )
+    return {"common": common, "azure": azure, "vcenter": vcenter, "sim": sim}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+class _Subparsers:
+    """Hands command modules a subparsers object that adds the shared flag groups by command name."""
+
+    def __init__(self, action: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+        self._action = action
+        self._parents = parents
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        shared = [self._parents["common"], *(self._parents[p] for p in PARENTS.get(name, ()))]
+        kwargs["parents"] = [*shared, *kwargs.get("parents", [])]
+        kwargs.setdefault("help", COMMAND_HELP.get(name))
+        kwargs.setdefault("description", COMMAND_HELP.get(name))
+        # A command may redefine a shared flag with its own help; the later definition wins.
+        kwargs.setdefault("conflict_handler", "resolve")
+        parser: argparse.ArgumentParser = self._action.add_parser(name, **kwargs)
+        return parser
+
+
+def _not_available(name: str, reason: str) -> Callable[[argparse.Namespace, Settings], int]:
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        print(f"{PROG} {name}: not available yet ({reason})", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+    return run
+
+
+def build_parser() -> Parser:
+    parents = _parents()
+    parser = Parser(
+        prog=PROG,
+        description="Terminal console for Azure Site Recovery: VMware VMs replicating to Azure. "
+        "Without a command it opens the console on the configured vault and vCenter.",
+        parents=[parents["azure"], parents["vcenter"]],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _profile_flags(parser, suppress=False)
+    action = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    subparsers = _Subparsers(action, parents)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"asr_console.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"asr_console.commands.{module_name}":
+                raise
+            sub = subparsers.add_parser(name)
+            sub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            sub.set_defaults(func=_not_available(name, "its back end is not built in this version"))
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    flags = {name: getattr(args, name, None) for name in SETTINGS_FLAGS}
+    return resolve(flags=flags, profile=getattr(args, "profile", None))
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if verbosity < 2:
+        # azure-core logs every request at INFO; that is noise unless asked for.
+        logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(getattr(args, "verbose", 0) or 0)
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        print(f"{PROG}: config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    func: Callable[[argparse.Namespace, Settings], int] | None = getattr(args, "func", None)
+    try:
+        if func is None:
+            from asr_console.commands.console import run_console
+
+            code: int = run_console(args, settings)
+            return code
+        return func(args, settings)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,200 @@
+"""Inputs of write operations, and their validation before anything is sent.
+
+The ranges are Microsoft's documented ones (the API does not enforce them): retention 0–15 days,
+app-consistent snapshots off or every 60–720 minutes in hourly steps and never longer than retention,
+crash-consistent every 5 minutes. Errors name the field and say what to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from asr_console.model.records import Provider
+
+MAX_RETENTION_MINUTES = 15 * 24 * 60
+APP_CONSISTENT_MIN = 60
+APP_CONSISTENT_MAX = 720
+CRASH_CONSISTENT_MINUTES = 5
+RPO_THRESHOLD_MAX_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InvalidInput(ValueError):
+    """Raised by a service before sending anything; carries every field error at once."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicySpec:
+    name: str
+    provider: Provider
+    recovery_point_history_minutes: int = 4320
+    app_consistent_frequency_minutes: int = 240
+    crash_consistent_frequency_minutes: int = CRASH_CONSISTENT_MINUTES
+    rpo_threshold_minutes: int = 60  # classic only: an alert threshold, not a replication setting
+    multi_vm_sync: bool = False
+
+
+POLICY_FIELD_HELP: dict[str, str] = {
+    "name": "Policy name: letters, digits and hyphens, up to 64 characters.",
+    "recovery_point_history_minutes": "How far back you can recover: 0 to 21,600 minutes (15 days).",
+    "app_consistent_frequency_minutes": "App-consistent snapshots: 0 (off) or every 60–720 minutes, hourly.",
+    "crash_consistent_frequency_minutes": "Crash-consistent points are taken every 5 minutes.",
+    "rpo_threshold_minutes": "Classic only: raise an alert when RPO exceeds this. It does not change "
+    "how often data replicates.",
+    "multi_vm_sync": "Make VMs of one replication group consistent with each other (port 20004).",
+}
+
+
+def validate_policy(spec: PolicySpec) -> list[FieldError]:
+    errors: list[FieldError] = []
+    name = spec.name.strip()
+    if not name:
+        errors.append(FieldError("name", "enter a policy name"))
+    elif len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
+        errors.append(FieldError("name", "use up to 64 letters, digits, hyphens or underscores"))
+    if spec.provider is Provider.OTHER:
+        errors.append(FieldError("provider", "choose InMageRcm (modernized) or InMageAzureV2 (classic)"))
+    retention = spec.recovery_point_history_minutes
+    if not 0 <= retention <= MAX_RETENTION_MINUTES:
+        errors.append(
+            FieldError(
+                "recovery_point_history_minutes",
+                f"retention must be 0–{MAX_RETENTION_MINUTES} minutes (15 days), got {retention}",
+            )
+        )
+    app = spec.app_consistent_frequency_minutes
+    if app != 0:
+        if not APP_CONSISTENT_MIN <= app <= APP_CONSISTENT_MAX or app % 60:
+            errors.append(
+                FieldError(
+                    "app_consistent_frequency_minutes",
+                    f"use 0 (off) or a whole number of hours from 60 to 720 minutes, got {app}",
+                )
+            )
+        elif retention == 0:
+            errors.append(FieldError("app_consistent_frequency_minutes", "must be 0 when retention is 0"))
+        elif app > retention:
+            errors.append(
+                FieldError(
+                    "app_consistent_frequency_minutes",
+                    f"must not exceed retention ({retention} minutes); lower it or raise retention",
+                )
+            )
+    if spec.crash_consistent_frequency_minutes != CRASH_CONSISTENT_MINUTES:
+        errors.append(
+            FieldError(
+                "crash_consistent_frequency_minutes", "ASR takes crash-consistent points every 5 minutes"
+            )
+        )
+    if spec.provider is Provider.INMAGE_AZURE_V2 and not (
+        1 <= spec.rpo_threshold_minutes <= RPO_THRESHOLD_MAX_MINUTES
+    ):
+        errors.append(FieldError("rpo_threshold_minutes", f"use 1–{RPO_THRESHOLD_MAX_MINUTES} minutes"))
+    return errors
+
+
+class RecoveryPointKind(StrEnum):
+    LATEST = "Latest"
+    LATEST_PROCESSED = "LatestProcessed"
+    LATEST_APP_CONSISTENT = "LatestApplicationConsistent"
+    LATEST_MULTI_VM_PROCESSED = "LatestProcessedMultiVm"
+    LATEST_MULTI_VM_APP_CONSISTENT = "LatestApplicationConsistentMultiVm"
+    CUSTOM = "Custom"
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPointChoice:
+    kind: RecoveryPointKind = RecoveryPointKind.LATEST_PROCESSED
+    recovery_point_id: str = ""  # with CUSTOM
+
+    def validate(self) -> list[FieldError]:
+        if self.kind is RecoveryPointKind.CUSTOM and not self.recovery_point_id:
+            return [FieldError("recovery_point", "pick a recovery point from the list")]
+        return []
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiskChoice:
+    disk_id: str
+    disk_type: str = "Standard_LRS"  # Standard_LRS, Premium_LRS, StandardSSD_LRS
+
+
+DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnableReplicationSpec:
+    protectable_item_id: str
+    container_id: str
+    policy_id: str
+    provider: Provider
+    target_resource_group_id: str
+    target_network_id: str = ""
+    target_subnet: str = ""
+    disk_type: str = "Standard_LRS"
+    process_server_id: str = ""
+    log_storage_account_id: str = ""
+    run_as_account_id: str = ""
+    target_vm_name: str = ""
+    item_name: str = ""
+    disks: tuple[DiskChoice, ...] = field(default=())
+
+
+def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not spec.protectable_item_id:
+        errors.append(FieldError("vm", "pick a VM the vault has discovered"))
+    if not spec.policy_id:
+        errors.append(FieldError("policy", "choose a replication policy"))
+    if not spec.target_resource_group_id.startswith("/subscriptions/"):
+        errors.append(
+            FieldError("target_resource_group", "give the full ARM id: /subscriptions/…/resourceGroups/NAME")
+        )
+    if spec.disk_type not in DISK_TYPES:
+        errors.append(FieldError("disk_type", f"use one of {', '.join(DISK_TYPES)}"))
+    if spec.provider is Provider.INMAGE_RCM and not spec.process_server_id:
+        errors.append(FieldError("process_server", "choose the appliance's process server"))
+    if spec.provider is Provider.OTHER:
+        errors.append(
+            FieldError("provider", "only VMware providers (InMageRcm, InMageAzureV2) are supported")
+        )
+    return errors
+
+
+def validate_test_network(test_network_id: str, failover_network_id: str) -> list[FieldError]:
+    if not test_network_id:
+        return [FieldError("test_network", "choose an Azure network for the test VM")]
+    if failover_network_id and test_network_id.lower() == failover_network_id.lower():
+        return [
+            FieldError(
+                "test_network",
+                "the test network must differ from the failover network; pick an isolated network",
+            )
+        ]
+    return []
+
+
+def require_allowed(operation: str, allowed: tuple[str, ...], item_name: str) -> list[FieldError]:
+    """ASR lists what an item may do next; refuse anything else before sending."""
+    if operation.lower() in {a.lower() for a in allowed}:
+        return []
+    shown = ", ".join(allowed) if allowed else "none"
+    return [
+        FieldError(
+            "operation",
+            f"{operation} is not allowed for {item_name} now (allowed: {shown})",
+        )
+    ]

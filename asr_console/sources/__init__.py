@@ -1,0 +1,1 @@
+"""Back ends: the ``RecoveryService`` and ``InventorySource`` protocols and their implementations."""

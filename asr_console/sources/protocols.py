@@ -1,0 +1,118 @@
+"""The two back-end protocols. The TUI and the headless commands see only these.
+
+Each has a real implementation (``azure.py`` on the SDK, ``vmware.py`` on pyvmomi) and a simulated one
+(``simulated.py``, on the simulated site's engine). Reads return model records; writes validate their
+input first (raising ``model.specs.InvalidInput`` before anything is sent) and return the ASR ``Job``
+they started. Failures raise ``sources.errors.SourceError`` subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from asr_console.model.records import (
+    ChurnSample,
+    ContainerMapping,
+    Event,
+    Fabric,
+    Job,
+    Policy,
+    ProcessServer,
+    ProtectableItem,
+    ProtectedItem,
+    ProtectionContainer,
+    RecoveryPlan,
+    RecoveryPoint,
+    Vault,
+    VCenterRegistration,
+)
+from asr_console.model.specs import EnableReplicationSpec, PolicySpec, RecoveryPointChoice
+from asr_console.model.store import Batch
+
+
+@dataclass(frozen=True, slots=True)
+class Infrastructure:
+    """Everything under the vault's fabrics, read together because it changes together."""
+
+    fabrics: list[Fabric] = field(default_factory=list)
+    process_servers: list[ProcessServer] = field(default_factory=list)
+    vcenters: list[VCenterRegistration] = field(default_factory=list)
+    containers: list[ProtectionContainer] = field(default_factory=list)
+    mappings: list[ContainerMapping] = field(default_factory=list)
+
+
+@runtime_checkable
+class RecoveryService(Protocol):
+    """ASR for one vault."""
+
+    name: str  # freshness source name, e.g. "asr"
+
+    # reads
+    async def vault(self) -> Vault: ...
+    async def infrastructure(self) -> Infrastructure: ...
+    async def policies(self) -> list[Policy]: ...
+    async def protectable_items(self) -> list[ProtectableItem]: ...
+    async def protected_items(self) -> list[ProtectedItem]: ...
+    async def recovery_points(self, item_id: str) -> list[RecoveryPoint]: ...
+    async def jobs(self, *, since: datetime | None = None, state: str | None = None) -> list[Job]: ...
+    async def job(self, job_id: str) -> Job: ...
+    async def recovery_plans(self) -> list[RecoveryPlan]: ...
+    async def events(self, *, since: datetime | None = None) -> list[Event]: ...
+
+    # writes: each returns the job it started
+    async def create_policy(self, spec: PolicySpec) -> Job: ...
+    async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job: ...
+    async def delete_policy(self, policy_id: str) -> Job: ...
+    async def associate_policy(self, policy_id: str, container_id: str) -> Job: ...
+    async def dissociate_policy(self, mapping_id: str) -> Job: ...
+    async def enable_replication(self, spec: EnableReplicationSpec) -> Job: ...
+    async def test_failover(
+        self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str
+    ) -> Job: ...
+    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job: ...
+    async def unplanned_failover(
+        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
+    ) -> Job: ...
+    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job: ...
+    async def commit_failover(self, item_id: str) -> Job: ...
+    async def reprotect(self, item_id: str) -> Job: ...
+    async def resync(self, item_id: str) -> Job: ...
+    async def disable_replication(self, item_id: str) -> Job: ...
+    async def cancel_job(self, job_id: str) -> Job: ...
+    async def restart_job(self, job_id: str) -> Job: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VCenterInfo:
+    url: str
+    version: str = ""
+    api_version: str = ""
+    instance_uuid: str = ""
+
+
+@runtime_checkable
+class InventorySource(Protocol):
+    """A vCenter (or the simulated site's estate) watched incrementally."""
+
+    name: str  # freshness source name, e.g. "vcenter"
+
+    async def connect(self) -> VCenterInfo: ...
+
+    async def changes(self, max_wait: float) -> Batch:
+        """The first call returns the full inventory (as replacements); later calls wait up to
+        ``max_wait`` seconds for changes and return only those (an empty batch on timeout)."""
+        ...
+
+    async def events(self) -> list[Event]:
+        """vCenter events and tasks since the previous call (recent ones on the first call)."""
+        ...
+
+    async def churn(self) -> list[ChurnSample]:
+        """Recent ``virtualDisk.write.average`` history for powered-on VMs."""
+        ...
+
+    async def close(self) -> None: ...

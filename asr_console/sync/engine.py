@@ -1,0 +1,198 @@
+"""Supervised polling: one asyncio task per stream, feeding one store.
+
+Each stream is "fetch, apply, sleep": a fetch never overlaps the previous one because the next sleep
+only starts after the apply. Intervals are adaptive (fast while ASR jobs or our own writes are in
+flight), jittered so several consoles sharing an ARM identity do not poll in lock-step, and back off
+exponentially on errors, honouring a server's Retry-After. Errors never escape: they become the
+source's freshness in the store, which the UI shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from asr_console.model.store import Batch, Store
+from asr_console.sync.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[], Awaitable[Batch]]
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    if isinstance(value, int | float) and value >= 0:
+        return float(value)
+    return None
+
+
+@dataclass(slots=True)
+class StreamSpec:
+    """One stream. ``source`` names the freshness entry its success or failure updates."""
+
+    name: str
+    source: str
+    fetch: Fetch
+    interval: float
+    fast_interval: float | None = None
+    jitter: float = 0.1  # fraction of the interval
+    # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
+
+
+@dataclass(slots=True)
+class StreamState:
+    spec: StreamSpec
+    backoff: Backoff
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    polls: int = 0
+    errors: int = 0
+    last_duration: float = 0.0
+    in_flight: bool = False
+    backoff_delay: float = 1.0
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        fast: Callable[[], bool] | None = None,
+        rng: random.Random | None = None,
+        max_backoff: float = 300.0,
+        max_retry_after: float = 600.0,
+    ) -> None:
+        self.store = store
+        self._streams: dict[str, StreamState] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._fast_until = 0.0
+        self._fast_predicate = fast if fast is not None else (lambda: bool(store.running_jobs()))
+        self._rng = rng or random.Random()
+        self._max_backoff = max_backoff
+        # Resource providers have asked for 900 s and more; cap so one answer cannot freeze a pane.
+        self._max_retry_after = max_retry_after
+        self._running = False
+
+    # ------------------------------------------------------------------ setup
+
+    def add(self, spec: StreamSpec) -> None:
+        if spec.name in self._streams:
+            raise ValueError(f"stream {spec.name!r} already added")
+        self._streams[spec.name] = StreamState(
+            spec=spec, backoff=Backoff(base=max(1.0, spec.interval / 4 or 1.0), cap=self._max_backoff)
+        )
+        if self._running:
+            self._start(spec.name)
+
+    @property
+    def streams(self) -> dict[str, StreamState]:
+        return self._streams
+
+    async def start(self) -> None:
+        self._running = True
+        for name in self._streams:
+            self._start(name)
+
+    def _start(self, name: str) -> None:
+        task = asyncio.create_task(self._run(self._streams[name]), name=f"sync:{name}")
+        self._tasks[name] = task
+
+    async def stop(self) -> None:
+        self._running = False
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    # ------------------------------------------------------------------ control
+
+    def kick(self, name: str | None = None) -> None:
+        """Poll now (after a write, or a user's refresh) instead of at the next interval."""
+        for stream_name, state in self._streams.items():
+            if name is None or stream_name == name:
+                state.wake.set()
+
+    def hurry(self, seconds: float = 120.0) -> None:
+        """Use fast intervals for a while, e.g. after starting a long-running operation."""
+        self._fast_until = max(self._fast_until, time.monotonic() + seconds)
+        self.kick()
+
+    def is_fast(self) -> bool:
+        return time.monotonic() < self._fast_until or self._fast_predicate()
+
+    def next_delay(self, state: StreamState) -> float:
+        spec = state.spec
+        interval = spec.interval
+        if spec.fast_interval is not None and self.is_fast():
+            interval = min(interval, spec.fast_interval)
+        if interval <= 0:
+            return 0.0
+        spread = interval * spec.jitter
+        return max(0.0, interval + self._rng.uniform(-spread, spread))
+
+    async def poll_once(self, name: str) -> bool:
+        """Run one fetch/apply of a stream now (used by headless commands); True on success."""
+        return await self._poll(self._streams[name])
+
+    # ------------------------------------------------------------------ the loop
+
+    async def _poll(self, state: StreamState) -> bool:
+        spec = state.spec
+        if state.in_flight:
+            # A headless poll_once racing the loop: never two fetches of one stream at once.
+            return False
+        state.in_flight = True
+        started = time.monotonic()
+        try:
+            batch = await spec.fetch()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every failure becomes freshness, never a crash
+            state.errors += 1
+            reason = describe_error(exc)
+            log.warning("stream %s failed: %s", spec.name, reason)
+            self.store.mark_error(spec.source, reason)
+            delay = state.backoff.next(self._rng)
+            retry_after = retry_after_of(exc)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, self._max_retry_after))
+            state.backoff_delay = delay
+            return False
+        finally:
+            state.in_flight = False
+            state.last_duration = time.monotonic() - started
+            state.polls += 1
+        try:
+            self.store.apply(batch)
+        except Exception as exc:  # a subscriber's bug must not kill the stream
+            log.exception("applying %s failed", spec.name)
+            self.store.mark_error(spec.source, describe_error(exc))
+            return False
+        state.backoff.reset()
+        self.store.mark_ok(spec.source)
+        return True
+
+    async def _run(self, state: StreamState) -> None:
+        while True:
+            ok = await self._poll(state)
+            delay = self.next_delay(state) if ok else state.backoff_delay
+            state.wake.clear()
+            if delay <= 0:
+                await asyncio.sleep(0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), timeout=delay)

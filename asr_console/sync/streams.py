@@ -1,0 +1,167 @@
+"""The standard streams: what to read from each back end and how it lands in the store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from asr_console.model.records import (
+    Event,
+    Kind,
+    ProtectedItem,
+    RecoveryPoint,
+)
+from asr_console.model.store import Batch, Store
+from asr_console.sources.protocols import InventorySource, RecoveryService
+from asr_console.sync.engine import StreamSpec, SyncEngine
+
+# How far back the jobs and events panes look; ASR keeps jobs for 30 days.
+JOB_WINDOW = timedelta(days=3)
+EVENT_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """Seconds between polls; ``*_fast`` apply while jobs or our own operations are running."""
+
+    items: float = 30.0
+    items_fast: float = 5.0
+    jobs: float = 30.0
+    jobs_fast: float = 3.0
+    infra: float = 120.0
+    infra_fast: float = 30.0
+    inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
+    events: float = 30.0
+    churn: float = 60.0
+
+    def scaled(self, factor: float) -> Intervals:
+        """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster."""
+        if factor <= 1:
+            return self
+        return Intervals(
+            **{
+                name: max(0.5, value / factor) if name != "inventory_wait" else value
+                for name, value in asdict(self).items()
+            }
+        )
+
+
+ASR = "asr"
+VCENTER = "vcenter"
+
+
+def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) -> list[StreamSpec]:
+    async def items() -> Batch:
+        protected = await service.protected_items()
+        protectable = await service.protectable_items()
+        batch = Batch().replace(Kind.PROTECTED_ITEM, protected).replace(Kind.PROTECTABLE, protectable)
+        # Recovery points only for items someone may fail over: those already in the store keep theirs.
+        return batch
+
+    async def jobs() -> Batch:
+        since = datetime.now(UTC) - JOB_WINDOW
+        listed = await service.jobs(since=since)
+        return Batch().replace(Kind.JOB, listed)
+
+    async def infra() -> Batch:
+        vault = await service.vault()
+        infra = await service.infrastructure()
+        policies = await service.policies()
+        plans = await service.recovery_plans()
+        return (
+            Batch()
+            .replace(Kind.VAULT, [vault])
+            .replace(Kind.FABRIC, infra.fabrics)
+            .replace(Kind.PROCESS_SERVER, infra.process_servers)
+            .replace(Kind.VCENTER, infra.vcenters)
+            .replace(Kind.CONTAINER, infra.containers)
+            .replace(Kind.MAPPING, infra.mappings)
+            .replace(Kind.POLICY, policies)
+            .replace(Kind.RECOVERY_PLAN, plans)
+        )
+
+    last_event: list[datetime | None] = [None]
+
+    async def events() -> Batch:
+        listed = await service.events(since=last_event[0])
+        if listed:
+            last_event[0] = max(e.time for e in listed)
+        return Batch().upsert(*listed).extend(_trim_events(store, listed))
+
+    return [
+        StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast),
+        StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast),
+        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast),
+        StreamSpec("asr-events", ASR, events, intervals.events),
+    ]
+
+
+def inventory_streams(inventory: InventorySource, intervals: Intervals, store: Store) -> list[StreamSpec]:
+    async def changes() -> Batch:
+        return await inventory.changes(intervals.inventory_wait)
+
+    async def events() -> Batch:
+        listed = await inventory.events()
+        return Batch().upsert(*listed).extend(_trim_events(store, listed))
+
+    async def churn() -> Batch:
+        return Batch().upsert(*await inventory.churn())
+
+    return [
+        StreamSpec("vcenter-inventory", VCENTER, changes, 0.0),
+        StreamSpec("vcenter-events", VCENTER, events, intervals.events),
+        StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn),
+    ]
+
+
+def _trim_events(store: Store, incoming: list[Event]) -> Batch:
+    """Keep the activity stream bounded: drop the oldest beyond EVENT_LIMIT."""
+    total = store.count(Kind.EVENT) + len(incoming)
+    batch = Batch()
+    if total <= EVENT_LIMIT:
+        return batch
+    existing = sorted(store.all(Event), key=lambda e: e.time)
+    for event in existing[: total - EVENT_LIMIT]:
+        batch.remove(Kind.EVENT, event.id)
+    return batch
+
+
+async def load_recovery_points(service: RecoveryService, store: Store, item_id: str) -> None:
+    """Fetch one item's recovery points into the store (the failover pane asks when it needs them)."""
+    points = await service.recovery_points(item_id)
+    store.apply(
+        Batch().replace(
+            Kind.RECOVERY_POINT,
+            points,
+            scope=lambda r: isinstance(r, RecoveryPoint) and r.item_id == item_id,
+        )
+    )
+
+
+def build_engine(
+    store: Store,
+    service: RecoveryService | None,
+    inventory: InventorySource | None,
+    intervals: Intervals | None = None,
+) -> SyncEngine:
+    intervals = intervals or Intervals()
+    engine = SyncEngine(store)
+    if service is not None:
+        for spec in asr_streams(service, intervals, store):
+            engine.add(spec)
+    if inventory is not None:
+        for spec in inventory_streams(inventory, intervals, store):
+            engine.add(spec)
+    return engine
+
+
+__all__ = [
+    "ASR",
+    "VCENTER",
+    "Intervals",
+    "ProtectedItem",
+    "asr_streams",
+    "build_engine",
+    "inventory_streams",
+    "load_recovery_points",
+]

@@ -1,0 +1,43 @@
+"""The core never imports Textual: headless commands and the TUI share it, and it must stay testable
+without a terminal. Checked in a fresh interpreter so no other test's imports can hide a violation."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import asr_console
+
+CORE_PACKAGES = ("model", "sources", "sim", "sync", "commands")
+CORE_MODULES = ("cli", "config", "actions", "audit")
+
+
+def core_modules() -> list[str]:
+    names = [f"asr_console.{m}" for m in CORE_MODULES]
+    for package in CORE_PACKAGES:
+        names.append(f"asr_console.{package}")
+        module = __import__(f"asr_console.{package}", fromlist=["_"])
+        names += [info.name for info in pkgutil.walk_packages(module.__path__, f"asr_console.{package}.")]
+    return names
+
+
+def test_core_modules_exist() -> None:
+    names = core_modules()
+    assert "asr_console.model.store" in names and "asr_console.sync.engine" in names
+    assert asr_console.__file__
+
+
+def test_core_never_imports_textual() -> None:
+    # commands/console.py and commands/demo.py open the TUI, but only inside run(): importing the
+    # module must stay Textual-free so `asr-console status` never pays for it.
+    code = (
+        "import importlib, sys\n"
+        f"for name in {core_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "    if bad:\n"
+        "        print(name, bad[:3]); sys.exit(1)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"core module imports Textual: {result.stdout}{result.stderr}"

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Callable
+
+import pytest
+
+from asr_console.model.records import Job, Kind
+from asr_console.model.store import Batch, Store
+from asr_console.sources.errors import Throttled, Unreachable
+from asr_console.sync.engine import StreamSpec, SyncEngine
+from tests.factories import vm
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def test_stream_applies_batches_and_marks_fresh() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    calls = 0
+
+    async def fetch() -> Batch:
+        nonlocal calls
+        calls += 1
+        return Batch().replace(Kind.VM, [vm(i) for i in range(calls)])
+
+    engine.add(StreamSpec("vms", "vcenter", fetch, interval=0.01))
+    await engine.start()
+    await wait_for(lambda: store.count(Kind.VM) >= 3)
+    await engine.stop()
+    assert not store.freshness("vcenter").stale
+
+
+async def test_polls_never_overlap_even_when_slow_and_kicked() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    active = 0
+    peak = 0
+    done = 0
+
+    async def fetch() -> Batch:
+        nonlocal active, peak, done
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.02)
+        active -= 1
+        done += 1
+        return Batch()
+
+    engine.add(StreamSpec("slow", "asr", fetch, interval=0.0))
+    await engine.start()
+    for _ in range(20):
+        engine.kick()
+        await asyncio.sleep(0.001)
+    await wait_for(lambda: done >= 5)
+    await engine.stop()
+    assert peak == 1
+
+
+async def test_errors_become_stale_freshness_and_backoff_grows() -> None:
+    store = Store()
+    engine = SyncEngine(store, rng=random.Random(1))
+    attempts: list[float] = []
+
+    async def fetch() -> Batch:
+        attempts.append(time.monotonic())
+        raise Unreachable("connection refused by 127.0.0.1:1")
+
+    engine.add(StreamSpec("asr-items", "asr", fetch, interval=0.01))
+    state = engine.streams["asr-items"]
+    state.backoff.base = 0.01
+    await engine.start()
+    await wait_for(lambda: len(attempts) >= 4)
+    await engine.stop()
+    fresh = store.freshness("asr")
+    assert fresh.stale
+    assert fresh.last_error == "Unreachable: connection refused by 127.0.0.1:1"
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
+    assert gaps[-1] > gaps[0]  # exponential backoff, jitter never below half the ceiling
+
+
+async def test_retry_after_is_honoured_and_capped() -> None:
+    store = Store()
+    engine = SyncEngine(store, max_retry_after=30.0)
+
+    async def fetch() -> Batch:
+        raise Throttled("429 Too Many Requests", retry_after=900)
+
+    engine.add(StreamSpec("asr-jobs", "asr", fetch, interval=1.0))
+    ok = await engine.poll_once("asr-jobs")
+    assert not ok
+    assert engine.streams["asr-jobs"].backoff_delay == pytest.approx(30.0)
+
+
+async def test_recovery_after_errors_resets_backoff_and_freshness() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    fail = [True]
+
+    async def fetch() -> Batch:
+        if fail[0]:
+            raise Unreachable("down")
+        return Batch().upsert(vm(1))
+
+    engine.add(StreamSpec("s", "vcenter", fetch, interval=1.0))
+    assert not await engine.poll_once("s")
+    assert store.freshness("vcenter").stale
+    fail[0] = False
+    assert await engine.poll_once("s")
+    assert not store.freshness("vcenter").stale
+    assert engine.streams["s"].backoff.attempt == 0
+
+
+async def test_fast_interval_while_jobs_run_and_after_hurry() -> None:
+    store = Store()
+    engine = SyncEngine(store, rng=random.Random(3))
+
+    async def fetch() -> Batch:
+        return Batch()
+
+    engine.add(StreamSpec("jobs", "asr", fetch, interval=30.0, fast_interval=3.0, jitter=0.1))
+    state = engine.streams["jobs"]
+    assert 27.0 <= engine.next_delay(state) <= 33.0
+    store.apply(Batch().upsert(Job(id="j", name="j", state="InProgress")))
+    assert 2.7 <= engine.next_delay(state) <= 3.3
+    store.apply(Batch().upsert(Job(id="j", name="j", state="Succeeded")))
+    assert engine.next_delay(state) > 20
+    engine.hurry(60)
+    assert engine.next_delay(state) < 4
+
+
+async def test_kick_wakes_a_sleeping_stream() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    count = 0
+
+    async def fetch() -> Batch:
+        nonlocal count
+        count += 1
+        return Batch()
+
+    engine.add(StreamSpec("s", "asr", fetch, interval=3600.0))
+    await engine.start()
+    await wait_for(lambda: count == 1)
+    engine.kick("s")
+    await wait_for(lambda: count == 2)
+    await engine.stop()
+
+
+async def test_stop_cancels_a_hung_fetch_cleanly() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    started = asyncio.Event()
+
+    async def fetch() -> Batch:
+        started.set()
+        await asyncio.sleep(3600)
+        return Batch()
+
+    engine.add(StreamSpec("hung", "vcenter", fetch, interval=1.0))
+    await engine.start()
+    await asyncio.wait_for(started.wait(), 2)
+    await asyncio.wait_for(engine.stop(), 2)
+    assert all(t.done() for t in asyncio.all_tasks() if t.get_name().startswith("sync:"))
+
+
+async def test_a_failing_subscriber_does_not_starve_others_or_the_stream() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    seen: list[object] = []
+
+    def broken(_: object) -> None:
+        raise RuntimeError("widget bug")
+
+    async def fetch() -> Batch:
+        return Batch().upsert(vm(1))
+
+    store.subscribe(broken)
+    store.subscribe(seen.append)
+    engine.add(StreamSpec("s", "vcenter", fetch, interval=1.0))
+    assert await engine.poll_once("s")
+    assert store.count(Kind.VM) == 1
+    assert seen  # the healthy subscriber still got the change set
+    assert not store.freshness("vcenter").stale
