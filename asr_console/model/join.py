@@ -89,12 +89,19 @@ class VmItemJoin:
         """Re-match after changes; returns VM morefs and item ids whose partner changed."""
         affected_items: set[str] = set(item_keys)
         for moref in vm_keys:
+            vm = vms.get(moref)
+            if (
+                vm is not None
+                and self._name.values_of(moref) == normalize_name(vm.name)
+                and (self._bios.values_of(moref) or "") == normalize_uuid(vm.bios_uuid)
+                and (self._instance.values_of(moref) or "") == normalize_uuid(vm.instance_uuid)
+            ):
+                continue  # power, CPU, disks…: nothing the join looks at changed
             old_keys = [
                 ("bios", self._bios.values_of(moref) or ""),
                 ("instance", self._instance.values_of(moref) or ""),
                 ("name", self._name.values_of(moref) or ""),
             ]
-            vm = vms.get(moref)
             if vm is None:
                 self._bios.discard(moref)
                 self._instance.discard(moref)
