@@ -1,0 +1,424 @@
+"""The pyvmomi inventory source against govmomi's vCenter simulator (vcsim)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+
+from asr_console.model.compat import Status, check_vm
+from asr_console.model.privileges import Purpose
+from asr_console.model.records import (
+    Cluster,
+    Datacenter,
+    Datastore,
+    Host,
+    Kind,
+    Network,
+    VirtualMachine,
+)
+from asr_console.model.store import Store
+from asr_console.sources.errors import AuthError, Unreachable
+from asr_console.sources.protocols import InventorySource
+from asr_console.sources.vmware import BadURL, UntrustedCertificate, VCenterInventory
+from asr_console.sync.streams import VCENTER, Intervals, build_engine
+from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, vcsim, vcsim_factory
+
+__all__ = ["vcsim", "vcsim_factory"]  # fixtures imported for this module
+
+pytestmark = pytest.mark.vcsim
+
+DEADLINE = 20.0
+
+
+async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def direct(url: str) -> Any:
+    """An independent pyvmomi session for the oracle reads and the mutations."""
+    parts = urlsplit(url)
+    return SmartConnect(protocol=parts.scheme, host=parts.hostname, port=parts.port, user="u", pwd="p")
+
+
+def all_of(si: Any, vimtype: Any) -> list[Any]:
+    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vimtype], True)
+    try:
+        return list(view.view)
+    finally:
+        view.Destroy()
+
+
+def datacenter_of(entity: Any) -> str:
+    while entity is not None and not isinstance(entity, vim.Datacenter):
+        entity = entity.parent
+    return entity._moId if entity is not None else ""
+
+
+async def full_sync(inventory: VCenterInventory, store: Store) -> None:
+    store.apply(await inventory.changes(1))
+    while not inventory.synced:
+        store.apply(await inventory.changes(1))
+
+
+@pytest.fixture
+async def session_inventory(vcsim: Vcsim) -> AsyncIterator[VCenterInventory]:
+    inventory = VCenterInventory(vcsim.url, "user", "secret")
+    try:
+        yield inventory
+    finally:
+        await inventory.close()
+
+
+async def test_is_an_inventory_source(session_inventory: VCenterInventory) -> None:
+    assert isinstance(session_inventory, InventorySource)
+    info = await session_inventory.connect()
+    assert info.url == session_inventory.url
+    assert info.version and info.api_version
+    assert "secret" not in repr(session_inventory)
+
+
+async def test_full_inventory_equals_simulator(vcsim: Vcsim, session_inventory: VCenterInventory) -> None:
+    store = Store()
+    first = await session_inventory.changes(1)
+    assert first.replacements, "the first call returns the full inventory as replacements"
+    store.apply(first)
+    light = store.all(VirtualMachine)
+    assert len(light) == SESSION_TOPOLOGY.vms
+    assert not any(vm.details_loaded for vm in light), "first pass is the light one"
+    await full_sync(session_inventory, store)
+
+    topo = SESSION_TOPOLOGY
+    assert store.count(Kind.DATACENTER) == topo.dc
+    assert store.count(Kind.CLUSTER) == topo.dc * topo.cluster
+    assert store.count(Kind.HOST) == topo.hosts
+    assert store.count(Kind.VM) == topo.vms
+
+    si = direct(vcsim.url)
+    try:
+        expected_dcs = {dc._moId: dc.name for dc in all_of(si, vim.Datacenter)}
+        assert {d.moref: d.name for d in store.all(Datacenter)} == expected_dcs
+
+        clusters = all_of(si, vim.ClusterComputeResource)
+        assert {c.moref: (c.name, c.datacenter) for c in store.all(Cluster)} == {
+            c._moId: (c.name, datacenter_of(c)) for c in clusters
+        }
+        hosts = all_of(si, vim.HostSystem)
+        assert {h.moref: (h.name, h.datacenter, h.cluster, h.connection_state) for h in store.all(Host)} == {
+            h._moId: (
+                h.name,
+                datacenter_of(h),
+                h.parent._moId if isinstance(h.parent, vim.ClusterComputeResource) else None,
+                h.runtime.connectionState,
+            )
+            for h in hosts
+        }
+        assert sum(1 for h in store.all(Host) if h.cluster is None) == topo.dc * topo.standalone
+        datastores = all_of(si, vim.Datastore)
+        assert {d.moref: (d.name, d.capacity_bytes, d.free_bytes) for d in store.all(Datastore)} == {
+            d._moId: (d.name, d.summary.capacity, d.summary.freeSpace) for d in datastores
+        }
+        networks = all_of(si, vim.Network)
+        assert {n.moref: (n.name, n.datacenter) for n in store.all(Network)} == {
+            n._moId: (n.name, datacenter_of(n)) for n in networks
+        }
+
+        vms = all_of(si, vim.VirtualMachine)
+        assert len(vms) == topo.vms
+        for vm in vms:
+            rec = store.typed(VirtualMachine, vm._moId)
+            assert rec is not None and rec.details_loaded
+            config = vm.config
+            host = vm.runtime.host
+            assert rec.name == vm.name
+            assert rec.power_state == vm.runtime.powerState
+            assert rec.guest_id == config.guestId
+            assert rec.num_cpu == config.hardware.numCPU
+            assert rec.memory_mb == config.hardware.memoryMB
+            assert rec.bios_uuid == config.uuid
+            assert rec.instance_uuid == config.instanceUuid
+            assert rec.firmware == config.firmware
+            assert rec.secure_boot == bool(config.bootOptions.efiSecureBootEnabled)
+            assert rec.host == host._moId
+            assert rec.cluster == (
+                host.parent._moId if isinstance(host.parent, vim.ClusterComputeResource) else ""
+            )
+            assert rec.datacenter == datacenter_of(vm)
+            disks = [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
+            assert [(d.key, d.capacityInKB * 1024, d.backing.diskMode) for d in disks] == [
+                (d.key, d.capacity_bytes, d.mode) for d in rec.disks
+            ]
+            nics = [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+            assert [n.macAddress for n in nics] == [n.mac for n in rec.nics]
+            ips = {n.deviceConfigId: tuple(n.ipAddress or ()) for n in vm.guest.net or ()}
+            assert [ips.get(n.key, ()) for n in nics] == [n.ips for n in rec.nics]
+        # every host carries the VMs the flags asked for
+        per_host: dict[str, int] = {}
+        for rec in store.all(VirtualMachine):
+            per_host[rec.host] = per_host.get(rec.host, 0) + 1
+        assert sorted(per_host.values()) == [topo.vm] * topo.hosts
+    finally:
+        Disconnect(si)
+
+
+async def test_simulated_estate_exercises_compat_rules(
+    vcsim: Vcsim, session_inventory: VCenterInventory
+) -> None:
+    store = Store()
+    await full_sync(session_inventory, store)
+    results = {vm.moref: check_vm(vm) for vm in store.all(VirtualMachine)}
+    statuses = {r.status for r in results.values()}
+    assert statuses == {Status.OK, Status.WARNING, Status.BLOCKED}
+    rules = {f.rule for r in results.values() for f in r.findings}
+    assert {"guest-os", "name", "firmware"} <= rules
+    for vm in store.all(VirtualMachine):
+        if vm.secure_boot:
+            assert results[vm.moref].status is Status.BLOCKED
+
+
+async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
+    sim = vcsim_factory(Topology(dc=1, cluster=1, host=1, standalone=1, vm=2))
+    inventory = VCenterInventory(sim.url, "user", "secret")
+    store = Store()
+    engine = build_engine(store, None, inventory, Intervals(inventory_wait=2, events=1, churn=5))
+    si = direct(sim.url)
+    try:
+        await engine.start()
+        await wait_for(lambda: inventory.synced and store.count(Kind.VM) == 4, "initial sync")
+        assert not store.freshness(VCENTER).stale
+
+        vm = next(v for v in all_of(si, vim.VirtualMachine) if v.runtime.powerState == "poweredOn")
+        moref = vm._moId
+
+        def record() -> VirtualMachine | None:
+            return store.typed(VirtualMachine, moref)
+
+        await _run_task(vm.PowerOffVM_Task)
+        await wait_for(lambda: (r := record()) is not None and r.power_state == "poweredOff", "power off")
+
+        await _run_task(lambda: vm.Rename_Task("renamed-by-test"))
+        await wait_for(lambda: (r := record()) is not None and r.name == "renamed-by-test", "rename")
+
+        # (govmomi 0.24's simulator applies ReconfigVM without property-change notifications, so a
+        # reconfigure is not observable through WaitForUpdatesEx there; real vCenter reports it.)
+
+        await _run_task(vm.Destroy_Task)
+        await wait_for(lambda: record() is None, "destroy")
+        assert store.count(Kind.VM) == 3
+
+        host = all_of(si, vim.HostSystem)[0]
+        folder = si.content.rootFolder.childEntity[0].vmFolder
+        pool = host.parent.resourcePool
+        create = vim.vm.ConfigSpec(
+            name="created-by-test",
+            guestId="otherGuest",
+            files=vim.vm.FileInfo(vmPathName="[LocalDS_0]"),
+            numCPUs=1,
+            memoryMB=512,
+        )
+        await _run_task(lambda: folder.CreateVM_Task(config=create, pool=pool, host=host))
+        await wait_for(
+            lambda: any(v.name == "created-by-test" for v in store.all(VirtualMachine)), "created VM"
+        )
+        assert store.count(Kind.VM) == 4
+        created = next(v for v in store.all(VirtualMachine) if v.name == "created-by-test")
+        assert created.host == host._moId and created.details_loaded
+
+        # the power-off reached the activity stream too
+        await wait_for(
+            lambda: any(e.entity_id == moref and "Off" in e.event_type for e in store.all(_event_cls())),
+            "power-off event",
+        )
+    finally:
+        await engine.stop()
+        await inventory.close()
+        Disconnect(si)
+
+
+def _event_cls() -> Any:
+    from asr_console.model.records import Event
+
+    return Event
+
+
+async def _run_task(start: Callable[[], Any]) -> None:
+    """Start a vCenter task from a worker thread and wait for it there (pyvmomi blocks)."""
+
+    def run() -> None:
+        task = start()
+        deadline = time.monotonic() + DEADLINE
+        while task.info.state not in ("success", "error"):
+            if time.monotonic() > deadline:
+                raise AssertionError("task did not finish")
+            time.sleep(0.02)
+        assert task.info.state == "success", task.info.error
+
+    await asyncio.to_thread(run)
+
+
+async def test_kill_and_restart_recovers(vcsim_factory: VcsimFactory) -> None:
+    topology = Topology(dc=1, cluster=1, host=2, standalone=0, vm=3)
+    sim = vcsim_factory(topology)
+    inventory = VCenterInventory(sim.url, "user", "secret", timeout=5)
+    store = Store()
+    engine = build_engine(store, None, inventory, Intervals(inventory_wait=1, events=1, churn=30))
+    try:
+        await engine.start()
+        await wait_for(lambda: inventory.synced and store.count(Kind.VM) == topology.vms, "initial sync")
+        before = set(store.keys(Kind.VM))
+
+        sim.kill()
+        await wait_for(lambda: store.freshness(VCENTER).stale, "stale after the simulator died")
+        error = store.freshness(VCENTER).last_error or ""
+        assert "Unreachable" in error and sim.url in error
+
+        await asyncio.to_thread(sim.restart)
+        await wait_for(lambda: not store.freshness(VCENTER).stale, "fresh again after restart", timeout=60)
+        await wait_for(lambda: inventory.synced, "resynchronised", timeout=60)
+        assert set(store.keys(Kind.VM)) == before, "no VM duplicated or lost across the resync"
+        assert store.count(Kind.HOST) == topology.hosts
+
+        # deltas flow on the new session
+        si = direct(sim.url)
+        try:
+            vm = next(v for v in all_of(si, vim.VirtualMachine) if v.runtime.powerState == "poweredOn")
+            await _run_task(vm.PowerOffVM_Task)
+            await wait_for(
+                lambda: (
+                    (r := store.typed(VirtualMachine, vm._moId)) is not None and r.power_state == "poweredOff"
+                ),
+                "power off after restart",
+            )
+        finally:
+            Disconnect(si)
+    finally:
+        await engine.stop()
+        await inventory.close()
+
+
+async def test_resync_replaces_what_changed_while_away(vcsim_factory: VcsimFactory) -> None:
+    """A restart with a different topology: the resync removes what is gone and adds what is new."""
+    sim = vcsim_factory(Topology(dc=1, cluster=1, host=1, standalone=0, vm=4))
+    inventory = VCenterInventory(sim.url, "user", "secret", timeout=5)
+    store = Store()
+    try:
+        await full_sync(inventory, store)
+        assert store.count(Kind.VM) == 4
+        sim.kill()
+        with pytest.raises(Unreachable):
+            await inventory.changes(1)
+        sim.topology = Topology(dc=1, cluster=1, host=1, standalone=0, vm=2)
+        await asyncio.to_thread(sim.restart)
+
+        async def attempt() -> bool:
+            try:
+                await full_sync(inventory, store)
+                return True
+            except Unreachable:
+                await asyncio.sleep(0.2)
+                return False
+
+        deadline = time.monotonic() + 30
+        while not await attempt():
+            assert time.monotonic() < deadline, "did not reconnect"
+        assert store.count(Kind.VM) == 2
+        si = direct(sim.url)
+        try:
+            assert set(store.keys(Kind.VM)) == {v._moId for v in all_of(si, vim.VirtualMachine)}
+        finally:
+            Disconnect(si)
+    finally:
+        await inventory.close()
+
+
+async def test_self_signed_https_refused_without_insecure(vcsim_factory: VcsimFactory) -> None:
+    sim = vcsim_factory(Topology(dc=1, cluster=0, host=0, standalone=1, vm=1), "-tls")
+    assert sim.url.startswith("https://")
+    strict = VCenterInventory(sim.url, "user", "secret")
+    try:
+        with pytest.raises(UntrustedCertificate) as refused:
+            await strict.connect()
+        message = str(refused.value)
+        assert "certificate" in message and "--insecure" in message
+    finally:
+        await strict.close()
+    lax = VCenterInventory(sim.url, "user", "secret", insecure=True)
+    try:
+        await lax.connect()
+        store = Store()
+        await full_sync(lax, store)
+        assert store.count(Kind.VM) == 1
+    finally:
+        await lax.close()
+
+
+async def test_login_errors_name_the_cause(vcsim_factory: VcsimFactory) -> None:
+    sim = vcsim_factory(
+        Topology(dc=1, cluster=0, host=0, standalone=1, vm=1), "-username=admin", "-password=right"
+    )
+    wrong = VCenterInventory(sim.url, "admin", "wrong")
+    try:
+        with pytest.raises(AuthError, match="wrong user name or password"):
+            await wrong.connect()
+        assert "wrong" not in repr(wrong).replace("wrong user", "")
+    finally:
+        await wrong.close()
+    right = VCenterInventory(sim.url, "admin", "right")
+    try:
+        await right.connect()
+    finally:
+        await right.close()
+
+    port = sim.port
+    sim.stop()
+    refused = VCenterInventory(f"http://127.0.0.1:{port}/sdk", "admin", "right")
+    try:
+        with pytest.raises(Unreachable, match="refused"):
+            await refused.connect()
+    finally:
+        await refused.close()
+    with pytest.raises(BadURL):
+        VCenterInventory("ftp://vc01", "u", "p")
+
+
+async def test_events_and_churn(vcsim: Vcsim, session_inventory: VCenterInventory) -> None:
+    store = Store()
+    await full_sync(session_inventory, store)
+    events = await session_inventory.events()
+    assert events and all(e.source == "vcenter" for e in events)
+    assert len({e.id for e in events}) == len(events)
+    assert await session_inventory.events() == [], "only new events on the next call"
+
+    samples = await session_inventory.churn()
+    powered_on = {vm.moref for vm in store.all(VirtualMachine) if vm.power_state == "poweredOn"}
+    assert {s.moref for s in samples} == powered_on
+    for sample in samples:
+        times = [t for t, _ in sample.samples]
+        assert times == sorted(times) and len(times) == len(set(times))
+        assert all(value >= 0 for _, value in sample.samples)
+
+
+async def test_account_check_reports_missing_privileges(vcsim_factory: VcsimFactory) -> None:
+    denied = ["VirtualMachine.Interact.PowerOff", "Datastore.Browse"]
+    sim = vcsim_factory(Topology(dc=2, cluster=0, host=0, standalone=1, vm=0), f"-deny={','.join(denied)}")
+    inventory = VCenterInventory(sim.url, "user", "secret")
+    try:
+        await full_sync(inventory, Store())
+        reports = await inventory.check_privileges()
+        assert len(reports) == 2  # one per datacenter
+        for report in reports:
+            assert sorted(p.id for p in report.missing) == sorted(denied)
+            assert not report.ok and report.ok_for(Purpose.DISCOVERY)
+            assert not report.ok_for(Purpose.REPLICATION)
+    finally:
+        await inventory.close()
