@@ -1,0 +1,231 @@
+"""The console's write specs → ASR request bodies (wire JSON the SDK sends), and checks made first.
+
+Shared by the Azure source (which passes these bodies to the SDK's ``begin_*`` operations) and the
+simulated one, so both refuse the same inputs with the same messages before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asr_console.model.records import ProtectedItem, Provider, RecoveryPoint
+from asr_console.model.specs import (
+    EnableReplicationSpec,
+    FieldError,
+    InvalidInput,
+    PolicySpec,
+    RecoveryPointChoice,
+    RecoveryPointKind,
+    require_allowed,
+    validate_enable,
+    validate_policy,
+    validate_test_network,
+)
+
+AZURE_CONTAINER = "Microsoft Azure"
+
+
+def check(errors: list[FieldError]) -> None:
+    if errors:
+        raise InvalidInput(errors)
+
+
+def provider_settings(spec: PolicySpec) -> dict[str, Any]:
+    if spec.provider is Provider.INMAGE_RCM:
+        return {
+            "instanceType": "InMageRcm",
+            "recoveryPointHistoryInMinutes": spec.recovery_point_history_minutes,
+            "crashConsistentFrequencyInMinutes": spec.crash_consistent_frequency_minutes,
+            "appConsistentFrequencyInMinutes": spec.app_consistent_frequency_minutes,
+            "enableMultiVmSync": "true" if spec.multi_vm_sync else "false",
+        }
+    return {
+        "instanceType": "InMageAzureV2",
+        "recoveryPointThresholdInMinutes": spec.rpo_threshold_minutes,
+        "recoveryPointHistory": spec.recovery_point_history_minutes,
+        "crashConsistentFrequencyInMinutes": spec.crash_consistent_frequency_minutes,
+        "appConsistentFrequencyInMinutes": spec.app_consistent_frequency_minutes,
+        "multiVmSyncStatus": "Enable" if spec.multi_vm_sync else "Disable",
+    }
+
+
+def create_policy_body(spec: PolicySpec) -> dict[str, Any]:
+    check(validate_policy(spec))
+    return {"properties": {"providerSpecificInput": provider_settings(spec)}}
+
+
+def update_policy_body(spec: PolicySpec, current: Provider) -> dict[str, Any]:
+    errors = validate_policy(spec)
+    if current is not Provider.OTHER and spec.provider is not current:
+        errors.append(FieldError("provider", f"this policy is {current.value}; its provider cannot change"))
+    check(errors)
+    return {"properties": {"replicationProviderSettings": provider_settings(spec)}}
+
+
+def mapping_body(policy_id: str, provider: Provider) -> dict[str, Any]:
+    props: dict[str, Any] = {"targetProtectionContainerId": AZURE_CONTAINER, "policyId": policy_id}
+    if provider is Provider.INMAGE_RCM:
+        props["providerSpecificInput"] = {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": "true"}
+    return {"properties": props}
+
+
+def enable_body(spec: EnableReplicationSpec, discovery_machine_id: str) -> dict[str, Any]:
+    check(validate_enable(spec))
+    if spec.provider is Provider.INMAGE_RCM:
+        details: dict[str, Any] = {
+            "instanceType": "InMageRcm",
+            "fabricDiscoveryMachineId": discovery_machine_id,
+            "targetResourceGroupId": spec.target_resource_group_id,
+            "processServerId": spec.process_server_id,
+        }
+        if spec.disks:
+            details["disksToInclude"] = [
+                {
+                    "diskId": d.disk_id,
+                    "logStorageAccountId": spec.log_storage_account_id,
+                    "diskType": d.disk_type,
+                }
+                for d in spec.disks
+            ]
+        else:
+            details["disksDefault"] = {
+                "logStorageAccountId": spec.log_storage_account_id,
+                "diskType": spec.disk_type,
+            }
+        if spec.target_network_id:
+            details["targetNetworkId"] = spec.target_network_id
+        if spec.target_subnet:
+            details["targetSubnetName"] = spec.target_subnet
+        if spec.target_vm_name:
+            details["targetVmName"] = spec.target_vm_name
+        if spec.run_as_account_id:
+            details["runAsAccountId"] = spec.run_as_account_id
+    else:
+        details = {
+            "instanceType": "InMageAzureV2",
+            "processServerId": spec.process_server_id or None,
+            "targetAzureV2ResourceGroupId": spec.target_resource_group_id,
+            "logStorageAccountId": spec.log_storage_account_id or None,
+            "diskType": spec.disk_type,
+            "targetAzureNetworkId": spec.target_network_id or None,
+            "targetAzureSubnetId": spec.target_subnet or None,
+            "targetAzureVmName": spec.target_vm_name or None,
+            "runAsAccountId": spec.run_as_account_id or None,
+        }
+        if spec.disks:
+            details["disksToInclude"] = [d.disk_id for d in spec.disks]
+        details = {k: v for k, v in details.items() if v is not None}
+    return {
+        "properties": {
+            "policyId": spec.policy_id,
+            "protectableItemId": spec.protectable_item_id,
+            "providerSpecificDetails": details,
+        }
+    }
+
+
+def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoint]) -> str:
+    """The recovery point id to send: "" lets ASR use the latest (lowest RPO) data."""
+    check(choice.validate())
+    if choice.kind is RecoveryPointKind.CUSTOM:
+        if not any(p.id.lower() == choice.recovery_point_id.lower() for p in points):
+            check([FieldError("recovery_point", "that recovery point is no longer listed; pick another")])
+        return choice.recovery_point_id
+    if choice.kind is RecoveryPointKind.LATEST:
+        return ""
+    app = choice.kind in (
+        RecoveryPointKind.LATEST_APP_CONSISTENT,
+        RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT,
+    )
+    dated = [p for p in points if p.time is not None and (not app or "app" in p.type.lower())]
+    if not dated:
+        kind = "app-consistent " if app else ""
+        check([FieldError("recovery_point", f"no {kind}recovery point is available yet; choose Latest")])
+    return max(dated, key=lambda p: p.time or 0).id
+
+
+def _target_network(item: ProtectedItem, raw: dict[str, Any]) -> str:
+    details = raw.get("providerSpecificDetails") or {}
+    return str(details.get("targetNetworkId") or details.get("selectedRecoveryAzureNetworkId") or "")
+
+
+def test_failover_body(
+    item: ProtectedItem, raw_props: dict[str, Any], recovery_point_id: str, network_id: str
+) -> dict[str, Any]:
+    errors = require_allowed("TestFailover", item.allowed_operations, item.display_name)
+    errors += validate_test_network(network_id, _target_network(item, raw_props))
+    check(errors)
+    details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
+    if item.provider is Provider.INMAGE_RCM:
+        details["networkId"] = network_id
+    if recovery_point_id:
+        details["recoveryPointId"] = recovery_point_id
+    return {
+        "properties": {
+            "failoverDirection": "PrimaryToRecovery",
+            "networkType": "VmNetworkAsInput",
+            "networkId": network_id,
+            "providerSpecificDetails": details,
+        }
+    }
+
+
+def cleanup_body(item: ProtectedItem, notes: str) -> dict[str, Any]:
+    errors = require_allowed("TestFailoverCleanup", item.allowed_operations, item.display_name)
+    if len(notes) > 1024:
+        errors.append(FieldError("notes", "keep the notes under 1,024 characters"))
+    check(errors)
+    return {"properties": {"comments": notes}}
+
+
+def unplanned_failover_body(
+    item: ProtectedItem, recovery_point_id: str, shutdown_source: bool
+) -> dict[str, Any]:
+    errors = require_allowed("UnplannedFailover", item.allowed_operations, item.display_name)
+    if shutdown_source and item.provider is not Provider.INMAGE_RCM:
+        errors.append(
+            FieldError("shutdown_source", "only modernized (InMageRcm) items can shut the source down")
+        )
+    check(errors)
+    details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
+    if item.provider is Provider.INMAGE_RCM:
+        details["performShutdown"] = "true" if shutdown_source else "false"
+    if recovery_point_id:
+        details["recoveryPointId"] = recovery_point_id
+    return {
+        "properties": {
+            "failoverDirection": "PrimaryToRecovery",
+            "sourceSiteOperations": "Required" if shutdown_source else "NotRequired",
+            "providerSpecificDetails": details,
+        }
+    }
+
+
+def apply_recovery_point_body(item: ProtectedItem, recovery_point_id: str) -> dict[str, Any]:
+    errors = require_allowed("ChangePit", item.allowed_operations, item.display_name)
+    if not recovery_point_id:
+        errors.append(FieldError("recovery_point", "pick a recovery point from the list"))
+    check(errors)
+    details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
+    if item.provider is Provider.INMAGE_RCM:
+        details["recoveryPointId"] = recovery_point_id
+    return {"properties": {"recoveryPointId": recovery_point_id, "providerSpecificDetails": details}}
+
+
+def reprotect_body(item: ProtectedItem) -> dict[str, Any]:
+    check(require_allowed("ReverseReplicate", item.allowed_operations, item.display_name))
+    return {
+        "properties": {
+            "failoverDirection": "RecoveryToPrimary",
+            "providerSpecificDetails": {"instanceType": item.provider_name or item.provider.value},
+        }
+    }
+
+
+def disable_body(item: ProtectedItem) -> dict[str, Any]:
+    check(require_allowed("DisableProtection", item.allowed_operations, item.display_name))
+    return {"properties": {"disableProtectionReason": "NotSpecified"}}
+
+
+def check_allowed(operation: str, item: ProtectedItem) -> None:
+    check(require_allowed(operation, item.allowed_operations, item.display_name))

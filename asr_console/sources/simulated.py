@@ -1,0 +1,199 @@
+"""The simulated site's two faces in-process: ``SimulatedRecoveryService`` and ``SimulatedInventory``.
+
+The recovery service reads the engine's ARM wire JSON through the SDK's own models and the same
+converter the Azure source uses; the inventory hands out the estate's records, first all of them, then
+only what changed (like ``WaitForUpdatesEx``). Nothing runs in the background: each call first applies
+the simulated time that has passed (``engine.step()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from azure.mgmt.recoveryservicessiterecovery import models as m
+
+from asr_console.model.records import ChurnSample, Event, Kind, Record
+from asr_console.model.store import Batch
+from asr_console.sim.engine import SimEngine, make_demo_site
+from asr_console.sim.errors import SimError
+from asr_console.sources.azure_operations import AsrOperations, ItemPath
+from asr_console.sources.errors import NotFound, OperationRejected, SourceError
+from asr_console.sources.protocols import VCenterInfo
+
+M = TypeVar("M")
+
+__all__ = ["SimulatedInventory", "SimulatedRecoveryService", "make_demo_site"]
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except SimError as exc:
+        if exc.status == 404:
+            raise NotFound(exc.message) from exc
+        raise OperationRejected(exc.message, exc.code) from exc
+
+
+def _models(cls: Callable[[dict[str, Any]], M], values: list[dict[str, Any]]) -> list[M]:
+    return [cls(v) for v in values]
+
+
+class SimulatedRecoveryService(AsrOperations):
+    """``RecoveryService`` on the simulated site's engine, without HTTP."""
+
+    def __init__(self, engine: SimEngine, name: str = "asr") -> None:
+        self.engine = engine
+        self.name = name
+        self.subscription = engine.scope.subscription
+        self.resource_group = engine.scope.resource_group
+        self.vault_name = engine.scope.vault
+
+    async def _vault_health(self) -> m.VaultHealthDetails:
+        return m.VaultHealthDetails(_call(self.engine.vault_health))
+
+    async def _fabrics(self) -> list[m.Fabric]:
+        return _models(m.Fabric, _call(self.engine.list_fabrics))
+
+    async def _fabric(self, fabric: str) -> m.Fabric:
+        return m.Fabric(_call(self.engine.get_fabric, fabric))
+
+    async def _vcenters(self) -> list[m.VCenter]:
+        return _models(m.VCenter, _call(self.engine.list_vcenters))
+
+    async def _containers(self) -> list[m.ProtectionContainer]:
+        return _models(m.ProtectionContainer, _call(self.engine.list_containers))
+
+    async def _mappings(self) -> list[m.ProtectionContainerMapping]:
+        return _models(m.ProtectionContainerMapping, _call(self.engine.list_mappings))
+
+    async def _policies(self) -> list[m.Policy]:
+        return _models(m.Policy, _call(self.engine.list_policies))
+
+    async def _policy(self, name: str) -> m.Policy:
+        return m.Policy(_call(self.engine.get_policy, name))
+
+    async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]:
+        return _models(m.ProtectableItem, _call(self.engine.list_protectable_items, fabric, container))
+
+    async def _items(self) -> list[m.ReplicationProtectedItem]:
+        return _models(m.ReplicationProtectedItem, _call(self.engine.list_protected_items))
+
+    async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
+        return m.ReplicationProtectedItem(_call(self.engine.get_protected_item, *path))
+
+    async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]:
+        return _models(m.RecoveryPoint, _call(self.engine.list_recovery_points, *path))
+
+    async def _jobs(self, since: datetime | None) -> list[m.Job]:
+        return _models(m.Job, _call(self.engine.list_jobs, since))
+
+    async def _job(self, name: str) -> m.Job:
+        return m.Job(_call(self.engine.get_job, name))
+
+    async def _plans(self) -> list[m.RecoveryPlan]:
+        return _models(m.RecoveryPlan, _call(self.engine.list_recovery_plans))
+
+    async def _events(self, since: datetime | None) -> list[m.Event]:
+        return _models(m.Event, _call(self.engine.list_events, since))
+
+    async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
+        e = self.engine
+        table: dict[str, Callable[..., str]] = {
+            "create_policy": lambda name: e.create_policy(name, body),
+            "update_policy": lambda name: e.update_policy(name, body),
+            "delete_policy": e.delete_policy,
+            "create_mapping": lambda f, c, n: e.create_mapping(f, c, n, body),
+            "remove_mapping": e.remove_mapping,
+            "enable": lambda f, c, n: e.enable_protection(f, c, n, body),
+            "test_failover": lambda f, c, n: e.test_failover(f, c, n, body),
+            "cleanup": lambda f, c, n: e.test_failover_cleanup(f, c, n, body),
+            "unplanned_failover": lambda f, c, n: e.unplanned_failover(f, c, n, body),
+            "apply_rp": lambda f, c, n: e.apply_recovery_point(f, c, n, body),
+            "commit": e.commit,
+            "reprotect": lambda f, c, n: e.reprotect(f, c, n, body),
+            "repair": e.repair_replication,
+            "disable": lambda f, c, n: e.disable_protection(f, c, n, body),
+            "cancel_job": e.cancel_job,
+            "restart_job": e.restart_job,
+        }
+        result: str = _call(table[operation], *args)
+        return result
+
+
+_INVENTORY_KINDS = (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.DATASTORE, Kind.NETWORK, Kind.VM)
+
+
+class SimulatedInventory:
+    """``InventorySource`` on the simulated site's vCenter side."""
+
+    def __init__(self, engine: SimEngine, name: str = "vcenter", poll: float = 0.25) -> None:
+        self.engine = engine
+        self.name = name
+        self._poll = poll
+        self._version: int | None = None
+        self._event_seq: int | None = None
+        self._closed = False
+
+    async def connect(self) -> VCenterInfo:
+        if self._closed:
+            raise SourceError("the simulated inventory is closed")
+        return VCenterInfo(
+            url=f"sim://{self.engine.estate.vcenter}.corp.example/sdk",
+            version="8.0.3",
+            api_version="8.0.3.0",
+            instance_uuid=f"sim-{self.engine.seed}",
+        )
+
+    async def changes(self, max_wait: float) -> Batch:
+        estate = self.engine.estate
+        if self._version is None:
+            self.engine.step()
+            self._version = estate.version
+            batch = Batch()
+            for kind, records in estate.all_records().items():
+                batch.replace(kind, records)
+            return batch
+        deadline = time.monotonic() + max_wait
+        while True:
+            self.engine.step()
+            version, keys = estate.changes_since(self._version)
+            if keys:
+                self._version = version
+                batch = Batch()
+                for kind, key in keys:
+                    record: Record | None = estate.records[kind].get(key)
+                    if record is None:
+                        batch.remove(kind, key)
+                    else:
+                        batch.upsert(record)
+                return batch
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed:
+                return Batch()
+            await asyncio.sleep(min(self._poll, remaining))
+
+    async def events(self) -> list[Event]:
+        self.engine.step()
+        events = self.engine.estate.events
+        if self._event_seq is None:
+            self._event_seq = len(events)
+            return list(events[-50:])
+        fresh = self.engine.estate.events_since(self._event_seq)
+        self._event_seq = len(events)
+        return list(fresh)
+
+    async def churn(self) -> list[ChurnSample]:
+        self.engine.step()
+        estate = self.engine.estate
+        return [
+            ChurnSample(moref=moref, samples=tuple(extra.samples))
+            for moref, extra in estate.extra.items()
+            if estate.vms[moref].power_state == "poweredOn"
+        ]
+
+    async def close(self) -> None:
+        self._closed = True

@@ -1,0 +1,294 @@
+"""The simulated site's engine: determinism, state machines, validation, behaviour over time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from asr_console.model.specs import InvalidInput
+from asr_console.sim import SimEngine, make_demo_site
+from asr_console.sim.errors import SimError
+
+
+def site(**kwargs: object) -> SimEngine:
+    options: dict[str, object] = {"vms": 40, "protected": 24, "seed": 11, "speed": 0.0, "provider": "mixed"}
+    options.update(kwargs)
+    return make_demo_site(**options)  # type: ignore[arg-type]
+
+
+def path_of(item: dict) -> tuple[str, str, str]:
+    parts = item["id"].split("/")
+    return (
+        parts[parts.index("replicationFabrics") + 1],
+        parts[parts.index("replicationProtectionContainers") + 1],
+        item["name"],
+    )
+
+
+def props(engine: SimEngine, path: tuple[str, str, str]) -> dict:
+    return engine.get_protected_item(*path)["properties"]
+
+
+def pick(engine: SimEngine, operation: str, provider: str | None = None) -> tuple[str, str, str]:
+    for item in engine.list_protected_items():
+        p = item["properties"]
+        if operation in p["allowedOperations"] and (
+            provider is None or p["providerSpecificDetails"]["instanceType"] == provider
+        ):
+            return path_of(item)
+    raise AssertionError(f"no item allows {operation}")
+
+
+def finish(engine: SimEngine, job: str) -> dict:
+    assert engine.run_until(lambda: engine.get_job(job)["properties"]["state"] != "InProgress", limit=7200)
+    return engine.get_job(job)
+
+
+def test_same_seed_same_site_and_history() -> None:
+    a, b = site(), site()
+    for engine in (a, b):
+        engine.advance(3 * 3600)
+    assert json.dumps(a.list_protected_items()) == json.dumps(b.list_protected_items())
+    assert json.dumps(a.list_jobs()) == json.dumps(b.list_jobs())
+    assert a.estate.all_records() == b.estate.all_records()
+    c = site(seed=12)
+    c.advance(3 * 3600)
+    assert json.dumps(c.list_protected_items()) != json.dumps(a.list_protected_items())
+
+
+def test_clock_runs_at_speed_with_injected_monotonic() -> None:
+    now = [100.0]
+    from asr_console.sim.clock import SimClock
+
+    clock = SimClock(speed=60, monotonic=lambda: now[0])
+    engine = SimEngine(vms=5, protected=2, seed=1, clock=clock)
+    start = engine.now
+    now[0] += 10  # ten real seconds → ten simulated minutes
+    engine.step()
+    assert (engine.now - start).total_seconds() == pytest.approx(600)
+
+
+@pytest.mark.parametrize("provider", ["InMageRcm", "InMageAzureV2"])
+def test_test_failover_then_cleanup(provider: str) -> None:
+    engine = site()
+    path = pick(engine, "TestFailover", provider)
+    job = engine.test_failover(
+        *path,
+        {
+            "properties": {
+                "networkId": engine.scope.network_id("vnet-test"),
+                "providerSpecificDetails": {
+                    "instanceType": provider,
+                    "networkId": engine.scope.network_id("vnet-test"),
+                },
+            }
+        },
+    )
+    during = props(engine, path)
+    assert during["testFailoverState"] == "InProgress"
+    assert during["allowedOperations"] == []
+    assert during["currentScenario"]["scenarioName"] == "TestFailover"
+    assert finish(engine, job)["properties"]["state"] == "Succeeded"
+    after = props(engine, path)
+    assert after["testFailoverState"] == "WaitingForCompletion"
+    assert "TestFailoverCleanup" in after["allowedOperations"]
+    assert "TestFailover" not in after["allowedOperations"]
+    assert after["lastSuccessfulTestFailoverTime"]
+    cleanup = engine.test_failover_cleanup(*path, {"properties": {"comments": "RDP and app checks OK"}})
+    assert props(engine, path)["testFailoverState"] == "MarkedForDeletion"
+    finish(engine, cleanup)
+    done = props(engine, path)
+    assert done["testFailoverState"] == "None"
+    assert "TestFailover" in done["allowedOperations"]
+
+
+def test_failover_change_point_commit_reprotect() -> None:
+    engine = site(provider="inmagercm")
+    path = pick(engine, "UnplannedFailover")
+    job = engine.unplanned_failover(
+        *path,
+        {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "performShutdown": "true"}}},
+    )
+    assert props(engine, path)["protectionState"] == "UnplannedFailoverTransitionStatesBegin"
+    finish(engine, job)
+    failed_over = props(engine, path)
+    assert failed_over["activeLocation"] == "Recovery"
+    assert set(failed_over["allowedOperations"]) >= {"Commit", "ChangePit"}
+    vm = engine.items[path[2]].vm_moref
+    assert engine.estate.vms[vm].power_state == "poweredOff"  # performShutdown
+    points = engine.list_recovery_points(*path)
+    older = points[-1]["id"]
+    finish(engine, engine.apply_recovery_point(*path, {"properties": {"recoveryPointId": older}}))
+    assert props(engine, path)["failoverRecoveryPointId"] == older
+    finish(engine, engine.commit(*path))
+    committed = props(engine, path)
+    assert committed["allowedOperations"] == ["ReverseReplicate", "DisableProtection"]
+    finish(engine, engine.reprotect(*path, {"properties": {}}))
+    reprotected = props(engine, path)
+    assert reprotected["protectionState"] == "Protected"
+    assert reprotected["activeLocation"] == "Recovery"
+
+
+def test_resync_clears_resync_required() -> None:
+    engine = site(vms=80, protected=70)
+    path = pick(engine, "RepairReplication")
+    assert props(engine, path)["providerSpecificDetails"].get("resyncRequired", "true") != "false"
+    finish(engine, engine.repair_replication(*path))
+    item = engine.items[path[2]]
+    assert item.resync_percent is not None
+    assert engine.run_until(lambda: not item.resync_required, limit=6 * 3600)
+    assert "RepairReplication" not in props(engine, path)["allowedOperations"]
+
+
+def test_operation_not_allowed_is_rejected_before_any_change() -> None:
+    engine = site()
+    path = pick(engine, "TestFailover")
+    before = json.dumps(engine.get_protected_item(*path))
+    jobs = len(engine.jobs)
+    with pytest.raises(InvalidInput) as caught:
+        engine.commit(*path)
+    assert "Commit is not allowed" in str(caught.value)
+    target = engine.items[path[2]].target_network_id
+    with pytest.raises(InvalidInput) as caught:
+        engine.test_failover(*path, {"properties": {"networkId": target}})
+    assert caught.value.errors[0].field == "test_network"
+    assert json.dumps(engine.get_protected_item(*path)) == before
+    assert len(engine.jobs) == jobs
+
+
+def test_invalid_policy_rejected_and_valid_one_created() -> None:
+    engine = site()
+    jobs = len(engine.jobs)
+    bad = {
+        "properties": {
+            "providerSpecificInput": {
+                "instanceType": "InMageRcm",
+                "recoveryPointHistoryInMinutes": 30000,
+                "appConsistentFrequencyInMinutes": 90,
+                "crashConsistentFrequencyInMinutes": 5,
+                "enableMultiVmSync": "false",
+            }
+        }
+    }
+    with pytest.raises(InvalidInput) as caught:
+        engine.create_policy("too-long", bad)
+    fields = {e.field for e in caught.value.errors}
+    assert fields == {"recovery_point_history_minutes", "app_consistent_frequency_minutes"}
+    assert len(engine.jobs) == jobs and "too-long" not in engine.policies
+    good = {
+        "properties": {
+            "providerSpecificInput": {
+                "instanceType": "InMageRcm",
+                "recoveryPointHistoryInMinutes": 2880,
+                "appConsistentFrequencyInMinutes": 120,
+                "crashConsistentFrequencyInMinutes": 5,
+                "enableMultiVmSync": "true",
+            }
+        }
+    }
+    finish(engine, engine.create_policy("gold-48h", good))
+    details = engine.get_policy("gold-48h")["properties"]["providerSpecificDetails"]
+    assert details["recoveryPointHistoryInMinutes"] == 2880 and details["enableMultiVmSync"] == "true"
+
+
+def test_unknown_item_is_not_found() -> None:
+    engine = site()
+    with pytest.raises(SimError) as caught:
+        engine.get_protected_item("appliance-weu-01", "appliance-weu-01-container", "nope")
+    assert caught.value.status == 404
+
+
+def test_enable_replication_goes_through_initial_replication_to_protected() -> None:
+    engine = site(provider="inmagercm")
+    fabric = engine.fabrics["appliance-weu-01"]
+    unprotected = next(
+        p
+        for p in engine.list_protectable_items(fabric.name, fabric.container)
+        if p["properties"]["protectionStatus"] == "Unprotected"
+    )
+    policy = next(iter(engine.mappings.values())).policy
+    body = {
+        "properties": {
+            "policyId": engine.scope.policy_id(policy),
+            "protectableItemId": unprotected["id"],
+            "providerSpecificDetails": {
+                "instanceType": "InMageRcm",
+                "fabricDiscoveryMachineId": f"{fabric.site_id(engine.scope)}/machines/{unprotected['name']}",
+                "targetResourceGroupId": engine.scope.resource_group_id("rg-dr"),
+                "processServerId": fabric.process_servers[0].id,
+                "disksDefault": {
+                    "logStorageAccountId": engine.scope.storage_id("stcache"),
+                    "diskType": "Standard_LRS",
+                },
+            },
+        }
+    }
+    path = (fabric.name, fabric.container, unprotected["name"])
+    job = engine.enable_protection(*path, body)
+    assert props(engine, path)["protectionState"] == "EnablingProtection"
+    finish(engine, job)
+    assert props(engine, path)["providerSpecificDetails"]["initialReplicationProgressPercentage"] < 100
+    seen = []
+    engine.run_until(
+        lambda: (
+            seen.append(
+                props(engine, path)["providerSpecificDetails"]["initialReplicationProgressPercentage"]
+            )
+            or props(engine, path)["protectionState"] == "Protected"
+        ),
+        limit=3 * 86400,
+        step=600,
+    )
+    assert props(engine, path)["protectionState"] == "Protected"
+    assert seen == sorted(seen) and seen[-1] == 100
+    with pytest.raises(InvalidInput):
+        engine.enable_protection(*path, body)  # already protected
+
+
+def test_powered_off_vm_loses_heartbeat_with_cause_and_action() -> None:
+    engine = site(provider="inmagercm")
+    path = pick(engine, "TestFailover")
+    item = engine.items[path[2]]
+    engine.estate.set_power(item.vm_moref, "poweredOff", engine.now)
+    engine.advance(20 * 60)
+    errors = {e["errorCode"]: e for e in props(engine, path)["healthErrors"]}
+    assert "78174" in errors
+    assert errors["78174"]["possibleCauses"] and errors["78174"]["recommendedAction"]
+    assert props(engine, path)["replicationHealth"] == "Critical"
+    rpo = props(engine, path)["providerSpecificDetails"]["lastRpoInSeconds"]
+    assert rpo >= 20 * 60
+    engine.estate.set_power(item.vm_moref, "poweredOn", engine.now)
+    engine.advance(120)
+    assert "78174" not in {e["errorCode"] for e in props(engine, path)["healthErrors"]}
+
+
+def test_job_tasks_progress_and_cancel_restores_state() -> None:
+    engine = site()
+    path = pick(engine, "TestFailover", "InMageRcm")
+    job = engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("vnet-test")}})
+    states = [t["state"] for t in engine.get_job(job)["properties"]["tasks"]]
+    assert states[0] == "InProgress" and states[-1] == "NotStarted"
+    engine.advance(60)
+    states = [t["state"] for t in engine.get_job(job)["properties"]["tasks"]]
+    assert states[0] == "Succeeded" and "InProgress" in states
+    engine.cancel_job(job)
+    assert engine.get_job(job)["properties"]["state"] == "Cancelled"
+    assert engine.get_job(job)["properties"]["allowedActions"] == ["Restart"]
+    assert props(engine, path)["testFailoverState"] == "None"
+    engine.restart_job(job)
+    assert props(engine, path)["testFailoverState"] == "InProgress"
+    assert finish(engine, job)["properties"]["state"] == "Succeeded"
+
+
+def test_injected_job_failure_carries_error_details() -> None:
+    engine = site()
+    path = pick(engine, "TestFailover")
+    engine.fail_next("TestFailover", "78169")
+    job = finish(
+        engine, engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("t")}})
+    )
+    assert job["properties"]["state"] == "Failed"
+    error = job["properties"]["errors"][0]["serviceErrorDetails"]
+    assert error["code"] == "78169" and error["recommendedAction"]
+    assert props(engine, path)["testFailoverState"] == "None"
