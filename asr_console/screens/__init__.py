@@ -1,0 +1,1 @@
+"""Screens: the pane modes, drill-downs, forms and dialogs. Thin: they compose widgets."""

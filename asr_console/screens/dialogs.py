@@ -1,0 +1,205 @@
+"""Small modal screens: the `:` command bar, per-pane help, yes/no and typed confirmation."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+
+class CommandBar(ModalScreen[str | None]):
+    """`:` then a command; tab or → completes, enter runs, esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+    ]
+    DEFAULT_CSS = """
+    CommandBar { align: left bottom; background: transparent; }
+    CommandBar > Vertical { height: auto; width: 100%; background: $panel; }
+    CommandBar Input { border: none; height: 1; padding: 0 1; }
+    CommandBar #command-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, commands: list[str]) -> None:
+        super().__init__()
+        self.commands = commands
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("", id="command-hint")
+            yield Input(
+                placeholder=":command (tab completes)",
+                suggester=SuggestFromList(self.commands, case_sensitive=False),
+                id="command-input",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self._hint("")
+
+    def _hint(self, text: str) -> None:
+        matches = [c for c in self.commands if c.startswith(text.strip())][:8]
+        self.query_one("#command-hint", Static).update("  ".join(f":{m}" for m in matches))
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._hint(event.value.lstrip(":"))
+
+    def action_complete(self) -> None:
+        field = self.query_one(Input)
+        text = field.value.lstrip(":").strip()
+        matches = [c for c in self.commands if c.startswith(text)]
+        if not matches:
+            return
+        prefix = matches[0]
+        for m in matches[1:]:
+            while not m.startswith(prefix):
+                prefix = prefix[:-1]
+        field.value = prefix if len(matches) > 1 else matches[0]
+        field.cursor_position = len(field.value)
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the pane under it, from its bindings and the app's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 80; max-width: 95%; height: auto; max-height: 90%;
+        background: $panel; border: round $primary; padding: 0 1; }
+    """
+
+    def __init__(self, under: Screen[Any]) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        title = getattr(self.under, "PANE_TITLE", type(self.under).__name__)
+        text.append(f"{title}\n", style="bold")
+        about = getattr(self.under, "PANE_HELP", "")
+        if about:
+            text.append(about.strip() + "\n\n")
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for node in (*self._focus_chain(), self.under, self.app):
+            for binding in getattr(node, "BINDINGS", []):
+                if not isinstance(binding, Binding):
+                    continue
+                if not binding.description or binding.key in seen:
+                    continue
+                seen.add(binding.key)
+                rows.append((binding.key_display or binding.key, binding.description))
+        for key, description in rows:
+            text.append(f"  {key:<22}", style="bold")
+            text.append(f"{description}\n")
+        text.append("\n  /, then text          filter (prefix re: for a regex)\n")
+        text.append("  :  then a command     e.g. :health, :jobs, :theme high-contrast\n")
+        text.append("  ctrl+p                command palette\n")
+        status = self.app.query("StatusBar")
+        if status:
+            text.append("\nData sources\n", style="bold")
+            for line in status.first().freshness_lines():  # type: ignore[attr-defined]
+                text.append(f"  {line}\n")
+        with VerticalScroll():
+            yield Static(text, id="help-text")
+
+    def _focus_chain(self) -> list[Any]:
+        focused = self.under.focused
+        chain = []
+        node: Any = focused
+        while node is not None and node is not self.under:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """y / n for reversible writes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 70; max-width: 95%; height: auto; background: $panel;
+        border: round $warning; padding: 0 1; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            yield Static("[b]y[/b] yes   [b]n[/b] no")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class TypedConfirmScreen(ModalScreen[bool]):
+    """Type the exact name to go ahead: for writes that cannot be undone."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    TypedConfirmScreen { align: center middle; }
+    TypedConfirmScreen > Vertical { width: 80; max-width: 95%; height: auto; background: $panel;
+        border: round $error; padding: 0 1; }
+    TypedConfirmScreen #typed-error { color: $error; height: auto; }
+    """
+
+    def __init__(self, summary: str, expected: str) -> None:
+        super().__init__()
+        self.summary = summary
+        self.expected = expected
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.summary)
+            yield Label(f"This cannot be undone. Type [b]{self.expected}[/b] to go ahead (esc cancels):")
+            yield Input(id="typed-input")
+            yield Static("", id="typed-error")
+            yield Button("Go ahead", id="typed-go", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _check(self) -> None:
+        if self.query_one(Input).value.strip() == self.expected:
+            self.dismiss(True)
+        else:
+            self.query_one("#typed-error", Static).update(
+                f"That does not match {self.expected!r}; nothing was sent."
+            )
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self._check()
+
+    @on(Button.Pressed, "#typed-go")
+    def _pressed(self) -> None:
+        self._check()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,446 @@
+"""The top-level modes: one screen per pane, each a status bar, one view, a filter line and the footer.
+
+Screens are thin: they compose a view, turn keys into dialogs and call ``app.start_action``. No I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
+from asr_console.widgets.filterbar import FilterBar
+from asr_console.widgets.health import HealthSummary, HealthView
+from asr_console.widgets.inventory import InventoryView
+from asr_console.widgets.jobs import JobsView
+from asr_console.widgets.others import EventsView, FailoverView, InfraView, PoliciesView
+from asr_console.widgets.status import StatusBar
+from asr_console.widgets.table import KeyedTable
+from asr_console.widgets.tableview import TableView
+
+
+class PaneScreen(Screen[None]):
+    PANE_TITLE: ClassVar[str] = ""
+    PANE_HELP: ClassVar[str] = ""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    @property
+    def console(self) -> Any:
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield from self.body()
+        yield FilterBar()
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def main_view(self) -> TableView | None:
+        views = self.query(TableView)
+        focused = self.focused
+        for view in views:
+            if focused is not None and focused in view.table.ancestors_with_self:
+                return view
+            if focused is view.table:
+                return view
+        return views.first() if views else None
+
+    def main_table(self) -> KeyedTable | None:
+        view = self.main_view()
+        return view.table if view else None
+
+    def on_mount(self) -> None:
+        table = self.main_table()
+        if table is not None:
+            table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.console.resync_screen()
+
+    def action_filter(self) -> None:
+        table = self.main_table()
+        if table is not None:
+            self.query_one(FilterBar).open_for(table)
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self) -> None:
+        for view in self.query(TableView):
+            view.update_headline()
+
+    def action_back(self) -> None:
+        table = self.main_table()
+        if table is not None and table.filter_text:
+            bar = self.query_one(FilterBar)
+            bar.action_clear()
+            return
+        if self.app.current_mode != "overview":
+            self.app.switch_mode("overview")
+
+    def pane_commands(self) -> list[tuple[str, str, Any]]:
+        return []
+
+
+class OverviewScreen(PaneScreen):
+    PANE_TITLE = "Overview"
+    PANE_HELP = """
+The whole site at a glance: inventory, replication health, policies and jobs, live. Enter on a tile
+opens its pane; tab moves between tiles. Below 140×40 only health is shown, with a summary line.
+"""
+    NARROW_WIDTH = 140
+    NARROW_HEIGHT = 40
+    TILE_MODES: ClassVar[dict[str, str]] = {
+        "tile-vms": "vms",
+        "tile-health": "health",
+        "tile-policies": "policies",
+        "tile-jobs": "jobs",
+    }
+
+    def body(self) -> ComposeResult:
+        yield Static("", id="overview-summary")
+        with Grid(id="overview-grid"):
+            yield InventoryView(compact=True, id="tile-vms")
+            yield HealthView(compact=True, id="tile-health")
+            yield PoliciesView(compact=True, id="tile-policies")
+            yield JobsView(compact=True, id="tile-jobs")
+
+    def on_mount(self) -> None:
+        self._layout(self.app.size.width, self.app.size.height)
+        self.query_one("#tile-health", HealthView).table.focus()
+        self.set_interval(2.0, self.update_summary, name="overview-summary")
+
+    def on_resize(self) -> None:
+        self._layout(self.size.width, self.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        narrow = width < self.NARROW_WIDTH or height < self.NARROW_HEIGHT
+        self.set_class(narrow, "narrow")
+        self.update_summary()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.update_summary()
+
+    def update_summary(self) -> None:
+        store = self.console.store
+        health = HealthSummary.of(store)
+        running = len(store.running_jobs())
+        text = (
+            f"VMs {store.count(VirtualMachine.KIND)} · protected {health.total}: {health.normal} normal, "
+            f"{health.warning} warning, {health.critical} critical, {health.rpo_breaches} RPO breaches · "
+            f"policies {store.count(Policy.KIND)} · jobs running {running}"
+        )
+        self.query_one("#overview-summary", Static).update(text)
+
+    @on(KeyedTable.Activated)
+    def _open_tile(self, event: KeyedTable.Activated) -> None:
+        for view in event.table.ancestors:
+            if isinstance(view, TableView) and view.id in self.TILE_MODES:
+                self.app.switch_mode(self.TILE_MODES[view.id])
+                return
+
+
+class HealthScreen(PaneScreen):
+    PANE_TITLE = "Replication health"
+    PANE_HELP = """
+Protected items with health, protection state, RPO against the policy's threshold (green within,
+amber above 80 %, red above), last recovery point age, initial replication, resync, agent and errors.
+Enter opens details: every health error with possible causes and recommended action, recovery points
+and the item's jobs. f opens the failover dialog for the marked items (or the one under the cursor).
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "failover", "Failover…")]
+
+    def body(self) -> ComposeResult:
+        yield HealthView(id="health")
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import ItemDetailScreen
+
+        self.app.push_screen(ItemDetailScreen(event.key))
+
+    def action_failover(self) -> None:
+        from asr_console.screens.failover import open_failover
+
+        view = self.query_one(HealthView)
+        items = view.table.marked_records() or (
+            [view.table.cursor_record] if view.table.cursor_record else []
+        )
+        open_failover(self.app, items)
+
+
+class JobsScreen(PaneScreen):
+    PANE_TITLE = "Jobs"
+    PANE_HELP = """
+ASR jobs of the last days. t cycles the state filter (all, running, failed, succeeded, cancelled);
+c cancels and r restarts the job under the cursor when ASR allows it. Enter shows tasks and errors.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "state_filter", "State filter"),
+        Binding("c", "cancel_job", "Cancel job"),
+        Binding("r", "restart_job", "Restart job"),
+    ]
+
+    def body(self) -> ComposeResult:
+        yield JobsView(id="jobs")
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(event.key))
+
+    def action_state_filter(self) -> None:
+        state = self.query_one(JobsView).cycle_state_filter()
+        self.notify(f"jobs: {state}", timeout=2)
+
+    def _job_action(self, verb: str, allowed_name: str) -> None:
+        job: Job | None = self.query_one(JobsView).table.cursor_record
+        if job is None or self.console.refuse_if_read_only(f"{verb} job"):
+            return
+        if job.allowed_actions and allowed_name not in job.allowed_actions:
+            self.notify(
+                f"ASR does not allow {verb} for {job.display_name} now "
+                f"(allowed: {', '.join(job.allowed_actions)})",
+                severity="warning",
+            )
+            return
+        from asr_console.screens.dialogs import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                method = getattr(self.console.actions, f"{verb}_job")
+                self.console.start_action(f"{verb}-job", lambda: method(job.id))
+
+        self.app.push_screen(
+            ConfirmScreen(f"{verb.capitalize()} job {job.display_name} ({job.target_object_name})?"), answered
+        )
+
+    def action_cancel_job(self) -> None:
+        self._job_action("cancel", "Cancel")
+
+    def action_restart_job(self) -> None:
+        self._job_action("restart", "Restart")
+
+
+class VmsScreen(PaneScreen):
+    PANE_TITLE = "vCenter inventory"
+    PANE_HELP = """
+The datacenter / cluster / host tree beside the VMs (select a node to scope the table, esc widens
+again). Columns: power, guest OS, CPU, memory, disks, churn, Azure compatibility and the protection
+badge (health and RPO of the matching protected item). Space marks VMs; e enables replication for the
+marked VMs (or the one under the cursor). Enter opens VM details.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "enable", "Enable replication…"),
+        Binding("tab", "focus_next", "Tree/table", show=False),
+    ]
+
+    def body(self) -> ComposeResult:
+        yield InventoryView(id="vms")
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import VmDetailScreen
+
+        self.app.push_screen(VmDetailScreen(event.key))
+
+    def action_back(self) -> None:
+        view = self.query_one(InventoryView)
+        if view.scope is not None and not view.table.filter_text:
+            view.set_scope(None)
+            return
+        super().action_back()
+
+    def action_enable(self) -> None:
+        if self.console.refuse_if_read_only("enable replication"):
+            return
+        from asr_console.screens.enable import EnableReplicationScreen
+
+        table = self.query_one(InventoryView).table
+        vms: list[VirtualMachine] = table.marked_records() or (
+            [table.cursor_record] if table.cursor_record else []
+        )
+        if not vms:
+            self.notify("mark VMs with space first", severity="warning")
+            return
+        self.app.push_screen(EnableReplicationScreen([vm.moref for vm in vms]))
+
+
+class PoliciesScreen(PaneScreen):
+    PANE_TITLE = "Replication policies"
+    PANE_HELP = """
+Policies with their settings and the configuration servers or appliances they are associated with.
+n creates, e edits, d deletes (type the name to confirm), a associates with a container, x dissociates.
+The form validates as you type and shows the ASR job it started.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("a", "associate", "Associate"),
+        Binding("x", "dissociate", "Dissociate"),
+    ]
+
+    def body(self) -> ComposeResult:
+        yield PoliciesView(id="policies")
+
+    def _policy(self) -> Policy | None:
+        return self.query_one(PoliciesView).table.cursor_record  # type: ignore[no-any-return]
+
+    @on(KeyedTable.Activated)
+    def _activated(self) -> None:
+        self.action_edit()
+
+    def action_new(self) -> None:
+        if self.console.refuse_if_read_only("create policy"):
+            return
+        from asr_console.screens.policy_form import PolicyFormScreen
+
+        self.app.push_screen(PolicyFormScreen(None))
+
+    def action_edit(self) -> None:
+        policy = self._policy()
+        if policy is None or self.console.refuse_if_read_only("update policy"):
+            return
+        from asr_console.screens.policy_form import PolicyFormScreen
+
+        self.app.push_screen(PolicyFormScreen(policy))
+
+    def action_delete(self) -> None:
+        policy = self._policy()
+        if policy is None or self.console.refuse_if_read_only("delete policy"):
+            return
+        from asr_console.screens.dialogs import TypedConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.console.start_action(
+                    "delete-policy", lambda: self.console.actions.delete_policy(policy.id)
+                )
+
+        self.app.push_screen(TypedConfirmScreen(f"Delete policy {policy.name}.", policy.name), answered)
+
+    def action_associate(self) -> None:
+        policy = self._policy()
+        if policy is None or self.console.refuse_if_read_only("associate policy"):
+            return
+        from asr_console.screens.policy_form import AssociateScreen
+
+        self.app.push_screen(AssociateScreen(policy))
+
+    def action_dissociate(self) -> None:
+        policy = self._policy()
+        if policy is None or self.console.refuse_if_read_only("dissociate policy"):
+            return
+        from asr_console.screens.policy_form import DissociateScreen
+
+        self.app.push_screen(DissociateScreen(policy))
+
+
+class FailoverScreen(PaneScreen):
+    PANE_TITLE = "Failover"
+    PANE_HELP = """
+Mark protected items with space (or use the one under the cursor), then o (or enter) to choose an
+operation ASR allows for them: test failover, cleanup, failover, change recovery point, commit,
+re-protect, resync or disable replication. p picks a recovery plan instead. The dialog previews what
+happens to each item; irreversible operations ask you to type the item (or vault) name. Progress of the
+started jobs follows below, task by task.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "operate", "Operation…"),
+        Binding("p", "plan", "Recovery plan…"),
+        Binding("u", "clear_marks", "Unmark all"),
+    ]
+
+    def body(self) -> ComposeResult:
+        from asr_console.widgets.progress import JobProgress
+
+        yield FailoverView(id="failover")
+        yield JobProgress(id="failover-progress")
+
+    @on(KeyedTable.Activated)
+    def _activated(self) -> None:
+        self.action_operate()
+
+    def action_operate(self) -> None:
+        from asr_console.screens.failover import open_failover
+
+        table = self.query_one(FailoverView).table
+        items: list[ProtectedItem] = table.marked_records() or (
+            [table.cursor_record] if table.cursor_record else []
+        )
+        open_failover(self.app, items)
+
+    def action_plan(self) -> None:
+        from asr_console.screens.failover import open_plan_picker
+
+        open_plan_picker(self.app)
+
+    def action_clear_marks(self) -> None:
+        self.query_one(FailoverView).table.clear_marks()
+
+    def follow(self, job_ids: list[str]) -> None:
+        from asr_console.widgets.progress import JobProgress
+
+        self.query_one(JobProgress).follow(job_ids)
+
+
+class InfraScreen(PaneScreen):
+    PANE_TITLE = "Infrastructure"
+    PANE_HELP = """
+Configuration servers (classic) and replication appliances (modernized) with their process servers and
+registered vCenters: health, heartbeat age, load and error counts. Enter shows health errors.
+"""
+
+    def body(self) -> ComposeResult:
+        yield InfraView(id="infra")
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import RecordDetailScreen
+
+        record = self.query_one(InfraView).table.record(event.key)
+        if record is not None:
+            self.app.push_screen(RecordDetailScreen(record))
+
+
+class EventsScreen(PaneScreen):
+    PANE_TITLE = "Events"
+    PANE_HELP = """
+Activity: vCenter events and tasks, ASR events, and this console's own actions (every write, its
+targets and result), newest first. Filter with / (e.g. "console" or "re:fail|error").
+"""
+
+    def body(self) -> ComposeResult:
+        yield EventsView(id="events")
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import RecordDetailScreen
+
+        record = self.query_one(EventsView).table.record(event.key)
+        if record is not None:
+            self.app.push_screen(RecordDetailScreen(record))
+
+
+SCREENS: dict[str, type[PaneScreen]] = {
+    "overview": OverviewScreen,
+    "vms": VmsScreen,
+    "health": HealthScreen,
+    "policies": PoliciesScreen,
+    "failover": FailoverScreen,
+    "jobs": JobsScreen,
+    "infra": InfraScreen,
+    "events": EventsScreen,
+}

@@ -1,0 +1,1 @@
+"""Widgets: the keyed Line-API table, store-bound views, the status bar."""

@@ -1,0 +1,229 @@
+"""The vCenter inventory: a datacenter / cluster / host tree beside the VM table.
+
+Each VM row carries the protection badge from the store's VM ↔ protected-item join (health and RPO),
+churn from the latest performance sample and the Azure compatibility verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Tree
+
+from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
+from asr_console.model.store import Store
+from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
+from asr_console.widgets.live import Pending
+from asr_console.widgets.table import Cell, Column
+from asr_console.widgets.tableview import TableView
+
+
+@dataclass(frozen=True)
+class Compat:
+    verdict: str  # ok, warning, blocked, unknown
+    reasons: tuple[str, ...] = ()
+    complete: bool = True
+
+
+_COMPAT_ROLE = {"ok": "normal", "warning": "warning", "blocked": "critical", "unknown": "muted"}
+_UNAVAILABLE = Compat("unknown", ("compatibility checks are not available in this build",))
+
+
+def _load_checker() -> Callable[[VirtualMachine, ChurnSample | None], Any] | None:
+    try:
+        from asr_console.model import compat
+    except ImportError:  # the rules ship with the core; a trimmed build shows "unknown" instead
+        return None
+    return compat.check_vm
+
+
+_check_vm = _load_checker()
+# moref → (vm, churn, verdict): records are immutable, so identity tells whether it is still current.
+_compat_cache: dict[str, tuple[VirtualMachine, ChurnSample | None, Compat]] = {}
+
+
+def compat_of(vm: VirtualMachine, churn_sample: ChurnSample | None = None) -> Compat:
+    if _check_vm is None:
+        return _UNAVAILABLE
+    cached = _compat_cache.get(vm.moref)
+    if cached is not None and cached[0] is vm and cached[1] is churn_sample:
+        return cached[2]
+    try:
+        result = _check_vm(vm, churn_sample)
+        verdict = Compat(str(result.status), tuple(result.reasons), bool(result.complete))
+    except Exception as exc:  # a rule's bug must not take the inventory down
+        verdict = Compat("unknown", (f"check failed: {exc}",))
+    _compat_cache[vm.moref] = (vm, churn_sample, verdict)
+    return verdict
+
+
+def protection_badge(store: Store, vm: VirtualMachine) -> Cell:
+    item = store.item_for_vm(vm.moref)
+    if item is None:
+        return ("—", "muted")
+    rpo = f" {duration(item.rpo_seconds)}" if item.rpo_seconds is not None else ""
+    return (f"{item.replication_health.value}{rpo}", HEALTH_ROLE[item.replication_health])
+
+
+class InventoryView(TableView):
+    """VMs; ``scope`` is the tree selection as (kind, moref) or None for everything."""
+
+    KIND = Kind.VM
+    TITLE = "VMs"
+    MARKABLE = True
+    JOIN = True
+
+    DEFAULT_CSS = """
+    InventoryView #inventory-body { height: 1fr; }
+    InventoryView Tree { width: 30; height: 1fr; border-right: vkey $panel-lighten-1; }
+    InventoryView.compact Tree { display: none; }
+    """
+
+    scope: tuple[str, str] | None = None
+
+    def extra_kinds(self) -> Sequence[Kind]:
+        return (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.CHURN, Kind.PROTECTED_ITEM)
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Static
+
+        yield Static(self.TITLE, classes="headline")
+        with Horizontal(id="inventory-body"):
+            tree: Tree[tuple[str, str] | None] = Tree("vCenter", data=None, id="inventory-tree")
+            tree.show_root = True
+            yield tree
+            yield self.table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.compact:
+            self.add_class("compact")
+
+    def columns(self) -> list[Column]:
+        if self.compact:
+            return [
+                Column("name", "VM", 14, flex=True, sort=lambda v: v.name.lower()),
+                Column("power", "Pwr", 3),
+                Column("prot", "Protection", 12, sort=self._badge_sort),
+            ]
+        return [
+            Column("name", "VM", 18, flex=True, sort=lambda v: v.name.lower()),
+            Column("power", "Power", 5, sort=lambda v: v.power_state),
+            Column("guest", "Guest OS", 16, priority=4, sort=lambda v: v.guest_full_name or v.guest_id),
+            Column("cpu", "CPU", 3, priority=5, align="right", sort=lambda v: v.num_cpu),
+            Column("mem", "Mem", 5, priority=5, align="right", sort=lambda v: v.memory_mb),
+            Column("disks", "Disks", 9, priority=3, align="right", sort=lambda v: v.total_disk_bytes),
+            Column("churn", "Churn", 8, priority=2, align="right", sort=self._churn_sort),
+            Column(
+                "azure",
+                "Azure",
+                8,
+                priority=1,
+                sort=lambda v: compat_of(v, self.store.typed(ChurnSample, v.moref)).verdict,
+            ),
+            Column("prot", "Protection", 14, sort=self._badge_sort),
+        ]
+
+    def _badge_sort(self, vm: VirtualMachine) -> str:
+        item = self.store.item_for_vm(vm.moref)
+        return item.replication_health.value if item else "~"
+
+    def _churn_sort(self, vm: VirtualMachine) -> float | None:
+        sample = self.store.typed(ChurnSample, vm.moref)
+        return sample.latest_kbps if sample else None
+
+    def cells(self, vm: VirtualMachine) -> Sequence[Cell]:
+        power: Cell = {
+            "poweredOn": ("on", "normal"),
+            "poweredOff": ("off", "muted"),
+            "suspended": ("susp", "warning"),
+        }.get(vm.power_state, (vm.power_state, "muted"))
+        badge = protection_badge(self.store, vm)
+        if self.compact:
+            return (vm.name, power, badge)
+        sample = self.store.typed(ChurnSample, vm.moref)
+        compat = compat_of(vm, sample)
+        disks = f"{len(vm.disks)}×{size_gb(vm.total_disk_bytes)}" if vm.details_loaded else "…"
+        return (
+            vm.name,
+            power,
+            vm.guest_full_name or vm.guest_id or "—",
+            str(vm.num_cpu),
+            memory(vm.memory_mb),
+            disks,
+            churn(sample.latest_kbps if sample else None),
+            (compat.verdict if compat.complete else compat.verdict + "?", _COMPAT_ROLE[compat.verdict]),
+            badge,
+        )
+
+    def search_text(self, vm: VirtualMachine) -> str:
+        return f"{vm.name} {vm.guest_full_name} {vm.guest_id} {vm.power_state} {vm.folder_path}"
+
+    # ------------------------------------------------------------------ store
+
+    def reset(self) -> None:
+        super().reset()
+        if not self.compact:
+            self.rebuild_tree()
+
+    def changed(self, pending: Pending) -> None:
+        super().changed(pending)
+        if not self.compact and pending.touches((Kind.DATACENTER, Kind.CLUSTER, Kind.HOST)):
+            self.rebuild_tree()
+
+    def dependents(self, pending: Pending) -> set[str]:
+        keys = set(pending.join) | pending.upserted.get(Kind.CHURN, set())
+        for item_id in pending.upserted.get(Kind.PROTECTED_ITEM, ()):
+            moref = self.store.join.vm_for_item(item_id)
+            if moref:
+                keys.add(moref)
+        return keys
+
+    # ------------------------------------------------------------------ tree
+
+    def rebuild_tree(self) -> None:
+        tree: Tree[tuple[str, str] | None] = self.query_one("#inventory-tree", Tree)
+        store = self.store
+        tree.clear()
+        tree.root.expand()
+        clusters_by_dc: dict[str, list[Cluster]] = {}
+        for cluster in store.all(Cluster):
+            clusters_by_dc.setdefault(cluster.datacenter, []).append(cluster)
+        hosts_by_parent: dict[str, list[Host]] = {}
+        for host in store.all(Host):
+            hosts_by_parent.setdefault(host.cluster or f"dc:{host.datacenter}", []).append(host)
+        for dc in sorted(store.all(Datacenter), key=lambda d: d.name):
+            dc_node = tree.root.add(dc.name, data=("datacenter", dc.moref), expand=True)
+            for cluster in sorted(clusters_by_dc.get(dc.moref, []), key=lambda c: c.name):
+                c_node = dc_node.add(cluster.name, data=("cluster", cluster.moref))
+                for host in sorted(hosts_by_parent.get(cluster.moref, []), key=lambda h: h.name):
+                    c_node.add_leaf(host.name, data=("host", host.moref))
+            for host in sorted(hosts_by_parent.get(f"dc:{dc.moref}", []), key=lambda h: h.name):
+                dc_node.add_leaf(host.name, data=("host", host.moref))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[tuple[str, str] | None]) -> None:
+        event.stop()
+        self.set_scope(event.node.data)
+
+    def set_scope(self, scope: tuple[str, str] | None) -> None:
+        self.scope = scope
+        if scope is None:
+            self.table.set_include(None)
+        else:
+            kind, moref = scope
+            attr = {"datacenter": "datacenter", "cluster": "cluster", "host": "host"}[kind]
+            self.table.set_include(lambda vm: getattr(vm, attr) == moref)
+        self.update_headline()
+
+    def headline(self) -> str:
+        base = super().headline()
+        protected = sum(1 for _ in self.store.join.pairs())
+        text = f"{base} — {protected} protected"
+        if self.scope is not None:
+            record = self.store.get(Kind(self.scope[0]), self.scope[1])
+            text += f"  in {self.scope[0]} {getattr(record, 'name', self.scope[1])}"
+        return text

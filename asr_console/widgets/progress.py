@@ -1,0 +1,58 @@
+"""Follows ASR jobs task by task as the jobs stream updates them in the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from asr_console.model.records import Job, Kind
+from asr_console.widgets.jobs import job_text
+from asr_console.widgets.live import Pending, StoreBound
+
+
+class JobProgress(StoreBound, Static):
+    """Attributes: ``job_ids`` — the jobs followed, in the order they were started."""
+
+    KINDS = frozenset({Kind.JOB})
+    DEFAULT_CSS = """
+    JobProgress { height: auto; max-height: 50%; padding: 0 1; border-top: hkey $panel-lighten-1; }
+    JobProgress.idle { display: none; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, classes="idle")
+        self.job_ids: list[str] = []
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.register_bound(self)
+
+    def on_unmount(self) -> None:
+        app: Any = self.app
+        app.unregister_bound(self)
+
+    def follow(self, job_ids: list[str]) -> None:
+        self.job_ids = list(job_ids)
+        self.set_class(not self.job_ids, "idle")
+        self.reset()
+
+    def interested(self, pending: Pending) -> bool:
+        up = pending.upserted.get(Kind.JOB, set())
+        return any(j in up for j in self.job_ids)
+
+    def reset(self) -> None:
+        app: Any = self.app
+        text = Text()
+        for job_id in self.job_ids:
+            job = self.store.typed(Job, job_id)
+            if job is None:
+                text.append(f"waiting for job {job_id.rsplit('/', 1)[-1]}…\n", style="dim")
+                continue
+            text.append_text(job_text(job, app.now(), app.role_styles()))
+        self.update(text)
+
+    def tick(self) -> None:
+        if self.job_ids:
+            self.reset()

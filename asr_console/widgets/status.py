@@ -1,0 +1,89 @@
+"""The one-line status bar: environment, read-only state, per-source freshness, running jobs.
+
+Attributes: none public; it reads ``app.settings``, ``app.store`` and ``app.now()`` on every refresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from asr_console.model.records import Kind
+from asr_console.widgets.fmt import duration
+from asr_console.widgets.live import Pending, StoreBound
+
+STALE_AFTER_SECONDS = 300
+
+
+class StatusBar(StoreBound, Static):
+    KINDS = frozenset({Kind.JOB})
+
+    DEFAULT_CSS = """
+    StatusBar { dock: top; height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.register_bound(self)
+
+    def on_unmount(self) -> None:
+        app: Any = self.app
+        app.unregister_bound(self)
+
+    def interested(self, pending: Pending) -> bool:
+        return pending.freshness or pending.touches(self.KINDS)
+
+    def reset(self) -> None:
+        self.update(self.build())
+
+    def tick(self) -> None:
+        self.reset()
+
+    def freshness_lines(self) -> list[str]:
+        """Per-source detail for help and tooltips: age, stale, and why."""
+        app: Any = self.app
+        lines = []
+        for fresh in sorted(self.store.all_freshness(), key=lambda f: f.source):
+            age = fresh.age_seconds(app.monotonic())
+            state = "stale" if fresh.stale else "ok"
+            line = f"{fresh.source}: {state}, data age {duration(age)}"
+            if fresh.last_error:
+                line += f" — last error: {fresh.last_error}"
+            lines.append(line)
+        return lines or ["no source has reported yet"]
+
+    def build(self) -> Text:
+        app: Any = self.app
+        settings = app.settings
+        text = Text()
+        label = getattr(settings, "environment", "") or app.demo_label or ""
+        colour = getattr(settings, "environment_color", "") or ""
+        if label:
+            style = f"bold reverse {colour}" if colour else "bold reverse"
+            text.append(f" {label} ", style=style)
+            text.append(" ")
+        profile = getattr(settings, "profile", "")
+        vault = getattr(settings, "vault", "")
+        if profile:
+            text.append(f"{profile} ", style="bold")
+        if vault:
+            text.append(f"{vault} ", style="dim")
+        if app.read_only:
+            text.append("READ-ONLY", style="bold")
+        else:
+            text.append("read-write", style="dim")
+        for fresh in sorted(self.store.all_freshness(), key=lambda f: f.source):
+            text.append("  ")
+            age = fresh.age_seconds(app.monotonic())
+            stale = fresh.stale or (age is not None and age > STALE_AFTER_SECONDS)
+            if stale:
+                text.append(f"{fresh.source} STALE {duration(age)}", style=app.role_style("stale") + " bold")
+            else:
+                text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
+        running = sum(1 for _ in self.store.running_jobs())
+        text.append("  ")
+        text.append(f"jobs running: {running}", style=app.role_style("warning") if running else "dim")
+        self.tooltip = "\n".join(self.freshness_lines())
+        return text

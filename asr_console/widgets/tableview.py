@@ -1,0 +1,120 @@
+"""A store-bound view of one collection: a headline above a ``KeyedTable``.
+
+Subclasses say which kind they list (``KIND``), their columns and how a record becomes cells; the base
+class keeps the table in step with the store by key. ``compact`` views (the overview tiles) show fewer
+columns and no marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from asr_console.model.records import Kind, Record
+from asr_console.widgets.live import Pending, StoreBound
+from asr_console.widgets.table import Cell, Column, KeyedTable
+
+
+class TableView(StoreBound, Vertical):
+    KIND: ClassVar[Kind]
+    TITLE: ClassVar[str] = ""
+    MARKABLE: ClassVar[bool] = False
+
+    DEFAULT_CSS = """
+    TableView { height: 1fr; }
+    TableView > .headline { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, *, compact: bool = False, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.compact = compact
+        self.KINDS = frozenset({self.KIND, *self.extra_kinds()})
+        self.table = KeyedTable(
+            self.columns(),
+            self.cells,
+            self.search_text,
+            markable=self.MARKABLE and not compact,
+            id=f"{id}-table" if id else None,
+        )
+
+    # ------------------------------------------------------------------ for subclasses
+
+    def extra_kinds(self) -> Sequence[Kind]:
+        return ()
+
+    def columns(self) -> list[Column]:
+        raise NotImplementedError
+
+    def cells(self, record: Any) -> Sequence[Cell]:
+        raise NotImplementedError
+
+    def search_text(self, record: Any) -> str:
+        return str(getattr(record, "name", ""))
+
+    def headline(self) -> str:
+        shown, total = self.table.row_count, self.table.total_count
+        text = f"{self.TITLE} {total}"
+        if shown != total:
+            text += f" (showing {shown})"
+        if self.table.filter_text:
+            text += f"  filter: {self.table.filter_text}"
+        if self.table.marks:
+            text += f"  marked: {len(self.table.marks)}"
+        return text
+
+    def dependents(self, pending: Pending) -> set[str]:
+        """Keys of this view's rows whose cells depend on other kinds that changed."""
+        return set()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def now(self) -> datetime:
+        app: Any = self.app
+        return app.now()  # type: ignore[no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE, classes="headline")
+        yield self.table
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        app.register_bound(self)
+
+    def on_unmount(self) -> None:
+        app: Any = self.app
+        app.unregister_bound(self)
+
+    def records(self) -> list[Record]:
+        return list(self.store.values(self.KIND))
+
+    def reset(self) -> None:
+        self.table.set_records(self.records(), key=lambda r: r.key)
+        self.update_headline()
+
+    def changed(self, pending: Pending) -> None:
+        up = pending.upserted.get(self.KIND, set())
+        rm = pending.removed.get(self.KIND, set())
+        coll = self.store.collection(self.KIND)
+        upserts = [(k, coll[k]) for k in up if k in coll]
+        self.table.apply(upserts, rm)
+        extra = self.dependents(pending) - up
+        if extra:
+            self.refresh_keys(extra)
+        self.update_headline()
+
+    def refresh_keys(self, keys: set[str]) -> None:
+        # Same record, different cells (a join or a related record moved). Only the lines on screen
+        # are painted, so repainting the table is as cheap as finding which of them moved.
+        self.table.refresh()
+
+    def tick(self) -> None:
+        self.table.refresh_visible()
+
+    def update_headline(self) -> None:
+        self.query_one(".headline", Static).update(self.headline())

@@ -1,0 +1,293 @@
+"""Pilot flows for the panes: overview tiling, mode switching, filter, sort, live updates in place."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from asr_console.model.records import Health, Job, Kind, ProtectedItem, VirtualMachine
+from asr_console.model.store import Batch
+from asr_console.widgets.health import HealthView
+from asr_console.widgets.inventory import InventoryView
+from asr_console.widgets.jobs import JobsView
+from asr_console.widgets.table import KeyedTable
+from tests.ui_fixtures import NOW, item_id, make_test_app
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll the UI until ``condition`` holds (never a fixed sleep)."""
+    loop_time = 0.0
+    while not condition():
+        if loop_time > timeout:
+            raise AssertionError("condition not met before the deadline")
+        await pilot.pause(0.05)
+        loop_time += 0.05
+
+
+def row_text(table: KeyedTable, key: str) -> str:
+    """The text of a row's cells as the table would paint them."""
+    cells = table._render_row(table.record(key))
+    return " ".join(c[0] if isinstance(c, tuple) else c for c in cells)
+
+
+async def test_overview_tiles_four_panes_with_data() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.screen.query_one("#tile-health", HealthView).table.row_count == 12)
+        screen = app.screen
+        assert not screen.has_class("narrow")
+        for tile in ("#tile-vms", "#tile-health", "#tile-policies", "#tile-jobs"):
+            view = screen.query_one(tile)
+            assert view.display and view.region.width > 0
+        assert screen.query_one("#tile-vms", InventoryView).table.row_count == 30
+        assert screen.query_one("#tile-jobs", JobsView).table.row_count == 3
+
+
+async def test_overview_degrades_to_health_with_summary_when_small() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen.has_class("narrow"))
+        screen = app.screen
+        assert screen.query_one("#tile-health").region.width > 100
+        assert screen.query_one("#tile-vms").region.width == 0
+        summary = str(screen.query_one("#overview-summary").render())
+        assert "VMs 30" in summary and "2 critical" in summary and "2 RPO breaches" in summary
+
+
+@pytest.mark.parametrize(
+    ("keys", "mode"),
+    [
+        ("1", "vms"),
+        ("2", "health"),
+        ("3", "policies"),
+        ("4", "failover"),
+        ("5", "jobs"),
+        ("6", "infra"),
+        ("7", "events"),
+    ],
+)
+async def test_footer_keys_switch_modes(keys: str, mode: str) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(keys)
+        await wait_for(pilot, lambda: app.current_mode == mode)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.current_mode == "overview")
+
+
+async def test_command_bar_completes_and_switches() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for command, mode in (
+            (":hea", "health"),
+            (":jo", "jobs"),
+            (":po", "policies"),
+            (":fa", "failover"),
+            (":vm", "vms"),
+        ):
+            await pilot.press(*command)
+            await pilot.press("tab")  # completes the unique prefix
+            field = app.screen.query_one("#command-input")
+            assert field.value == mode
+            await pilot.press("enter")
+            await wait_for(pilot, lambda m=mode: app.current_mode == m)
+
+
+async def test_unknown_command_says_so_and_stays() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(":", *"bogus", "enter")
+        await pilot.pause(0.1)
+        assert app.current_mode == "overview"
+        assert any("unknown command" in str(n.message) for n in app._notifications)
+
+
+async def test_filter_substring_and_regex() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "health")
+        table = app.screen.query_one(HealthView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press("slash", *"critical")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("enter")
+        assert table.has_focus and table.filter_text == "critical"
+        await pilot.press("slash", *(["backspace"] * 8), *"re:app-01[01]")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert set(table.visible_keys) == {item_id(10), item_id(11)}
+        await pilot.press("escape")  # clears the filter
+        await wait_for(pilot, lambda: table.row_count == 12)
+
+
+async def test_sort_by_column_keeps_cursor_on_the_same_item() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one(HealthView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press("down", "down")
+        key = table.cursor_key
+        assert key is not None
+        await pilot.press("s")  # next sortable column after health
+        assert table.sort_column == "state"
+        assert table.cursor_key == key
+        assert table.visible_keys.index(key) == table._cursor_row
+
+
+async def test_live_update_changes_cells_and_keeps_cursor_marks_and_filter() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one(HealthView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press("slash", *"app-0", "enter")
+        await pilot.press("down", "space", "down")
+        cursor, marks = table.cursor_key, set(table.marks)
+        assert cursor is not None and marks
+        scroll = table.scroll_y
+        store = app.store
+        healthy = store.typed(ProtectedItem, item_id(1))
+        assert healthy is not None
+        # app-001 turns critical with an RPO of two hours; a new item arrives; one is removed.
+        worse = dataclasses.replace(healthy, replication_health=Health.CRITICAL, rpo_seconds=7200)
+        newcomer = dataclasses.replace(
+            healthy,
+            id=item_id(99),
+            name="item-099",
+            friendly_name="app-099",
+            source_bios_uuid="",
+            replication_health=Health.NORMAL,
+        )
+        store.apply(Batch().upsert(worse, newcomer).remove(Kind.PROTECTED_ITEM, item_id(12)))
+        await wait_for(
+            pilot, lambda: row_text(table, item_id(1)).startswith("app-001 Critical Protected 2h00m/60m")
+        )
+        assert table.cursor_key == cursor
+        assert table.marks == marks
+        assert table.filter_text == "app-0"
+        assert table.scroll_y == scroll
+        assert item_id(99) in table.visible_keys and item_id(12) not in table.visible_keys
+        # health sort puts the newly critical item among the critical ones
+        assert table.visible_keys.index(item_id(1)) < 3
+        headline = str(app.screen.query_one(HealthView).query_one(".headline").render())
+        assert "3 critical" in headline
+
+
+async def test_hidden_pane_catches_up_when_shown() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("5")
+        jobs = app.screen.query_one(JobsView).table
+        await wait_for(pilot, lambda: jobs.row_count == 3)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "health")
+        job = app.store.typed(Job, next(iter(app.store.keys(Kind.JOB))))
+        assert job is not None
+        app.store.apply(Batch().upsert(dataclasses.replace(job, id=job.id + "-x", name="x", state="Failed")))
+        await pilot.press("5")
+        await wait_for(pilot, lambda: jobs.row_count == 4)
+
+
+async def test_jobs_state_filter_and_details() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        view = app.screen.query_one(JobsView)
+        await wait_for(pilot, lambda: view.table.row_count == 3)
+        await pilot.press("t")
+        assert view.state_filter == "running"
+        assert view.table.row_count == 1
+        await pilot.press("t")
+        assert view.state_filter == "failed" and view.table.row_count == 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "JobDetailScreen")
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "78052" in body and "Retry later" in body
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "JobsScreen")
+
+
+async def test_cancel_job_asks_then_sends() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        view = app.screen.query_one(JobsView)
+        await wait_for(pilot, lambda: view.table.row_count == 3)
+        await pilot.press("t")  # running: the enable-replication job allows Cancel
+        await pilot.press("c")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert app.test_service.calls == []
+        await pilot.press("c", "y")
+        await wait_for(pilot, lambda: bool(app.test_service.calls))
+        assert app.test_service.calls[0][0] == "cancel_job"
+
+
+async def test_read_only_refuses_job_actions() -> None:
+    app = make_test_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        view = app.screen.query_one(JobsView)
+        await wait_for(pilot, lambda: view.table.row_count == 3)
+        await pilot.press("t", "c")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "JobsScreen"
+        assert app.test_service.calls == []
+        assert any("read-only" in str(n.message) for n in app._notifications)
+
+
+async def test_health_details_show_errors_causes_and_actions() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one(HealthView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        assert table.move_cursor_to(item_id(3))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ItemDetailScreen")
+        await wait_for(
+            pilot, lambda: "Recovery points (3)" in str(app.screen.query_one("#detail-body").render())
+        )
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "78188" in body
+        assert "possible causes: Churn above the disk's limit" in body
+        assert "recommended action: Use premium disks" in body
+
+
+async def test_vms_tree_scopes_table_and_badges_follow_join() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("1")
+        view = app.screen.query_one(InventoryView)
+        await wait_for(pilot, lambda: view.table.row_count == 30)
+        assert row_text(view.table, "vm-3").endswith("Critical 1h30m")
+        assert row_text(view.table, "vm-20").endswith("—")
+        view.set_scope(("cluster", "domain-c3"))
+        assert 0 < view.table.row_count < 30
+        assert all(view.table.record(k).cluster == "domain-c3" for k in view.table.visible_keys)
+        await pilot.press("escape")
+        assert view.table.row_count == 30
+        # The VM is renamed in vCenter: its row updates in place, cursor stays.
+        view.table.move_cursor_to("vm-5")
+        vm = app.store.typed(VirtualMachine, "vm-5")
+        assert vm is not None
+        app.store.apply(Batch().upsert(dataclasses.replace(vm, power_state="poweredOff")))
+        await wait_for(pilot, lambda: " off " in row_text(view.table, "vm-5"))
+        assert view.table.cursor_key == "vm-5"
+
+
+async def test_status_bar_shows_environment_freshness_and_jobs() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.2)
+        text = str(app.screen.query_one("StatusBar").render())
+        assert "TEST" in text and "read-write" in text
+        assert "asr 4s" in text
+        assert "vcenter STALE 1m35s" in text or "vcenter STALE 1m" in text
+        assert "jobs running: 1" in text
+    assert NOW.year == 2026
