@@ -146,6 +146,9 @@ func main() {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	<-signals
+	// Exit at once, like a vCenter going away: server.Close would wait for pending WaitForUpdatesEx calls.
+	model.Remove()
+	os.Exit(0)
 }
 
 // datacenterOf walks up the parents of an entity to its datacenter.
