@@ -121,6 +121,7 @@ class AsrConsoleApp(App[None]):
         self._clock = clock or (lambda: datetime.now(UTC))
         self._monotonic = monotonic or time.monotonic
         self._bound: list[StoreBound] = []
+        self.followed_jobs: list[str] = []
         self._pending = Pending()
         self._flush_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -332,6 +333,15 @@ class AsrConsoleApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     # ------------------------------------------------------------------ actions
+
+    def follow_jobs(self, job_ids: list[str], *, append: bool = False) -> None:
+        """Jobs the failover pane follows task by task (the latest operation's)."""
+        self.followed_jobs = [*self.followed_jobs, *job_ids] if append else list(job_ids)
+        for bound in list(self._bound):
+            if getattr(bound, "FOLLOWS_JOBS", False):
+                bound.needs_reset = True
+                if self._on_screen(bound):
+                    bound.sync(None)
 
     def refuse_if_read_only(self, what: str) -> bool:
         if self.read_only:

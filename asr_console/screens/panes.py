@@ -390,11 +390,6 @@ started jobs follows below, task by task.
     def action_clear_marks(self) -> None:
         self.query_one(FailoverView).table.clear_marks()
 
-    def follow(self, job_ids: list[str]) -> None:
-        from asr_console.widgets.progress import JobProgress
-
-        self.query_one(JobProgress).follow(job_ids)
-
 
 class InfraScreen(PaneScreen):
     PANE_TITLE = "Infrastructure"

@@ -13,9 +13,10 @@ from asr_console.widgets.live import Pending, StoreBound
 
 
 class JobProgress(StoreBound, Static):
-    """Attributes: ``job_ids`` — the jobs followed, in the order they were started."""
+    """Shows ``app.followed_jobs`` (the jobs of the latest operation), in the order they started."""
 
     KINDS = frozenset({Kind.JOB})
+    FOLLOWS_JOBS = True
     DEFAULT_CSS = """
     JobProgress { height: auto; max-height: 50%; padding: 0 1; border-top: hkey $panel-lighten-1; }
     JobProgress.idle { display: none; }
@@ -23,7 +24,6 @@ class JobProgress(StoreBound, Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, classes="idle")
-        self.job_ids: list[str] = []
 
     def on_mount(self) -> None:
         app: Any = self.app
@@ -33,10 +33,10 @@ class JobProgress(StoreBound, Static):
         app: Any = self.app
         app.unregister_bound(self)
 
-    def follow(self, job_ids: list[str]) -> None:
-        self.job_ids = list(job_ids)
-        self.set_class(not self.job_ids, "idle")
-        self.reset()
+    @property
+    def job_ids(self) -> list[str]:
+        app: Any = self.app
+        return list(app.followed_jobs)
 
     def interested(self, pending: Pending) -> bool:
         up = pending.upserted.get(Kind.JOB, set())
@@ -44,6 +44,7 @@ class JobProgress(StoreBound, Static):
 
     def reset(self) -> None:
         app: Any = self.app
+        self.set_class(not self.job_ids, "idle")
         text = Text()
         for job_id in self.job_ids:
             job = self.store.typed(Job, job_id)

@@ -1,0 +1,433 @@
+"""The failover dialog: operation, recovery point, test network, preview, typed confirmation.
+
+Only operations ASR lists in every chosen item's ``allowed_operations`` are offered. Everything is
+checked before anything is sent; irreversible operations ask for the item's name (or the vault's, for
+several items). Started jobs are followed on the failover pane, task by task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from asr_console.model.records import Job, ProtectedItem, RecoveryPlan, RecoveryPoint, Vault
+from asr_console.model.specs import (
+    FieldError,
+    RecoveryPointChoice,
+    RecoveryPointKind,
+    require_allowed,
+    validate_test_network,
+)
+from asr_console.widgets.fmt import stamp
+from asr_console.widgets.others import FAILOVER_OPS
+
+
+@dataclass(frozen=True)
+class Operation:
+    code: str  # ASR's allowed-operation name
+    label: str
+    preview: str  # what happens to one item; {name} is replaced
+    irreversible: bool = False
+    needs_point: bool = False
+    needs_network: bool = False
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.code: op
+    for op in (
+        Operation(
+            "TestFailover",
+            "Test failover",
+            "{name}: a test VM is created in the test network from the chosen point; replication continues.",
+            needs_point=True,
+            needs_network=True,
+        ),
+        Operation(
+            "TestFailoverCleanup",
+            "Test failover cleanup",
+            "{name}: the test VM and its disks are deleted; your notes are recorded with the test.",
+        ),
+        Operation(
+            "UnplannedFailover",
+            "Failover (unplanned)",
+            "{name}: the Azure VM is created from the chosen point and becomes the active copy.",
+            irreversible=True,
+            needs_point=True,
+        ),
+        Operation(
+            "ChangePit",
+            "Change recovery point",
+            "{name}: the failed-over VM is rebuilt from another recovery point; later points are lost.",
+            irreversible=True,
+            needs_point=True,
+        ),
+        Operation(
+            "Commit",
+            "Commit failover",
+            "{name}: the failover is made final; other recovery points are deleted.",
+            irreversible=True,
+        ),
+        Operation(
+            "ReverseReplicate",
+            "Re-protect",
+            "{name}: replication starts from Azure back to the source site.",
+        ),
+        Operation(
+            "RepairReplication",
+            "Resynchronize",
+            "{name}: all disks are compared and changed blocks re-sent; RPO rises meanwhile.",
+        ),
+        Operation(
+            "DisableProtection",
+            "Disable replication",
+            "{name}: replication stops and the item leaves the vault; recovery points are deleted.",
+            irreversible=True,
+        ),
+    )
+}
+
+POINT_LABELS = {
+    RecoveryPointKind.LATEST_PROCESSED: "Latest processed (lowest RTO)",
+    RecoveryPointKind.LATEST: "Latest (lowest RPO: processes pending data first)",
+    RecoveryPointKind.LATEST_APP_CONSISTENT: "Latest app-consistent",
+    RecoveryPointKind.LATEST_MULTI_VM_PROCESSED: "Latest multi-VM processed",
+    RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT: "Latest multi-VM app-consistent",
+    RecoveryPointKind.CUSTOM: "Custom: pick a listed recovery point",
+}
+
+
+FIELD_LABELS = {
+    "test_network": "Test network",
+    "recovery_point": "Recovery point",
+    "operation": "Operation",
+    "items": "Items",
+}
+
+
+def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
+    if not items:
+        return []
+    common = set.intersection(*({o.lower() for o in i.allowed_operations} for i in items))
+    return [OPERATIONS[code] for code in FAILOVER_OPS if code.lower() in common]
+
+
+def open_failover(app: Any, items: list[ProtectedItem]) -> None:
+    if not items:
+        app.notify("no protected item selected", severity="warning")
+        return
+    if app.refuse_if_read_only("failover operations"):
+        return
+    app.push_screen(FailoverDialog([i.id for i in items]))
+
+
+def open_plan_picker(app: Any) -> None:
+    plans = app.store.all(RecoveryPlan)
+    if not plans:
+        app.notify("this vault has no recovery plans", severity="warning")
+        return
+    if app.refuse_if_read_only("failover operations"):
+        return
+    app.push_screen(PlanPicker(plans))
+
+
+class PlanPicker(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    PlanPicker { align: center middle; }
+    PlanPicker > VerticalScroll { width: 70; max-width: 95%; height: auto; max-height: 80%;
+        background: $panel; border: round $primary; padding: 0 1; }
+    """
+
+    def __init__(self, plans: list[RecoveryPlan]) -> None:
+        super().__init__()
+        self.plans = plans
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label("Recovery plan (its items are operated one by one):")
+            for n, plan in enumerate(self.plans):
+                yield Button(
+                    f"{plan.friendly_name or plan.name} — {len(plan.item_ids)} items", id=f"plan-{n}"
+                )
+
+    @on(Button.Pressed)
+    def _picked(self, event: Button.Pressed) -> None:
+        plan = self.plans[int((event.button.id or "plan-0").split("-")[1])]
+        self.dismiss(None)
+        self.app.push_screen(FailoverDialog(list(plan.item_ids), plan_name=plan.friendly_name or plan.name))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FailoverDialog(ModalScreen[None]):
+    """Attributes: ``item_ids`` — the items operated on; ``errors`` — the last validation errors."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+r", "run", "Run", priority=True),
+    ]
+    DEFAULT_CSS = """
+    FailoverDialog { align: center middle; }
+    FailoverDialog > VerticalScroll { width: 100; max-width: 98%; height: auto; max-height: 95%;
+        background: $panel; border: round $primary; padding: 0 1; }
+    FailoverDialog Label { margin-top: 1; }
+    FailoverDialog .hidden { display: none; }
+    FailoverDialog #fo-errors { color: $error; height: auto; }
+    FailoverDialog #fo-preview { height: auto; color: $text-muted; }
+    FailoverDialog Horizontal { height: auto; }
+    """
+
+    def __init__(self, item_ids: list[str], *, plan_name: str = "") -> None:
+        super().__init__()
+        self.item_ids = item_ids
+        self.plan_name = plan_name
+        self.errors: list[FieldError] = []
+
+    @property
+    def console(self) -> Any:
+        return self.app
+
+    def items(self) -> list[ProtectedItem]:
+        store = self.console.store
+        found = (store.typed(ProtectedItem, i) for i in self.item_ids)
+        return [i for i in found if i is not None]
+
+    def compose(self) -> ComposeResult:
+        items = self.items()
+        ops = allowed_for_all(items)
+        names = ", ".join(i.display_name for i in items[:6]) + (" …" if len(items) > 6 else "")
+        title = f"plan {self.plan_name}: " if self.plan_name else ""
+        with VerticalScroll():
+            yield Static(f"[b]Failover[/b] — {title}{len(items)} item(s): {names}", id="fo-title")
+            if not ops:
+                allowed = "; ".join(
+                    f"{i.display_name}: {', '.join(i.allowed_operations) or 'none'}" for i in items
+                )
+                yield Static(f"No operation is allowed for all of them now. {allowed}", id="fo-none")
+                yield Button("Close", id="fo-close")
+                return
+            yield Label("Operation")
+            yield Select(
+                [(op.label, op.code) for op in ops], value=ops[0].code, allow_blank=False, id="fo-op"
+            )
+            yield Label("Recovery point", id="fo-point-label")
+            yield Select(
+                [(label, kind.value) for kind, label in POINT_LABELS.items()],
+                value=RecoveryPointKind.LATEST_PROCESSED.value,
+                allow_blank=False,
+                id="fo-point",
+            )
+            yield Select([], prompt="recovery points load…", id="fo-custom-point")
+            yield Label(
+                "Test network (Azure virtual network id; must not be the failover network)", id="fo-net-label"
+            )
+            yield Input(
+                placeholder="/subscriptions/…/virtualNetworks/vnet-test",
+                suggester=SuggestFromList(self._network_candidates(), case_sensitive=False),
+                id="fo-network",
+            )
+            yield Label("Notes for the test record", id="fo-notes-label")
+            yield Input(placeholder="what you checked (size, network, RDP/SSH reachability)", id="fo-notes")
+            yield Checkbox("Shut down the source VMs first (modernized only)", value=True, id="fo-shutdown")
+            yield Static("", id="fo-preview")
+            yield Static("", id="fo-errors")
+            with Horizontal():
+                yield Button("Run (ctrl+r)", id="fo-run", variant="primary")
+                yield Button("Cancel (esc)", id="fo-cancel")
+
+    def _network_candidates(self) -> list[str]:
+        settings = self.console.settings
+        candidates = list(getattr(settings, "test_networks", ()) or ())
+        return [str(c) for c in candidates]
+
+    def on_mount(self) -> None:
+        if self.query("#fo-op"):
+            self._arrange()
+            self.query_one("#fo-op", Select).focus()
+            if len(self.item_ids) == 1:
+                self._load_points(self.item_ids[0])
+
+    def _load_points(self, item_id: str) -> None:
+        actions = self.console.actions
+        if actions is None or not hasattr(actions, "load_recovery_points"):
+            self._fill_points()
+            return
+
+        async def load() -> None:
+            try:
+                await actions.load_recovery_points(item_id)
+            except Exception as exc:  # a read: show why, the custom list stays empty
+                self.notify(f"recovery points: {exc}", severity="warning")
+            self._fill_points()
+
+        self.run_worker(
+            load(), name="recovery-points", group="recovery-points", exclusive=True, exit_on_error=False
+        )
+
+    def _fill_points(self) -> None:
+        store = self.console.store
+        points = sorted(
+            (p for p in store.all(RecoveryPoint) if p.item_id in self.item_ids),
+            key=lambda p: p.time.timestamp() if p.time else 0.0,
+            reverse=True,
+        )
+        select = self.query_one("#fo-custom-point", Select)
+        select.set_options([(f"{stamp(p.time)}  {p.type}", p.id) for p in points])
+
+    def operation(self) -> Operation | None:
+        selects = self.query("#fo-op")
+        if not selects:
+            return None
+        value = self.query_one("#fo-op", Select).value
+        return OPERATIONS.get(str(value))
+
+    def point_choice(self) -> RecoveryPointChoice:
+        kind = RecoveryPointKind(str(self.query_one("#fo-point", Select).value))
+        op = self.operation()
+        if op is not None and op.code == "ChangePit":
+            kind = RecoveryPointKind.CUSTOM
+        custom = self.query_one("#fo-custom-point", Select).value
+        rp_id = str(custom) if kind is RecoveryPointKind.CUSTOM and custom is not Select.BLANK else ""
+        return RecoveryPointChoice(kind, rp_id)
+
+    @on(Select.Changed)
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        op = self.operation()
+        if op is None:
+            return
+        kind = str(self.query_one("#fo-point", Select).value)
+        custom = op.code == "ChangePit" or kind == RecoveryPointKind.CUSTOM.value
+        self.query_one("#fo-point-label").set_class(not op.needs_point, "hidden")
+        self.query_one("#fo-point").set_class(not op.needs_point or op.code == "ChangePit", "hidden")
+        self.query_one("#fo-custom-point").set_class(not (op.needs_point and custom), "hidden")
+        self.query_one("#fo-net-label").set_class(not op.needs_network, "hidden")
+        self.query_one("#fo-network").set_class(not op.needs_network, "hidden")
+        is_cleanup = op.code == "TestFailoverCleanup"
+        self.query_one("#fo-notes-label").set_class(not is_cleanup, "hidden")
+        self.query_one("#fo-notes").set_class(not is_cleanup, "hidden")
+        self.query_one("#fo-shutdown").set_class(op.code != "UnplannedFailover", "hidden")
+        self.query_one("#fo-preview", Static).update(self.preview(op))
+
+    def preview(self, op: Operation) -> str:
+        lines = [op.preview.format(name=i.display_name) for i in self.items()[:12]]
+        if len(self.item_ids) > 12:
+            lines.append(f"… and {len(self.item_ids) - 12} more")
+        if op.needs_point:
+            choice = self.point_choice()
+            lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
+        if op.code == "UnplannedFailover":
+            shutdown = self.query_one("#fo-shutdown", Checkbox).value
+            lines.append("Source VMs are shut down first." if shutdown else "Source VMs keep running.")
+        if op.irreversible:
+            lines.append(
+                f"This cannot be undone: you will type {self.expected_confirmation()!r} to go ahead."
+            )
+        return "\n".join(lines)
+
+    def expected_confirmation(self) -> str:
+        items = self.items()
+        if len(items) == 1:
+            return items[0].display_name
+        vault = next(iter(self.console.store.all(Vault)), None)
+        return str(getattr(self.console.settings, "vault", "") or (vault.name if vault else "vault"))
+
+    def validate(self, op: Operation) -> list[FieldError]:
+        errors: list[FieldError] = []
+        for item in self.items():
+            errors += require_allowed(op.code, item.allowed_operations, item.display_name)
+        if len(self.items()) != len(self.item_ids):
+            errors.append(FieldError("items", "some items left the vault; reopen the dialog"))
+        if op.needs_point:
+            errors += self.point_choice().validate()
+            if self.point_choice().kind is RecoveryPointKind.CUSTOM and len(self.item_ids) > 1:
+                errors.append(FieldError("recovery_point", "a custom point applies to one item only"))
+        if op.needs_network:
+            errors += validate_test_network(self.query_one("#fo-network", Input).value.strip(), "")
+        return errors
+
+    @on(Button.Pressed, "#fo-run")
+    def _run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Button.Pressed, "#fo-cancel,#fo-close")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_run()
+
+    def action_run(self) -> None:
+        op = self.operation()
+        if op is None:
+            return
+        self.errors = self.validate(op)
+        self.query_one("#fo-errors", Static).update(
+            "\n".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in self.errors)
+        )
+        if self.errors:
+            return
+        if not op.irreversible:
+            self._send(op)
+            return
+        from asr_console.screens.dialogs import TypedConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._send(op)
+            else:
+                self.query_one("#fo-errors", Static).update("Not confirmed; nothing was sent.")
+
+        summary = f"{op.label} of {len(self.item_ids)} item(s).\n{self.preview(op)}"
+        self.app.push_screen(TypedConfirmScreen(summary, self.expected_confirmation()), confirmed)
+
+    def _call_for(self, op: Operation, item_id: str) -> Callable[[], Awaitable[Job]]:
+        actions = self.console.actions
+        point = self.point_choice()
+        network = self.query_one("#fo-network", Input).value.strip()
+        notes = self.query_one("#fo-notes", Input).value.strip()
+        shutdown = self.query_one("#fo-shutdown", Checkbox).value
+        calls: dict[str, Callable[[], Awaitable[Job]]] = {
+            "TestFailover": lambda: actions.test_failover(item_id, point, network),
+            "TestFailoverCleanup": lambda: actions.test_failover_cleanup(item_id, notes),
+            "UnplannedFailover": lambda: actions.unplanned_failover(item_id, point, shutdown),
+            "ChangePit": lambda: actions.change_recovery_point(item_id, point.recovery_point_id),
+            "Commit": lambda: actions.commit_failover(item_id),
+            "ReverseReplicate": lambda: actions.reprotect(item_id),
+            "RepairReplication": lambda: actions.resync(item_id),
+            "DisableProtection": lambda: actions.disable_replication(item_id),
+        }
+        return calls[op.code]
+
+    def _send(self, op: Operation) -> None:
+        console = self.console
+        console.follow_jobs([])
+        for item_id in self.item_ids:
+            console.start_action(
+                f"{op.label.lower()} {item_id.rsplit('/', 1)[-1]}",
+                self._call_for(op, item_id),
+                on_done=lambda job: (
+                    console.follow_jobs([job.id], append=True) if isinstance(job, Job) else None
+                ),
+            )
+        self.dismiss(None)
+        if console.current_mode != "failover":
+            console.switch_to("failover")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

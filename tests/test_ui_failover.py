@@ -1,0 +1,142 @@
+"""Pilot flows of the failover pane: test failover and cleanup from the keyboard, validation, typed
+confirmation, read-only refusal, progress followed task by task."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from asr_console.model.records import Event, Job, ProtectedItem
+from asr_console.model.specs import RecoveryPointKind
+from asr_console.model.store import Batch
+from asr_console.widgets.others import FailoverView
+from tests.test_ui_panes import wait_for
+from tests.ui_fixtures import item_id, make_test_app
+
+TEST_NET = "/subscriptions/s/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworks/vnet-test"
+
+
+def screen_name(app: object) -> str:
+    return type(app.screen).__name__  # type: ignore[attr-defined]
+
+
+async def open_dialog_on(pilot, app, n: int) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("4")
+    await wait_for(pilot, lambda: app.current_mode == "failover")
+    table = app.screen.query_one(FailoverView).table
+    await wait_for(pilot, lambda: table.row_count == 12)
+    await pilot.press("slash", *f"app-{n:03d}", "enter")
+    await wait_for(pilot, lambda: table.cursor_key == item_id(n))
+    await pilot.press("o")
+    await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+
+
+async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 1)
+        # operation (Test failover is first) → recovery point → network, then enter runs it
+        await pilot.press("tab", "tab", *TEST_NET, "enter")
+        await wait_for(pilot, lambda: bool(service.calls))
+        op, args = service.calls[0]
+        assert op == "test_failover"
+        assert args[0] == item_id(1)
+        assert args[1].kind is RecoveryPointKind.LATEST_PROCESSED
+        assert args[2] == TEST_NET
+        # the pane follows the job task by task
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverScreen" and bool(app.followed_jobs))
+        progress = app.screen.query_one("#failover-progress")
+        await wait_for(pilot, lambda: "Prerequisites check" in str(progress.render()))
+        assert "InProgress" in str(progress.render())
+        job_id = app.followed_jobs[0]
+        service.complete(job_id)
+        await wait_for(pilot, lambda: "✔ Test failover" in str(progress.render()))
+        job = app.store.typed(Job, job_id)
+        assert job is not None and job.state == "Succeeded"
+
+        # ASR now allows the cleanup for that item (the items stream would bring this)
+        item = app.store.typed(ProtectedItem, item_id(1))
+        assert item is not None
+        app.store.apply(
+            Batch().upsert(
+                dataclasses.replace(
+                    item,
+                    allowed_operations=("TestFailoverCleanup",),
+                    test_failover_state="WaitingForCompletion",
+                )
+            )
+        )
+        await pilot.press("o")
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+        await pilot.press("tab", *"checked RDP and size", "enter")
+        await wait_for(pilot, lambda: len(service.calls) == 2)
+        assert service.calls[1] == ("test_failover_cleanup", (item_id(1), "checked RDP and size"))
+        events = [e.message for e in app.store.all(Event)]
+        assert any("test-failover-cleanup" in m for m in events)
+
+
+async def test_missing_test_network_shows_error_and_sends_nothing() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 2)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        dialog = app.screen
+        assert screen_name(app) == "FailoverDialog"
+        assert any(e.field == "test_network" for e in dialog.errors)  # type: ignore[attr-defined]
+        assert "Test network: choose an Azure network" in str(dialog.query_one("#fo-errors").render())
+        assert app.test_service.calls == []
+
+
+async def test_failover_needs_typed_item_name_and_wrong_name_sends_nothing() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 4)
+        dialog = app.screen
+        dialog.query_one("#fo-op").value = "UnplannedFailover"  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen_name(app) == "TypedConfirmScreen")
+        await pilot.press(*"app-04", "enter")
+        await pilot.pause(0.1)
+        assert screen_name(app) == "TypedConfirmScreen"
+        assert "nothing was sent" in str(app.screen.query_one("#typed-error").render())
+        assert service.calls == []
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+        assert "nothing was sent" in str(app.screen.query_one("#fo-errors").render())
+        assert service.calls == []
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen_name(app) == "TypedConfirmScreen")
+        await pilot.press(*"app-004", "enter")
+        await wait_for(pilot, lambda: bool(service.calls))
+        op, args = service.calls[0]
+        assert op == "unplanned_failover" and args[0] == item_id(4) and args[2] is True
+
+
+async def test_only_operations_allowed_for_every_marked_item_are_offered() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(FailoverView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        table.marks |= {item_id(1), item_id(12)}  # protected vs failed over: nothing in common
+        await pilot.press("o")
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+        assert app.screen.query("#fo-none")
+        text = str(app.screen.query_one("#fo-none").render())
+        assert "No operation is allowed" in text and "Commit" in text
+
+
+async def test_read_only_refuses_failover() -> None:
+    app = make_test_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(FailoverView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.press("o")
+        await pilot.pause(0.1)
+        assert screen_name(app) == "FailoverScreen"
+        assert any("read-only" in str(n.message) for n in app._notifications)
+        assert app.test_service.calls == []
