@@ -1,0 +1,267 @@
+"""Initial sync and change latency of the vCenter inventory source against vcsim with ~10,000 VMs.
+
+All in one run, against one simulator:
+- floor: a bare ``RetrievePropertiesEx`` of exactly the properties the source reads (light, then full);
+- ours: ``VCenterInventory.changes()`` into a ``Store`` (light pass = rows on screen; then the details pass);
+- naive: the per-attribute pyvmomi loop people write first, over a subset, scaled to all VMs;
+- change-to-store latency: power operations through a second session until the store shows them.
+
+Goals (issue 4): ours ≥ 20× faster than naive, ≤ 1.3× the floor, changes ≤ 1 s.
+Usage: python bench/vcenter_sync.py [--vms 10000] [--naive-subset 200] [--changes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
+
+from asr_console.model.records import Kind, VirtualMachine  # noqa: E402
+from asr_console.model.store import Store  # noqa: E402
+from asr_console.sources.vmware import VCenterInventory  # noqa: E402
+from asr_console.sources.vmware_records import (  # noqa: E402
+    STRUCTURE_PROPS,
+    VIEW_TYPES,
+    VM_DETAILS,
+    VM_LIGHT,
+)
+from tests.vcsim_fixture import Topology, Vcsim, vcsim_binary  # noqa: E402
+
+PC = vmodl.query.PropertyCollector
+
+
+def connect(url: str) -> Any:
+    parts = urlsplit(url)
+    return SmartConnect(protocol=parts.scheme, host=parts.hostname, port=parts.port, user="u", pwd="p")
+
+
+def floor(url: str, vm_paths: list[str]) -> tuple[float, int]:
+    """Bare RetrievePropertiesEx of the same view and properties, pages of 1,000: the least work possible."""
+    si = connect(url)
+    try:
+        content = si.content
+        started = time.perf_counter()
+        view = content.viewManager.CreateContainerView(content.rootFolder, VIEW_TYPES, True)
+        traversal = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+        obj = PC.ObjectSpec(obj=view, skip=True, selectSet=[traversal])
+        props = [PC.PropertySpec(type=t, pathSet=p) for t, p in STRUCTURE_PROPS.items()]
+        props.append(PC.PropertySpec(type=vim.VirtualMachine, pathSet=vm_paths))
+        spec = PC.FilterSpec(objectSet=[obj], propSet=props)
+        pc = content.propertyCollector
+        count = 0
+        result = pc.RetrievePropertiesEx(specSet=[spec], options=PC.RetrieveOptions(maxObjects=1000))
+        while result is not None:
+            count += len(result.objects)
+            if not result.token:
+                break
+            result = pc.ContinueRetrievePropertiesEx(token=result.token)
+        return time.perf_counter() - started, count
+    finally:
+        Disconnect(si)
+
+
+def naive(url: str, subset: int) -> tuple[float, int]:
+    """Per-attribute access on each VM, as a first script would do it (each access is a round trip)."""
+    si = connect(url)
+    try:
+        content = si.content
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        vms = list(view.view)[:subset]
+        started = time.perf_counter()
+        rows = []
+        for vm in vms:
+            host = vm.runtime.host
+            rows.append(
+                (
+                    vm.name,
+                    vm.parent,
+                    vm.runtime.powerState,
+                    host,
+                    vm.config.guestId,
+                    vm.config.guestFullName,
+                    vm.config.firmware,
+                    vm.config.bootOptions.efiSecureBootEnabled,
+                    vm.config.hardware.numCPU,
+                    vm.config.hardware.memoryMB,
+                    vm.config.uuid,
+                    vm.config.instanceUuid,
+                    vm.config.template,
+                    vm.guest.toolsStatus,
+                )
+            )
+        return time.perf_counter() - started, len(rows)
+    finally:
+        Disconnect(si)
+
+
+async def ours(url: str) -> tuple[float, float, int, VCenterInventory, Store]:
+    inventory = VCenterInventory(url, "u", "p")
+    await inventory.connect()
+    store = Store()
+    started = time.perf_counter()
+    store.apply(await inventory.changes(0))
+    light = time.perf_counter() - started
+    while not inventory.synced:
+        store.apply(await inventory.changes(0))
+    full = time.perf_counter() - started
+    return light, full, store.count(Kind.VM), inventory, store
+
+
+async def change_latency(url: str, inventory: VCenterInventory, store: Store, changes: int) -> list[float]:
+    """Power a VM off or on through another session; time until the store holds the new state."""
+    applied = asyncio.Event()
+
+    async def pump() -> None:
+        while True:
+            if store.apply(await inventory.changes(5)):
+                applied.set()
+
+    pumping = asyncio.create_task(pump())
+    si = await asyncio.to_thread(connect, url)
+    latencies: list[float] = []
+    try:
+        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.VirtualMachine], True)
+        targets = [vm for vm in list(view.view)[:changes]]
+        for vm in targets:
+            rec = store.typed(VirtualMachine, vm._moId)
+            assert rec is not None
+            want = "poweredOff" if rec.power_state == "poweredOn" else "poweredOn"
+            started = time.perf_counter()
+            await asyncio.to_thread(vm.PowerOffVM_Task if want == "poweredOff" else vm.PowerOnVM_Task)
+            while (r := store.typed(VirtualMachine, vm._moId)) is None or r.power_state != want:
+                applied.clear()
+                await asyncio.wait_for(applied.wait(), 30)
+            latencies.append(time.perf_counter() - started)
+    finally:
+        pumping.cancel()
+        await asyncio.to_thread(Disconnect, si)
+    return latencies
+
+
+def bare_latency(url: str, vm_paths: list[str], changes: int) -> list[float]:
+    """The floor for change latency: a bare WaitForUpdatesEx loop on the same filter, no store, no records."""
+    watcher, actor = connect(url), connect(url)
+    try:
+        content = watcher.content
+        view = content.viewManager.CreateContainerView(content.rootFolder, VIEW_TYPES, True)
+        traversal = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+        obj = PC.ObjectSpec(obj=view, skip=True, selectSet=[traversal])
+        props = [PC.PropertySpec(type=t, pathSet=p) for t, p in STRUCTURE_PROPS.items()]
+        props.append(PC.PropertySpec(type=vim.VirtualMachine, pathSet=vm_paths))
+        pc = content.propertyCollector.CreatePropertyCollector()
+        pc.CreateFilter(PC.FilterSpec(objectSet=[obj], propSet=props), partialUpdates=False)
+        version = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0)).version
+        actor_view = actor.content.viewManager.CreateContainerView(
+            actor.content.rootFolder, [vim.VirtualMachine], True
+        )
+        latencies = []
+        for vm in list(actor_view.view)[-changes:]:
+            on = vm.runtime.powerState == "poweredOn"
+            started = time.perf_counter()
+            vm.PowerOffVM_Task() if on else vm.PowerOnVM_Task()
+            seen = False
+            while not seen:
+                result = pc.WaitForUpdatesEx(version, PC.WaitOptions(maxWaitSeconds=30))
+                if result is None:
+                    raise RuntimeError("no update within 30 s")
+                version = result.version
+                seen = any(
+                    u.obj._moId == vm._moId and any(c.name == "runtime.powerState" for c in u.changeSet or ())
+                    for f in result.filterSet or ()
+                    for u in f.objectSet or ()
+                )
+            latencies.append(time.perf_counter() - started)
+        pc.Destroy()
+        return latencies
+    finally:
+        Disconnect(watcher)
+        Disconnect(actor)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", type=int, default=10_000)
+    parser.add_argument("--naive-subset", type=int, default=200)
+    parser.add_argument("--changes", type=int, default=10)
+    args = parser.parse_args()
+
+    binary = vcsim_binary()
+    if binary is None:
+        print("vcenter_sync: vcsim not built; run `make vcsim`", file=sys.stderr)
+        return 1
+    # 2 datacenters × 5 clusters × 10 hosts, VMs spread evenly over the 100 hosts.
+    per_host = max(1, round(args.vms / 100))
+    topology = Topology(dc=2, cluster=5, host=10, standalone=0, vm=per_host)
+    sim = Vcsim(binary=binary, topology=topology, start_timeout=900)
+    started = time.perf_counter()
+    sim.start()
+    print(
+        f"vcsim: {topology.vms} VMs on {topology.hosts} hosts, started in {time.perf_counter() - started:.1f} s"
+    )
+    try:
+        light_paths, full_paths = VM_LIGHT, VM_LIGHT + VM_DETAILS
+        floor_light, objects = floor(sim.url, light_paths)
+        floor_full, _ = floor(sim.url, full_paths)
+        naive_time, naive_n = naive(sim.url, args.naive_subset)
+        naive_scaled = naive_time * topology.vms / naive_n
+
+        async def measure() -> tuple[float, float, int, list[float]]:
+            light, full, count, inventory, store = await ours(sim.url)
+            try:
+                latencies = await change_latency(sim.url, inventory, store, args.changes)
+            finally:
+                await inventory.close()
+            return light, full, count, latencies
+
+        ours_light, ours_full, count, latencies = asyncio.run(measure())
+        bare = bare_latency(sim.url, full_paths, args.changes)
+    finally:
+        sim.stop()
+
+    assert count == topology.vms, f"store holds {count} VMs, simulator {topology.vms}"
+    floor_both = floor_light + floor_full
+    print(f"objects in the view: {objects:,}; VMs in the store: {count:,}")
+    print(f"floor, light properties (RetrievePropertiesEx):  {floor_light:7.2f} s")
+    print(f"floor, light + devices + guest.net:               {floor_full:7.2f} s")
+    print(
+        f"ours, light pass to store (rows on screen):       {ours_light:7.2f} s  = {ours_light / floor_light:.2f}× floor"
+    )
+    print(
+        f"ours, both passes to store (details loaded):      {ours_full:7.2f} s  = {ours_full / floor_full:.2f}× "
+        f"the full floor, {ours_full / floor_both:.2f}× light+full floors"
+    )
+    print(
+        f"naive per-attribute loop: {naive_time:.2f} s for {naive_n} VMs → {naive_scaled:7.1f} s for "
+        f"{topology.vms:,} (scaled)"
+    )
+    print(
+        f"speed-up over naive (light pass):                 {naive_scaled / ours_light:7.1f}×  (goal ≥ 20×)"
+    )
+    print(
+        f"light pass vs floor:                              {ours_light / floor_light:7.2f}×  (goal ≤ 1.3×)"
+    )
+    if latencies:
+        print(
+            f"change → store ({len(latencies)} power operations): median {statistics.median(latencies):.3f} s, "
+            f"max {max(latencies):.3f} s  (goal ≤ 1 s)"
+        )
+        print(
+            f"bare WaitForUpdatesEx, same filter (the floor):   median {statistics.median(bare):.3f} s, "
+            f"max {max(bare):.3f} s  → ours {statistics.median(latencies) / statistics.median(bare):.2f}× the floor"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
