@@ -8,11 +8,19 @@ import pytest
 
 from asr_console.model.specs import InvalidInput
 from asr_console.sim import SimEngine, make_demo_site
+from asr_console.sim.clock import DEFAULT_EPOCH
 from asr_console.sim.errors import SimError
 
 
 def site(**kwargs: object) -> SimEngine:
-    options: dict[str, object] = {"vms": 40, "protected": 24, "seed": 11, "speed": 0.0, "provider": "mixed"}
+    options: dict[str, object] = {
+        "vms": 40,
+        "protected": 24,
+        "seed": 11,
+        "speed": 0.0,
+        "provider": "mixed",
+        "start": DEFAULT_EPOCH,
+    }
     options.update(kwargs)
     return make_demo_site(**options)  # type: ignore[arg-type]
 

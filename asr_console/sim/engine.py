@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from asr_console.model.records import Provider
@@ -1468,10 +1468,22 @@ def make_demo_site(
     speed: float = 60.0,
     provider: str = "inmagercm",
     history_jobs: int | None = None,
+    start: datetime | None = None,
 ) -> SimEngine:
-    """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating."""
+    """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating.
+
+    Its clock starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to
+    the site and to a client); everything else depends only on ``seed`` and the clock's advances.
+    """
+    if start is None:
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
     return SimEngine(
-        vms=vms, protected=protected, seed=seed, speed=speed, provider=provider, history_jobs=history_jobs
+        vms=vms,
+        protected=protected,
+        seed=seed,
+        provider=provider,
+        history_jobs=history_jobs,
+        clock=SimClock(speed=speed, start=start),
     )
 
 

@@ -32,9 +32,9 @@ class SimProcessServer:
     def percentages(self) -> tuple[float, float, float]:
         """CPU, memory and free-space percentages that follow the replication load it carries."""
         mbps = self.load_kbps / 1024
-        cpu = min(99.0, 8 + mbps * 0.9 + self.items * 0.05)
-        memory = min(97.0, 30 + mbps * 0.5 + self.items * 0.08)
-        free = max(3.0, 70 - mbps * 0.4)
+        cpu = min(99.0, 8 + mbps * 0.25 + self.items * 0.05)
+        memory = min(97.0, 30 + mbps * 0.15 + self.items * 0.04)
+        free = max(3.0, 70 - mbps * 0.1)
         return round(cpu, 1), round(memory, 1), round(free, 1)
 
     def health(self, elapsed: float) -> str:

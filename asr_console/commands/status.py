@@ -1,0 +1,123 @@
+"""``asr-console status [--json]``: replication health of a vault, monitoring-plugin style.
+
+Exit codes: 0 all normal, 1 any warning, 2 any critical, 3 unknown (unreachable, auth failure, vault
+not found), with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from asr_console.config import Settings
+from asr_console.model.records import Health, Policy, ProtectedItem, Vault
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("status", help="replication health of a vault")
+    parser.add_argument("--json", action="store_true", help="print the machine-readable report")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_console.sources.errors import SourceError
+
+    if not settings.has_azure_target():
+        print("status: UNKNOWN - set --subscription, --resource-group and --vault", file=sys.stderr)
+        return UNKNOWN
+    try:
+        vault, items, policies = asyncio.run(_read(settings))
+    except SourceError as exc:
+        print(f"status: UNKNOWN - {type(exc).__name__}: {exc}", file=sys.stderr)
+        return UNKNOWN
+    report = build_report(vault, items, policies)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        s = report["summary"]
+        print(
+            f"{vault.name}: {s['total']} items, {s['normal']} normal, {s['warning']} warning, "
+            f"{s['critical']} critical, {s['other']} other, {s['rpo_breaches']} over RPO threshold"
+        )
+        for item in report["items"]:
+            if item["health"] in ("Warning", "Critical"):
+                codes = ", ".join(e["code"] for e in item["errors"]) or "-"
+                print(f"  {item['health']:<8} {item['name']:<32} {item['protection_state']:<24} {codes}")
+    return exit_code(report)
+
+
+async def _read(settings: Settings) -> tuple[Vault, list[ProtectedItem], list[Policy]]:
+    from asr_console.sources.azure import AzureRecoveryService
+
+    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
+    try:
+        return await service.vault(), await service.protected_items(), await service.policies()
+    finally:
+        await service.close()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def build_report(vault: Vault, items: list[ProtectedItem], policies: list[Policy]) -> dict[str, Any]:
+    thresholds = {p.id.lower(): p.settings.effective_rpo_threshold_minutes * 60 for p in policies}
+    counts = {"normal": 0, "warning": 0, "critical": 0, "other": 0}
+    breaches = 0
+    rows = []
+    for item in sorted(items, key=lambda i: i.display_name.lower()):
+        key = {Health.NORMAL: "normal", Health.WARNING: "warning", Health.CRITICAL: "critical"}.get(
+            item.replication_health, "other"
+        )
+        counts[key] += 1
+        threshold = thresholds.get(item.policy_id.lower(), 3600)
+        if item.rpo_seconds is not None and item.rpo_seconds > threshold:
+            breaches += 1
+        rows.append(
+            {
+                "id": item.id,
+                "name": item.display_name,
+                "provider": item.provider_name or item.provider.value,
+                "health": item.replication_health.value,
+                "protection_state": item.protection_state,
+                "rpo_seconds": item.rpo_seconds,
+                "last_recovery_point": _iso(item.last_recovery_point),
+                "test_failover_state": item.test_failover_state,
+                "errors": [
+                    {
+                        "code": e.code,
+                        "message": e.message,
+                        "possible_causes": e.possible_causes,
+                        "recommended_action": e.recommended_action,
+                    }
+                    for e in item.health_errors
+                ],
+            }
+        )
+    return {
+        "vault": {
+            "id": vault.id,
+            "name": vault.name,
+            "subscription": vault.subscription,
+            "resource_group": vault.resource_group,
+            "location": vault.location,
+        },
+        "generated_at": _iso(datetime.now(UTC)),
+        "summary": {"total": len(items), **counts, "rpo_breaches": breaches},
+        "items": rows,
+    }
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    summary = report["summary"]
+    if summary["critical"]:
+        return CRITICAL
+    if summary["warning"]:
+        return WARNING
+    return OK

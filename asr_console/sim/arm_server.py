@@ -1,0 +1,520 @@
+"""The simulated site's ARM face: ASR's REST API (2025-08-01) over HTTPS on loopback.
+
+The unmodified SDK drives it as it would drive management.azure.com: ARM ids, ``nextLink`` paging,
+``api-version`` checked, ARM error bodies, long-running operations answered ``202`` with ``Location``,
+``Azure-AsyncOperation`` and ``Retry-After`` pointing back here. The operation id is the ASR job's name,
+as in ASR, so a client can read the job a write started from either header.
+
+    async with serve_site(engine) as site:
+        client = SiteRecoveryManagementClient(credential, site.subscription, base_url=site.arm_endpoint,
+                                              connection_verify=site.ca_bundle, ...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import re
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from asr_console.model.specs import InvalidInput
+from asr_console.sim.engine import SimEngine
+from asr_console.sim.errors import SimError
+from asr_console.sim.faults import Fault, Faults
+from asr_console.sim.ids import API_VERSION
+from asr_console.sim.jsonutil import iso
+from asr_console.sim.tls import TlsFiles, make_certificates
+
+log = logging.getLogger(__name__)
+
+_NAME = r"([^/]+)"
+_VAULT = (
+    r"/subscriptions/"
+    + _NAME
+    + r"/resourceGroups/"
+    + _NAME
+    + r"/providers/Microsoft\.RecoveryServices/vaults/"
+    + _NAME
+)
+_FABRIC = r"/replicationFabrics/" + _NAME
+_CONTAINER = _FABRIC + r"/replicationProtectionContainers/" + _NAME
+_ITEM = _CONTAINER + r"/replicationProtectedItems/" + _NAME
+
+Handler = Callable[["Request", tuple[str, ...]], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class Request:
+    http: web.Request
+    site: ArmSite
+
+    async def body(self) -> Any:
+        if not self.http.can_read_body:
+            return {}
+        try:
+            return await self.http.json()
+        except (json.JSONDecodeError, ValueError):
+            raise SimError(400, "InvalidRequestContent", "The request content was invalid JSON.") from None
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    values: list[dict[str, Any]]
+    created: float
+
+
+@dataclass
+class ArmSite:
+    """The aiohttp application around one engine; ``serve_site`` runs it."""
+
+    engine: SimEngine
+    faults: Faults = field(default_factory=Faults)
+    page_size: int = 100
+    lro_retry_after: int = 1  # seconds the 202s ask clients to wait; 0 sends none
+    base_url: str = ""
+    requests: int = 0
+    _routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
+    _snapshots: dict[str, _Snapshot] = field(default_factory=dict)
+    _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self._add_routes()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * 1024**2)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        return app
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(_VAULT + pattern + r"/?$", re.IGNORECASE), handler))
+
+    async def _dispatch(self, http: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        fault = self.faults.next()
+        if self.faults.latency:
+            await asyncio.sleep(self.faults.latency)
+        if fault is Fault.DROP:
+            if http.transport is not None:
+                http.transport.abort()
+            raise asyncio.CancelledError  # aiohttp drops the connection without answering
+        if fault is Fault.UNAUTHORIZED or not http.headers.get("Authorization", "").startswith("Bearer "):
+            return _error(
+                401,
+                "InvalidAuthenticationToken",
+                "The access token is invalid or has expired.",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if fault is Fault.THROTTLE:
+            return _error(
+                429,
+                "TooManyRequests",
+                "The request was throttled; retry after the interval given.",
+                {"Retry-After": str(self.faults.retry_after)},
+            )
+        if fault is Fault.SERVER_ERROR:
+            return _error(500, "InternalServerError", "An internal error occurred. Retry the operation.")
+        if fault is Fault.UNAVAILABLE:
+            return _error(
+                503, "ServiceUnavailable", "The service is temporarily unavailable.", {"Retry-After": "1"}
+            )
+        if http.query.get("api-version") != API_VERSION:
+            return _error(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{http.query.get('api-version', '')}' is invalid. "
+                f"The supported version is '{API_VERSION}'.",
+            )
+        path = http.path
+        matched_path = False
+        for method, pattern, handler in self._routes:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            matched_path = True
+            if method != http.method:
+                continue
+            sub, rg, vault, *args = match.groups()
+            scope = self.engine.scope
+            if sub.lower() != scope.subscription.lower():
+                return _error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+            if rg.lower() != scope.resource_group.lower():
+                return _error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+            if vault.lower() != scope.vault.lower():
+                return _error(
+                    404,
+                    "ResourceNotFound",
+                    f"The Resource 'Microsoft.RecoveryServices/vaults/{vault}' under resource group "
+                    f"'{rg}' was not found.",
+                )
+            try:
+                return await handler(Request(http, self), tuple(args))
+            except InvalidInput as exc:
+                return _error(
+                    400,
+                    "InvalidInput",
+                    str(exc),
+                    details=[
+                        {"code": "InvalidParameter", "target": e.field, "message": e.message}
+                        for e in exc.errors
+                    ],
+                )
+            except SimError as exc:
+                return _error(exc.status, exc.code, exc.message)
+        if matched_path:
+            return _error(405, "MethodNotAllowed", f"The method {http.method} is not allowed here.")
+        return _error(404, "NotFound", f"No route for {http.method} {path}.")
+
+    # ------------------------------------------------------------------ shapes
+
+    def vault_url(self) -> str:
+        return self.base_url + self.engine.scope.vault_id
+
+    def _page(self, request: Request, key: str, produce: Callable[[], list[dict[str, Any]]]) -> web.Response:
+        """One page of a list; the first request snapshots the whole list so later pages are consistent."""
+        token = request.http.query.get("skipToken") or request.http.query.get("$skiptoken")
+        now = time.monotonic()
+        for stale in [k for k, s in self._snapshots.items() if now - s.created > 300]:
+            del self._snapshots[stale]
+        offset = 0
+        snap_id = ""
+        if token:
+            snap_id, _, start = token.partition(".")
+            snapshot = self._snapshots.get(snap_id)
+            if snapshot is None or not start.isdigit():
+                return _error(
+                    400, "InvalidSkipToken", "The skip token has expired; list again from the start."
+                )
+            values = snapshot.values
+            offset = int(start)
+        else:
+            values = produce()
+        page = values[offset : offset + self.page_size]
+        body: dict[str, Any] = {"value": page}
+        if offset + self.page_size < len(values):
+            if not snap_id:
+                snap_id = f"{key}{next(self._tokens)}"
+                self._snapshots[snap_id] = _Snapshot(values, now)
+            body["nextLink"] = (
+                f"{self.base_url}{request.http.path}?api-version={API_VERSION}"
+                f"&skipToken={quote(f'{snap_id}.{offset + self.page_size}')}"
+            )
+        elif snap_id:
+            self._snapshots.pop(snap_id, None)
+        return _json(body)
+
+    def _accepted(self, job: str) -> web.Response:
+        vault = self.vault_url()
+        headers = {
+            "Location": f"{vault}/replicationOperationResults/{job}?api-version={API_VERSION}",
+            "Azure-AsyncOperation": f"{vault}/replicationOperationStatus/{job}?api-version={API_VERSION}",
+        }
+        if self.lro_retry_after:
+            headers["Retry-After"] = str(self.lro_retry_after)
+        return web.Response(status=202, headers=headers)
+
+    # ------------------------------------------------------------------ routes
+
+    def _add_routes(self) -> None:
+        e = self.engine
+        get = self._getter
+        lst = self._lister
+        self.route("GET", r"/replicationVaultHealth", get(lambda a: e.vault_health()))
+        self.route("GET", r"/replicationFabrics", lst("fabrics", lambda r, a: e.list_fabrics()))
+        self.route("GET", _FABRIC, get(lambda a: e.get_fabric(a[0])))
+        self.route("GET", r"/replicationvCenters", lst("vcenters", lambda r, a: e.list_vcenters()))
+        self.route(
+            "GET", _FABRIC + r"/replicationvCenters", lst("vcenters", lambda r, a: e.list_vcenters(a[0]))
+        )
+        self.route(
+            "GET", r"/replicationProtectionContainers", lst("containers", lambda r, a: e.list_containers())
+        )
+        self.route(
+            "GET",
+            _FABRIC + r"/replicationProtectionContainers",
+            lst("containers", lambda r, a: e.list_containers(a[0])),
+        )
+        self.route(
+            "GET", r"/replicationProtectionContainerMappings", lst("mappings", lambda r, a: e.list_mappings())
+        )
+        self.route(
+            "GET",
+            _CONTAINER + r"/replicationProtectionContainerMappings",
+            lst("mappings", lambda r, a: e.list_mappings(a[0], a[1])),
+        )
+        self.route(
+            "GET",
+            _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME,
+            get(lambda a: e.get_mapping(*a)),
+        )
+        self.route(
+            "PUT",
+            _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME,
+            self._writer(lambda a, b: e.create_mapping(a[0], a[1], a[2], b)),
+        )
+        self.route(
+            "POST",
+            _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME + r"/remove",
+            self._writer(lambda a, b: e.remove_mapping(*a)),
+        )
+        self.route("GET", r"/replicationPolicies", lst("policies", lambda r, a: e.list_policies()))
+        self.route("GET", r"/replicationPolicies/" + _NAME, get(lambda a: e.get_policy(a[0])))
+        self.route(
+            "PUT", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.create_policy(a[0], b))
+        )
+        self.route(
+            "PATCH", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.update_policy(a[0], b))
+        )
+        self.route(
+            "DELETE", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.delete_policy(a[0]))
+        )
+        self.route(
+            "GET",
+            _CONTAINER + r"/replicationProtectableItems",
+            lst("protectable", lambda r, a: e.list_protectable_items(*a)),
+        )
+        self.route("GET", _CONTAINER + r"/replicationProtectableItems/" + _NAME, get(self._protectable))
+        self.route("GET", r"/replicationProtectedItems", lst("items", lambda r, a: e.list_protected_items()))
+        self.route(
+            "GET",
+            _CONTAINER + r"/replicationProtectedItems",
+            lst("items", lambda r, a: e.list_protected_items(*a)),
+        )
+        self.route("GET", _ITEM, get(lambda a: e.get_protected_item(*a)))
+        self.route("PUT", _ITEM, self._writer(lambda a, b: e.enable_protection(a[0], a[1], a[2], b)))
+        self.route("DELETE", _ITEM, self._writer(lambda a, b: e.purge(*a)))
+        actions: dict[str, Callable[[tuple[str, ...], Any], str]] = {
+            "testFailover": lambda a, b: e.test_failover(a[0], a[1], a[2], b),
+            "testFailoverCleanup": lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
+            "unplannedFailover": lambda a, b: e.unplanned_failover(a[0], a[1], a[2], b),
+            "applyRecoveryPoint": lambda a, b: e.apply_recovery_point(a[0], a[1], a[2], b),
+            "failoverCommit": lambda a, b: e.commit(*a),
+            "reProtect": lambda a, b: e.reprotect(a[0], a[1], a[2], b),
+            "repairReplication": lambda a, b: e.repair_replication(*a),
+            "remove": lambda a, b: e.disable_protection(a[0], a[1], a[2], b),
+        }
+        for action, call in actions.items():
+            self.route("POST", _ITEM + "/" + action, self._writer(call))
+        self.route("GET", _ITEM + r"/recoveryPoints", lst("points", lambda r, a: e.list_recovery_points(*a)))
+        self.route("GET", _ITEM + r"/recoveryPoints/" + _NAME, get(self._recovery_point))
+        self.route("GET", r"/replicationJobs", lst("jobs", self._jobs))
+        self.route("GET", r"/replicationJobs/" + _NAME, get(lambda a: e.get_job(a[0])))
+        self.route(
+            "POST", r"/replicationJobs/" + _NAME + r"/cancel", self._writer(lambda a, b: e.cancel_job(a[0]))
+        )
+        self.route(
+            "POST", r"/replicationJobs/" + _NAME + r"/restart", self._writer(lambda a, b: e.restart_job(a[0]))
+        )
+        self.route("GET", r"/replicationRecoveryPlans", lst("plans", lambda r, a: e.list_recovery_plans()))
+        self.route("GET", r"/replicationRecoveryPlans/" + _NAME, get(lambda a: e.get_recovery_plan(a[0])))
+        self.route("GET", r"/replicationEvents", lst("events", self._events))
+        self.route("GET", r"/replicationEvents/" + _NAME, get(self._event))
+        self.route("GET", r"/replicationOperationStatus/" + _NAME, self._operation_status)
+        self.route("GET", r"/replicationOperationResults/" + _NAME, self._operation_result)
+
+    def _getter(self, produce: Callable[[tuple[str, ...]], dict[str, Any]]) -> Handler:
+        async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:
+            return _json(produce(args))
+
+        return handler
+
+    def _lister(
+        self, key: str, produce: Callable[[Request, tuple[str, ...]], list[dict[str, Any]]]
+    ) -> Handler:
+        async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:
+            return self._page(request, key, lambda: produce(request, args))
+
+        return handler
+
+    def _writer(self, start: Callable[[tuple[str, ...], Any], str]) -> Handler:
+        async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:
+            body = await request.body()
+            job = start(args, body)
+            log.info("%s %s → job %s", request.http.method, request.http.path.rsplit("/", 2)[-2:], job)
+            return self._accepted(job)
+
+        return handler
+
+    def _protectable(self, args: tuple[str, ...]) -> dict[str, Any]:
+        for value in self.engine.list_protectable_items(args[0], args[1]):
+            if value["name"].lower() == args[2].lower():
+                return value
+        raise SimError(404, "NotFound", f"Protectable item '{args[2]}' was not found.")
+
+    def _recovery_point(self, args: tuple[str, ...]) -> dict[str, Any]:
+        for value in self.engine.list_recovery_points(args[0], args[1], args[2]):
+            if value["name"].lower() == args[3].lower():
+                return value
+        raise SimError(404, "NotFound", f"Recovery point '{args[3]}' was not found.")
+
+    def _event(self, args: tuple[str, ...]) -> dict[str, Any]:
+        for value in self.engine.list_events():
+            if value["name"].lower() == args[0].lower():
+                return value
+        raise SimError(404, "NotFound", f"Event '{args[0]}' was not found.")
+
+    def _jobs(self, request: Request, args: tuple[str, ...]) -> list[dict[str, Any]]:
+        terms = _filter_terms(request.http.query.get("$filter", ""))
+        since = _parse_time(terms.get("starttime", ""))
+        return self.engine.list_jobs(since=since, state=terms.get("jobstatus") or None)
+
+    def _events(self, request: Request, args: tuple[str, ...]) -> list[dict[str, Any]]:
+        terms = _filter_terms(request.http.query.get("$filter", ""))
+        return self.engine.list_events(since=_parse_time(terms.get("timeofoccurrence", "")))
+
+    async def _operation_status(self, request: Request, args: tuple[str, ...]) -> web.StreamResponse:
+        job = args[0]
+        status, _ = self.engine.operation(job)
+        data = self.engine.get_job(job)["properties"]
+        body: dict[str, Any] = {
+            "id": f"{self.engine.scope.vault_id}/replicationOperationStatus/{job}",
+            "name": job,
+            "status": status,
+            "startTime": data.get("startTime"),
+        }
+        if status != "InProgress":
+            body["endTime"] = data.get("endTime") or iso(self.engine.now)
+        if status == "Failed":
+            errors = data.get("errors") or []
+            detail = (errors[0].get("serviceErrorDetails") if errors else None) or {}
+            body["error"] = {
+                "code": detail.get("code", "JobFailed"),
+                "message": detail.get("message", "The job failed."),
+            }
+        headers = (
+            {"Retry-After": str(self.lro_retry_after)}
+            if self.lro_retry_after and status == "InProgress"
+            else {}
+        )
+        return _json(body, headers=headers)
+
+    async def _operation_result(self, request: Request, args: tuple[str, ...]) -> web.StreamResponse:
+        job = args[0]
+        status, body = self.engine.operation(job)
+        if status == "InProgress":
+            return self._accepted(job)
+        if status == "Failed":
+            data = self.engine.get_job(job)["properties"]
+            errors = data.get("errors") or []
+            detail = (errors[0].get("serviceErrorDetails") if errors else None) or {}
+            return _error(400, detail.get("code", "JobFailed"), detail.get("message", "The job failed."))
+        return _json(body if body is not None else {})
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps(body, separators=(",", ":")),
+        content_type="application/json",
+        headers={"x-ms-request-id": "sim", **(headers or {})},
+    )
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    details: list[dict[str, Any]] | None = None,
+) -> web.Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return _json({"error": error}, status=status, headers={"x-ms-error-code": code, **(headers or {})})
+
+
+_TERM = re.compile(r"(\w+)\s+(?:eq|ge|gt)\s+'([^']*)'", re.IGNORECASE)
+
+
+def _filter_terms(text: str) -> dict[str, str]:
+    """ASR's OData filters (``StartTime eq '…' and JobStatus eq 'InProgress'``) as lower-cased terms."""
+    return {name.lower(): value for name, value in _TERM.findall(text)}
+
+
+def _parse_time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SimError(400, "InvalidFilter", f"Cannot read the time '{text}' in $filter.") from None
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEndpoint:
+    """Where a client finds the served site: what ``asr-console simulate`` prints first."""
+
+    arm_endpoint: str
+    ca_bundle: str
+    subscription: str
+    resource_group: str
+    vault: str
+    site: ArmSite
+
+    def connection(self) -> dict[str, str]:
+        return {
+            "arm_endpoint": self.arm_endpoint,
+            "ca_bundle": self.ca_bundle,
+            "subscription": self.subscription,
+            "resource_group": self.resource_group,
+            "vault": self.vault,
+        }
+
+
+@contextlib.asynccontextmanager
+async def serve_site(
+    engine: SimEngine,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: Faults | None = None,
+    page_size: int = 100,
+    lro_retry_after: int = 1,
+    directory: Path | None = None,
+) -> AsyncIterator[SiteEndpoint]:
+    """Serve ``engine`` over HTTPS until the block exits."""
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="asr-sim-")))
+        tls: TlsFiles = make_certificates(directory)
+        site = ArmSite(
+            engine, faults=faults or Faults(), page_size=page_size, lro_retry_after=lro_retry_after
+        )
+        runner = web.AppRunner(site.app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            tcp = web.TCPSite(runner, host, port, ssl_context=tls.server_context())
+            await tcp.start()
+            server: Any = tcp._server
+            sockets = server.sockets if server is not None else []
+            bound = sockets[0].getsockname()[1] if sockets else port
+            shown = f"[{host}]" if ":" in host else host
+            site.base_url = f"https://{shown}:{bound}"
+            yield SiteEndpoint(
+                arm_endpoint=site.base_url,
+                ca_bundle=str(tls.ca_pem),
+                subscription=engine.scope.subscription,
+                resource_group=engine.scope.resource_group,
+                vault=engine.scope.vault,
+                site=site,
+            )
+        finally:
+            await runner.cleanup()

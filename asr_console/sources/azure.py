@@ -1,0 +1,286 @@
+"""``AzureRecoveryService``: ASR for one vault on the unmodified async SDK (API 2025-08-01).
+
+Reads list every page the SDK follows; writes start the operation with a polling method that only keeps
+the first answer, read the ASR job's name from its ``Location`` / ``Azure-AsyncOperation`` header (the
+operation id is the job's name) and return that job — the sync engine follows jobs, so nothing waits
+on a long-running operation here. azure-core errors become ``sources.errors``; Retry-After is capped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline.policies import AsyncRetryPolicy
+from azure.core.polling import AsyncNoPolling
+from azure.mgmt.recoveryservicessiterecovery import models as m
+from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
+
+from asr_console.sources.azure_operations import AsrOperations, ItemPath
+from asr_console.sources.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
+
+PUBLIC_CLOUD_ARM = "https://management.azure.com"
+T = TypeVar("T")
+
+
+class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
+    """azure-core honours Retry-After without a limit (ARM has asked for 900 s); cap each wait."""
+
+    def __init__(self, max_retry_after: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_retry_after = max_retry_after
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(float(value), self.max_retry_after)
+
+
+class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]
+    """A polling method that keeps the operation's first response and never polls."""
+
+    response: Any = None
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
+        super().initialize(client, initial_response, deserialization_callback)
+        self.response = initial_response
+
+
+def job_name_from_headers(headers: Any) -> str:
+    for header in ("Azure-AsyncOperation", "Location"):
+        value = headers.get(header) if headers is not None else None
+        if value:
+            return str(value).split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return ""
+
+
+class AzureRecoveryService(AsrOperations):
+    def __init__(
+        self,
+        *,
+        subscription: str,
+        resource_group: str,
+        vault: str,
+        credential: AsyncTokenCredential,
+        arm_endpoint: str = PUBLIC_CLOUD_ARM,
+        ca_bundle: str = "",
+        polling_interval: float = 5.0,
+        retry_total: int = 4,
+        max_retry_after: float = 30.0,
+        name: str = "asr",
+        **client_kwargs: Any,
+    ) -> None:
+        self.name = name
+        self.subscription = subscription
+        self.resource_group = resource_group
+        self.vault_name = vault
+        self._credential = credential
+        endpoint = arm_endpoint.rstrip("/")
+        retry = CappedRetryPolicy(
+            max_retry_after=max_retry_after,
+            retry_total=retry_total,
+            retry_backoff_factor=0.5,
+            retry_backoff_max=max_retry_after,
+        )
+        kwargs: dict[str, Any] = {
+            "base_url": endpoint,
+            "credential_scopes": [f"{endpoint}/.default"],
+            "polling_interval": polling_interval,
+            "retry_policy": retry,
+        }
+        if ca_bundle:
+            kwargs["connection_verify"] = ca_bundle  # never False: TLS is not switched off silently
+        kwargs.update(client_kwargs)
+        self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> AzureRecoveryService:
+        from asr_console.sources.azure_auth import make_credential
+
+        credential = make_credential(settings.auth, tenant=getattr(settings, "tenant", ""))
+        return cls(
+            subscription=settings.subscription,
+            resource_group=settings.resource_group,
+            vault=settings.vault,
+            credential=credential,
+            arm_endpoint=settings.arm_endpoint or PUBLIC_CLOUD_ARM,
+            ca_bundle=settings.ca_bundle,
+            **kwargs,
+        )
+
+    async def close(self) -> None:
+        await self.client.close()
+        with contextlib.suppress(Exception):
+            await self._credential.close()
+
+    # ------------------------------------------------------------------ error mapping
+
+    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await make()
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def _all(self, pages: Callable[[], AsyncIterator[T]]) -> list[T]:
+        async def collect() -> list[T]:
+            return [value async for value in pages()]
+
+        return await self._call(collect)
+
+    # ------------------------------------------------------------------ resource access
+
+    @property
+    def _rv(self) -> tuple[str, str]:
+        return self.resource_group, self.vault_name
+
+    async def _vault_health(self) -> m.VaultHealthDetails:
+        return await self._call(lambda: self.client.replication_vault_health.get(*self._rv))
+
+    async def _fabrics(self) -> list[m.Fabric]:
+        return await self._all(lambda: self.client.replication_fabrics.list(*self._rv))
+
+    async def _fabric(self, fabric: str) -> m.Fabric:
+        return await self._call(lambda: self.client.replication_fabrics.get(*self._rv, fabric))
+
+    async def _vcenters(self) -> list[m.VCenter]:
+        return await self._all(lambda: self.client.replicationv_centers.list(*self._rv))
+
+    async def _containers(self) -> list[m.ProtectionContainer]:
+        return await self._all(lambda: self.client.replication_protection_containers.list(*self._rv))
+
+    async def _mappings(self) -> list[m.ProtectionContainerMapping]:
+        return await self._all(lambda: self.client.replication_protection_container_mappings.list(*self._rv))
+
+    async def _policies(self) -> list[m.Policy]:
+        return await self._all(lambda: self.client.replication_policies.list(*self._rv))
+
+    async def _policy(self, name: str) -> m.Policy:
+        return await self._call(lambda: self.client.replication_policies.get(*self._rv, name))
+
+    async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]:
+        ops = self.client.replication_protectable_items
+        return await self._all(
+            lambda: ops.list_by_replication_protection_containers(*self._rv, fabric, container)
+        )
+
+    async def _items(self) -> list[m.ReplicationProtectedItem]:
+        return await self._all(lambda: self.client.replication_protected_items.list(*self._rv))
+
+    async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
+        return await self._call(lambda: self.client.replication_protected_items.get(*self._rv, *path))
+
+    async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]:
+        ops = self.client.recovery_points
+        return await self._all(lambda: ops.list_by_replication_protected_items(*self._rv, *path))
+
+    async def _jobs(self, since: datetime | None) -> list[m.Job]:
+        query = f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
+        return await self._all(lambda: self.client.replication_jobs.list(*self._rv, filter=query))
+
+    async def _job(self, name: str) -> m.Job:
+        return await self._call(lambda: self.client.replication_jobs.get(*self._rv, name))
+
+    async def _plans(self) -> list[m.RecoveryPlan]:
+        return await self._all(lambda: self.client.replication_recovery_plans.list(*self._rv))
+
+    async def _events(self, since: datetime | None) -> list[m.Event]:
+        query = f"TimeOfOccurrence ge '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
+        return await self._all(lambda: self.client.replication_events.list(*self._rv, filter=query))
+
+    async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
+        # the SDK's overloads take a model, a JSON mapping or bytes; bodies here are JSON mappings
+        c: Any = self.client
+        rv = self._rv
+        starters: dict[str, Callable[..., Awaitable[Any]]] = {
+            "create_policy": lambda n: c.replication_policies.begin_create(*rv, n, body, polling=capture),
+            "update_policy": lambda n: c.replication_policies.begin_update(*rv, n, body, polling=capture),
+            "delete_policy": lambda n: c.replication_policies.begin_delete(*rv, n, polling=capture),
+            "create_mapping": lambda f, ct, n: c.replication_protection_container_mappings.begin_create(
+                *rv, f, ct, n, body, polling=capture
+            ),
+            "remove_mapping": lambda f, ct, n: c.replication_protection_container_mappings.begin_delete(
+                *rv, f, ct, n, body, polling=capture
+            ),
+            "enable": lambda *p: c.replication_protected_items.begin_create(*rv, *p, body, polling=capture),
+            "test_failover": lambda *p: c.replication_protected_items.begin_test_failover(
+                *rv, *p, body, polling=capture
+            ),
+            "cleanup": lambda *p: c.replication_protected_items.begin_test_failover_cleanup(
+                *rv, *p, body, polling=capture
+            ),
+            "unplanned_failover": lambda *p: c.replication_protected_items.begin_unplanned_failover(
+                *rv, *p, body, polling=capture
+            ),
+            "apply_rp": lambda *p: c.replication_protected_items.begin_apply_recovery_point(
+                *rv, *p, body, polling=capture
+            ),
+            "commit": lambda *p: c.replication_protected_items.begin_failover_commit(
+                *rv, *p, polling=capture
+            ),
+            "reprotect": lambda *p: c.replication_protected_items.begin_reprotect(
+                *rv, *p, body, polling=capture
+            ),
+            "repair": lambda *p: c.replication_protected_items.begin_repair_replication(
+                *rv, *p, polling=capture
+            ),
+            "disable": lambda *p: c.replication_protected_items.begin_delete(*rv, *p, body, polling=capture),
+            "cancel_job": lambda n: c.replication_jobs.begin_cancel(*rv, n, polling=capture),
+            "restart_job": lambda n: c.replication_jobs.begin_restart(*rv, n, polling=capture),
+        }
+        capture = _FirstAnswer()
+        await self._call(lambda: starters[operation](*args))
+        response = capture.response.http_response if capture.response is not None else None
+        name = job_name_from_headers(response.headers if response is not None else None)
+        if not name:
+            raise OperationRejected(f"ASR accepted {operation} but named no job to follow")
+        return name
+
+
+def translate(exc: BaseException) -> Exception:
+    """An azure-core / azure-identity exception as the console's ``SourceError``."""
+    if isinstance(exc, ClientAuthenticationError):
+        return AuthError(_reason(exc, "credentials were rejected"))
+    if isinstance(exc, ResourceNotFoundError):
+        return NotFound(_reason(exc, "not found"))
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code or 0
+        if status in (401, 403):
+            return AuthError(_reason(exc, "access denied"))
+        if status == 404:
+            return NotFound(_reason(exc, "not found"))
+        if status == 429:
+            response: Any = exc.response
+            retry = response.headers.get("Retry-After") if response is not None else None
+            try:
+                seconds = float(retry) if retry is not None else None
+            except ValueError:
+                seconds = None
+            return Throttled(_reason(exc, "throttled by ARM"), retry_after=seconds)
+        if status >= 500 or status == 0:
+            return Unreachable(_reason(exc, f"ARM answered {status}"))
+        code = exc.error.code if exc.error is not None and exc.error.code else ""
+        return OperationRejected(_reason(exc, f"ARM refused the request ({status})"), code)
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return Unreachable(_reason(exc, "the ARM endpoint did not answer"))
+    if isinstance(exc, OSError | TimeoutError):
+        return Unreachable(str(exc) or type(exc).__name__)
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+def _reason(exc: BaseException, fallback: str) -> str:
+    if isinstance(exc, HttpResponseError) and exc.error is not None and exc.error.message:
+        return f"{exc.error.code}: {exc.error.message}" if exc.error.code else exc.error.message
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or fallback
