@@ -1,0 +1,75 @@
+"""Opening the embedded simulated site as a console session (``demo``; tests and benches reuse it).
+
+The ASR face is served over HTTPS on loopback and read through the unmodified SDK client, so the demo
+exercises the same code path as a real vault. The vCenter side is the same engine's estate, or a real
+vCenter (or vcsim) when ``--vcenter`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asr_console.config import Settings
+from asr_console.session import Session, build_session
+from asr_console.sources.protocols import InventorySource
+
+
+def inventory_for(args: argparse.Namespace, settings: Settings, site: Any) -> InventorySource:
+    if settings.vcenter_url:
+        from asr_console.sources.vmware import VCenterInventory
+
+        return VCenterInventory(
+            settings.vcenter_url,
+            settings.vcenter_user,
+            settings.vcenter_password(),
+            insecure=settings.insecure,
+        )
+    from asr_console.sources.simulated import SimulatedInventory
+
+    return SimulatedInventory(site)
+
+
+@contextlib.asynccontextmanager
+async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncIterator[Session]:
+    from asr_console.sim.arm_server import serve_site
+    from asr_console.sim.engine import make_demo_site
+    from asr_console.sources.azure import AzureRecoveryService
+    from asr_console.sources.azure_auth import StaticTokenCredential
+
+    site = make_demo_site(
+        vms=args.vms,
+        protected=min(args.protected, args.vms),
+        seed=args.seed,
+        speed=args.speed,
+        provider=args.provider,
+    )
+    async with serve_site(site) as endpoint:
+        settings = dataclasses.replace(
+            settings,
+            subscription=endpoint.subscription,
+            resource_group=endpoint.resource_group,
+            vault=endpoint.vault,
+            arm_endpoint=endpoint.arm_endpoint,
+            ca_bundle=endpoint.ca_bundle,
+            auth="token",
+        )
+        service = AzureRecoveryService(
+            subscription=endpoint.subscription,
+            resource_group=endpoint.resource_group,
+            vault=endpoint.vault,
+            # The simulated ARM accepts any bearer token; a static one keeps azure-identity out of it.
+            credential=StaticTokenCredential("simulated-site"),
+            arm_endpoint=endpoint.arm_endpoint,
+            ca_bundle=endpoint.ca_bundle,
+            polling_interval=0.5,
+        )
+        inventory = inventory_for(args, settings, site)
+        session = build_session(settings, service, inventory, intervals=settings.intervals.scaled(args.speed))
+        try:
+            yield session
+        finally:
+            await session.close()
