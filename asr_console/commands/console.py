@@ -1,0 +1,55 @@
+"""``asr-console [--profile P]``: the console on a real vault (and vCenter, when one is configured)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from asr_console.config import Settings
+from asr_console.sources.errors import SourceError
+
+MISSING_TARGET = (
+    "no vault configured: set subscription, resource_group and vault in a profile "
+    "(asr-console config path), the ASR_CONSOLE_* variables or --subscription/--resource-group/--vault; "
+    "or try 'asr-console demo'"
+)
+
+
+def run_console(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.has_azure_target():
+        print(f"asr-console: {MISSING_TARGET}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_console(settings))
+    except KeyboardInterrupt:
+        return 130
+    except SourceError as exc:
+        print(f"asr-console: {exc}", file=sys.stderr)
+        return 3
+
+
+async def _console(settings: Settings) -> int:
+    from asr_console.app import make_app
+    from asr_console.session import build_session
+    from asr_console.sources.azure import AzureRecoveryService
+    from asr_console.sources.protocols import InventorySource
+
+    service = AzureRecoveryService.from_settings(settings)
+    inventory: InventorySource | None = None
+    if settings.vcenter_url:
+        from asr_console.sources.vmware import VCenterInventory
+
+        inventory = VCenterInventory(
+            settings.vcenter_url,
+            settings.vcenter_user,
+            settings.vcenter_password(),
+            insecure=settings.insecure,
+        )
+    session = build_session(settings, service, inventory)
+    try:
+        app = make_app(settings, session.store, session.engine, session.actions)
+        await app.run_async()
+        return app.return_code or 0
+    finally:
+        await session.close()

@@ -1,0 +1,99 @@
+"""The write path every UI action takes: read-only guard, audit log, activity event, fast follow-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asr_console.actions import Actions, ReadOnlyError
+from asr_console.audit import AuditLog
+from asr_console.model.records import Event, EventSource, Job, Kind, ProtectedItem, Provider
+from asr_console.model.specs import InvalidInput, PolicySpec
+from asr_console.model.store import Batch, Store
+from asr_console.sim.engine import make_demo_site
+from asr_console.sources.simulated import SimulatedRecoveryService
+from asr_console.sync.engine import SyncEngine
+
+
+@pytest.fixture
+def service() -> SimulatedRecoveryService:
+    return SimulatedRecoveryService(make_demo_site(vms=30, protected=10, seed=11, speed=1.0))
+
+
+async def loaded_store(service: SimulatedRecoveryService) -> Store:
+    store = Store()
+    store.apply(Batch().replace(Kind.PROTECTED_ITEM, await service.protected_items()))
+    store.apply(Batch().replace(Kind.POLICY, await service.policies()))
+    return store
+
+
+def item_allowing_test_failover(store: Store) -> ProtectedItem:
+    for item in store.all(ProtectedItem):
+        if "TestFailover" in item.allowed_operations:
+            return item
+    raise AssertionError("the simulated site has no item allowing test failover")
+
+
+async def test_read_only_refuses_and_sends_nothing(service: SimulatedRecoveryService, tmp_path: Path) -> None:
+    store = await loaded_store(service)
+    audit = AuditLog(tmp_path / "audit.log", profile="prod")
+    actions = Actions(service, store, audit=audit, read_only=True)
+    item = item_allowing_test_failover(store)
+    jobs_before = len(await service.jobs())
+    with pytest.raises(ReadOnlyError, match="read-only"):
+        await actions.resync(item.id)
+    assert len(await service.jobs()) == jobs_before
+    [entry] = audit.entries()
+    assert entry["action"] == "resync" and entry["result"] == "refused: read-only"
+
+
+async def test_write_is_audited_with_job_and_followed_fast(
+    service: SimulatedRecoveryService, tmp_path: Path
+) -> None:
+    store = await loaded_store(service)
+    audit = AuditLog(tmp_path / "audit.log", profile="lab")
+    engine = SyncEngine(store)
+    actions = Actions(service, store, engine=engine, audit=audit)
+    item = item_allowing_test_failover(store)
+    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
+    from asr_console.model.specs import RecoveryPointChoice
+
+    job = await actions.test_failover(item.id, RecoveryPointChoice(), network)
+    assert isinstance(job, Job) and job.id
+    assert store.get(Kind.JOB, job.id) is not None
+    [entry] = audit.entries()
+    assert entry["action"] == "test-failover" and entry["job_id"] == job.id
+    assert entry["profile"] == "lab" and entry["targets"] == [item.id] and entry["user"]
+    events = [e for e in store.all(Event) if e.source is EventSource.CONSOLE]
+    assert events and item.display_name in events[-1].message
+    assert engine.is_fast()
+
+
+async def test_invalid_input_is_not_sent_nor_audited(
+    service: SimulatedRecoveryService, tmp_path: Path
+) -> None:
+    store = await loaded_store(service)
+    audit = AuditLog(tmp_path / "audit.log")
+    actions = Actions(service, store, audit=audit)
+    policies_before = len(await service.policies())
+    bad = PolicySpec(
+        name="p1",
+        provider=Provider.INMAGE_RCM,
+        recovery_point_history_minutes=60,
+        app_consistent_frequency_minutes=120,
+    )
+    with pytest.raises(InvalidInput) as info:
+        await actions.create_policy(bad)
+    assert info.value.errors[0].field == "app_consistent_frequency_minutes"
+    assert len(await service.policies()) == policies_before
+    assert audit.entries() == []
+
+
+async def test_audit_log_is_append_only_json_lines(tmp_path: Path) -> None:
+    audit = AuditLog(tmp_path / "logs" / "audit.log", profile="p")
+    audit.write("commit-failover", ["/x/item-1"], result="started", job_id="j1")
+    audit.write("reprotect", ["/x/item-1"], result="failed: 409 Conflict")
+    text = (tmp_path / "logs" / "audit.log").read_text()
+    assert text.count("\n") == 2
+    assert [e["action"] for e in audit.entries()] == ["commit-failover", "reprotect"]
