@@ -97,6 +97,8 @@ class AsrConsoleApp(App[None]):
         Binding("colon", "command_bar", ":cmd", key_display=":"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        # Textual 8 maps ctrl+c to copy; on-call users expect it to leave, as every terminal tool does.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(

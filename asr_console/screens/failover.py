@@ -297,7 +297,7 @@ class FailoverDialog(ModalScreen[None]):
         if op is not None and op.code == "ChangePit":
             kind = RecoveryPointKind.CUSTOM
         custom = self.query_one("#fo-custom-point", Select).value
-        rp_id = str(custom) if kind is RecoveryPointKind.CUSTOM and custom is not Select.BLANK else ""
+        rp_id = str(custom) if kind is RecoveryPointKind.CUSTOM and custom is not Select.NULL else ""
         return RecoveryPointChoice(kind, rp_id)
 
     @on(Select.Changed)

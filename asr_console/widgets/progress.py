@@ -22,8 +22,10 @@ class JobProgress(StoreBound, Static):
     JobProgress.idle { display: none; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, job_ids: list[str] | None = None) -> None:
         super().__init__("", id=id, classes="idle")
+        # None: follow the app's latest operation; a list: follow exactly these (a form's own job).
+        self.own_jobs = job_ids
 
     def on_mount(self) -> None:
         app: Any = self.app
@@ -35,8 +37,14 @@ class JobProgress(StoreBound, Static):
 
     @property
     def job_ids(self) -> list[str]:
+        if self.own_jobs is not None:
+            return list(self.own_jobs)
         app: Any = self.app
         return list(app.followed_jobs)
+
+    def follow(self, job_ids: list[str]) -> None:
+        self.own_jobs = list(job_ids)
+        self.reset()
 
     def interested(self, pending: Pending) -> bool:
         up = pending.upserted.get(Kind.JOB, set())

@@ -1,0 +1,322 @@
+"""Create / edit a replication policy, and associate or dissociate it with a container.
+
+The form shows the fields of the chosen provider, validates with ``validate_policy`` on every keystroke
+(errors under the field, one line of help above it), refuses to send while anything is wrong, and then
+follows the ASR job it started.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from asr_console.model.records import ContainerMapping, Job, Policy, ProtectionContainer, Provider
+from asr_console.model.specs import (
+    CRASH_CONSISTENT_MINUTES,
+    POLICY_FIELD_HELP,
+    FieldError,
+    InvalidInput,
+    PolicySpec,
+    validate_policy,
+)
+from asr_console.widgets.others import container_name, mappings_of
+from asr_console.widgets.progress import JobProgress
+
+NUMBER_FIELDS = (
+    ("recovery_point_history_minutes", "Retention (minutes)"),
+    ("app_consistent_frequency_minutes", "App-consistent snapshot frequency (minutes)"),
+    ("crash_consistent_frequency_minutes", "Crash-consistent frequency (minutes)"),
+    ("rpo_threshold_minutes", "RPO alert threshold (minutes)"),
+)
+CLASSIC_ONLY = {"rpo_threshold_minutes"}
+PROVIDERS = [
+    ("InMageRcm — modernized (replication appliance)", Provider.INMAGE_RCM.value),
+    ("InMageAzureV2 — classic (configuration server)", Provider.INMAGE_AZURE_V2.value),
+]
+
+
+class PolicyFormScreen(ModalScreen[None]):
+    """Attributes: ``policy`` (None when creating), ``errors`` (the current field errors)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("ctrl+r", "save", "Save", priority=True),
+    ]
+    DEFAULT_CSS = """
+    PolicyFormScreen { align: center middle; }
+    PolicyFormScreen > VerticalScroll { width: 96; max-width: 98%; height: auto; max-height: 96%;
+        background: $panel; border: round $primary; padding: 0 1; }
+    PolicyFormScreen .help { color: $text-muted; height: auto; }
+    PolicyFormScreen .field-error { color: $error; height: auto; }
+    PolicyFormScreen .hidden { display: none; }
+    PolicyFormScreen Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    PolicyFormScreen Input.-invalid { background: $error 25%; }
+    PolicyFormScreen Label { margin-top: 1; text-style: bold; }
+    PolicyFormScreen Horizontal { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, policy: Policy | None) -> None:
+        super().__init__()
+        self.policy = policy
+        self.errors: list[FieldError] = []
+        self.sent = False
+
+    @property
+    def console(self) -> Any:
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        policy = self.policy
+        s = policy.settings if policy else None
+        title = f"Edit policy {policy.name}" if policy else "New replication policy"
+        with VerticalScroll():
+            yield Static(f"[b]{title}[/b]  (ctrl+r saves, esc closes)")
+            yield Label("Provider")
+            provider = (
+                policy.provider if policy and policy.provider is not Provider.OTHER else Provider.INMAGE_RCM
+            )
+            yield Select(
+                PROVIDERS, value=provider.value, allow_blank=False, id="f-provider", disabled=bool(policy)
+            )
+            yield Static("", classes="field-error", id="err-provider")
+            yield Label("Name")
+            yield Static(POLICY_FIELD_HELP["name"], classes="help")
+            yield Input(policy.name if policy else "", id="f-name", disabled=bool(policy))
+            yield Static("", classes="field-error", id="err-name")
+            defaults = PolicySpec(name="", provider=provider)
+            for field, label in NUMBER_FIELDS:
+                if s is not None:
+                    value = getattr(s, field)
+                    if value is None:
+                        value = getattr(defaults, field)
+                else:
+                    value = getattr(defaults, field)
+                yield Label(label, id=f"l-{field}")
+                yield Static(POLICY_FIELD_HELP[field], classes="help", id=f"h-{field}")
+                yield Input(str(value), id=f"f-{field}", type="integer")
+                yield Static("", classes="field-error", id=f"err-{field}")
+            yield Checkbox(
+                "Multi-VM consistency", value=bool(s.multi_vm_sync) if s else False, id="f-multi_vm_sync"
+            )
+            yield Static(POLICY_FIELD_HELP["multi_vm_sync"], classes="help")
+            yield Static("", classes="field-error", id="err-form")
+            with Horizontal():
+                yield Button("Save (ctrl+r)", id="f-save", variant="primary")
+                yield Button("Close (esc)", id="f-close")
+            yield JobProgress(id="policy-job", job_ids=[])
+
+    def on_mount(self) -> None:
+        self._show_provider_fields()
+        self.revalidate()
+        first = self.query_one("#f-name", Input)
+        (first if not first.disabled else self.query_one("#f-recovery_point_history_minutes", Input)).focus()
+
+    def provider(self) -> Provider:
+        return Provider.parse(str(self.query_one("#f-provider", Select).value))
+
+    def _show_provider_fields(self) -> None:
+        classic = self.provider() is Provider.INMAGE_AZURE_V2
+        for field in CLASSIC_ONLY:
+            for prefix in ("l-", "h-", "f-", "err-"):
+                self.query_one(f"#{prefix}{field}").set_class(not classic, "hidden")
+
+    def spec(self) -> tuple[PolicySpec | None, list[FieldError]]:
+        """The spec the form describes, or the fields that are not whole numbers."""
+        numbers: dict[str, int] = {}
+        errors: list[FieldError] = []
+        for field, _label in NUMBER_FIELDS:
+            raw = self.query_one(f"#f-{field}", Input).value.strip()
+            if field in CLASSIC_ONLY and self.provider() is not Provider.INMAGE_AZURE_V2:
+                continue
+            try:
+                numbers[field] = int(raw)
+            except ValueError:
+                errors.append(FieldError(field, "enter a whole number of minutes"))
+        if errors:
+            return None, errors
+        spec = PolicySpec(
+            name=self.query_one("#f-name", Input).value.strip(),
+            provider=self.provider(),
+            multi_vm_sync=self.query_one("#f-multi_vm_sync", Checkbox).value,
+            **numbers,
+        )
+        return spec, []
+
+    def revalidate(self) -> list[FieldError]:
+        spec, errors = self.spec()
+        if spec is not None:
+            errors = validate_policy(spec)
+        self.show_errors(errors)
+        return errors
+
+    def show_errors(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        by_field: dict[str, list[str]] = {}
+        for error in errors:
+            by_field.setdefault(error.field, []).append(error.message)
+        for node in self.query(".field-error"):
+            field = (node.id or "").removeprefix("err-")
+            messages = by_field.pop(field, [])
+            if isinstance(node, Static):
+                node.update("\n".join(messages))
+            input_id = f"#f-{field}"
+            if self.query(input_id):
+                self.query_one(input_id).set_class(bool(messages), "-invalid")
+        if by_field:  # errors for fields the form does not show
+            self.query_one("#err-form", Static).update(
+                "\n".join(f"{f}: {m}" for f, ms in by_field.items() for m in ms)
+            )
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self.revalidate()
+
+    @on(Select.Changed, "#f-provider")
+    def _provider_changed(self) -> None:
+        self._show_provider_fields()
+        self.revalidate()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#f-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#f-close")
+    def _close_pressed(self) -> None:
+        self.action_close()
+
+    def action_save(self) -> None:
+        errors = self.revalidate()
+        spec, _ = self.spec()
+        if errors or spec is None:
+            self.query_one("#err-form", Static).update("Fix the fields marked above; nothing was sent.")
+            return
+        actions = self.console.actions
+        policy = self.policy
+
+        def call() -> Any:
+            if policy is None:
+                return actions.create_policy(spec)
+            return actions.update_policy(policy.id, spec)
+
+        def done(job: Any) -> None:
+            if isinstance(job, Job):
+                self.sent = True
+                self.query_one("#err-form", Static).update("")
+                self.query_one(JobProgress).follow([job.id])
+
+        def invalid(exc: InvalidInput) -> None:
+            self.show_errors(exc.errors)
+
+        label = "create-policy" if policy is None else "update-policy"
+        self.console.start_action(label, call, on_done=done, on_invalid=invalid)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class AssociateScreen(ModalScreen[None]):
+    """Associate a policy with a protection container (a configuration server's or appliance's)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    DEFAULT_CSS = """
+    AssociateScreen, DissociateScreen { align: center middle; }
+    AssociateScreen > VerticalScroll, DissociateScreen > VerticalScroll { width: 80; max-width: 98%;
+        height: auto; background: $panel; border: round $primary; padding: 0 1; }
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store  # type: ignore[attr-defined]
+        used = {m.container_id.lower() for m in mappings_of(store, self.policy.id)}
+        options = [
+            (container_name(store, c.id), c.id)
+            for c in store.all(ProtectionContainer)
+            if c.id.lower() not in used
+        ]
+        with VerticalScroll():
+            yield Static(f"[b]Associate policy {self.policy.name}[/b]")
+            if not options:
+                yield Static("Every container already uses this policy (or the vault has none).")
+            else:
+                yield Select(options, prompt="choose a container", id="a-container")
+                yield Button("Associate", id="a-go", variant="primary")
+            yield JobProgress(id="associate-job", job_ids=[])
+
+    @on(Button.Pressed, "#a-go")
+    def _go(self) -> None:
+        value = self.query_one("#a-container", Select).value
+        if value is Select.NULL:
+            self.notify("choose a container first", severity="warning")
+            return
+        app: Any = self.app
+        container_id = str(value)
+
+        def done(job: Any) -> None:
+            if isinstance(job, Job):
+                self.query_one(JobProgress).follow([job.id])
+
+        app.start_action(
+            "associate-policy",
+            lambda: app.actions.associate_policy(self.policy.id, container_id),
+            on_done=done,
+        )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class DissociateScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store  # type: ignore[attr-defined]
+        maps: list[ContainerMapping] = mappings_of(store, self.policy.id)
+        with VerticalScroll():
+            yield Static(f"[b]Dissociate policy {self.policy.name}[/b]")
+            if not maps:
+                yield Static("This policy is not associated with any container.")
+            else:
+                yield Select(
+                    [(container_name(store, m.container_id), m.id) for m in maps],
+                    prompt="choose an association",
+                    id="d-mapping",
+                )
+                yield Static("Items replicating with this policy there must be disabled first.")
+                yield Button("Dissociate", id="d-go", variant="warning")
+            yield JobProgress(id="dissociate-job", job_ids=[])
+
+    @on(Button.Pressed, "#d-go")
+    def _go(self) -> None:
+        value = self.query_one("#d-mapping", Select).value
+        if value is Select.NULL:
+            self.notify("choose an association first", severity="warning")
+            return
+        app: Any = self.app
+        mapping_id = str(value)
+
+        def done(job: Any) -> None:
+            if isinstance(job, Job):
+                self.query_one(JobProgress).follow([job.id])
+
+        app.start_action("dissociate-policy", lambda: app.actions.dissociate_policy(mapping_id), on_done=done)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["CRASH_CONSISTENT_MINUTES", "AssociateScreen", "DissociateScreen", "PolicyFormScreen"]
