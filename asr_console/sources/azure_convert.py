@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, TypeVar
 
 from azure.mgmt.recoveryservicessiterecovery import models as m
@@ -55,7 +56,10 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    # the SDK hands known values back as str enums, whose str() is "Severity.ERROR"
+    return str(value.value) if isinstance(value, Enum) else str(value)
 
 
 def _int(value: Any) -> int | None:
