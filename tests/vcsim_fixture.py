@@ -153,8 +153,12 @@ def require_vcsim(config: pytest.Config) -> Path:
     if not _announced:
         _announced.append(True)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None:
-            reporter.write_line(f"\n*** vcsim tests SKIPPED: {HINT} ***", yellow=True, bold=True)
+            # Output capture is active during fixture setup; step around it so the line is seen.
+            suspended = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+            with suspended:
+                reporter.write_line(f"\n*** vcsim tests SKIPPED: {HINT} ***", yellow=True, bold=True)
     pytest.skip(f"vcsim not built: {HINT}")
 
 
@@ -162,15 +166,27 @@ def require_vcsim(config: pytest.Config) -> Path:
 SESSION_TOPOLOGY = Topology(dc=2, cluster=2, host=2, standalone=1, vm=3, pg=1, ds=1)
 
 
+_session_sim: list[Vcsim] = []
+
+
 @pytest.fixture(scope="session")
-def vcsim(request: pytest.FixtureRequest) -> Iterator[Vcsim]:
-    """A simulator shared by the session; tests must not change it."""
-    sim = Vcsim(binary=require_vcsim(request.config), topology=SESSION_TOPOLOGY)
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
+def vcsim(request: pytest.FixtureRequest) -> Vcsim:
+    """A simulator shared by the session; tests must not change it.
+
+    One process even when several test modules import this fixture (each import is its own definition).
+    """
+    binary = require_vcsim(request.config)
+    if not _session_sim:
+        sim = Vcsim(binary=binary, topology=SESSION_TOPOLOGY)
+        sim.start()
+        _session_sim.append(sim)
+
+        def stop() -> None:
+            sim.stop()
+            _session_sim.clear()
+
+        request.config.add_cleanup(stop)
+    return _session_sim[0]
 
 
 class VcsimFactory:

@@ -535,7 +535,6 @@ class VCenterInventory:
                     touched.add(moref)
             if structural and not full_state:
                 # A folder, host or network moved or was renamed: other records may name it.
-                touched.update(m for m, o in objects.items() if o.type in ("VirtualMachine", "HostSystem"))
                 touched.update(m for m, o in objects.items() if KIND_OF_TYPE.get(o.type) is not None)
             built = records(objects, touched)
         batch.upsert(*built)
