@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.vcsim_fixture"]
+
 _skipped: list[str] = []
 
 

@@ -16,9 +16,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from asr_console.cli import main
-from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, vcsim, vcsim_factory
-
-__all__ = ["vcsim", "vcsim_factory"]
+from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory
 
 pytestmark = pytest.mark.vcsim
 

@@ -28,9 +28,7 @@ from asr_console.sources.errors import AuthError, Unreachable
 from asr_console.sources.protocols import InventorySource
 from asr_console.sources.vmware import BadURL, UntrustedCertificate, VCenterInventory
 from asr_console.sync.streams import VCENTER, Intervals, build_engine
-from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, vcsim, vcsim_factory
-
-__all__ = ["vcsim", "vcsim_factory"]  # fixtures imported for this module
+from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory
 
 pytestmark = pytest.mark.vcsim
 
