@@ -74,6 +74,23 @@ class CommandBar(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+_NOISE = frozenset(
+    {
+        "Scroll Left",
+        "Scroll Right",
+        "Page Left",
+        "Page Right",
+        "Copy selected text",
+        "Focus Next",
+        "Focus Previous",
+        "Scroll Up",
+        "Scroll Down",
+        "Scroll Home",
+        "Scroll End",
+    }
+)
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key of the pane under it, from its bindings and the app's."""
 
@@ -94,23 +111,26 @@ class HelpScreen(ModalScreen[None]):
         text.append(f"{title}\n", style="bold")
         about = getattr(self.under, "PANE_HELP", "")
         if about:
-            text.append(about.strip() + "\n\n")
-        rows: list[tuple[str, str]] = []
-        seen: set[str] = set()
+            text.append(" ".join(about.split()) + "\n\n")
+        keys_of: dict[str, list[str]] = {}
         for node in (*self._focus_chain(), self.under, self.app):
-            for binding in getattr(node, "BINDINGS", []):
-                if not isinstance(binding, Binding):
+            bindings_map = getattr(node, "_bindings", None)
+            if bindings_map is None:
+                continue
+            for binding in (b for group in bindings_map.key_to_bindings.values() for b in group):
+                description = binding.description
+                if not description or description in _NOISE or binding.key.startswith("super+"):
                     continue
-                if not binding.description or binding.key in seen:
-                    continue
-                seen.add(binding.key)
-                rows.append((binding.key_display or binding.key, binding.description))
-        for key, description in rows:
-            text.append(f"  {key:<22}", style="bold")
-            text.append(f"{description}\n")
+                shown = binding.key_display or binding.key
+                keys = keys_of.setdefault(description, [])
+                if shown not in keys and not any(shown in k for k in keys_of.values() if k is not keys):
+                    keys.append(shown)
+        for description, keys in keys_of.items():
+            if keys:
+                text.append(f"  {', '.join(keys):<22}", style="bold")
+                text.append(f"{description}\n")
         text.append("\n  /, then text          filter (prefix re: for a regex)\n")
         text.append("  :  then a command     e.g. :health, :jobs, :theme high-contrast\n")
-        text.append("  ctrl+p                command palette\n")
         status = self.app.query("StatusBar")
         if status:
             text.append("\nData sources\n", style="bold")

@@ -70,6 +70,8 @@ class StatusBar(StoreBound, Static):
             text.append(f"{profile} ", style="bold")
         if vault:
             text.append(f"{vault} ", style="dim")
+        if app.demo_label and app.demo_label != label:
+            text.append(f"({app.demo_label}) ", style="dim")
         if app.read_only:
             text.append("READ-ONLY", style="bold")
         else:
