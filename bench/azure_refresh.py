@@ -1,5 +1,6 @@
 """Full refresh of 5,000 protected items and 1,000 jobs through AzureRecoveryService (the unmodified
-SDK + our converter) against the simulated site, beside plain aiohttp fetching the same pages (the floor).
+SDK's request builders and pipeline, wire JSON converted to records) against the simulated site, beside
+plain aiohttp fetching and parsing the same pages (the floor).
 
 Goal: requests = pages, time ≤ 1.5× the floor. Run: .venv/bin/python bench/azure_refresh.py
 """

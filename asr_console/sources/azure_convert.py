@@ -7,7 +7,6 @@ absent fields become defaults, and a malformed value never raises.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from enum import Enum
@@ -24,8 +23,6 @@ from asr_console.model.records import (
     Health,
     HealthError,
     Job,
-    JobError,
-    JobTask,
     Policy,
     PolicySettings,
     ProcessServer,
@@ -38,9 +35,9 @@ from asr_console.model.records import (
     Vault,
     VCenterRegistration,
 )
+from asr_console.sources import azure_wire as wire
 
 T = TypeVar("T")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -130,24 +127,7 @@ def safe_map(convert: Callable[[Any], T], values: Iterable[Any]) -> list[T]:
 
 
 def health_errors(values: Any) -> tuple[HealthError, ...]:
-    out = []
-    for e in _list(values):
-        code = _str(_get(e, "error_code"))
-        message = _str(_get(e, "error_message")) or _str(_get(e, "summary_message"))
-        if not code and not message:
-            continue
-        out.append(
-            HealthError(
-                code=code,
-                message=message,
-                possible_causes=_str(_get(e, "possible_causes")),
-                recommended_action=_str(_get(e, "recommended_action")),
-                severity=_str(_get(e, "error_level")),
-                created_at=_time(_get(e, "creation_time_utc")),
-                entity=_str(_get(e, "entity_id")),
-            )
-        )
-    return tuple(out)
+    return wire.health_errors([wire_of(v) for v in _list(values)])
 
 
 # --------------------------------------------------------------------------- vault and infrastructure
@@ -369,92 +349,16 @@ def protectable_item(value: m.ProtectableItem) -> ProtectableItem:
     )
 
 
-def _uuid_in(value: str) -> str:
-    found = _UUID.findall(value or "")
-    return found[-1].lower() if found else ""
+def wire_of(value: Any) -> dict[str, Any]:
+    """The wire JSON of an SDK model (or a wire dict as is)."""
+    if isinstance(value, dict):
+        return value
+    as_dict = getattr(value, "as_dict", None)
+    return as_dict() if callable(as_dict) else {}
 
 
-def protected_item(value: m.ReplicationProtectedItem) -> ProtectedItem:
-    item_id = _str(value.id)
-    props = _get(value, "properties")
-    details = _get(props, "provider_specific_details")
-    instance = _str(_get(details, "instance_type"))
-    provider = Provider.parse(instance)
-    common: dict[str, Any] = {
-        "id": item_id,
-        "name": _str(value.name),
-        "friendly_name": _str(_get(props, "friendly_name")),
-        "fabric_id": prefix_until(item_id, "replicationProtectionContainers"),
-        "container_id": prefix_until(item_id, "replicationProtectedItems"),
-        "provider": provider,
-        "provider_name": instance,
-        "replication_health": Health.parse(_get(props, "replication_health")),
-        "protection_state": _str(_get(props, "protection_state")),
-        "protection_state_description": _str(_get(props, "protection_state_description")),
-        "active_location": _str(_get(props, "active_location")),
-        "current_scenario": _str(_get(props, "current_scenario", "scenario_name")),
-        "policy_id": _str(_get(props, "policy_id")),
-        "policy_name": _str(_get(props, "policy_friendly_name")),
-        "test_failover_state": _str(_get(props, "test_failover_state")),
-        "last_successful_test_failover": _time(_get(props, "last_successful_test_failover_time")),
-        "last_successful_failover": _time(_get(props, "last_successful_failover_time")),
-        "allowed_operations": tuple(_str(op) for op in _list(_get(props, "allowed_operations"))),
-        "health_errors": health_errors(_get(props, "health_errors")),
-    }
-    if isinstance(details, m.InMageRcmReplicationDetails):
-        agent = _get(details, "mobility_agent_details")
-        discovery = _str(details.fabric_discovery_machine_id)
-        common.update(
-            rpo_seconds=_int(details.last_rpo_in_seconds),
-            rpo_computed_at=_time(details.last_rpo_calculated_time),
-            last_recovery_point=_time(details.last_recovery_point_received),
-            initial_replication_percent=_int(details.initial_replication_progress_percentage),
-            resync_required=_bool(details.resync_required),
-            resync_progress_percent=_int(details.resync_progress_percentage),
-            agent_version=_str(_get(agent, "version")),
-            agent_latest_version=_str(_get(agent, "latest_version")),
-            agent_heartbeat=_time(_get(agent, "last_heartbeat_utc")),
-            agent_upgradeable=_bool(_get(agent, "is_upgradeable")),
-            process_server_id=_str(details.process_server_id),
-            process_server_name=_str(details.process_server_name),
-            # Azure Migrate names the discovered machine "<vCenter>_<VM instance UUID>"
-            source_instance_uuid=_uuid_in(discovery.rsplit("/", 1)[-1]) or _uuid_in(_str(value.name)),
-            source_ip=_str(details.primary_nic_ip_address),
-            os_type=_str(details.os_type),
-            recovery_vm_name=_str(details.target_vm_name),
-        )
-    elif isinstance(details, m.InMageAzureV2ReplicationDetails):
-        disks = _list(details.protected_disks)
-        resync_required = any(_bool(_get(d, "resync_required")) for d in disks)
-        ir_done = _str(details.protection_stage).lower() != "initialreplication"
-        common.update(
-            rpo_seconds=_int(details.rpo_in_seconds),
-            rpo_computed_at=_time(details.last_rpo_calculated_time),
-            last_recovery_point=_time(details.last_recovery_point_received),
-            initial_replication_percent=100 if ir_done else _int(details.resync_progress_percentage),
-            resync_required=resync_required,
-            resync_progress_percent=_int(details.resync_progress_percentage)
-            if resync_required and ir_done
-            else None,
-            agent_version=_str(details.agent_version),
-            agent_heartbeat=_time(details.last_heartbeat),
-            agent_upgradeable=_bool(details.is_agent_update_required),
-            process_server_id=_str(details.process_server_id),
-            process_server_name=_str(details.process_server_name),
-            # the Mobility service reports the machine's BIOS UUID as vmId
-            source_bios_uuid=_uuid_in(_str(details.vm_id)),
-            source_ip=_str(details.ip_address),
-            os_type=_str(details.os_type),
-            recovery_vm_name=_str(details.recovery_azure_vm_name),
-        )
-    else:
-        # other providers: whatever common fields they carry, shown generically
-        common.update(
-            rpo_seconds=_int(_get(details, "last_rpo_in_seconds")) or _int(_get(details, "rpo_in_seconds")),
-            last_recovery_point=_time(_get(details, "last_recovery_point_received")),
-            os_type=_str(_get(details, "os_type")),
-        )
-    return ProtectedItem(**common)
+def protected_item(value: m.ReplicationProtectedItem | dict[str, Any]) -> ProtectedItem:
+    return wire.protected_item(wire_of(value))
 
 
 def recovery_point(value: m.RecoveryPoint, item_id: str = "") -> RecoveryPoint:
@@ -471,48 +375,8 @@ def recovery_point(value: m.RecoveryPoint, item_id: str = "") -> RecoveryPoint:
 # --------------------------------------------------------------------------- jobs, plans, events
 
 
-def job(value: m.Job) -> Job:
-    props = _get(value, "properties")
-    tasks = tuple(
-        JobTask(
-            name=_str(_get(t, "name")),
-            friendly_name=_str(_get(t, "friendly_name")),
-            state=_str(_get(t, "state")),
-            start=_time(_get(t, "start_time")),
-            end=_time(_get(t, "end_time")),
-        )
-        for t in _list(_get(props, "tasks"))
-    )
-    errors = []
-    for e in _list(_get(props, "errors")):
-        service = _get(e, "service_error_details")
-        provider = _get(e, "provider_error_details")
-        errors.append(
-            JobError(
-                code=_str(_get(service, "code")) or _str(_get(provider, "error_code")),
-                message=_str(_get(service, "message")) or _str(_get(provider, "error_message")),
-                possible_causes=_str(_get(service, "possible_causes"))
-                or _str(_get(provider, "possible_causes")),
-                recommended_action=_str(_get(service, "recommended_action"))
-                or _str(_get(provider, "recommended_action")),
-            )
-        )
-    return Job(
-        id=_str(value.id),
-        name=_str(value.name),
-        display_name=_str(_get(props, "friendly_name")) or _str(_get(props, "scenario_name")),
-        scenario=_str(_get(props, "scenario_name")),
-        state=_str(_get(props, "state")),
-        state_description=_str(_get(props, "state_description")),
-        start=_time(_get(props, "start_time")),
-        end=_time(_get(props, "end_time")),
-        target_object_id=_str(_get(props, "target_object_id")),
-        target_object_name=_str(_get(props, "target_object_name")),
-        target_instance_type=_str(_get(props, "target_instance_type")),
-        allowed_actions=tuple(_str(a) for a in _list(_get(props, "allowed_actions"))),
-        tasks=tasks,
-        errors=tuple(errors),
-    )
+def job(value: m.Job | dict[str, Any]) -> Job:
+    return wire.job(wire_of(value))
 
 
 def recovery_plan(value: m.RecoveryPlan) -> RecoveryPlan:

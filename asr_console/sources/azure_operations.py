@@ -1,8 +1,10 @@
 """``RecoveryService`` written once over ASR's resources; subclasses say how to reach them.
 
 The Azure source reaches them with the SDK over HTTPS; the simulated source reads the simulated site's
-wire JSON in-process. Both hand back SDK models, so conversion (``azure_convert``), validation and
-request bodies (``azure_inputs``) are the same code whichever vault is behind.
+wire JSON in-process. Both hand back SDK models — or, for the bulk lists (protected items, jobs), the
+wire JSON those models wrap, which ``azure_wire`` converts without building thousands of models — so
+conversion, validation and request bodies (``azure_inputs``) are the same code whichever vault is
+behind.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from asr_console.model.specs import (
 )
 from asr_console.sources import azure_convert as convert
 from asr_console.sources import azure_inputs as inputs
+from asr_console.sources import azure_wire as wire
 from asr_console.sources.errors import NotFound
 from asr_console.sources.protocols import Infrastructure
 
@@ -84,13 +87,17 @@ class AsrOperations(abc.ABC):
     @abc.abstractmethod
     async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]: ...
     @abc.abstractmethod
-    async def _items(self) -> list[m.ReplicationProtectedItem]: ...
+    async def _items(self) -> list[dict[str, Any]]:
+        """Every protected item of the vault, as wire JSON."""
+
     @abc.abstractmethod
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem: ...
     @abc.abstractmethod
     async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]: ...
     @abc.abstractmethod
-    async def _jobs(self, since: datetime | None) -> list[m.Job]: ...
+    async def _jobs(self, since: datetime | None) -> list[dict[str, Any]]:
+        """The vault's jobs (since a time, if given), as wire JSON."""
+
     @abc.abstractmethod
     async def _job(self, name: str) -> m.Job: ...
     @abc.abstractmethod
@@ -140,14 +147,14 @@ class AsrOperations(abc.ABC):
         return out
 
     async def protected_items(self) -> list[ProtectedItem]:
-        return convert.safe_map(convert.protected_item, await self._items())
+        return convert.safe_map(wire.protected_item, await self._items())
 
     async def recovery_points(self, item_id: str) -> list[RecoveryPoint]:
         points = await self._points(item_path(item_id))
         return convert.safe_map(lambda p: convert.recovery_point(p, item_id), points)
 
     async def jobs(self, *, since: datetime | None = None, state: str | None = None) -> list[Job]:
-        listed = convert.safe_map(convert.job, await self._jobs(since))
+        listed = convert.safe_map(wire.job, await self._jobs(since))
         # the service filter is coarse (and absent on some endpoints): apply it here too
         if since is not None:
             listed = [j for j in listed if j.start is None or j.start >= since or j.running]

@@ -1,9 +1,9 @@
 """The simulated site's two faces in-process: ``SimulatedRecoveryService`` and ``SimulatedInventory``.
 
-The recovery service reads the engine's ARM wire JSON through the SDK's own models and the same
-converter the Azure source uses; the inventory hands out the estate's records, first all of them, then
-only what changed (like ``WaitForUpdatesEx``). Nothing runs in the background: each call first applies
-the simulated time that has passed (``engine.step()``).
+The recovery service reads the engine's ARM wire JSON through the SDK's own models (the bulk lists as
+wire JSON) and the same converters the Azure source uses; the inventory hands out the estate's
+records, first all of them, then only what changed (like ``WaitForUpdatesEx``). Nothing runs in the
+background: each call first applies the simulated time that has passed (``engine.step()``).
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ class SimulatedRecoveryService(AsrOperations):
     async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]:
         return _models(m.ProtectableItem, _call(self.engine.list_protectable_items, fabric, container))
 
-    async def _items(self) -> list[m.ReplicationProtectedItem]:
-        return _models(m.ReplicationProtectedItem, _call(self.engine.list_protected_items))
+    async def _items(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = _call(self.engine.list_protected_items)
+        return items
 
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
         return m.ReplicationProtectedItem(_call(self.engine.get_protected_item, *path))
@@ -88,8 +89,9 @@ class SimulatedRecoveryService(AsrOperations):
     async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]:
         return _models(m.RecoveryPoint, _call(self.engine.list_recovery_points, *path))
 
-    async def _jobs(self, since: datetime | None) -> list[m.Job]:
-        return _models(m.Job, _call(self.engine.list_jobs, since))
+    async def _jobs(self, since: datetime | None) -> list[dict[str, Any]]:
+        jobs: list[dict[str, Any]] = _call(self.engine.list_jobs, since)
+        return jobs
 
     async def _job(self, name: str) -> m.Job:
         return m.Job(_call(self.engine.get_job, name))
