@@ -24,7 +24,7 @@ class CommandBar(ModalScreen[str | None]):
     DEFAULT_CSS = """
     CommandBar { align: left bottom; background: transparent; }
     CommandBar > Vertical { height: auto; width: 100%; background: $panel; }
-    CommandBar Input { border: none; height: 1; padding: 0 1; }
+    CommandBar Input, CommandBar Input:focus { border: none; height: 1; padding: 0 1; }
     CommandBar #command-hint { height: 1; padding: 0 1; color: $text-muted; }
     """
 

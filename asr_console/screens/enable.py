@@ -45,7 +45,10 @@ class EnableReplicationScreen(ModalScreen[None]):
     EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; height: auto; max-height: 96%;
         background: $panel; border: round $primary; padding: 0 1; }
     EnableReplicationScreen Label { margin-top: 1; text-style: bold; }
-    EnableReplicationScreen Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    EnableReplicationScreen Input, EnableReplicationScreen Input:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    EnableReplicationScreen Input:focus { background: $primary 20%; }
     EnableReplicationScreen #en-errors { color: $error; height: auto; }
     EnableReplicationScreen #en-vms { height: auto; color: $text-muted; }
     EnableReplicationScreen Horizontal { height: auto; margin-top: 1; }

@@ -55,7 +55,10 @@ class PolicyFormScreen(ModalScreen[None]):
     PolicyFormScreen .help { color: $text-muted; height: auto; }
     PolicyFormScreen .field-error { color: $error; height: auto; }
     PolicyFormScreen .hidden { display: none; }
-    PolicyFormScreen Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    PolicyFormScreen Input, PolicyFormScreen Input:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    PolicyFormScreen Input:focus { background: $primary 20%; }
     PolicyFormScreen Input.-invalid { background: $error 25%; }
     PolicyFormScreen Label { margin-top: 1; text-style: bold; }
     PolicyFormScreen Horizontal { height: auto; margin-top: 1; }

@@ -17,7 +17,9 @@ class FilterBar(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
     DEFAULT_CSS = """
-    FilterBar { dock: bottom; height: 1; border: none; padding: 0 1; display: none; background: $panel; }
+    FilterBar, FilterBar:focus {
+        dock: bottom; height: 1; border: none; padding: 0 1; display: none; background: $panel;
+    }
     FilterBar.open { display: block; }
     """
 

@@ -1,0 +1,98 @@
+"""The real binary in a real terminal: `asr-console demo` under tmux at 120×40.
+
+Checks what a person would see: health data on the overview, `:` commands switching panes, a clean quit
+and no traceback on the screen at any point.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+BINARY = Path(sys.executable).parent / "asr-console"
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, tmp_path: Path) -> None:
+        self.session = f"asr-test-{uuid.uuid4().hex[:8]}"
+        self.env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "TERM": "xterm-256color",
+        }
+        self.env.pop("NO_COLOR", None)
+
+    def start(self, command: str, width: int, height: int) -> None:
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height), command],
+            check=True,
+            env=self.env,
+        )
+
+    def capture(self) -> str:
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True, check=False
+        )
+        return result.stdout
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.session], capture_output=True).returncode == 0
+        )
+
+    def wait_for(self, condition: Callable[[str], bool], timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.capture()
+            assert "Traceback" not in screen, screen
+            if condition(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"screen never matched; last screen:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True, check=False)
+
+
+def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None:
+    tmux = Tmux(tmp_path)
+    # `; sleep` keeps the pane open after exit so a traceback would stay visible for capture.
+    tmux.start(f"{BINARY} demo --vms 120 --protected 40 --seed 5; echo EXITED=$?; sleep 30", 120, 40)
+    try:
+        screen = tmux.wait_for(lambda s: "Replication health" in s and "Normal" in s, timeout=60)
+        assert "read-write" in screen
+        for command, marker in (
+            ("health", "Protection state"),
+            ("jobs", "Elapsed"),
+            ("policies", "Retention"),
+            ("failover", "Failover candidates"),
+            ("vms", "Guest OS"),
+            ("infra", "Infrastructure"),
+            ("events", "Message"),
+        ):
+            tmux.send(":")
+            tmux.wait_for(lambda s: ":overview  :vms" in s, timeout=10)
+            tmux.send(command, "Enter")
+            tmux.wait_for(lambda s, m=marker: m in s, timeout=15)
+        tmux.send("q")
+        screen = tmux.wait_for(lambda s: "EXITED=" in s, timeout=20)
+        assert "EXITED=0" in screen
+        assert "Traceback" not in screen
+    finally:
+        tmux.kill()
