@@ -269,23 +269,29 @@ class SimMapping:
     state: str = "Paired"
 
     def to_arm(self, scope: ArmScope) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "targetProtectionContainerId": "Microsoft Azure",
+            "targetProtectionContainerFriendlyName": "Microsoft Azure",
+            "health": "Normal",
+            "healthErrorDetails": [],
+            "policyId": scope.policy_id(self.policy),
+            "state": self.state,
+            "sourceProtectionContainerFriendlyName": self.container,
+            "sourceFabricFriendlyName": self.fabric,
+            "targetFabricFriendlyName": "Microsoft Azure",
+            "policyFriendlyName": self.policy,
+        }
+        # the API defines mapping details for InMageRcm only; classic mappings carry none
+        if self.provider == "InMageRcm":
+            properties["providerSpecificDetails"] = {
+                "instanceType": "InMageRcm",
+                "enableAgentAutoUpgrade": "true",
+            }
         return {
             "id": scope.mapping_id(self.fabric, self.container, self.name),
             "name": self.name,
             "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
             "replicationProtectionContainerMappings",
             "location": scope.location,
-            "properties": {
-                "targetProtectionContainerId": "Microsoft Azure",
-                "targetProtectionContainerFriendlyName": "Microsoft Azure",
-                "providerSpecificDetails": {"instanceType": self.provider},
-                "health": "Normal",
-                "healthErrorDetails": [],
-                "policyId": scope.policy_id(self.policy),
-                "state": self.state,
-                "sourceProtectionContainerFriendlyName": self.container,
-                "sourceFabricFriendlyName": self.fabric,
-                "targetFabricFriendlyName": "Microsoft Azure",
-                "policyFriendlyName": self.policy,
-            },
+            "properties": properties,
         }
