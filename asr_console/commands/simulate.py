@@ -2,19 +2,28 @@
 
 The first line on stdout is one JSON object telling a client where and how to connect:
 ``{"arm_endpoint", "ca_bundle", "subscription", "resource_group", "vault"}``; logs follow on stderr.
+
+With ``--vcenter URL`` the site's appliance discovers its VMs from that vCenter (or vcsim) through the
+pyvmomi inventory source, and keeps following it, instead of generating an estate.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from asr_console.config import Settings
+from asr_console.sources.errors import SourceError
+
+if TYPE_CHECKING:
+    from asr_console.sim.engine import SimEngine
 
 
 def add_parser(subparsers: Any) -> None:
@@ -38,28 +47,56 @@ def _listen(text: str) -> tuple[str, int]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
-        return asyncio.run(_serve(args))
+        return asyncio.run(_serve(args, settings))
     except KeyboardInterrupt:
         return 0
     except (OSError, ValueError) as exc:
         print(f"asr-console simulate: {exc}", file=sys.stderr)
         return 2
+    except SourceError as exc:
+        print(f"asr-console simulate: vCenter {settings.vcenter_url}: {exc}", file=sys.stderr)
+        return 3
 
 
-async def _serve(args: argparse.Namespace) -> int:
-    from asr_console.sim.arm_server import serve_site
+@contextlib.asynccontextmanager
+async def site_engine(args: argparse.Namespace, settings: Settings) -> AsyncIterator[SimEngine]:
+    """The engine ``simulate`` (and ``demo``) serve: generated, or discovered from ``--vcenter``."""
     from asr_console.sim.engine import make_demo_site
+
+    options: dict[str, Any] = {
+        "protected": args.protected,
+        "seed": args.seed,
+        "speed": args.speed,
+        "provider": args.provider,
+        "history_jobs": getattr(args, "history_jobs", None),
+    }
+    if not settings.vcenter_url:
+        yield make_demo_site(vms=args.vms, **{**options, "protected": min(args.protected, args.vms)})
+        return
+    from asr_console.sim.discovery import discovered_site
+    from asr_console.sources.vmware import VCenterInventory
+
+    source = VCenterInventory(
+        settings.vcenter_url,
+        settings.vcenter_user,
+        settings.vcenter_password(),
+        insecure=settings.insecure,
+        name="appliance-discovery",
+    )
+    async with discovered_site(source, **options) as engine:
+        yield engine
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    host, port = _listen(args.listen)
+    async with site_engine(args, settings) as engine:
+        return await _serve_engine(args, engine, host, port)
+
+
+async def _serve_engine(args: argparse.Namespace, engine: SimEngine, host: str, port: int) -> int:
+    from asr_console.sim.arm_server import serve_site
     from asr_console.sim.faults import Faults
 
-    host, port = _listen(args.listen)
-    engine = make_demo_site(
-        vms=args.vms,
-        protected=min(args.protected, args.vms),
-        seed=args.seed,
-        speed=args.speed,
-        provider=args.provider,
-        history_jobs=args.history_jobs,
-    )
     faults = Faults(
         latency=args.latency,
         throttle_rate=args.throttle_rate,
@@ -74,8 +111,9 @@ async def _serve(args: argparse.Namespace) -> int:
     async with serve_site(engine, host=host, port=port, faults=faults) as site:
         print(json.dumps(site.connection()), flush=True)
         logging.getLogger("asr_console.simulate").info(
-            "serving %d VMs, %d protected (%s, seed %d, ×%g) at %s",
-            args.vms,
+            "serving %d VMs%s, %d protected (%s, seed %d, ×%g) at %s",
+            len(engine.estate.vms),
+            " discovered from vCenter" if engine.estate.adopted else "",
             len(engine.items),
             args.provider,
             args.seed,

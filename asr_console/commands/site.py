@@ -35,19 +35,13 @@ def inventory_for(args: argparse.Namespace, settings: Settings, site: Any) -> In
 
 @contextlib.asynccontextmanager
 async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncIterator[Session]:
+    from asr_console.commands.simulate import site_engine
     from asr_console.sim.arm_server import serve_site
-    from asr_console.sim.engine import make_demo_site
     from asr_console.sources.azure import AzureRecoveryService
     from asr_console.sources.azure_auth import StaticTokenCredential
 
-    site = make_demo_site(
-        vms=args.vms,
-        protected=min(args.protected, args.vms),
-        seed=args.seed,
-        speed=args.speed,
-        provider=args.provider,
-    )
-    async with serve_site(site) as endpoint:
+    # with --vcenter the site's appliance discovers its VMs from that vCenter (sim.discovery)
+    async with site_engine(args, settings) as site, serve_site(site) as endpoint:
         settings = dataclasses.replace(
             settings,
             subscription=endpoint.subscription,

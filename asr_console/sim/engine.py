@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from asr_console.model.records import Provider
+from asr_console.model.records import Kind, Provider, Record
 from asr_console.model.specs import (
     EnableReplicationSpec,
     FieldError,
@@ -63,9 +63,16 @@ class SimEngine:
         provider: str = "inmagercm",
         history_jobs: int | None = None,
         clock: SimClock | None = None,
+        inventory: Mapping[Kind, Iterable[Record]] | None = None,
     ) -> None:
         if provider not in PROVIDERS:
             raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}")
+        if inventory is not None:
+            # the estate is a real vCenter's: protect what it has, at most
+            listed = {kind: list(records) for kind, records in inventory.items()}
+            inventory = listed
+            vms = len(listed.get(Kind.VM, []))
+            protected = min(protected, vms)
         if protected > vms:
             raise ValueError("cannot protect more VMs than the estate has")
         self.rng = random.Random(seed)
@@ -76,7 +83,9 @@ class SimEngine:
         self.scope = ArmScope(
             subscription=seeded_uuid(self.rng), resource_group="rg-asr-weu", vault="vault-dr-weu"
         )
-        self.estate = Estate(random.Random(self.rng.getrandbits(64)), vms, self.clock.at(self.elapsed))
+        self.estate = Estate(
+            random.Random(self.rng.getrandbits(64)), vms, self.clock.at(self.elapsed), inventory=inventory
+        )
         self.fabrics: dict[str, SimFabric] = {}
         self.policies: dict[str, SimPolicy] = {}
         self.mappings: dict[str, SimMapping] = {}
@@ -119,6 +128,15 @@ class SimEngine:
             self.advance(step)
             spent += step
         return True
+
+    def adopt_inventory(self, inventory: Mapping[Kind, Iterable[Record]]) -> tuple[int, int]:
+        """Discovery: the estate becomes what the vCenter holds (every record given, nothing else).
+
+        New VMs become protectable; a protected VM that went keeps its item, which stops hearing from
+        the VM (no heartbeat, 78174) as in ASR. Returns (VMs that appeared, VMs that went).
+        """
+        self.step()
+        return self.estate.adopt(inventory, self.now)
 
     def fail_next(self, scenario: str, code: str) -> None:
         """Make the next job of ``scenario`` fail with a catalog error (fault injection for tests)."""
@@ -1180,20 +1198,20 @@ class SimEngine:
             server = servers.get(item.process_server_id)
             if server is not None and item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING):
                 server.items += 1
-                server.load_kbps += min(item.bandwidth_kbps, self.estate.extra[item.vm_moref].churn_kbps)
+                extra = self.estate.extra.get(item.vm_moref)
+                server.load_kbps += min(item.bandwidth_kbps, extra.churn_kbps if extra else 0.0)
 
     def _tick_item(self, item: SimItem, ps: SimProcessServer | None, elapsed: float, dt: float) -> None:
         rng = self.rng
         vm = self.estate.vms.get(item.vm_moref)
         extra = self.estate.extra.get(item.vm_moref)
-        if vm is None or extra is None:
-            return
+        churn = extra.churn_kbps if extra is not None else 0.0  # a VM gone from vCenter writes nothing
         ps_up = ps is None or ps.up(elapsed)
         replicating = item.phase in REPLICATING or item.phase is Phase.INITIAL_REPLICATION
         if replicating:
             if rng.random() < 0.004 * dt / 3600 * 24:  # about one agent stall per VM every ten days
                 item.agent_stalled_until = elapsed + rng.uniform(20, 180) * 60
-            alive = vm.power_state == "poweredOn" and elapsed >= item.agent_stalled_until
+            alive = vm is not None and vm.power_state == "poweredOn" and elapsed >= item.agent_stalled_until
             if alive:
                 item.agent_heartbeat = elapsed
             flowing = alive and ps_up
@@ -1220,7 +1238,7 @@ class SimEngine:
                         [],
                     )
             elif flowing:
-                item.backlog_kb = max(0.0, item.backlog_kb + (extra.churn_kbps - item.bandwidth_kbps) * dt)
+                item.backlog_kb = max(0.0, item.backlog_kb + (churn - item.bandwidth_kbps) * dt)
                 lag = 30.0 + item.backlog_kb / item.bandwidth_kbps
                 candidate = elapsed - lag
                 if item.last_rp is None or candidate > item.last_rp:
@@ -1250,7 +1268,7 @@ class SimEngine:
                 and elapsed - item.agent_heartbeat > 6 * 3600
             ):
                 item.resync_required = True
-        self._update_health(item, ps, elapsed, extra.churn_kbps)
+        self._update_health(item, ps, elapsed, churn)
 
     def _update_health(
         self, item: SimItem, ps: SimProcessServer | None, elapsed: float, churn: float
@@ -1469,11 +1487,14 @@ def make_demo_site(
     provider: str = "inmagercm",
     history_jobs: int | None = None,
     start: datetime | None = None,
+    estate_from: Mapping[Kind, Iterable[Record]] | None = None,
 ) -> SimEngine:
     """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating.
 
-    Its clock starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to
-    the site and to a client); everything else depends only on ``seed`` and the clock's advances.
+    ``estate_from`` replaces the generated vCenter with a real one's records (``vms`` is then what it
+    holds); keep it current with ``SimEngine.adopt_inventory`` (``sim.discovery`` does). Its clock
+    starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to the site
+    and to a client); everything else depends only on ``seed`` and the clock's advances.
     """
     if start is None:
         start = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -1484,6 +1505,7 @@ def make_demo_site(
         provider=provider,
         history_jobs=history_jobs,
         clock=SimClock(speed=speed, start=start),
+        inventory=estate_from,
     )
 
 

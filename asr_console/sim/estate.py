@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -55,19 +56,37 @@ class VmExtra:
     samples: deque[tuple[datetime, float]]
 
 
+INVENTORY_KINDS = (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.DATASTORE, Kind.NETWORK, Kind.VM)
+
+
 class Estate:
-    def __init__(self, rng: random.Random, vms: int, now: datetime, vcenter: str = "vcsa01") -> None:
+    """The site's vCenter: generated from the seed, or adopted from a real vCenter's records.
+
+    An adopted estate (``inventory=``) follows that vCenter (``adopt``): it never powers VMs on or off
+    by itself; only churn, which vCenter's records do not carry, is still simulated.
+    """
+
+    def __init__(
+        self,
+        rng: random.Random,
+        vms: int,
+        now: datetime,
+        vcenter: str = "vcsa01",
+        inventory: Mapping[Kind, Iterable[Record]] | None = None,
+    ) -> None:
         self.rng = rng
         self.vcenter = vcenter
-        self.records: dict[Kind, dict[str, Record]] = {
-            k: {} for k in (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.DATASTORE, Kind.NETWORK, Kind.VM)
-        }
+        self.records: dict[Kind, dict[str, Record]] = {k: {} for k in INVENTORY_KINDS}
         self.extra: dict[str, VmExtra] = {}
         self.version = 0
         self._log: list[tuple[int, Kind, str]] = []
         self.events: list[Event] = []
         self._event_seq = 0
-        self._build(vms, now)
+        self.adopted = inventory is not None
+        if inventory is None:
+            self._build(vms, now)
+        else:
+            self.adopt(inventory, now)
 
     # ------------------------------------------------------------------ reading
 
@@ -100,6 +119,48 @@ class Estate:
         self._log.append((self.version, record.KIND, record.key))
         if len(self._log) > 50_000:
             del self._log[:10_000]
+
+    def drop(self, kind: Kind, key: str) -> None:
+        if self.records[kind].pop(key, None) is None:
+            return
+        self.extra.pop(key, None)
+        self.version += 1
+        self._log.append((self.version, kind, key))
+
+    def adopt(self, inventory: Mapping[Kind, Iterable[Record]], now: datetime) -> tuple[int, int]:
+        """Make the estate what a vCenter holds: every record of ``inventory``, nothing else.
+
+        Unchanged records keep their version; new VMs get a churn profile. Returns (VMs that appeared,
+        VMs that went).
+        """
+        self.adopted = True
+        appeared = went = 0
+        for kind in INVENTORY_KINDS:
+            wanted = {record.key: record for record in inventory.get(kind, ()) if record.KIND is kind}
+            current = self.records[kind]
+            for key in [k for k in current if k not in wanted]:
+                self.drop(kind, key)
+                went += kind is Kind.VM
+            for key, record in wanted.items():
+                if current.get(key) != record:
+                    self.put(record)
+                if kind is Kind.VM and key not in self.extra and isinstance(record, VirtualMachine):
+                    self.extra[key] = self._churn_profile(record, now)
+                    appeared += 1
+        return appeared, went
+
+    def _churn_profile(self, vm: VirtualMachine, now: datetime) -> VmExtra:
+        base = self.rng.lognormvariate(math.log(900), 0.9)  # KB/s; a few VMs write tens of MB/s
+        powered = vm.power_state == "poweredOn"
+        guest = f"{vm.guest_id} {vm.guest_full_name}".lower()
+        extra = VmExtra(
+            os_type="Windows" if "win" in guest else "Linux",
+            churn_kbps=base if powered else 0.0,
+            base_kbps=base,
+            samples=deque(maxlen=CHURN_SAMPLES),
+        )
+        extra.samples.append((now, round(extra.churn_kbps, 1)))
+        return extra
 
     def set_power(self, moref: str, state: str, now: datetime) -> None:
         vm = self.vms[moref]
@@ -153,8 +214,9 @@ class Estate:
                 burst = extra.base_kbps * rng.uniform(4, 12) if rng.random() < 0.002 * minutes else 0.0
                 extra.churn_kbps = max(0.0, extra.churn_kbps + drift + noise + burst)
             extra.samples.append((now, round(extra.churn_kbps, 1)))
-        # power changes: rare, keyed to simulated minutes so the rate does not depend on speed
-        chance = 0.00002 * minutes * len(self.extra)
+        # power changes: rare, keyed to simulated minutes so the rate does not depend on speed; an
+        # adopted estate's power states are the real vCenter's
+        chance = 0.0 if self.adopted else 0.00002 * minutes * len(self.extra)
         while chance > 0 and rng.random() < chance:
             chance -= 1
             moref = rng.choice(list(self.extra))
