@@ -1,0 +1,294 @@
+"""The simulated site's reads: ARM wire JSON, what the ARM face serves and the SDK models deserialize.
+
+Every read first applies the simulated time that has passed (``step``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from asr_console.sim.errors import not_found
+from asr_console.sim.health_catalog import CATALOG, health_error
+from asr_console.sim.items import CLASSIC, RCM, recovery_points
+from asr_console.sim.jsonutil import iso
+from asr_console.sim.site_state import CONTAINER_TYPE, SiteState
+
+
+class ArmReads(SiteState):
+    # ================================================================== reads (ARM wire JSON)
+
+    def vault_health(self) -> dict[str, Any]:
+        self.step()
+        counts = {"Normal": 0, "Warning": 0, "Critical": 0}
+        issues: dict[str, list[str]] = {}
+        for item in self.items.values():
+            counts[item.health] = counts.get(item.health, 0) + 1
+            for code in item.errors:
+                issues.setdefault(code, []).append(item.name)
+        fabric_counts = {"Normal": 0, "Warning": 0, "Critical": 0}
+        for fabric in self.fabrics.values():
+            worst = "Normal"
+            for ps in fabric.process_servers:
+                h = ps.health(self.elapsed)
+                if h == "Critical" or (h == "Warning" and worst == "Normal"):
+                    worst = h
+            fabric_counts[worst] += 1
+        return {
+            "id": f"{self.scope.vault_id}/replicationVaultHealth/default",
+            "name": "default",
+            "location": self.scope.location,
+            "type": "Microsoft.RecoveryServices/vaults/replicationVaultHealth",
+            "properties": {
+                "vaultErrors": [],
+                "protectedItemsHealth": {
+                    "resourceCount": len(self.items),
+                    "issues": [
+                        {
+                            "severity": CATALOG[code].level,
+                            "summaryCode": code,
+                            "summaryMessage": CATALOG[code].message.split(" on ")[0].split(" for ")[0],
+                            "category": CATALOG[code].category,
+                            "affectedResourceType": "replicationProtectedItems",
+                            "affectedResourceSubtype": "",
+                            "affectedResourceCorrelationIds": names,
+                        }
+                        for code, names in sorted(issues.items())
+                    ],
+                    "categorizedResourceCounts": counts,
+                },
+                "fabricsHealth": {
+                    "resourceCount": len(self.fabrics),
+                    "issues": [],
+                    "categorizedResourceCounts": fabric_counts,
+                },
+                "containersHealth": {"resourceCount": len(self.fabrics), "issues": []},
+            },
+        }
+
+    def list_fabrics(self) -> list[dict[str, Any]]:
+        self.step()
+        return [f.to_arm(self.clock, self.elapsed, self.scope, health_error) for f in self.fabrics.values()]
+
+    def get_fabric(self, name: str) -> dict[str, Any]:
+        self.step()
+        return self._fabric(name).to_arm(self.clock, self.elapsed, self.scope, health_error)
+
+    def list_vcenters(self, fabric: str | None = None) -> list[dict[str, Any]]:
+        self.step()
+        out = []
+        for f in self.fabrics.values():
+            if fabric is not None and f.name != fabric:
+                continue
+            out.append(
+                {
+                    "id": self.scope.vcenter_id(f.name, f.vcenter),
+                    "name": f.vcenter,
+                    "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationvCenters",
+                    "location": self.scope.location,
+                    "properties": {
+                        "friendlyName": f.vcenter,
+                        "internalId": f"{f.name}-{f.vcenter}",
+                        "lastHeartbeat": iso(self.clock.at(f.heartbeat)),
+                        "discoveryStatus": "Connected",
+                        "processServerId": f.process_servers[0].id,
+                        "ipAddress": "10.0.0.10",
+                        "infrastructureId": f.vcenter,
+                        "port": "443",
+                        "runAsAccountId": "1",
+                        "fabricArmResourceName": f.name,
+                        "healthErrors": [],
+                    },
+                }
+            )
+        return out
+
+    def list_containers(self, fabric: str | None = None) -> list[dict[str, Any]]:
+        self.step()
+        out = []
+        for f in self.fabrics.values():
+            if fabric is not None and f.name != fabric:
+                continue
+            out.append(
+                {
+                    "id": self.scope.container_id(f.name, f.container),
+                    "name": f.container,
+                    "type": CONTAINER_TYPE,
+                    "location": self.scope.location,
+                    "properties": {
+                        "fabricFriendlyName": f.friendly_name,
+                        "friendlyName": f.container,
+                        "fabricType": "InMageRcm" if f.provider == RCM else "VMware",
+                        "protectedItemCount": sum(1 for i in self.items.values() if i.fabric == f.name),
+                        "pairingStatus": "Paired",
+                        "role": "Primary",
+                    },
+                }
+            )
+        return out
+
+    def list_mappings(self, fabric: str | None = None, container: str | None = None) -> list[dict[str, Any]]:
+        self.step()
+        return [
+            m.to_arm(self.scope)
+            for m in self.mappings.values()
+            if (fabric is None or m.fabric == fabric) and (container is None or m.container == container)
+        ]
+
+    def get_mapping(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        self.step()
+        mapping = self.mappings.get(name)
+        if mapping is None or mapping.fabric != fabric or mapping.container != container:
+            raise not_found("Protection container mapping", name)
+        return mapping.to_arm(self.scope)
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        self.step()
+        return [p.to_arm(self.scope) for p in self.policies.values()]
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        self.step()
+        return self._policy(name).to_arm(self.scope)
+
+    def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
+        self.step()
+        f = self._fabric(fabric)
+        if f.container != container:
+            raise not_found("Protection container", container)
+        # a VM replicated through either stack is protected, whichever container lists it
+        by_vm = {i.vm_moref: i for i in self.items.values()}
+        out = []
+        for vm in self.estate.vms.values():
+            name = self._protectable_name(f, vm.instance_uuid)
+            item = by_vm.get(vm.moref)
+            extra = self.estate.extra[vm.moref]
+            out.append(
+                {
+                    "id": self.scope.protectable_id(fabric, container, name),
+                    "name": name,
+                    "type": CONTAINER_TYPE + "/replicationProtectableItems",
+                    "location": self.scope.location,
+                    "properties": {
+                        "friendlyName": vm.name,
+                        "protectionStatus": "Protected" if item else "Unprotected",
+                        "replicationProtectedItemId": self.scope.item_id(
+                            item.fabric, item.container, item.name
+                        )
+                        if item
+                        else None,
+                        "recoveryServicesProviderId": f"{self.scope.fabric_id(fabric)}/"
+                        f"replicationRecoveryServicesProviders/{fabric}-dra",
+                        "protectionReadinessErrors": [],
+                        "supportedReplicationProviders": [f.provider],
+                        "customDetails": {
+                            "instanceType": "VMwareVirtualMachine",
+                            "agentGeneratedId": vm.bios_uuid,
+                            "agentInstalled": "true" if item else "false",
+                            "osType": extra.os_type,
+                            "agentVersion": item.agent_version if item else "",
+                            "ipAddress": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
+                            "poweredOn": "true" if vm.power_state == "poweredOn" else "false",
+                            "vCenterInfrastructureId": f.vcenter,
+                            "discoveryType": "vCenter",
+                            "diskDetails": [
+                                {
+                                    "maxSizeMB": d.capacity_bytes // 1024**2,
+                                    "vhdType": "Fixed" if not d.thin else "Dynamic",
+                                    "vhdId": f"{vm.bios_uuid[:8]}-{d.key}",
+                                    "vhdName": d.label,
+                                }
+                                for d in vm.disks
+                            ],
+                            "validationErrors": [],
+                        },
+                    },
+                }
+            )
+        return out
+
+    def list_protected_items(
+        self, fabric: str | None = None, container: str | None = None
+    ) -> list[dict[str, Any]]:
+        self.step()
+        return [
+            self._render(item)
+            for item in self.items.values()
+            if (fabric is None or item.fabric == fabric)
+            and (container is None or item.container == container)
+        ]
+
+    def get_protected_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        self.step()
+        return self._render(self._item(fabric, container, name))
+
+    def list_recovery_points(self, fabric: str, container: str, name: str) -> list[dict[str, Any]]:
+        self.step()
+        item = self._item(fabric, container, name)
+        policy = self.policies.get(item.policy)
+        app = policy.app_minutes if policy else 60
+        retention = policy.retention_minutes if policy else 4320
+        item_id = self.scope.item_id(fabric, container, name)
+        out = []
+        for t, kind in recovery_points(item, self.elapsed, app, retention):
+            rp_name = self._rp_name(item, t)
+            out.append(
+                {
+                    "id": f"{item_id}/recoveryPoints/{rp_name}",
+                    "name": rp_name,
+                    "type": CONTAINER_TYPE + "/replicationProtectedItems/recoveryPoints",
+                    "location": self.scope.location,
+                    "properties": {
+                        "recoveryPointTime": iso(self.clock.at(t)),
+                        "recoveryPointType": kind,
+                        "providerSpecificDetails": {"instanceType": item.provider}
+                        if item.provider == RCM
+                        else {"instanceType": CLASSIC, "isMultiVmSyncPoint": "false", "type": kind},
+                    },
+                }
+            )
+        return out
+
+    def list_jobs(self, since: datetime | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        self.step()
+        out = []
+        # newest first, as ASR lists them
+        for job in reversed(list(self.jobs.values())):
+            if since is not None and self.clock.at(job.start) < since:
+                continue
+            if state is not None and job.state.lower() != state.lower():
+                continue
+            out.append(job.to_arm(self.clock, self.scope.job_id(job.name), self.elapsed))
+        return out
+
+    def get_job(self, name: str) -> dict[str, Any]:
+        self.step()
+        return self._job(name).to_arm(self.clock, self.scope.job_id(name), self.elapsed)
+
+    def list_recovery_plans(self) -> list[dict[str, Any]]:
+        self.step()
+        return [self._plan(name) for name in self.plans]
+
+    def get_recovery_plan(self, name: str) -> dict[str, Any]:
+        self.step()
+        if name not in self.plans:
+            raise not_found("Recovery plan", name)
+        return self._plan(name)
+
+    def list_events(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        self.step()
+        if since is None:
+            return list(reversed(self.events))
+        cutoff = iso(since) or ""
+        return [e for e in reversed(self.events) if e["properties"]["timeOfOccurrence"] > cutoff]
+
+    # ---- LRO bookkeeping for the ARM face
+
+    def operation(self, job_name: str) -> tuple[str, dict[str, Any] | None]:
+        """ARM status of the operation a job tracks, and its final body once it has one."""
+        self.step()
+        job = self._job(job_name)
+        status = {"Succeeded": "Succeeded", "Failed": "Failed", "Cancelled": "Canceled"}.get(
+            job.state, "InProgress"
+        )
+        body = job.result() if (job.result and status == "Succeeded") else None
+        return status, body

@@ -1,0 +1,155 @@
+"""Building a simulated site from its seed: fabrics (appliance and/or configuration server), policies,
+mappings, protected items in realistic states, job history and recovery plans."""
+
+from __future__ import annotations
+
+from asr_console.sim.ids import seeded_uuid
+from asr_console.sim.infra import SimFabric, SimMapping, SimPolicy, SimProcessServer
+from asr_console.sim.items import CLASSIC, RCM
+from asr_console.sim.jobs import SimJob
+from asr_console.sim.state_machines import Phase, TestFailover
+from asr_console.sim.tick_model import TickModel
+
+
+class SiteBuilder(TickModel):
+    # ================================================================== building the site
+
+    def _build(self, protected: int, history_jobs: int) -> None:
+        rng = self.rng
+        kinds = {"inmagercm": [RCM], "inmageazurev2": [CLASSIC], "mixed": [RCM, CLASSIC]}[self.provider]
+        for kind in kinds:
+            n_ps = 1 + max(0, (protected // len(kinds) - 1) // 150)
+            if kind == RCM:
+                name, friendly, version = "appliance-weu-01", "asr-appliance-01", "9.63.7187.1"
+            else:
+                name, friendly, version = "config-server-01", "asr-cs-01", "9.55.6765.1"
+            servers = [
+                SimProcessServer(
+                    id=seeded_uuid(rng),
+                    name=f"{friendly}" if i == 0 else f"{friendly}-ps{i + 1:02d}",
+                    ip=f"10.0.{1 + len(self.fabrics)}.{10 + i}",
+                )
+                for i in range(n_ps)
+            ]
+            fabric = SimFabric(
+                name=name,
+                provider=kind,
+                friendly_name=friendly,
+                container=f"{name}-container",
+                process_servers=servers,
+                version=version,
+            )
+            self.fabrics[name] = fabric
+            policy = (
+                SimPolicy("policy-modernized-24h", RCM, retention_minutes=1440, app_minutes=240)
+                if kind == RCM
+                else SimPolicy(
+                    "policy-classic-72h",
+                    CLASSIC,
+                    retention_minutes=4320,
+                    app_minutes=60,
+                    rpo_threshold_minutes=60,
+                )
+            )
+            self.policies[policy.name] = policy
+            mapping = SimMapping(
+                name=f"{fabric.container}-{policy.name}",
+                fabric=name,
+                container=fabric.container,
+                policy=policy.name,
+                provider=kind,
+            )
+            self.mappings[mapping.name] = mapping
+        self.policies["policy-unused-rcm"] = SimPolicy(
+            "policy-unused-rcm", RCM, retention_minutes=4320, app_minutes=0
+        )
+
+        fabrics = list(self.fabrics.values())
+        vms = list(self.estate.vms.values())
+        chosen = sorted(rng.sample(range(len(vms)), protected))
+        target_rg = self.scope.resource_group_id("rg-dr-recovery")
+        target_net = self.scope.network_id("vnet-dr-weu")
+        for n, index in enumerate(chosen):
+            vm = vms[index]
+            fabric = fabrics[n % len(fabrics)]
+            policy_name = next(m.policy for m in self.mappings.values() if m.fabric == fabric.name)
+            ps = fabric.process_servers[n // len(fabrics) // 150 % len(fabric.process_servers)]
+            name = self._protectable_name(fabric, vm.instance_uuid)
+            if fabric.provider == CLASSIC:
+                name = seeded_uuid(rng)  # classic items carry generated names
+            item = self._new_item(
+                name,
+                fabric,
+                vm,
+                policy_name,
+                ps,
+                target_rg,
+                target_net,
+                self.scope.storage_id("stasrcacheweu01"),
+            )
+            age = rng.uniform(3, 120) * 86_400
+            item.created = self.elapsed - age
+            item.agent_heartbeat = self.elapsed - rng.uniform(0, 60)
+            roll = rng.random()
+            if roll < 0.05:
+                item.phase = Phase.INITIAL_REPLICATION
+                item.ir_percent = rng.uniform(2, 95)
+                item.created = self.elapsed - rng.uniform(1, 20) * 3600
+            else:
+                item.phase = Phase.PROTECTED
+                item.last_rp = self.elapsed - rng.uniform(30, 300)
+                item.last_app_rp = self.elapsed - rng.uniform(0, 3600)
+                if rng.random() < 0.25:
+                    item.last_test_failover = self.elapsed - rng.uniform(5, 90) * 86_400
+                if roll > 0.985:
+                    item.resync_required = True
+                elif roll > 0.97:
+                    item.test_failover = TestFailover.CLEANUP_PENDING
+                    item.test_network_id = self.scope.network_id("vnet-dr-test")
+                    item.last_test_failover = self.elapsed - rng.uniform(1, 48) * 3600
+                elif roll > 0.95:
+                    item.vss_broken = True
+                    item.last_app_rp = self.elapsed - rng.uniform(3, 10) * 3600
+            self.items[item.name] = item
+            if vm.power_state != "poweredOn":
+                item.agent_heartbeat = self.elapsed - rng.uniform(1, 48) * 3600
+        # the most recent history: jobs that ran before the console started
+        scenarios = (
+            "EnableDr",
+            "TestFailover",
+            "TestFailoverCleanup",
+            "RepairReplication",
+            "UpdateProtectionProfile",
+        )
+        names = list(self.items.values())
+        for _ in range(history_jobs):
+            scenario = rng.choice(scenarios)
+            target = rng.choice(names) if names else None
+            start = self.elapsed - rng.uniform(600, 3 * 86_400)
+            job = SimJob(
+                name=seeded_uuid(rng),
+                scenario=scenario,
+                start=start,
+                target_object_id=self.scope.item_id(target.fabric, target.container, target.name)
+                if target
+                else "",
+                target_object_name=target.friendly_name if target else "",
+                fail_code="95001" if scenario == "EnableDr" and rng.random() < 0.15 else "",
+            )
+            job.advance(self.elapsed)
+            self.jobs[job.name] = job
+        self.jobs = dict(sorted(self.jobs.items(), key=lambda kv: kv[1].start))
+        # two recovery plans grouping some items, as admins build for application tiers
+        if names:
+            self.plans["rp-tier1-web"] = [i.name for i in names[: max(1, len(names) // 10)]]
+            self.plans["rp-tier2-app"] = [i.name for i in names[len(names) // 10 : len(names) // 10 * 2 or 1]]
+        by_id = {ps.id: ps for f in self.fabrics.values() for ps in f.process_servers}
+        for item in self.items.values():
+            self._update_health(
+                item,
+                by_id.get(item.process_server_id),
+                self.elapsed,
+                self.estate.extra[item.vm_moref].churn_kbps,
+            )
+        self._count_load(by_id)
+        self.events.clear()

@@ -1,0 +1,354 @@
+"""What the simulated site is made of, and the helpers every part of the engine shares.
+
+``SiteState`` holds the site's state (estate, fabrics, policies, mappings, items, jobs, events, plans,
+clock) and the lookups, renderings, job starts and events that reads, writes, the tick model and the
+builder all use. ``SimEngine`` (``engine.py``) puts the parts together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from asr_console.model.specs import FieldError
+from asr_console.sim.clock import SimClock
+from asr_console.sim.errors import not_found
+from asr_console.sim.estate import Estate
+from asr_console.sim.health_catalog import health_error
+from asr_console.sim.ids import ArmScope, seeded_uuid
+from asr_console.sim.infra import SimFabric, SimMapping, SimPolicy, SimProcessServer
+from asr_console.sim.items import (
+    AGENT_LATEST,
+    AGENT_VERSIONS,
+    CLASSIC,
+    SimItem,
+    disks_of,
+    recovery_points,
+)
+from asr_console.sim.jobs import SimJob
+from asr_console.sim.jsonutil import iso
+from asr_console.sim.state_machines import Phase
+
+TICK = 30.0  # simulated seconds per step of the model
+MAX_TICKS_PER_STEP = 240  # beyond that, ticks get longer rather than more numerous
+HEARTBEAT_LIMIT = 15 * 60
+CHURN_LIMIT_KBPS = 20 * 1024
+PROVIDERS = ("inmagercm", "inmageazurev2", "mixed")
+CONTAINER_TYPE = "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers"
+REPLICATING = (Phase.PROTECTED, Phase.REPROTECTED)
+
+
+class SiteState:
+    rng: random.Random
+    seed: int
+    provider: str
+    clock: SimClock
+    elapsed: float  # simulated time the model has reached
+    scope: ArmScope
+    estate: Estate
+    fabrics: dict[str, SimFabric]
+    policies: dict[str, SimPolicy]
+    mappings: dict[str, SimMapping]
+    items: dict[str, SimItem]
+    jobs: dict[str, SimJob]
+    events: list[dict[str, Any]]
+    plans: dict[str, list[str]]
+    _fail_next: dict[str, str]
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.at(self.elapsed)
+
+    def step(self) -> None:
+        """Apply the simulated time that has passed since the last step (``SimEngine.step``)."""
+        raise NotImplementedError
+
+    # ================================================================== helpers
+
+    def _fabric(self, name: str) -> SimFabric:
+        fabric = self.fabrics.get(name)
+        if fabric is None:
+            raise not_found("Fabric", name)
+        return fabric
+
+    def _policy(self, name: str) -> SimPolicy:
+        policy = self.policies.get(name)
+        if policy is None:
+            raise not_found("Replication policy", name)
+        return policy
+
+    def _item(self, fabric: str, container: str, name: str) -> SimItem:
+        item = self.items.get(name)
+        if item is None or item.fabric != fabric or item.container != container:
+            raise not_found("Replication protected item", name)
+        return item
+
+    def item_by_id(self, item_id: str) -> SimItem:
+        parts = item_id.split("/")
+        try:
+            fabric = parts[parts.index("replicationFabrics") + 1]
+            container = parts[parts.index("replicationProtectionContainers") + 1]
+            name = parts[parts.index("replicationProtectedItems") + 1]
+        except (ValueError, IndexError):
+            raise not_found("Replication protected item", item_id) from None
+        return self._item(fabric, container, name)
+
+    def _job(self, name: str) -> SimJob:
+        job = self.jobs.get(name)
+        if job is None:
+            raise not_found("Job", name)
+        return job
+
+    def _render(self, item: SimItem) -> dict[str, Any]:
+        policy = self.policies.get(item.policy)
+        return item.to_arm(
+            self.clock, self.elapsed, self.scope, policy.name if policy else item.policy, health_error
+        )
+
+    def _plan(self, name: str) -> dict[str, Any]:
+        members = [self.items[n] for n in self.plans[name] if n in self.items]
+        fabric = members[0].fabric if members else next(iter(self.fabrics))
+        scenario = "None"
+        allowed = (
+            ["TestFailover", "UnplannedFailover"]
+            if members and all("TestFailover" in m.allowed for m in members)
+            else []
+        )
+        last_tfo = max((m.last_test_failover for m in members if m.last_test_failover), default=None)
+        return {
+            "id": self.scope.plan_id(name),
+            "name": name,
+            "type": "Microsoft.RecoveryServices/vaults/replicationRecoveryPlans",
+            "location": self.scope.location,
+            "properties": {
+                "friendlyName": name,
+                "primaryFabricId": self.scope.fabric_id(fabric),
+                "primaryFabricFriendlyName": fabric,
+                "recoveryFabricId": "Microsoft Azure",
+                "recoveryFabricFriendlyName": "Microsoft Azure",
+                "failoverDeploymentModel": "ResourceManager",
+                "replicationProviders": sorted({m.provider for m in members}),
+                "allowedOperations": allowed,
+                "lastTestFailoverTime": iso(self.clock.at(last_tfo)) if last_tfo else None,
+                "currentScenarioStatus": "None",
+                "currentScenario": {"scenarioName": scenario},
+                "groups": [
+                    {
+                        "groupType": "Shutdown",
+                        "replicationProtectedItems": [],
+                        "startGroupActions": [],
+                        "endGroupActions": [],
+                    },
+                    {
+                        "groupType": "Failover",
+                        "replicationProtectedItems": [],
+                        "startGroupActions": [],
+                        "endGroupActions": [],
+                    },
+                    {
+                        "groupType": "Boot",
+                        "replicationProtectedItems": [
+                            {
+                                "id": self.scope.item_id(m.fabric, m.container, m.name),
+                                "virtualMachineId": m.vm_moref,
+                            }
+                            for m in members
+                        ],
+                        "startGroupActions": [],
+                        "endGroupActions": [],
+                    },
+                ],
+            },
+        }
+
+    def _protectable_name(self, fabric: SimFabric, instance_uuid: str) -> str:
+        # Azure Migrate names a discovered VMware machine "<vCenter>_<VM instance UUID>"
+        return f"{fabric.vcenter}_{instance_uuid}"
+
+    def _rp_name(self, item: SimItem, t: float) -> str:
+        digest = hashlib.sha1(f"{item.name}/{t:.0f}".encode()).hexdigest()
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+    def _latest_rp_id(self, item: SimItem) -> str:
+        if item.last_rp is None:
+            return ""
+        points = recovery_points(item, self.elapsed, 0, 60)
+        if not points:
+            return ""
+        item_id = self.scope.item_id(item.fabric, item.container, item.name)
+        return f"{item_id}/recoveryPoints/{self._rp_name(item, points[0][0])}"
+
+    def _check_recovery_point(self, item: SimItem, rp: str) -> list[FieldError]:
+        if not rp:
+            return []
+        policy = self.policies.get(item.policy)
+        app = policy.app_minutes if policy else 60
+        retention = policy.retention_minutes if policy else 4320
+        names = {self._rp_name(item, t) for t, _ in recovery_points(item, self.elapsed, app, retention)}
+        if rp.rstrip("/").rsplit("/", 1)[-1] not in names:
+            return [
+                FieldError(
+                    "recovery_point", "that recovery point is no longer available; pick one from the list"
+                )
+            ]
+        return []
+
+    def _set_scenario(self, item: SimItem, scenario: str, job: SimJob) -> None:
+        item.scenario = scenario
+        item.scenario_job = job.name
+        item.scenario_start = job.start
+
+    def _clear_scenario(self, item: SimItem) -> None:
+        item.scenario = "None"
+        item.scenario_job = ""
+        item.scenario_start = None
+
+    def _item_job(
+        self,
+        item: SimItem,
+        scenario: str,
+        start: Callable[[], None] | None,
+        done: Callable[[], None],
+        undo: Callable[[], None],
+    ) -> str:
+        fail = self._fail_next.pop(scenario, "")
+
+        def begin() -> None:
+            if start:
+                start()
+            self._set_scenario(item, scenario, job)
+
+        job = self._start(
+            scenario,
+            self.scope.item_id(item.fabric, item.container, item.name),
+            item.friendly_name,
+            "ProtectionEntity",
+            done,
+            fail=fail,
+            on_start=begin,
+        )
+        job.on_failure = undo
+        job.on_cancel = undo
+        job.result = lambda: self._render(item) if item.name in self.items else None
+        begin()
+        return job.name
+
+    def _start(
+        self,
+        scenario: str,
+        target_id: str,
+        target_name: str,
+        target_type: str,
+        done: Callable[[], None],
+        *,
+        fail: str = "",
+        on_start: Callable[[], None] | None = None,
+    ) -> SimJob:
+        job = SimJob(
+            name=seeded_uuid(self.rng),
+            scenario=scenario,
+            start=self.elapsed,
+            target_object_id=target_id,
+            target_object_name=target_name,
+            target_instance_type=target_type,
+            on_start=on_start,
+            on_success=done,
+            fail_code=fail,
+        )
+        self.jobs[job.name] = job
+        return job
+
+    def _advance_jobs(self, elapsed: float) -> None:
+        for job in list(self.jobs.values()):
+            if job.running and job.advance(elapsed):
+                self._job_event(job)
+
+    def _job_event(self, job: SimJob) -> None:
+        at = job.end if job.end is not None else self.elapsed
+        severity = {"Succeeded": "OK", "Failed": "Critical", "Cancelled": "Warning"}.get(job.state, "OK")
+        self._event(
+            at,
+            f"{job.scenario} - {job.state}",
+            "JobStatus",
+            job.target_object_name,
+            severity,
+            job.target_object_id.split("/replicationProtectionContainers/")[0],
+            [],
+        )
+
+    def _event(
+        self,
+        at: float,
+        description: str,
+        event_type: str,
+        target: str,
+        severity: str,
+        fabric_id: str,
+        errors: list[dict[str, Any]],
+    ) -> None:
+        name = f"{event_type}MonitoringEvent;{seeded_uuid(self.rng)}"
+        self.events.append(
+            {
+                "id": self.scope.event_id(name),
+                "name": name,
+                "type": "Microsoft.RecoveryServices/vaults/replicationEvents",
+                "properties": {
+                    "eventCode": event_type,
+                    "description": description,
+                    "eventType": event_type,
+                    "affectedObjectFriendlyName": target,
+                    "severity": severity,
+                    "timeOfOccurrence": iso(self.clock.at(at)),
+                    "fabricId": fabric_id,
+                    "eventSpecificDetails": {"instanceType": "JobStatus"},
+                    "healthErrors": errors,
+                },
+            }
+        )
+        if len(self.events) > 5000:
+            del self.events[:1000]
+
+    def _new_item(
+        self,
+        name: str,
+        fabric: SimFabric,
+        vm: Any,
+        policy: str,
+        ps: SimProcessServer,
+        target_rg: str,
+        target_net: str,
+        log_sa: str,
+    ) -> SimItem:
+        extra = self.estate.extra[vm.moref]
+        protectable = self._protectable_name(fabric, vm.instance_uuid)
+        return SimItem(
+            name=name,
+            provider=fabric.provider,
+            fabric=fabric.name,
+            container=fabric.container,
+            vm_moref=vm.moref,
+            friendly_name=vm.name,
+            bios_uuid=vm.bios_uuid,
+            instance_uuid=vm.instance_uuid,
+            os_type=extra.os_type,
+            ip=vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
+            firmware=vm.firmware,
+            cores=vm.num_cpu,
+            memory_mb=vm.memory_mb,
+            disks=disks_of(vm),
+            discovery_machine_id=self.scope.discovery_machine_id(f"{fabric.name}-site", protectable),
+            protectable_name=protectable,
+            policy=policy,
+            process_server_id=ps.id,
+            process_server_name=ps.name,
+            target_resource_group_id=target_rg,
+            target_network_id=target_net,
+            log_storage_account_id=log_sa,
+            created=self.elapsed,
+            ir_rate=self.rng.uniform(0.4, 2.5),
+            bandwidth_kbps=self.rng.uniform(6_000, 40_000),
+            agent_version=self.rng.choice(AGENT_VERSIONS) if fabric.provider == CLASSIC else AGENT_LATEST,
+        )

@@ -1,0 +1,174 @@
+"""The simulated site over time: per tick, process servers come and go, agents heartbeat or stall,
+initial replication progresses, churn moves RPO, and health errors follow (``_update_health``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asr_console.sim.health_catalog import CATALOG, health_error
+from asr_console.sim.infra import SimProcessServer
+from asr_console.sim.items import SimItem
+from asr_console.sim.site_state import CHURN_LIMIT_KBPS, HEARTBEAT_LIMIT, REPLICATING, SiteState
+from asr_console.sim.state_machines import Phase
+
+
+class TickModel(SiteState):
+    # ================================================================== the model over time
+
+    def _tick(self, elapsed: float, dt: float) -> None:
+        rng = self.rng
+        self.elapsed = elapsed
+        now = self.clock.at(elapsed)
+        self.estate.tick(now, dt)
+        hours = dt / 3600
+        for fabric in self.fabrics.values():
+            fabric.heartbeat = elapsed
+            for ps in fabric.process_servers:
+                if ps.up(elapsed):
+                    ps.heartbeat = elapsed
+                    ps.errors.pop("806", None)
+                    if rng.random() < 0.01 * hours:
+                        ps.down_until = elapsed + rng.uniform(10, 45) * 60
+                elif elapsed - ps.heartbeat > HEARTBEAT_LIMIT:
+                    ps.errors.setdefault("806", elapsed)
+        servers = {ps.id: ps for f in self.fabrics.values() for ps in f.process_servers}
+        for item in self.items.values():
+            self._tick_item(item, servers.get(item.process_server_id), elapsed, dt)
+        self._count_load(servers)
+        self._advance_jobs(elapsed)
+
+    def _count_load(self, servers: dict[str, SimProcessServer]) -> None:
+        for ps in servers.values():
+            ps.load_kbps = 0.0
+            ps.items = 0
+        for item in self.items.values():
+            server = servers.get(item.process_server_id)
+            if server is not None and item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING):
+                server.items += 1
+                extra = self.estate.extra.get(item.vm_moref)
+                server.load_kbps += min(item.bandwidth_kbps, extra.churn_kbps if extra else 0.0)
+
+    def _tick_item(self, item: SimItem, ps: SimProcessServer | None, elapsed: float, dt: float) -> None:
+        rng = self.rng
+        vm = self.estate.vms.get(item.vm_moref)
+        extra = self.estate.extra.get(item.vm_moref)
+        churn = extra.churn_kbps if extra is not None else 0.0  # a VM gone from vCenter writes nothing
+        ps_up = ps is None or ps.up(elapsed)
+        replicating = item.phase in REPLICATING or item.phase is Phase.INITIAL_REPLICATION
+        if replicating:
+            if rng.random() < 0.004 * dt / 3600 * 24:  # about one agent stall per VM every ten days
+                item.agent_stalled_until = elapsed + rng.uniform(20, 180) * 60
+            alive = vm is not None and vm.power_state == "poweredOn" and elapsed >= item.agent_stalled_until
+            if alive:
+                item.agent_heartbeat = elapsed
+            flowing = alive and ps_up
+            if item.phase is Phase.INITIAL_REPLICATION:
+                if item.ir_stalled:
+                    if rng.random() < 0.1 * dt / 3600:
+                        item.ir_stalled = False
+                elif rng.random() < 0.02 * dt / 3600:
+                    item.ir_stalled = True
+                if flowing and not item.ir_stalled:
+                    item.ir_percent = min(100.0, item.ir_percent + item.ir_rate * dt / 60)
+                if item.ir_percent >= 100.0:
+                    item.phase = Phase.PROTECTED
+                    item.last_rp = elapsed
+                    item.last_app_rp = elapsed
+                    item.backlog_kb = 0.0
+                    self._event(
+                        elapsed,
+                        "Initial replication completed",
+                        "VmHealth",
+                        item.friendly_name,
+                        "OK",
+                        self.scope.fabric_id(item.fabric),
+                        [],
+                    )
+            elif flowing:
+                item.backlog_kb = max(0.0, item.backlog_kb + (churn - item.bandwidth_kbps) * dt)
+                lag = 30.0 + item.backlog_kb / item.bandwidth_kbps
+                candidate = elapsed - lag
+                if item.last_rp is None or candidate > item.last_rp:
+                    item.last_rp = candidate
+                policy = self.policies.get(item.policy)
+                app = policy.app_minutes if policy else 0
+                if item.vss_broken:
+                    if rng.random() < 0.05 * dt / 3600:
+                        item.vss_broken = False
+                elif rng.random() < 0.002 * dt / 3600:
+                    item.vss_broken = True
+                if (
+                    app
+                    and not item.vss_broken
+                    and (item.last_app_rp is None or elapsed - item.last_app_rp >= app * 60)
+                ):
+                    item.last_app_rp = item.last_rp
+                if item.resync_percent is not None:
+                    item.resync_percent = min(100.0, item.resync_percent + item.ir_rate * 2 * dt / 60)
+                    if item.resync_percent >= 100.0:
+                        item.resync_percent = None
+                        item.resync_required = False
+            # a long outage leaves the source and target out of step: ASR asks for a resync
+            if (
+                item.phase in REPLICATING
+                and item.agent_heartbeat is not None
+                and elapsed - item.agent_heartbeat > 6 * 3600
+            ):
+                item.resync_required = True
+        self._update_health(item, ps, elapsed, churn)
+
+    def _update_health(
+        self, item: SimItem, ps: SimProcessServer | None, elapsed: float, churn: float
+    ) -> None:
+        wanted: dict[str, dict[str, Any]] = {}
+        policy = self.policies.get(item.policy)
+        watched = item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING)
+        if watched:
+            if item.agent_heartbeat is not None and elapsed - item.agent_heartbeat > HEARTBEAT_LIMIT:
+                wanted["78174"] = {}
+            if ps is not None and "806" in ps.errors:
+                wanted["806"] = {}
+            if item.phase is Phase.INITIAL_REPLICATION and item.ir_stalled:
+                wanted["78169"] = {}
+            if churn > CHURN_LIMIT_KBPS:
+                wanted["78188"] = {}
+            if item.phase in REPLICATING and policy and policy.app_minutes and item.last_app_rp is not None:
+                window = 2 * policy.app_minutes
+                if elapsed - item.last_app_rp > window * 60:
+                    wanted["78144"] = {"minutes": window}
+        for code in list(item.errors):
+            if code not in wanted:
+                del item.errors[code]
+        for code, params in wanted.items():
+            if code not in item.errors:
+                item.errors[code] = (elapsed, params)
+        health = "Normal"
+        for code in item.errors:
+            if CATALOG[code].level == "Error":
+                health = "Critical"
+                break
+            health = "Warning"
+        rpo = item.rpo_seconds(elapsed)
+        if health == "Normal" and watched and rpo is not None and policy and rpo > policy.threshold_seconds:
+            health = "Warning"
+        if item.resync_required and health == "Normal":
+            health = "Warning"
+        if health != item.health:
+            errors = [
+                health_error(
+                    c, self.clock.at(t), item.name, vm=item.friendly_name, ps=item.process_server_name, **p
+                )
+                for c, (t, p) in item.errors.items()
+            ]
+            self._event(
+                elapsed,
+                "Virtual machine health is OK"
+                if health == "Normal"
+                else f"Virtual machine health is {health.lower()}",
+                "VmHealth",
+                item.friendly_name,
+                {"Normal": "OK", "Warning": "Warning", "Critical": "Critical"}[health],
+                self.scope.fabric_id(item.fabric),
+                errors,
+            )
+            item.health = health
