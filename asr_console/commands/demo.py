@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from asr_console.config import Settings
+from asr_console.sources.errors import SourceError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,6 +49,6 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
             )
             await app.run_async()
             return app.return_code or 0
-    except OSError as exc:
+    except (OSError, SourceError) as exc:
         print(f"asr-console demo: cannot start the simulated site: {exc}", file=sys.stderr)
         return 3
