@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 
 BINARY = Path(sys.executable).parent / "asr-console"
+TEST_NETWORK = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dr/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-test"
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -90,6 +94,27 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
             tmux.wait_for(lambda s: ":overview  :vms" in s, timeout=10)
             tmux.send(command, "Enter")
             tmux.wait_for(lambda s, m=marker: m in s, timeout=15)
+        # A test failover and its cleanup on the first candidate, from the keyboard.
+        tmux.send(":")
+        tmux.wait_for(lambda s: ":overview  :vms" in s, timeout=10)
+        tmux.send("failover", "Enter")
+        tmux.wait_for(lambda s: "Failover candidates" in s and " TFO " in s, timeout=15)
+        tmux.send("/")
+        tmux.wait_for(lambda s: "re: for a regex" in s, timeout=10)
+        tmux.send("TFO failover", "Enter")  # the cursor lands on the first item allowing a test failover
+        tmux.wait_for(lambda s: "filter: TFO failover" in s, timeout=10)
+        tmux.send("Escape")  # the filter goes, the cursor stays on that item
+        tmux.wait_for(lambda s: "filter: TFO" not in s, timeout=10)
+        tmux.send("o")
+        tmux.wait_for(lambda s: "Test network" in s, timeout=10)
+        tmux.send(TEST_NETWORK, "Enter")  # the dialog starts in the test network field
+        tmux.wait_for(lambda s: "Test failover  " in s and "Succeeded  started" in s, timeout=90)
+        tmux.wait_for(lambda s: " cleanup " in s, timeout=60)  # ASR now allows the cleanup
+        tmux.send("o")
+        tmux.wait_for(lambda s: "Notes for the test record" in s, timeout=10)
+        tmux.send("checked RDP and disk sizes", "Enter")
+        tmux.wait_for(lambda s: "Test failover cleanup  " in s and "Succeeded  started" in s, timeout=90)
+        tmux.wait_for(lambda s: "Failover —" not in s, timeout=10)  # the dialog is gone
         tmux.send("q")
         screen = tmux.wait_for(lambda s: "EXITED=" in s, timeout=20)
         assert "EXITED=0" in screen

@@ -114,6 +114,8 @@ async def test_filter_substring_and_regex() -> None:
         await wait_for(pilot, lambda: table.row_count == 12)
         await pilot.press("slash", *"critical")
         await wait_for(pilot, lambda: table.row_count == 2)
+        bar = app.screen.query_one("#filter-bar")
+        assert bar.has_focus and bar.region.height == 1
         await pilot.press("enter")
         assert table.has_focus and table.filter_text == "critical"
         await pilot.press("slash", *(["backspace"] * 8), *"re:app-01[01]")

@@ -253,9 +253,19 @@ class FailoverDialog(ModalScreen[None]):
     def on_mount(self) -> None:
         if self.query("#fo-op"):
             self._arrange()
-            self.query_one("#fo-op", Select).focus()
+            self._focus_first_needed()
             if len(self.item_ids) == 1:
                 self._load_points(self.item_ids[0])
+
+    def _focus_first_needed(self) -> None:
+        """Start where typing is needed: the test network, the cleanup notes, else the operation."""
+        op = self.operation()
+        if op is not None and op.needs_network:
+            self.query_one("#fo-network", Input).focus()
+        elif op is not None and op.code == "TestFailoverCleanup":
+            self.query_one("#fo-notes", Input).focus()
+        else:
+            self.query_one("#fo-op", Select).focus()
 
     def _load_points(self, item_id: str) -> None:
         actions = self.console.actions
@@ -417,9 +427,10 @@ class FailoverDialog(ModalScreen[None]):
     def _send(self, op: Operation) -> None:
         console = self.console
         console.follow_jobs([])
+        names = {i.id: i.display_name for i in self.items()}
         for item_id in self.item_ids:
             console.start_action(
-                f"{op.label.lower()} {item_id.rsplit('/', 1)[-1]}",
+                f"{op.label.lower()} {names.get(item_id, item_id.rsplit('/', 1)[-1])}",
                 self._call_for(op, item_id),
                 on_done=lambda job: (
                     console.follow_jobs([job.id], append=True) if isinstance(job, Job) else None

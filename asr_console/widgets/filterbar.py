@@ -17,9 +17,8 @@ class FilterBar(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
     DEFAULT_CSS = """
-    FilterBar, FilterBar:focus {
-        dock: bottom; height: 1; border: none; padding: 0 1; display: none; background: $panel;
-    }
+    FilterBar { height: 1; border: none; padding: 0 1; display: none; background: $panel; }
+    FilterBar:focus { border: none; }
     FilterBar.open { display: block; }
     """
 

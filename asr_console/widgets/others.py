@@ -181,13 +181,14 @@ class FailoverView(TableView):
             item.display_name,
             health_cell(item.replication_health),
             item.protection_state_description or item.protection_state,
-            item.test_failover_state or "—",
+            item.test_failover_state if item.test_failover_state not in ("", "None") else "—",
             age(item.last_successful_test_failover, self.now),
             allowed or ("none", "muted"),
         )
 
     def search_text(self, item: ProtectedItem) -> str:
-        return f"{item.display_name} {item.protection_state} {item.test_failover_state}"
+        allowed = " ".join(OP_SHORT[o] for o in FAILOVER_OPS if o in item.allowed_operations)
+        return f"{item.display_name} {item.protection_state} {item.test_failover_state} {allowed}"
 
 
 class InfraView(TableView):
