@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench vcsim install install-dev clean constraints
+.PHONY: demo test lint typecheck pytest bench vcsim test-tools install install-dev clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
 
-pytest: $(DEVSTAMP) vcsim
+# tmux, for the test of the real binary in a real terminal
+test-tools:
+	scripts/install-test-tools.sh
+
+pytest: $(DEVSTAMP) vcsim test-tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
