@@ -35,12 +35,16 @@ class Intervals:
     churn: float = 60.0
 
     def scaled(self, factor: float) -> Intervals:
-        """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster."""
+        """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster.
+
+        Never below two seconds: a person cannot read faster than that, and a 5,000-item refresh
+        every half second would cost the CPU an idle console should not spend.
+        """
         if factor <= 1:
             return self
         return Intervals(
             **{
-                name: max(0.5, value / factor) if name != "inventory_wait" else value
+                name: max(2.0, value / factor) if name != "inventory_wait" else value
                 for name, value in asdict(self).items()
             }
         )
@@ -52,11 +56,7 @@ VCENTER = "vcenter"
 
 def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) -> list[StreamSpec]:
     async def items() -> Batch:
-        protected = await service.protected_items()
-        protectable = await service.protectable_items()
-        batch = Batch().replace(Kind.PROTECTED_ITEM, protected).replace(Kind.PROTECTABLE, protectable)
-        # Recovery points only for items someone may fail over: those already in the store keep theirs.
-        return batch
+        return Batch().replace(Kind.PROTECTED_ITEM, await service.protected_items())
 
     async def jobs() -> Batch:
         since = datetime.now(UTC) - JOB_WINDOW
@@ -68,8 +68,12 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         infra = await service.infrastructure()
         policies = await service.policies()
         plans = await service.recovery_plans()
+        # Discovery changes slowly (the appliance rediscovers every ~15 min), so protectable items
+        # ride with the infrastructure rather than the fast item poll.
+        protectable = await service.protectable_items()
         return (
             Batch()
+            .replace(Kind.PROTECTABLE, protectable)
             .replace(Kind.VAULT, [vault])
             .replace(Kind.FABRIC, infra.fabrics)
             .replace(Kind.PROCESS_SERVER, infra.process_servers)
