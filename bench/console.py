@@ -19,6 +19,8 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -43,6 +45,32 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+AREAS = (
+    ("console UI", ("asr_console/app", "asr_console/widgets", "asr_console/screens")),
+    ("textual/rich", ("/textual/", "/rich/")),
+    ("simulated site", ("asr_console/sim",)),
+    ("Azure SDK + azure-core", ("/azure/",)),
+    ("sources + sync + model", ("asr_console/sources", "asr_console/sync", "asr_console/model")),
+    ("aiohttp/ssl/json/asyncio", ("aiohttp", "ssl", "json", "asyncio", "selectors")),
+)
+
+
+def breakdown(profiler: cProfile.Profile) -> dict[str, float]:
+    """Own (exclusive) CPU time per area of the code base while idle."""
+    stats = pstats.Stats(profiler)
+    areas: dict[str, float] = {name: 0.0 for name, _ in AREAS}
+    areas["other"] = 0.0
+    for (filename, _line, _func), row in stats.stats.items():  # type: ignore[attr-defined]
+        own = row[2]
+        for name, needles in AREAS:
+            if any(n in filename for n in needles):
+                areas[name] += own
+                break
+        else:
+            areas["other"] += own
+    return areas
 
 
 async def wait_until(pilot: Any, condition: Any, timeout: float) -> bool:
@@ -186,9 +214,16 @@ async def run(args: argparse.Namespace) -> None:
 
             await pilot.press("0")
             await pilot.pause()
+            profiler = cProfile.Profile() if args.breakdown else None
             cpu0, wall0 = time.process_time(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             await asyncio.sleep(args.idle)
+            if profiler is not None:
+                profiler.disable()
             figures["idle_cpu"] = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+            if profiler is not None:
+                figures["breakdown"] = breakdown(profiler)
             figures["polls"] = {name: state.polls for name, state in session.engine.streams.items()}
 
     figures["baseline"] = await baseline(vm_rows, keys)
@@ -222,6 +257,10 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"  polls during idle window: {figures['polls']}")
     print(f"  peak RSS                         : {figures['rss_mb']:.0f} MB   (goal ≤ 300 MB)")
+    if "breakdown" in figures:
+        total = sum(figures["breakdown"].values()) or 1.0
+        parts = ", ".join(f"{k} {v / total * 100:.0f} %" for k, v in figures["breakdown"].items())
+        print(f"  idle CPU by area (own time, profiled run): {parts}")
 
 
 def main() -> None:
@@ -229,6 +268,9 @@ def main() -> None:
     parser.add_argument("--vms", type=int, default=10_000)
     parser.add_argument("--protected", type=int, default=5_000)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="profile the idle window and split its CPU by area"
+    )
     parser.add_argument(
         "--speed",
         type=float,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from textual.widgets import Select
+
 from asr_console.model.records import Event, Job, ProtectedItem
 from asr_console.model.specs import RecoveryPointKind
 from asr_console.model.store import Batch
@@ -140,3 +142,59 @@ async def test_read_only_refuses_failover() -> None:
         assert screen_name(app) == "FailoverScreen"
         assert any("read-only" in str(n.message) for n in app._notifications)
         assert app.test_service.calls == []
+
+
+async def test_change_recovery_point_uses_a_listed_point_and_needs_the_name() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 12)  # failed over: Commit and ChangePit allowed
+        dialog = app.screen
+        ops = [str(v) for _label, v in dialog.query_one("#fo-op")._options]  # type: ignore[attr-defined]
+        assert ops == ["ChangePit", "Commit"]
+        dialog.query_one("#fo-op").value = "ChangePit"  # type: ignore[attr-defined]
+        custom = dialog.query_one("#fo-custom-point")
+        listed = lambda: [v for _l, v in custom._options if v is not Select.NULL]  # type: ignore[attr-defined]  # noqa: E731
+        await wait_for(pilot, lambda: len(listed()) == 3)
+        assert not custom.has_class("hidden")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.05)
+        assert [e.field for e in dialog.errors] == ["recovery_point"]  # type: ignore[attr-defined]
+        point = f"{item_id(12)}/recoveryPoints/rp-2"
+        custom.value = point  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen_name(app) == "TypedConfirmScreen")
+        await pilot.press(*"app-012", "enter")
+        await wait_for(pilot, lambda: bool(service.calls))
+        assert service.calls[0] == ("change_recovery_point", (item_id(12), point))
+
+
+async def test_recovery_plan_operates_its_items() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_for(pilot, lambda: app.current_mode == "failover")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen_name(app) == "PlanPicker")
+        await pilot.press("enter")  # the only plan: web tier, items 1 and 2
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+        assert "plan web tier: 2 item(s)" in str(app.screen.query_one("#fo-title").render())
+        await pilot.press(*TEST_NET, "enter")
+        await wait_for(pilot, lambda: len(service.calls) == 2)
+        assert sorted(args[0] for _op, args in service.calls) == [item_id(1), item_id(2)]
+        await wait_for(pilot, lambda: len(app.followed_jobs) == 2)
+
+
+async def test_resync_is_reversible_so_needs_no_typed_name() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 3)
+        app.screen.query_one("#fo-op").value = "RepairReplication"  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+        assert "rises meanwhile" in str(app.screen.query_one("#fo-preview").render())
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: bool(service.calls))
+        assert service.calls[0] == ("resync", (item_id(3),))

@@ -293,3 +293,42 @@ async def test_status_bar_shows_environment_freshness_and_jobs() -> None:
         assert "vcenter STALE 1m35s" in text or "vcenter STALE 1m" in text
         assert "jobs running: 1" in text
     assert NOW.year == 2026
+
+
+async def test_infra_lists_servers_and_details_show_health_errors() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await wait_for(pilot, lambda: app.current_mode == "infra")
+        table = app.screen.query_one("#infra-table", KeyedTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        await pilot.press("slash", *"ps-01", "enter")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert "cpu 71%" in row_text(table, table.visible_keys[0])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RecordDetailScreen")
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "806" in body and "recommended action: Restart the service" in body
+
+
+async def test_events_show_the_consoles_own_actions() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        table = app.screen.query_one("#events-table", KeyedTable)
+        await wait_for(pilot, lambda: table.row_count == 8)
+        await app.actions.resync(item_id(3))
+        await wait_for(pilot, lambda: table.row_count == 9)
+        newest = table.visible_keys[0]  # newest first
+        assert "resync app-003: started" in row_text(table, newest)
+
+
+async def test_palette_and_command_bar_offer_pane_commands() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: app.current_mode == "policies")
+        names = [name for name, _help, _call in app.command_table()]
+        assert "policies new" in names and "policies delete" in names
+        await pilot.press(":", *"policies new", "enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PolicyFormScreen")

@@ -159,6 +159,9 @@ class PlanPicker(ModalScreen[None]):
                     f"{plan.friendly_name or plan.name} — {len(plan.item_ids)} items", id=f"plan-{n}"
                 )
 
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
     @on(Button.Pressed)
     def _picked(self, event: Button.Pressed) -> None:
         plan = self.plans[int((event.button.id or "plan-0").split("-")[1])]

@@ -5,6 +5,7 @@ Screens are thin: they compose a view, turn keys into dialogs and call ``app.sta
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
@@ -88,7 +89,21 @@ class PaneScreen(Screen[None]):
             self.app.switch_mode("overview")
 
     def pane_commands(self) -> list[tuple[str, str, Any]]:
-        return []
+        """This pane's own keys as commands (palette and `:`), e.g. ":policies new"."""
+        commands = []
+        mode = getattr(self.app, "current_mode", "")
+        for binding in type(self).__dict__.get("BINDINGS", []):
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            words = binding.description.rstrip("…").lower()
+            commands.append(
+                (
+                    f"{mode} {words}",
+                    f"{self.PANE_TITLE}: {binding.description} (key {binding.key_display or binding.key})",
+                    partial(self.call_later, self.run_action, binding.action),
+                )
+            )
+        return commands
 
 
 class OverviewScreen(PaneScreen):

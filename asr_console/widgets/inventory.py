@@ -80,7 +80,7 @@ class InventoryView(TableView):
     DEFAULT_CSS = """
     InventoryView #inventory-body { height: 1fr; }
     InventoryView Tree { width: 30; height: 1fr; border-right: vkey $panel-lighten-1; }
-    InventoryView.compact Tree { display: none; }
+    InventoryView.compact Tree, InventoryView.narrow Tree { display: none; }
     """
 
     scope: tuple[str, str] | None = None
@@ -98,10 +98,15 @@ class InventoryView(TableView):
             yield tree
             yield self.table
 
+    NARROW_WIDTH = 100  # below this the tree would leave too little room for the VMs
+
     def on_mount(self) -> None:
         super().on_mount()
         if self.compact:
             self.add_class("compact")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW_WIDTH, "narrow")
 
     def columns(self) -> list[Column]:
         if self.compact:
