@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on
@@ -157,18 +158,14 @@ class AsrConsoleApp(App[None]):
             return True
         return bool(getattr(self.settings, "read_only", False))
 
-    def _user_theme_dir(self) -> Any:
+    def _user_theme_dir(self) -> Path | None:
+        """``<config dir>/themes``: beside the config file the settings came from."""
         config_dir = getattr(self.settings, "config_dir", None)
         if config_dir is None:
             config_path = getattr(self.settings, "config_path", "")
-            if config_path:
-                from pathlib import Path
-
-                config_dir = Path(config_path).parent
-        if config_dir is None:
-            return None
-        from pathlib import Path
-
+            if not config_path:
+                return None
+            config_dir = Path(config_path).parent
         return Path(config_dir) / "themes"
 
     def get_theme_variable_defaults(self) -> dict[str, str]:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from asr_console.model.records import Job, Policy, ProcessServer, ProtectableItem, VirtualMachine
+from asr_console.model.records import Job, Policy, ProcessServer, ProtectableItem, Provider, VirtualMachine
 from asr_console.model.specs import DISK_TYPES, EnableReplicationSpec, FieldError, validate_enable
 
 FIELD_LABELS = {
@@ -118,7 +118,7 @@ class EnableReplicationScreen(ModalScreen[None]):
                     protectable_item_id=item.id,
                     container_id=item.container_id,
                     policy_id=policy.id if policy else "",
-                    provider=policy.provider if policy else item_provider(store),
+                    provider=policy.provider if policy else Provider.OTHER,
                     target_resource_group_id=self.query_one("#en-rg", Input).value.strip(),
                     target_network_id=self.query_one("#en-network", Input).value.strip(),
                     disk_type=self._value("#en-disk"),
@@ -175,8 +175,3 @@ class EnableReplicationScreen(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-
-def item_provider(store: Any) -> Any:
-    from asr_console.model.records import Provider
-
-    return Provider.OTHER

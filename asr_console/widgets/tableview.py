@@ -103,15 +103,11 @@ class TableView(StoreBound, Vertical):
         coll = self.store.collection(self.KIND)
         upserts = [(k, coll[k]) for k in up if k in coll]
         self.table.apply(upserts, rm)
-        extra = self.dependents(pending) - up
-        if extra:
-            self.refresh_keys(extra)
+        if self.dependents(pending) - up:
+            # Same records, different cells (a join or a related record moved). Only the lines on
+            # screen are painted, so repainting them is as cheap as finding which of them moved.
+            self.table.refresh()
         self.update_headline()
-
-    def refresh_keys(self, keys: set[str]) -> None:
-        # Same record, different cells (a join or a related record moved). Only the lines on screen
-        # are painted, so repainting the table is as cheap as finding which of them moved.
-        self.table.refresh()
 
     def tick(self) -> None:
         self.table.refresh_visible()
