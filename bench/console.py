@@ -33,12 +33,13 @@ from textual.widgets import DataTable  # noqa: E402
 from asr_console.app import make_app  # noqa: E402
 from asr_console.commands.site import open_demo_site  # noqa: E402
 from asr_console.config import Settings  # noqa: E402
-from asr_console.model.records import VirtualMachine  # noqa: E402
+from asr_console.model.records import ProtectedItem, VirtualMachine  # noqa: E402
 from asr_console.widgets.health import HealthView  # noqa: E402
 from asr_console.widgets.inventory import InventoryView  # noqa: E402
 
 SIZE = (160, 50)
-QUERY = "web-w001"  # typed one key at a time, then erased
+# Each typed one key at a time, then erased: substring, regex and a short common prefix.
+QUERIES = ("web-w001", "re:sql-.*5", "app-l0")
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -167,15 +168,27 @@ async def run(args: argparse.Namespace) -> None:
     )
     settings = Settings(profile="bench", environment="BENCH", read_only=True)
     figures: dict[str, Any] = {}
-    keys = [*QUERY, *(["backspace"] * len(QUERY))]
+    keys = [k for q in QUERIES for k in (*q, *(["backspace"] * len(q)))]
     vm_rows: list[tuple[str, ...]] = []
     async with open_demo_site(site_args, settings) as session:
+        arrived: list[float] = []
+
+        def first_items(changes: Any) -> None:
+            if not arrived and changes.of(ProtectedItem.KIND):
+                arrived.append(time.perf_counter())
+
+        unsubscribe = session.store.subscribe(first_items)
+        site_ready = time.perf_counter() - STARTED
         app = make_app(settings, session.store, session.engine, session.actions, demo_label="bench")
         async with app.run_test(size=SIZE) as pilot:
             health = app.screen.query_one("#tile-health", HealthView)
             painted = await wait_until(pilot, lambda: health.table.row_count > 0, timeout=120)
             await pilot.pause()
-            figures["first_items"] = time.perf_counter() - STARTED if painted else float("nan")
+            painted_at = time.perf_counter()
+            figures["first_items"] = painted_at - STARTED if painted else float("nan")
+            figures["site_ready"] = site_ready
+            figures["items_to_paint"] = painted_at - arrived[0] if arrived else float("nan")
+            unsubscribe()
             await wait_until(
                 pilot,
                 lambda: (
@@ -229,13 +242,17 @@ async def run(args: argparse.Namespace) -> None:
     figures["baseline"] = await baseline(vm_rows, keys)
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    ms = 1000.0
     filt, base = figures["filter"], figures["baseline"]
+    ms = 1000.0
     print(
         f"console on the demo site: {args.vms} VMs, {args.protected} protected items, {SIZE[0]}x{SIZE[1]}, "
         f"clock ×{args.speed:g}"
     )
     print(f"  cold start → first items painted : {figures['first_items']:.2f} s   (goal ≤ 2 s)")
+    print(
+        f"    of which: site built and served {figures['site_ready']:.2f} s; first items in the store → "
+        f"painted {figures['items_to_paint'] * ms:.0f} ms"
+    )
     print(f"  cold start → all data loaded     : {figures['all_data']:.2f} s")
     print(
         f"  filter keystroke → repaint (UI)  : p50 {statistics.median(filt) * ms:.1f} ms, "

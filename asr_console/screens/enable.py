@@ -174,4 +174,3 @@ class EnableReplicationScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
