@@ -207,8 +207,20 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
         await _run_task(lambda: vm.Rename_Task("renamed-by-test"))
         await wait_for(lambda: (r := record()) is not None and r.name == "renamed-by-test", "rename")
 
-        # (govmomi 0.24's simulator applies ReconfigVM without property-change notifications, so a
-        # reconfigure is not observable through WaitForUpdatesEx there; real vCenter reports it.)
+        # A disk added and removed by ReconfigVM_Task. The watched filter names no device lists: the
+        # change arrives as a marker (vcsim reports summary.config.numVirtualDisks; vCenter also bumps
+        # config.changeVersion) and the source re-reads that VM's devices.
+        def disks() -> dict[int, Any]:
+            rec = record()
+            return {d.key: d for d in rec.disks} if rec is not None else {}
+
+        before = set(disks())
+        await _run_task(lambda: vm.ReconfigVM_Task(spec=_add_disk_spec(vm, size_gb=3)))
+        await wait_for(lambda: len(disks()) == len(before) + 1, "disk added")
+        (added,) = (d for key, d in disks().items() if key not in before)
+        assert added.capacity_bytes == 3 * 1024**3 and added.thin
+        await _run_task(lambda: vm.ReconfigVM_Task(spec=_remove_disk_spec(vm, added.key)))
+        await wait_for(lambda: set(disks()) == before, "disk removed")
 
         await _run_task(vm.Destroy_Task)
         await wait_for(lambda: record() is None, "destroy")
@@ -241,6 +253,31 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
         await engine.stop()
         await inventory.close()
         Disconnect(si)
+
+
+def _add_disk_spec(vm: Any, size_gb: int) -> Any:
+    """A thin disk on the VM's first SCSI controller, at its first free unit number."""
+    devices = vm.config.hardware.device
+    controller = next(d for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController))
+    used = {d.unitNumber for d in devices if d.controllerKey == controller.key}
+    unit = min(set(range(16)) - used - {7})  # unit 7 is the controller's own
+    disk = vim.vm.device.VirtualDisk(
+        key=-1,
+        controllerKey=controller.key,
+        unitNumber=unit,
+        capacityInKB=size_gb * 1024 * 1024,
+        backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+            fileName="", diskMode="persistent", thinProvisioned=True
+        ),
+    )
+    change = vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)
+    return vim.vm.ConfigSpec(deviceChange=[change])
+
+
+def _remove_disk_spec(vm: Any, key: int) -> Any:
+    disk = next(d for d in vm.config.hardware.device if d.key == key)
+    change = vim.vm.device.VirtualDeviceSpec(operation="remove", fileOperation="destroy", device=disk)
+    return vim.vm.ConfigSpec(deviceChange=[change])
 
 
 def _event_cls() -> Any:

@@ -38,25 +38,22 @@ VIEW_TYPES = [
     vim.VirtualMachine,
 ]
 
+# One PropertySpec per type the filter names; name and parent come from ManagedEntity for every entity.
+# Few specs and few paths matter: govmomi's simulator re-collects every filtered path of every object,
+# and tests every PropertySpec's type against every object by reflection, on each update it sees.
 STRUCTURE_PROPS: dict[Any, list[str]] = {
-    vim.Folder: ["name", "parent"],
-    vim.Datacenter: ["name", "parent"],
-    vim.ComputeResource: ["name", "parent"],
+    vim.ManagedEntity: ["name", "parent"],
     vim.HostSystem: [
-        "name",
-        "parent",
         "runtime.connectionState",
         "runtime.inMaintenanceMode",
         "summary.config.product.version",
     ],
-    vim.Datastore: ["name", "parent", "summary.type", "summary.capacity", "summary.freeSpace"],
-    vim.Network: ["name", "parent"],
+    vim.Datastore: ["summary.type", "summary.capacity", "summary.freeSpace"],
 }
 
 # The light first pass: rows on screen quickly (device lists dominate the cost of a full read).
+# (name and parent come with STRUCTURE_PROPS.)
 VM_LIGHT = [
-    "name",
-    "parent",
     "runtime.powerState",
     "runtime.host",
     "config.guestId",
@@ -73,6 +70,28 @@ VM_LIGHT = [
 # The second pass, in the background.
 VM_DETAILS = ["config.hardware.device", "guest.net"]
 DEVICES = "config.hardware.device"
+
+# What the persistent filter watches on VMs besides name and parent: four coarse paths. summary.runtime
+# carries power state and host and is folded into those; the other three are change markers only —
+# vCenter bumps config.changeVersion on every reconfigure; govmomi 0.24's simulator does not, but
+# reports disk and NIC adds and removes in summary.config and guest IPs in summary.guest.
+RUNTIME = "summary.runtime"
+VM_WATCHED = [RUNTIME, "summary.config", "summary.guest", "config.changeVersion"]
+DETAIL_TRIGGERS = frozenset(VM_WATCHED) - {RUNTIME}
+# What a moved marker (or a VM's arrival) re-reads for that VM: all it has that the filter does not carry.
+VM_REFRESH_LIGHT = [p for p in VM_LIGHT if not p.startswith("runtime.")]
+VM_REFRESH = VM_REFRESH_LIGHT + VM_DETAILS
+
+
+def fold_runtime(props: dict[str, Any], runtime: Any) -> None:
+    """summary.runtime as the runtime.* properties records are built from."""
+    props["runtime.powerState"] = str(runtime.powerState) if runtime.powerState else "poweredOff"
+    host = getattr(runtime, "host", None)
+    if host is None:
+        props.pop("runtime.host", None)
+    else:
+        props["runtime.host"] = plain(host)
+
 
 KIND_OF_TYPE: dict[str, Kind] = {
     "Datacenter": Kind.DATACENTER,
