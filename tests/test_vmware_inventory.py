@@ -222,6 +222,16 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
         await _run_task(lambda: vm.ReconfigVM_Task(spec=_remove_disk_spec(vm, added.key)))
         await wait_for(lambda: set(disks()) == before, "disk removed")
 
+        # A migration to another host (and out of or into the cluster) comes as summary.runtime.
+        target = next(h for h in all_of(si, vim.HostSystem) if h._moId != vm.runtime.host._moId)
+        cluster = target.parent._moId if isinstance(target.parent, vim.ClusterComputeResource) else ""
+        relocate = vim.vm.RelocateSpec(host=target, pool=target.parent.resourcePool)
+        await _run_task(lambda: vm.RelocateVM_Task(spec=relocate))
+        await wait_for(
+            lambda: (r := record()) is not None and (r.host, r.cluster) == (target._moId, cluster),
+            "migration",
+        )
+
         await _run_task(vm.Destroy_Task)
         await wait_for(lambda: record() is None, "destroy")
         assert store.count(Kind.VM) == 3
