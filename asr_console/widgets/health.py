@@ -73,15 +73,8 @@ class HealthView(TableView):
         def by_health(i: ProtectedItem) -> Any:
             return _HEALTH_ORDER[i.replication_health]
 
-        if self.compact:
-            return [
-                Column("name", "Item", 16, flex=True, sort=lambda i: i.display_name.lower()),
-                Column("health", "Health", 8, sort=by_health),
-                Column("rpo", "RPO", 6, align="right", sort=lambda i: i.rpo_seconds),
-                Column("errors", "Err", 3, align="right", sort=lambda i: len(i.health_errors)),
-            ]
         return [
-            Column("name", "Item", 18, flex=True, sort=lambda i: i.display_name.lower()),
+            Column("name", "Item", 18, flex=True, max_width=40, sort=lambda i: i.display_name.lower()),
             Column("health", "Health", 8, sort=by_health),
             Column("state", "Protection state", 18, priority=3, sort=lambda i: i.protection_state),
             Column("rpo", "RPO/limit", 10, align="right", sort=lambda i: i.rpo_seconds),
@@ -105,13 +98,6 @@ class HealthView(TableView):
         role = rpo_role(item, threshold)
         errors = len(item.health_errors)
         err_cell: Cell = (str(errors), "critical") if errors else ("0", "muted")
-        if self.compact:
-            return (
-                item.display_name,
-                health_cell(item.replication_health),
-                (duration(item.rpo_seconds), role),
-                err_cell,
-            )
         if item.resync_required:
             resync: Cell = (f"{item.resync_progress_percent or 0}%", "warning")
         else:
@@ -151,9 +137,7 @@ class HealthView(TableView):
         return set()
 
     def reset(self) -> None:
-        if self.table.sort_column is None and not self.compact:
-            self.table.sort_column = "health"
-        if self.compact and self.table.sort_column is None:
+        if self.table.sort_column is None:
             self.table.sort_column = "health"
         super().reset()
 

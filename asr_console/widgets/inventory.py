@@ -109,14 +109,8 @@ class InventoryView(TableView):
         self.set_class(self.size.width < self.NARROW_WIDTH, "narrow")
 
     def columns(self) -> list[Column]:
-        if self.compact:
-            return [
-                Column("name", "VM", 14, flex=True, sort=lambda v: v.name.lower()),
-                Column("power", "Pwr", 3),
-                Column("prot", "Protection", 12, sort=self._badge_sort),
-            ]
         return [
-            Column("name", "VM", 18, flex=True, sort=lambda v: v.name.lower()),
+            Column("name", "VM", 18, flex=True, max_width=40, sort=lambda v: v.name.lower()),
             Column("power", "Power", 5, sort=lambda v: v.power_state),
             Column("guest", "Guest OS", 16, priority=4, sort=lambda v: v.guest_full_name or v.guest_id),
             Column("cpu", "CPU", 3, priority=5, align="right", sort=lambda v: v.num_cpu),
@@ -148,8 +142,6 @@ class InventoryView(TableView):
             "suspended": ("susp", "warning"),
         }.get(vm.power_state, (vm.power_state, "muted"))
         badge = protection_badge(self.store, vm)
-        if self.compact:
-            return (vm.name, power, badge)
         sample = self.store.typed(ChurnSample, vm.moref)
         compat = compat_of(vm, sample)
         disks = f"{len(vm.disks)}×{size_gb(vm.total_disk_bytes)}" if vm.details_loaded else "…"

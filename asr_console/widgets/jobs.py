@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.text import Text
 
 from asr_console.model.records import Job, Kind
-from asr_console.widgets.fmt import JOB_STATE_ROLE, age, duration, stamp
+from asr_console.widgets.fmt import JOB_STATE_ROLE, duration, stamp
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -74,16 +74,11 @@ class JobsView(TableView):
     state_filter = "all"
 
     def columns(self) -> list[Column]:
-        if self.compact:
-            return [
-                Column("name", "Job", 14, flex=True, sort=lambda j: j.display_name),
-                Column("target", "Target", 12, sort=lambda j: j.target_object_name),
-                Column("state", "State", 10, sort=lambda j: j.state),
-                Column("start", "Age", 6, align="right", sort=lambda j: j.start, priority=1),
-            ]
         return [
-            Column("name", "Job", 22, flex=True, sort=lambda j: j.display_name),
-            Column("target", "Target", 18, flex=True, sort=lambda j: j.target_object_name.lower()),
+            Column("name", "Job", 22, flex=True, max_width=40, sort=lambda j: j.display_name),
+            Column(
+                "target", "Target", 18, flex=True, max_width=32, sort=lambda j: j.target_object_name.lower()
+            ),
             Column("state", "State", 12, sort=lambda j: j.state),
             Column("start", "Started", 19, priority=3, sort=lambda j: j.start),
             Column("elapsed", "Elapsed", 8, priority=2, align="right"),
@@ -94,8 +89,6 @@ class JobsView(TableView):
     def cells(self, job: Job) -> Sequence[Cell]:
         state: Cell = (job.state, JOB_STATE_ROLE.get(job.state, "muted"))
         name = job.display_name or job.scenario or job.name
-        if self.compact:
-            return (name, job.target_object_name, state, age(job.start, self.now))
         return (
             name,
             job.target_object_name,

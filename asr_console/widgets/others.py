@@ -59,15 +59,8 @@ class PoliciesView(TableView):
         return (Kind.MAPPING, Kind.CONTAINER)
 
     def columns(self) -> list[Column]:
-        if self.compact:
-            return [
-                Column("name", "Policy", 14, flex=True, sort=lambda p: p.name.lower()),
-                Column("retention", "Keep", 6, align="right"),
-                Column("app", "App", 5, align="right"),
-                Column("assoc", "Used", 4, align="right"),
-            ]
         return [
-            Column("name", "Policy", 18, flex=True, sort=lambda p: p.name.lower()),
+            Column("name", "Policy", 18, flex=True, max_width=36, sort=lambda p: p.name.lower()),
             Column("provider", "Provider", 23, priority=2, sort=lambda p: p.provider.value),
             Column(
                 "retention",
@@ -99,13 +92,6 @@ class PoliciesView(TableView):
     def cells(self, policy: Policy) -> Sequence[Cell]:
         s = policy.settings
         maps = mappings_of(self.store, policy.id)
-        if self.compact:
-            return (
-                policy.name,
-                minutes(s.recovery_point_history_minutes),
-                minutes(s.app_consistent_frequency_minutes),
-                str(len(maps)),
-            )
         assoc = ", ".join(container_name(self.store, m.container_id) for m in maps) or ("none", "muted")
         return (
             policy.name,
@@ -160,7 +146,7 @@ class FailoverView(TableView):
 
     def columns(self) -> list[Column]:
         return [
-            Column("name", "Item", 18, flex=True, sort=lambda i: i.display_name.lower()),
+            Column("name", "Item", 18, flex=True, max_width=40, sort=lambda i: i.display_name.lower()),
             Column("health", "Health", 8, sort=lambda i: i.replication_health.value),
             Column("state", "State", 16, priority=2, sort=lambda i: i.protection_state),
             Column("tfo", "Test failover", 14, sort=lambda i: i.test_failover_state),
@@ -217,7 +203,7 @@ class InfraView(TableView):
     def columns(self) -> list[Column]:
         return [
             Column("kind", "Kind", 18, sort=lambda r: type(r).__name__),
-            Column("name", "Name", 20, flex=True, sort=lambda r: r.name.lower()),
+            Column("name", "Name", 20, flex=True, max_width=40, sort=lambda r: r.name.lower()),
             Column("health", "Health", 8),
             Column("hb", "Heartbeat", 9, align="right", priority=1),
             Column("detail", "Detail", 30, flex=True, priority=2),

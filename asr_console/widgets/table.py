@@ -44,6 +44,7 @@ class Column:
     align: str = "left"
     sort: Callable[[Any], Any] | None = None  # sort value from the record; None: not sortable
     priority: int = 0  # on narrow terminals, columns with the highest priority are hidden first; 0 never
+    max_width: int = 0  # a flex column grows up to this (0: no limit); spare width stays blank
 
 
 def compile_filter(text: str) -> Callable[[str], bool] | None:
@@ -464,8 +465,17 @@ class KeyedTable(ScrollView, can_focus=True):
                     break
         else:
             flex = [i for i in shown if self.columns[i].flex] or shown[:1]
-            for n, i in enumerate(flex):
-                widths[i] += spare // len(flex) + (1 if n < spare % len(flex) else 0)
+            while spare > 0 and flex:
+                share = max(1, spare // len(flex))
+                for i in list(flex):
+                    cap = self.columns[i].max_width
+                    grow = min(share, spare, cap - widths[i]) if cap else min(share, spare)
+                    widths[i] += grow
+                    spare -= grow
+                    if cap and widths[i] >= cap:
+                        flex.remove(i)
+                    if not spare:
+                        break
         self._layout = [(i, widths[i]) for i in shown]
         self._widths_for = width
         return self._layout
