@@ -147,6 +147,8 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
         self.update_summary()
 
     def update_summary(self) -> None:
+        if not self.has_class("narrow"):
+            return  # the tiles show it all; the summary line is hidden
         store = self.console.store
         health = HealthSummary.of(store)
         running = len(store.running_jobs())
