@@ -1,0 +1,97 @@
+"""The console on the simulated site (in-process faces, fixed seed, clock stopped and advanced by the
+test): live data arriving through the real sync engine, and a test failover plus cleanup run from the
+keyboard through the real Actions and the site's state machines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asr_console.app import make_app
+from asr_console.config import Settings
+from asr_console.model.records import Job, ProtectedItem
+from asr_console.session import build_session
+from asr_console.sim import make_demo_site
+from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
+from asr_console.sync.streams import Intervals
+from asr_console.widgets.health import HealthView
+from asr_console.widgets.others import FailoverView
+from tests.test_ui_panes import wait_for
+
+FAST = Intervals(
+    items=0.3, items_fast=0.2, jobs=0.3, jobs_fast=0.2, infra=0.5, infra_fast=0.5, events=0.5, churn=0.5
+)
+TEST_NET = "/subscriptions/s/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworks/vnet-tfo"
+
+
+def simulated_app() -> tuple[Any, Any, Any]:
+    site = make_demo_site(vms=60, protected=30, seed=5, speed=0.0, provider="inmagercm")
+    session = build_session(
+        Settings(profile="sim"),
+        SimulatedRecoveryService(site),
+        SimulatedInventory(site, poll=0.05),
+        intervals=FAST,
+    )
+    app = make_app(session.settings, session.store, session.engine, session.actions, clock=site.clock.now)
+    return app, session, site
+
+
+def job_state(site: Any, job_id: str) -> str:
+    return str(site.get_job(job_id.rsplit("/", 1)[-1])["properties"]["state"])
+
+
+async def test_live_data_from_the_simulated_site_fills_the_panes() -> None:
+    app, session, _site = simulated_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        health = app.screen.query_one("#tile-health", HealthView)
+        await wait_for(pilot, lambda: health.table.row_count == 30, timeout=15)
+        await wait_for(pilot, lambda: app.screen.query_one("#tile-vms").table.row_count == 60, timeout=15)
+        # every protected item's VM is matched in the inventory (the protection badge)
+        await wait_for(pilot, lambda: len(session.store.join.pairs()) == 30, timeout=15)
+        status = str(app.screen.query_one("StatusBar").render())
+        assert "asr" in status and "vcenter" in status and "STALE" not in status
+
+
+async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
+    app, session, site = simulated_app()
+    store = session.store
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one(FailoverView).table
+        await wait_for(pilot, lambda: table.row_count == 30, timeout=15)
+        item = next(
+            i
+            for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
+            if "TestFailover" in i.allowed_operations
+        )
+        assert table.move_cursor_to(item.id)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+        await pilot.press(*TEST_NET, "enter")
+        await wait_for(pilot, lambda: bool(app.followed_jobs), timeout=10)
+        job_id = app.followed_jobs[0]
+        assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
+        assert job_state(site, job_id) == "Succeeded"
+        progress = app.screen.query_one("#failover-progress")
+        await wait_for(pilot, lambda: "Succeeded  started" in str(progress.render()), timeout=10)
+        job = store.typed(Job, job_id)
+        assert job is not None and all(t.state == "Succeeded" for t in job.tasks)
+
+        def cleanup_allowed() -> bool:
+            current = store.typed(ProtectedItem, item.id)
+            return current is not None and "TestFailoverCleanup" in current.allowed_operations
+
+        await wait_for(pilot, cleanup_allowed, timeout=10)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+        await pilot.press(*"checked RDP", "enter")
+        await wait_for(
+            pilot, lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id, timeout=10
+        )
+        cleanup_id = app.followed_jobs[0]
+        assert site.run_until(lambda: job_state(site, cleanup_id) != "InProgress")
+        await wait_for(
+            pilot,
+            lambda: (j := store.typed(Job, cleanup_id)) is not None and j.state == "Succeeded",
+            timeout=10,
+        )
+        await wait_for(pilot, lambda: not cleanup_allowed(), timeout=10)  # nothing left to clean up
