@@ -7,6 +7,7 @@ and no traceback on the screen at any point.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
         screen = tmux.wait_for(lambda s: "Replication health" in s and "Normal" in s, timeout=60)
         assert "read-write" in screen
         for command, marker in (
-            ("health", "Protection state"),
+            ("health", " normal · "),  # the full headline; the overview tile has a short one
             ("jobs", "Elapsed"),
             ("policies", "Retention"),
             ("failover", "Failover candidates"),
@@ -106,14 +107,18 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
         tmux.send("Escape")  # the filter goes, the cursor stays on that item
         tmux.wait_for(lambda s: "filter: TFO" not in s, timeout=10)
         tmux.send("o")
-        tmux.wait_for(lambda s: "Test network" in s, timeout=10)
+        screen = tmux.wait_for(lambda s: "Test network" in s, timeout=10)
+        name = re.search(r"Failover — 1 item\(s\): (\S+)", screen).group(1)  # type: ignore[union-attr]
         tmux.send(TEST_NETWORK, "Enter")  # the dialog starts in the test network field
-        tmux.wait_for(lambda s: "Test failover  " in s and "Succeeded  started" in s, timeout=90)
-        tmux.wait_for(lambda s: " cleanup " in s, timeout=60)  # ASR now allows the cleanup
+        tmux.wait_for(lambda s: f"Test failover  {name}  Succeeded" in s, timeout=90)
+        # ASR now offers the cleanup for that item (the row's allowed operations)
+        tmux.wait_for(
+            lambda s: re.search(rf"{re.escape(name)} .* cleanup disable", s) is not None, timeout=60
+        )
         tmux.send("o")
         tmux.wait_for(lambda s: "Notes for the test record" in s, timeout=10)
         tmux.send("checked RDP and disk sizes", "Enter")
-        tmux.wait_for(lambda s: "Test failover cleanup  " in s and "Succeeded  started" in s, timeout=90)
+        tmux.wait_for(lambda s: f"Test failover cleanup  {name}  Succeeded" in s, timeout=90)
         tmux.wait_for(lambda s: "Failover —" not in s, timeout=10)  # the dialog is gone
         tmux.send("q")
         screen = tmux.wait_for(lambda s: "EXITED=" in s, timeout=20)
