@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from asr_console.model.records import Kind
+from asr_console.model.records import Kind, Vault
 from asr_console.widgets.fmt import duration
 from asr_console.widgets.live import Pending, StoreBound
 
@@ -18,7 +18,7 @@ STALE_AFTER_SECONDS = 300
 
 
 class StatusBar(StoreBound, Static):
-    KINDS = frozenset({Kind.JOB})
+    KINDS = frozenset({Kind.JOB, Kind.VAULT})
 
     DEFAULT_CSS = """
     StatusBar { dock: top; height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -65,7 +65,7 @@ class StatusBar(StoreBound, Static):
             text.append(f" {label} ", style=style)
             text.append(" ")
         profile = getattr(settings, "profile", "")
-        vault = getattr(settings, "vault", "")
+        vault = getattr(settings, "vault", "") or next((v.name for v in self.store.all(Vault)), "")
         if profile:
             text.append(f"{profile} ", style="bold")
         if vault:
