@@ -332,3 +332,62 @@ async def test_palette_and_command_bar_offer_pane_commands() -> None:
         assert "policies new" in names and "policies delete" in names
         await pilot.press(":", *"policies new", "enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "PolicyFormScreen")
+
+
+async def test_vm_details_show_disks_nics_compatibility_and_protection() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("1")
+        view = app.screen.query_one(InventoryView)
+        await wait_for(pilot, lambda: view.table.row_count == 30)
+        assert view.table.move_cursor_to("vm-3")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "VmDetailScreen")
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "Hard disk 1" in body and "Network adapter 1" in body and "10.0.0.3" in body
+        assert "Azure compatibility:" in body
+        assert "app-003: Critical" in body and "78188" in body
+
+
+async def test_clicking_a_header_sorts_and_again_reverses() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        table = app.screen.query_one(HealthView).table
+        await wait_for(pilot, lambda: table.row_count == 12)
+        await pilot.click(table, offset=(2, 0))  # the "Item" header
+        assert table.sort_column == "name" and not table.sort_reverse
+        assert table.visible_keys[0] == item_id(1)
+        await pilot.click(table, offset=(2, 0))
+        assert table.sort_reverse and table.visible_keys[0] == item_id(12)
+
+
+async def test_restart_a_failed_job() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        view = app.screen.query_one(JobsView)
+        await wait_for(pilot, lambda: view.table.row_count == 3)
+        await pilot.press("t", "t")  # failed
+        await pilot.press("c")  # the failed job only allows Restart
+        await pilot.pause(0.05)
+        assert type(app.screen).__name__ == "JobsScreen"
+        assert any("does not allow cancel" in str(n.message) for n in app._notifications)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.test_service.calls))
+        assert app.test_service.calls[0][0] == "restart_job"
+
+
+async def test_help_lists_the_panes_keys_and_source_freshness() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3", "question_mark")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        text = str(app.screen.query_one("#help-text").render())
+        for expected in ("Replication policies", "New", "Delete", "Associate", "Filter", "Sort", "Mark"):
+            assert expected in text
+        assert "vcenter: stale" in text and "Unreachable: timed out" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PoliciesScreen")

@@ -182,3 +182,31 @@ async def test_enable_replication_for_marked_vms() -> None:
         names = sorted(args[1].target_vm_name for _op, args in app.test_service.calls)
         assert names == ["app-013", "app-014"]
         assert all(op == "enable_replication" for op, _ in app.test_service.calls)
+
+
+async def test_dissociate_policy_from_its_container() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_policies(pilot, app)
+        assert view.table.move_cursor_to(policy_id("gold"))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen_name(app) == "DissociateScreen")
+        mapping = f"{CONTAINER}/replicationProtectionContainerMappings/map-gold"
+        app.screen.query_one("#d-mapping").value = mapping
+        await pilot.click("#d-go")
+        await wait_for(pilot, lambda: bool(app.test_service.calls))
+        assert app.test_service.calls[0] == ("dissociate_policy", (mapping,))
+
+
+async def test_read_only_refuses_enable_replication() -> None:
+    app = make_test_app(read_only=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("1")
+        view = app.screen.query_one(InventoryView)
+        await wait_for(pilot, lambda: view.table.row_count == 30)
+        view.table.focus()
+        await pilot.press("space", "e")
+        await pilot.pause(0.05)
+        assert screen_name(app) == "VmsScreen"
+        assert any("read-only" in str(n.message) for n in app._notifications)
+        assert app.test_service.calls == []
