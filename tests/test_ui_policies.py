@@ -210,3 +210,30 @@ async def test_read_only_refuses_enable_replication() -> None:
         assert screen_name(app) == "VmsScreen"
         assert any("read-only" in str(n.message) for n in app._notifications)
         assert app.test_service.calls == []
+
+
+async def test_service_side_refusal_shows_under_the_enable_form() -> None:
+    app = make_test_app()
+    service = app.test_service
+
+    async def refuse(spec: object) -> object:
+        from asr_console.model.specs import FieldError, InvalidInput
+
+        raise InvalidInput([FieldError("target_network", "the network is in another region")])
+
+    service.enable_replication = refuse  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("1")
+        view = app.screen.query_one(InventoryView)
+        await wait_for(pilot, lambda: view.table.row_count == 30)
+        assert view.table.move_cursor_to("vm-13")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: screen_name(app) == "EnableReplicationScreen")
+        dialog = app.screen
+        dialog.query_one("#en-policy").value = policy_id("gold")
+        dialog.query_one("#en-rg").value = "/subscriptions/s/resourceGroups/rg-target"
+        dialog.query_one("#en-ps").value = PS
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "another region" in str(dialog.query_one("#en-errors").render()))
+        assert service.calls == []

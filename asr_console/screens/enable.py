@@ -12,7 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from asr_console.model.records import Job, Policy, ProcessServer, ProtectableItem, Provider, VirtualMachine
-from asr_console.model.specs import DISK_TYPES, EnableReplicationSpec, FieldError, validate_enable
+from asr_console.model.specs import (
+    DISK_TYPES,
+    EnableReplicationSpec,
+    FieldError,
+    InvalidInput,
+    validate_enable,
+)
 
 FIELD_LABELS = {
     "policy": "Policy",
@@ -170,7 +176,15 @@ class EnableReplicationScreen(ModalScreen[None]):
                 f"enable-replication {spec.item_name}",
                 lambda spec=spec: self.console.actions.enable_replication(spec),
                 on_done=done,
+                on_invalid=self._show_invalid,
             )
+
+    def _show_invalid(self, exc: InvalidInput) -> None:
+        """The service refused before sending (its own checks): show why, under the form."""
+        self.errors = list(exc.errors)
+        self.query_one("#en-errors", Static).update(
+            "\n".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in self.errors)
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)
