@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from asr_console.actions import Actions
 from asr_console.audit import AuditLog
@@ -22,6 +24,8 @@ class Session:
     actions: Actions
     service: RecoveryService
     inventory: InventorySource | None
+    # What "now" is for ages on screen: the wall clock, or the simulated site's faster clock.
+    clock: Callable[[], datetime] | None = None
 
     async def close(self) -> None:
         await self.engine.stop()

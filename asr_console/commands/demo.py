@@ -46,6 +46,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
                 session.engine,
                 session.actions,
                 demo_label=f"simulated site · seed {args.seed} · ×{args.speed:g}",
+                clock=session.clock,
             )
             await app.run_async()
             return app.return_code or 0

@@ -63,6 +63,7 @@ async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncI
         )
         inventory = inventory_for(args, settings, site)
         session = build_session(settings, service, inventory, intervals=settings.intervals.scaled(args.speed))
+        session.clock = site.clock.now
         try:
             yield session
         finally:
