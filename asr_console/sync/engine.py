@@ -48,6 +48,9 @@ class StreamSpec:
     interval: float
     fast_interval: float | None = None
     jitter: float = 0.1  # fraction of the interval
+    # Seconds to wait before the first poll, so what the first screen needs is fetched first and the
+    # rest does not compete with it for the event loop.
+    initial_delay: float = 0.0
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
 
 
@@ -187,6 +190,9 @@ class SyncEngine:
         return True
 
     async def _run(self, state: StreamState) -> None:
+        if state.spec.initial_delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), timeout=state.spec.initial_delay)
         while True:
             ok = await self._poll(state)
             delay = self.next_delay(state) if ok else state.backoff_delay

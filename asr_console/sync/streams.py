@@ -52,6 +52,8 @@ class Intervals:
 
 ASR = "asr"
 VCENTER = "vcenter"
+# Protected items and the inventory fill the first screen; everything else starts this much later.
+STAGGER = 1.0
 
 
 def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) -> list[StreamSpec]:
@@ -94,9 +96,9 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
 
     return [
         StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast),
-        StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast),
-        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast),
-        StreamSpec("asr-events", ASR, events, intervals.events),
+        StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
+        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=STAGGER),
+        StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
     ]
 
 
@@ -113,8 +115,8 @@ def inventory_streams(inventory: InventorySource, intervals: Intervals, store: S
 
     return [
         StreamSpec("vcenter-inventory", VCENTER, changes, 0.0),
-        StreamSpec("vcenter-events", VCENTER, events, intervals.events),
-        StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn),
+        StreamSpec("vcenter-events", VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
+        StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
     ]
 
 
