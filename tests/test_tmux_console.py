@@ -30,6 +30,9 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 class Tmux:
     def __init__(self, tmp_path: Path) -> None:
         self.session = f"asr-test-{uuid.uuid4().hex[:8]}"
+        # A private server: a developer's own tmux (or a `tmux kill-server` in another shell) never
+        # touches this one, and its environment is ours, not an older server's.
+        self.socket = ["-L", self.session]
         self.env = {
             **os.environ,
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
@@ -41,23 +44,41 @@ class Tmux:
 
     def start(self, command: str, width: int, height: int) -> None:
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height), command],
+            [
+                "tmux",
+                *self.socket,
+                "new-session",
+                "-d",
+                "-s",
+                self.session,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                command,
+            ],
             check=True,
             env=self.env,
         )
 
     def capture(self) -> str:
         result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True, check=False
+            ["tmux", *self.socket, "capture-pane", "-p", "-t", self.session],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return result.stdout
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+        subprocess.run(["tmux", *self.socket, "send-keys", "-t", self.session, *keys], check=True)
 
     def alive(self) -> bool:
         return (
-            subprocess.run(["tmux", "has-session", "-t", self.session], capture_output=True).returncode == 0
+            subprocess.run(
+                ["tmux", *self.socket, "has-session", "-t", self.session], capture_output=True
+            ).returncode
+            == 0
         )
 
     def wait_for(self, condition: Callable[[str], bool], timeout: float = 30.0) -> str:
@@ -71,8 +92,22 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"screen never matched; last screen:\n{screen}")
 
+    def command(self, name: str) -> None:
+        """Type `:name` Enter. The bar may miss a key sent while a pane is still mounting on a loaded
+        machine, so open it again (Escape first) until it shows, as a person would."""
+        for _ in range(3):
+            self.send(":")
+            try:
+                self.wait_for(lambda s: ":overview  :vms" in s, timeout=5)
+            except AssertionError:
+                self.send("Escape")
+                continue
+            self.send(name, "Enter")
+            return
+        raise AssertionError(f"the command bar never opened for :{name}")
+
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True, check=False)
+        subprocess.run(["tmux", *self.socket, "kill-server"], capture_output=True, check=False)
 
 
 def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None:
@@ -91,14 +126,10 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
             ("infra", "Infrastructure"),
             ("events", "Message"),
         ):
-            tmux.send(":")
-            tmux.wait_for(lambda s: ":overview  :vms" in s, timeout=10)
-            tmux.send(command, "Enter")
+            tmux.command(command)
             tmux.wait_for(lambda s, m=marker: m in s, timeout=15)
         # A test failover and its cleanup on the first candidate, from the keyboard.
-        tmux.send(":")
-        tmux.wait_for(lambda s: ":overview  :vms" in s, timeout=10)
-        tmux.send("failover", "Enter")
+        tmux.command("failover")
         tmux.wait_for(lambda s: "Failover candidates" in s and " TFO " in s, timeout=15)
         tmux.send("/")
         tmux.wait_for(lambda s: "re: for a regex" in s, timeout=10)
