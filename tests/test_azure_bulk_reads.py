@@ -94,3 +94,34 @@ async def test_bulk_reads_retry_and_fail_like_the_sdk(site: tuple[SimEngine, Sit
             await missing.protected_items()
     finally:
         await missing.close()
+
+
+async def test_item_pages_arrive_one_request_at_a_time_and_add_up_to_the_list(
+    site: tuple[SimEngine, SiteEndpoint],
+) -> None:
+    _engine, endpoint = site
+    svc = service(endpoint)
+    try:
+        pages: list[int] = []
+        collected = []
+        before = endpoint.site.requests
+        async for page in svc.protected_item_pages():
+            # each page is handed over as soon as its request is answered, before the next is sent
+            assert endpoint.site.requests - before == len(pages) + 1
+            pages.append(len(page))
+            collected.extend(page)
+        assert pages == [16, 16, 16, 16, 6]
+        assert collected == await svc.protected_items()
+    finally:
+        await svc.close()
+
+
+async def test_item_pages_fail_as_the_list_does(site: tuple[SimEngine, SiteEndpoint]) -> None:
+    _engine, endpoint = site
+    svc = service(endpoint, vault="missing-vault")
+    try:
+        with pytest.raises(NotFound):
+            async for _page in svc.protected_item_pages():
+                pass
+    finally:
+        await svc.close()

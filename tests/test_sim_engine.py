@@ -300,3 +300,17 @@ def test_injected_job_failure_carries_error_details() -> None:
     error = job["properties"]["errors"][0]["serviceErrorDetails"]
     assert error["code"] == "78169" and error["recommendedAction"]
     assert props(engine, path)["testFailoverState"] == "None"
+
+
+def test_an_item_snapshot_renders_the_state_at_listing_time() -> None:
+    engine = site(speed=0.0)
+    listed = engine.list_protected_items()
+    snapshot = engine.protected_item_snapshot()
+    engine.advance(6 * 3600)  # RPOs, heartbeats, health errors and phases all move on
+    later = engine.list_protected_items()
+    assert later != listed
+    assert [render() for render in snapshot] == listed
+    name = path_of(listed[0])[1]
+    assert [render() for render in engine.protected_item_snapshot(container=name)] == [
+        i for i in later if path_of(i)[1] == name
+    ]

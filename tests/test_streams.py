@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from asr_console.model.records import Kind
-from asr_console.model.store import Store
+import dataclasses
+
+from asr_console.model.records import Kind, ProtectedItem
+from asr_console.model.store import Batch, ChangeSet, Store
+from asr_console.sim.arm_server import serve_site
 from asr_console.sim.engine import make_demo_site
+from asr_console.sources.azure import AzureRecoveryService
+from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
 from asr_console.sync.streams import ASR, VCENTER, Intervals, build_engine
 
@@ -49,3 +54,42 @@ def test_scaled_intervals_never_below_two_seconds() -> None:
     assert fast.items == 2.0 and fast.jobs_fast == 2.0
     assert fast.inventory_wait == Intervals().inventory_wait
     assert Intervals().scaled(1) == Intervals()
+
+
+async def test_first_load_shows_the_first_page_before_the_last_arrives() -> None:
+    site = make_demo_site(vms=90, protected=70, seed=5, speed=0.0, provider="mixed")
+    async with serve_site(site, page_size=16, lro_retry_after=0) as endpoint:
+        service = AzureRecoveryService(
+            subscription=endpoint.subscription,
+            resource_group=endpoint.resource_group,
+            vault=endpoint.vault,
+            credential=StaticTokenCredential("t"),
+            arm_endpoint=endpoint.arm_endpoint,
+            ca_bundle=endpoint.ca_bundle,
+        )
+        try:
+            store = Store()
+            seen: list[tuple[int, int]] = []  # (items in the store, requests served) per change
+
+            def record(changes: ChangeSet) -> None:
+                if changes.of(Kind.PROTECTED_ITEM):
+                    seen.append((store.count(Kind.PROTECTED_ITEM), endpoint.site.requests))
+
+            store.subscribe(record)
+            engine = build_engine(store, service, None, Intervals())
+            before = endpoint.site.requests
+            assert await engine.poll_once("asr-items")
+            # the first change came after one page, with the other four still to be requested
+            assert seen[0] == (16, before + 1)
+            assert store.count(Kind.PROTECTED_ITEM) == 70
+            assert {i.id for i in store.all(ProtectedItem)} == {i.id for i in await service.protected_items()}
+
+            # later polls replace the whole kind, so an item gone from the vault leaves the store
+            ghost = dataclasses.replace(store.all(ProtectedItem)[0], id="/ghost", name="ghost")
+            store.apply(Batch().upsert(ghost))
+            assert store.get(Kind.PROTECTED_ITEM, "/ghost") is not None
+            assert await engine.poll_once("asr-items")
+            assert store.get(Kind.PROTECTED_ITEM, "/ghost") is None
+            assert store.count(Kind.PROTECTED_ITEM) == 70
+        finally:
+            await service.close()

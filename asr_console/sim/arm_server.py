@@ -20,7 +20,7 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,9 +69,13 @@ class Request:
             raise SimError(400, "InvalidRequestContent", "The request content was invalid JSON.") from None
 
 
+# A listed value, or how to render it when its page is asked for (so a first page does not wait on all).
+Listed = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
 @dataclass(slots=True)
 class _Snapshot:
-    values: list[dict[str, Any]]
+    values: Sequence[Listed]
     created: float
 
 
@@ -183,7 +187,7 @@ class ArmSite:
     def vault_url(self) -> str:
         return self.base_url + self.engine.scope.vault_id
 
-    def _page(self, request: Request, key: str, produce: Callable[[], list[dict[str, Any]]]) -> web.Response:
+    def _page(self, request: Request, key: str, produce: Callable[[], Sequence[Listed]]) -> web.Response:
         """One page of a list; the first request snapshots the whole list so later pages are consistent."""
         token = request.http.query.get("skipToken") or request.http.query.get("$skiptoken")
         now = time.monotonic()
@@ -202,7 +206,7 @@ class ArmSite:
             offset = int(start)
         else:
             values = produce()
-        page = values[offset : offset + self.page_size]
+        page = [v if isinstance(v, dict) else v() for v in values[offset : offset + self.page_size]]
         body: dict[str, Any] = {"value": page}
         if offset + self.page_size < len(values):
             if not snap_id:
@@ -287,11 +291,13 @@ class ArmSite:
             lst("protectable", lambda r, a: e.list_protectable_items(*a)),
         )
         self.route("GET", _CONTAINER + r"/replicationProtectableItems/" + _NAME, get(self._protectable))
-        self.route("GET", r"/replicationProtectedItems", lst("items", lambda r, a: e.list_protected_items()))
+        self.route(
+            "GET", r"/replicationProtectedItems", lst("items", lambda r, a: e.protected_item_snapshot())
+        )
         self.route(
             "GET",
             _CONTAINER + r"/replicationProtectedItems",
-            lst("items", lambda r, a: e.list_protected_items(*a)),
+            lst("items", lambda r, a: e.protected_item_snapshot(*a)),
         )
         self.route("GET", _ITEM, get(lambda a: e.get_protected_item(*a)))
         self.route("PUT", _ITEM, self._writer(lambda a, b: e.enable_protection(a[0], a[1], a[2], b)))
@@ -331,9 +337,7 @@ class ArmSite:
 
         return handler
 
-    def _lister(
-        self, key: str, produce: Callable[[Request, tuple[str, ...]], list[dict[str, Any]]]
-    ) -> Handler:
+    def _lister(self, key: str, produce: Callable[[Request, tuple[str, ...]], Sequence[Listed]]) -> Handler:
         async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:
             return self._page(request, key, lambda: produce(request, args))
 

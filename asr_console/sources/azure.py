@@ -178,12 +178,18 @@ class AzureRecoveryService(AsrOperations):
         return str(self.client._config.api_version)
 
     async def _wire_pages(self, first: HttpRequest) -> list[dict[str, Any]]:
-        """Every ``value`` of a list operation's pages, as wire JSON, through the SDK's pipeline.
+        """Every ``value`` of a list operation's pages, as wire JSON, through the SDK's pipeline."""
+        values: list[dict[str, Any]] = []
+        async for page in self._wire_page_iter(first):
+            values.extend(page)
+        return values
+
+    async def _wire_page_iter(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page's ``value`` of a list operation, as wire JSON, as it arrives.
 
         Next pages are requested as the SDK's pager does: the ``nextLink`` with its query kept and the
         client's api-version; non-200 answers raise the same azure-core errors the operation would.
         """
-        values: list[dict[str, Any]] = []
         request: HttpRequest | None = first
         while request is not None:
             # streamed, so the pipeline's ContentDecodePolicy does not parse a body we parse below
@@ -194,10 +200,9 @@ class AzureRecoveryService(AsrOperations):
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
             body = response.json()
             page = body.get("value") if isinstance(body, dict) else None
-            values.extend(page if isinstance(page, list) else [])
             link = body.get("nextLink") if isinstance(body, dict) else None
             request = self._next_page(link) if link else None
-        return values
+            yield page if isinstance(page, list) else []
 
     def _next_page(self, link: str) -> HttpRequest:
         parsed = urllib.parse.urlparse(link)
@@ -251,6 +256,16 @@ class AzureRecoveryService(AsrOperations):
             *self._rv, self.subscription, api_version=self._api_version
         )
         return await self._call(lambda: self._wire_pages(request))
+
+    async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        request = build_replication_protected_items_list_request(
+            *self._rv, self.subscription, api_version=self._api_version
+        )
+        try:
+            async for page in self._wire_page_iter(request):
+                yield page
+        except Exception as exc:
+            raise translate(exc) from exc
 
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
         return await self._call(lambda: self.client.replication_protected_items.get(*self._rv, *path))

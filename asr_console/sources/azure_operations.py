@@ -10,6 +10,7 @@ behind.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +91,10 @@ class AsrOperations(abc.ABC):
     async def _items(self) -> list[dict[str, Any]]:
         """Every protected item of the vault, as wire JSON."""
 
+    async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """The protected items page by page, as wire JSON; one page of everything unless overridden."""
+        yield await self._items()
+
     @abc.abstractmethod
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem: ...
     @abc.abstractmethod
@@ -148,6 +153,11 @@ class AsrOperations(abc.ABC):
 
     async def protected_items(self) -> list[ProtectedItem]:
         return convert.safe_map(wire.protected_item, await self._items())
+
+    async def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
+        """The protected items page by page as the service hands them out (a first load shows early)."""
+        async for page in self._item_pages():
+            yield convert.safe_map(wire.protected_item, page)
 
     async def recovery_points(self, item_id: str) -> list[RecoveryPoint]:
         points = await self._points(item_path(item_id))

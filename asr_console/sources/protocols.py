@@ -8,6 +8,7 @@ they started. Failures raise ``sources.errors.SourceError`` subclasses.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -92,6 +93,14 @@ class VCenterInfo:
     version: str = ""
     api_version: str = ""
     instance_uuid: str = ""
+
+
+@runtime_checkable
+class PagedProtectedItems(Protocol):
+    """A ``RecoveryService`` that can also hand out its protected items page by page as they arrive,
+    so a first load can show the first rows before the last page is in."""
+
+    def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]: ...
 
 
 @runtime_checkable

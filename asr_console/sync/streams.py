@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from asr_console.model.records import (
     RecoveryPoint,
 )
 from asr_console.model.store import Batch, Store
-from asr_console.sources.protocols import InventorySource, RecoveryService
+from asr_console.sources.protocols import InventorySource, PagedProtectedItems, RecoveryService
 from asr_console.sync.engine import StreamSpec, SyncEngine
 
 # How far back the jobs and events panes look; ASR keeps jobs for 30 days.
@@ -54,10 +55,15 @@ ASR = "asr"
 VCENTER = "vcenter"
 # Protected items and the inventory fill the first screen; everything else starts this much later.
 STAGGER = 1.0
+# During a first load, pages after the first reach the store at most this often: each apply repaints
+# the tables, and 50 repaints of a growing table would cost more than they show.
+FIRST_LOAD_APPLY_EVERY = 0.5
 
 
 def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) -> list[StreamSpec]:
     async def items() -> Batch:
+        if store.count(Kind.PROTECTED_ITEM) == 0 and isinstance(service, PagedProtectedItems):
+            return await _first_load(service, store)
         return Batch().replace(Kind.PROTECTED_ITEM, await service.protected_items())
 
     async def jobs() -> Batch:
@@ -118,6 +124,26 @@ def inventory_streams(inventory: InventorySource, intervals: Intervals, store: S
         StreamSpec("vcenter-events", VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
         StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
     ]
+
+
+async def _first_load(service: PagedProtectedItems, store: Store) -> Batch:
+    """Protected items into an empty store page by page, so the first rows show after one page.
+
+    The returned batch still replaces the whole kind, as every later poll does: an item removed while
+    the pages were read is dropped there.
+    """
+    listed: list[ProtectedItem] = []
+    pending: list[ProtectedItem] = []
+    applied_at: float | None = None
+    async for page in service.protected_item_pages():
+        listed.extend(page)
+        pending.extend(page)
+        now = time.monotonic()
+        if pending and (applied_at is None or now - applied_at >= FIRST_LOAD_APPLY_EVERY):
+            store.apply(Batch().upsert(*pending))
+            pending = []
+            applied_at = now
+    return Batch().replace(Kind.PROTECTED_ITEM, listed)
 
 
 def _trim_events(store: Store, incoming: list[Event]) -> Batch:
