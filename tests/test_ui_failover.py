@@ -10,11 +10,35 @@ from textual.widgets import Select
 from asr_console.model.records import Event, Job, ProtectedItem
 from asr_console.model.specs import RecoveryPointKind
 from asr_console.model.store import Batch
+from asr_console.screens.failover import OTHER_NETWORK
 from asr_console.widgets.others import FailoverView
 from tests.test_ui_panes import wait_for
 from tests.ui_fixtures import item_id, make_test_app
 
-TEST_NET = "/subscriptions/s/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworks/vnet-test"
+VNETS = "/subscriptions/s/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworks"
+TEST_NET = f"{VNETS}/vnet-test"
+TEST_NET_2 = f"{VNETS}/vnet-test-isolated"
+DR_NET = f"{VNETS}/vnet-dr-prod"
+
+
+def give_networks(app) -> None:  # type: ignore[no-untyped-def]
+    """Every item fails over into DR_NET; items 2 and 3 last tested in TEST_NET, item 5 in TEST_NET_2."""
+    tested = {2: TEST_NET, 3: TEST_NET, 5: TEST_NET_2}
+    items = [app.store.typed(ProtectedItem, item_id(n)) for n in range(1, 13)]
+    app.store.apply(
+        Batch().upsert(
+            *(
+                dataclasses.replace(item, recovery_network_id=DR_NET, test_network_id=tested.get(n, ""))
+                for n, item in enumerate(items, start=1)
+                if item is not None
+            )
+        )
+    )
+
+
+def offered(dialog) -> list[str]:  # type: ignore[no-untyped-def]
+    pick = dialog.query_one("#fo-network-pick")
+    return [str(v) for _label, v in pick._options if v is not Select.NULL]
 
 
 def screen_name(app: object) -> str:
@@ -36,9 +60,20 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
     app = make_test_app()
     service = app.test_service
     async with app.run_test(size=(120, 40)) as pilot:
+        give_networks(app)
         await open_dialog_on(pilot, app, 1)
-        # Test failover is offered first, and the dialog starts in the test network field
-        await pilot.press(*TEST_NET, "enter")
+        # Test failover is offered first, and the dialog starts on the test network picker: the
+        # networks the vault tested in, most used first, never the item's failover network
+        dialog = app.screen
+        pick = dialog.query_one("#fo-network-pick")
+        assert app.focused is pick
+        assert offered(dialog) == [TEST_NET, TEST_NET_2, OTHER_NETWORK]
+        await pilot.press("enter")  # open the list
+        await wait_for(pilot, lambda: pick.expanded)  # type: ignore[attr-defined]
+        await pilot.press("enter")  # take the highlighted one: the first offered
+        await wait_for(pilot, lambda: not pick.expanded)  # type: ignore[attr-defined]
+        assert "Test network: vnet-test — rg-dr" in str(dialog.query_one("#fo-preview").render())
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(service.calls))
         op, args = service.calls[0]
         assert op == "test_failover"
@@ -75,6 +110,52 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
         assert service.calls[1] == ("test_failover_cleanup", (item_id(1), "checked RDP and size"))
         events = [e.message for e in app.store.all(Event)]
         assert any("test-failover-cleanup" in m for m in events)
+
+
+async def test_test_network_equal_to_the_failover_network_is_refused_and_nothing_sent() -> None:
+    app = make_test_app()
+    service = app.test_service
+    async with app.run_test(size=(120, 40)) as pilot:
+        give_networks(app)
+        await open_dialog_on(pilot, app, 1)
+        dialog = app.screen
+        dialog.query_one("#fo-network-pick").value = OTHER_NETWORK  # type: ignore[attr-defined]
+        typed = dialog.query_one("#fo-network")
+        await wait_for(pilot, lambda: app.focused is typed and not typed.has_class("hidden"))
+        await pilot.press(*DR_NET.upper(), "enter")  # ARM ids compare case-insensitively
+        await pilot.pause(0.1)
+        assert screen_name(app) == "FailoverDialog"
+        assert [e.field for e in dialog.errors] == ["test_network"]  # type: ignore[attr-defined]
+        assert "must differ from the failover network" in str(dialog.query_one("#fo-errors").render())
+        assert service.calls == []
+        # an offered network goes through
+        dialog.query_one("#fo-network-pick").value = TEST_NET_2  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: bool(service.calls))
+        assert service.calls[0][0] == "test_failover" and service.calls[0][1][2] == TEST_NET_2
+
+
+async def test_a_plan_refuses_a_network_one_of_its_items_fails_over_into() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        give_networks(app)
+        item = app.store.typed(ProtectedItem, item_id(2))
+        assert item is not None
+        app.store.apply(Batch().upsert(dataclasses.replace(item, recovery_network_id=TEST_NET_2)))
+        await pilot.press("4")
+        await wait_for(pilot, lambda: app.current_mode == "failover")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen_name(app) == "PlanPicker")
+        await pilot.press("enter")  # web tier: items 1 and 2
+        await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
+        dialog = app.screen
+        assert offered(dialog) == [TEST_NET, OTHER_NETWORK]  # neither item's failover network
+        dialog.query_one("#fo-network-pick").value = OTHER_NETWORK  # type: ignore[attr-defined]
+        await pilot.pause(0.05)
+        await pilot.press(*TEST_NET_2, "enter")
+        await pilot.pause(0.1)
+        assert "failover network of app-002" in str(dialog.query_one("#fo-errors").render())
+        assert app.test_service.calls == []
 
 
 async def test_missing_test_network_shows_error_and_sends_nothing() -> None:

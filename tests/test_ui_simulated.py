@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.widgets import Select
+
 from asr_console.app import make_app
 from asr_console.config import Settings
 from asr_console.model.records import Job, ProtectedItem
@@ -20,7 +22,6 @@ from tests.test_ui_panes import wait_for
 FAST = Intervals(
     items=0.3, items_fast=0.2, jobs=0.3, jobs_fast=0.2, infra=0.5, infra_fast=0.5, events=0.5, churn=0.5
 )
-TEST_NET = "/subscriptions/s/resourceGroups/rg-dr/providers/Microsoft.Network/virtualNetworks/vnet-tfo"
 
 
 def simulated_app() -> tuple[Any, Any, Any]:
@@ -66,7 +67,15 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
         assert table.move_cursor_to(item.id)
         await pilot.press("o")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
-        await pilot.press(*TEST_NET, "enter")
+        # the picker offers the site's isolated test networks: take the first from the keyboard, run
+        pick = app.screen.query_one("#fo-network-pick", Select)
+        first = next(str(v) for _label, v in pick._options if v is not Select.NULL)
+        assert "vnet-dr-test" in first
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pick.expanded)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not pick.expanded)
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(app.followed_jobs), timeout=10)
         job_id = app.followed_jobs[0]
         assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
@@ -95,3 +104,5 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
             timeout=10,
         )
         await wait_for(pilot, lambda: not cleanup_allowed(), timeout=10)  # nothing left to clean up
+        tested = store.typed(ProtectedItem, item.id)
+        assert tested is not None and tested.test_network_id == first  # the site recorded the choice

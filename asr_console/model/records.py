@@ -449,6 +449,9 @@ class ProtectedItem:
     source_ip: str = ""
     os_type: str = ""
     recovery_vm_name: str = ""
+    recovery_network_id: str = ""  # the Azure virtual network the item fails over into
+    test_network_id: str = ""  # the network of its last (or configured) test failover
+    recovery_resource_group_id: str = ""
 
     @property
     def key(self) -> str:

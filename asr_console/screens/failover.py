@@ -7,7 +7,8 @@ several items). Started jobs are followed on the failover pane, task by task.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -111,6 +112,42 @@ FIELD_LABELS = {
     "operation": "Operation",
     "items": "Items",
 }
+
+
+OTHER_NETWORK = "__other__"  # the picker's "Other…": type an id
+
+
+def network_label(arm_id: str) -> str:
+    """``vnet-dr-test — rg-dr-network`` from a virtual network's ARM id."""
+    parts = arm_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    group = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else ""
+    return f"{parts[-1]} — {group}" if group else parts[-1]
+
+
+def test_network_choices(
+    every_item: Iterable[ProtectedItem], chosen: list[ProtectedItem], extra: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """(label, id) of the networks to offer for a test failover of ``chosen``: the test networks the
+    vault's items used, most used first, then other known networks; never a chosen item's failover
+    network (ASR requires the test network to differ from it)."""
+    every_item = list(every_item)
+    failover = {i.recovery_network_id.lower() for i in chosen if i.recovery_network_id}
+    used = Counter(i.test_network_id for i in every_item if i.test_network_id)
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+
+    def offer(arm_id: str, label: str) -> None:
+        key = arm_id.lower()
+        if arm_id and key not in failover and key not in seen:
+            seen.add(key)
+            out.append((label, arm_id))
+
+    for arm_id, count in sorted(used.items(), key=lambda kv: (-kv[1], kv[0].lower())):
+        offer(arm_id, f"{network_label(arm_id)} · test network of {count} item(s)")
+    for arm_id in [*extra, *sorted({i.recovery_network_id for i in every_item if i.recovery_network_id})]:
+        offer(arm_id, network_label(arm_id))
+    return out
 
 
 def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
@@ -231,8 +268,15 @@ class FailoverDialog(ModalScreen[None]):
                 id="fo-point",
             )
             yield Select([], prompt="recovery points load…", id="fo-custom-point")
-            yield Label(
-                "Test network (Azure virtual network id; must not be the failover network)", id="fo-net-label"
+            yield Label("Test network (an isolated network, never the failover network)", id="fo-net-label")
+            choices = test_network_choices(
+                self.console.store.all(ProtectedItem), items, self._network_candidates()
+            )
+            yield Select(
+                [*choices, ("Other… (type a virtual network id)", OTHER_NETWORK)],
+                prompt="pick a test network",
+                value=choices[0][1] if choices else OTHER_NETWORK,
+                id="fo-network-pick",
             )
             yield Input(
                 placeholder="/subscriptions/…/virtualNetworks/vnet-test",
@@ -264,7 +308,10 @@ class FailoverDialog(ModalScreen[None]):
         """Start where typing is needed: the test network, the cleanup notes, else the operation."""
         op = self.operation()
         if op is not None and op.needs_network:
-            self.query_one("#fo-network", Input).focus()
+            if self.query_one("#fo-network-pick", Select).value == OTHER_NETWORK:
+                self.query_one("#fo-network", Input).focus()
+            else:
+                self.query_one("#fo-network-pick", Select).focus()
         elif op is not None and op.code == "TestFailoverCleanup":
             self.query_one("#fo-notes", Input).focus()
         else:
@@ -313,6 +360,18 @@ class FailoverDialog(ModalScreen[None]):
         rp_id = str(custom) if kind is RecoveryPointKind.CUSTOM and custom is not Select.NULL else ""
         return RecoveryPointChoice(kind, rp_id)
 
+    def test_network(self) -> str:
+        picked = self.query_one("#fo-network-pick", Select).value
+        if picked == OTHER_NETWORK:
+            return self.query_one("#fo-network", Input).value.strip()
+        return "" if picked is Select.NULL else str(picked)
+
+    @on(Select.Changed, "#fo-network-pick")
+    def _network_picked(self, event: Select.Changed) -> None:
+        op = self.operation()
+        if event.value == OTHER_NETWORK and op is not None and op.needs_network:
+            self.query_one("#fo-network", Input).focus()
+
     @on(Select.Changed)
     @on(Input.Changed)
     @on(Checkbox.Changed)
@@ -329,7 +388,9 @@ class FailoverDialog(ModalScreen[None]):
         self.query_one("#fo-point").set_class(not op.needs_point or op.code == "ChangePit", "hidden")
         self.query_one("#fo-custom-point").set_class(not (op.needs_point and custom), "hidden")
         self.query_one("#fo-net-label").set_class(not op.needs_network, "hidden")
-        self.query_one("#fo-network").set_class(not op.needs_network, "hidden")
+        self.query_one("#fo-network-pick").set_class(not op.needs_network, "hidden")
+        other = self.query_one("#fo-network-pick", Select).value == OTHER_NETWORK
+        self.query_one("#fo-network").set_class(not (op.needs_network and other), "hidden")
         is_cleanup = op.code == "TestFailoverCleanup"
         self.query_one("#fo-notes-label").set_class(not is_cleanup, "hidden")
         self.query_one("#fo-notes").set_class(not is_cleanup, "hidden")
@@ -343,6 +404,8 @@ class FailoverDialog(ModalScreen[None]):
         if op.needs_point:
             choice = self.point_choice()
             lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
+        if op.needs_network and self.test_network():
+            lines.append(f"Test network: {network_label(self.test_network())}")
         if op.code == "UnplannedFailover":
             shutdown = self.query_one("#fo-shutdown", Checkbox).value
             lines.append("Source VMs are shut down first." if shutdown else "Source VMs keep running.")
@@ -370,8 +433,21 @@ class FailoverDialog(ModalScreen[None]):
             if self.point_choice().kind is RecoveryPointKind.CUSTOM and len(self.item_ids) > 1:
                 errors.append(FieldError("recovery_point", "a custom point applies to one item only"))
         if op.needs_network:
-            errors += validate_test_network(self.query_one("#fo-network", Input).value.strip(), "")
+            errors += self._network_errors(self.test_network())
         return errors
+
+    def _network_errors(self, network: str) -> list[FieldError]:
+        """ASR's rule, checked here against each item's failover network before anything is sent."""
+        if not network:
+            return validate_test_network("", "")
+        clashes = [i for i in self.items() if validate_test_network(network, i.recovery_network_id)]
+        if not clashes:
+            return []
+        error = validate_test_network(network, clashes[0].recovery_network_id)[0]
+        if len(self.item_ids) == 1:
+            return [error]
+        names = ", ".join(i.display_name for i in clashes[:4]) + (" …" if len(clashes) > 4 else "")
+        return [FieldError(error.field, f"{error.message} (it is the failover network of {names})")]
 
     @on(Button.Pressed, "#fo-run")
     def _run_pressed(self) -> None:
@@ -412,7 +488,7 @@ class FailoverDialog(ModalScreen[None]):
     def _call_for(self, op: Operation, item_id: str) -> Callable[[], Awaitable[Job]]:
         actions = self.console.actions
         point = self.point_choice()
-        network = self.query_one("#fo-network", Input).value.strip()
+        network = self.test_network()
         notes = self.query_one("#fo-notes", Input).value.strip()
         shutdown = self.query_one("#fo-shutdown", Checkbox).value
         calls: dict[str, Callable[[], Awaitable[Job]]] = {

@@ -69,6 +69,8 @@ class SiteBuilder(TickModel):
         chosen = sorted(rng.sample(range(len(vms)), protected))
         target_rg = self.scope.resource_group_id("rg-dr-recovery")
         target_net = self.scope.network_id("vnet-dr-weu")
+        # isolated networks for test failovers, never the failover network (ASR-NOTES)
+        test_nets = (self.scope.network_id("vnet-dr-test"), self.scope.network_id("vnet-dr-test-isolated"))
         for n, index in enumerate(chosen):
             vm = vms[index]
             fabric = fabrics[n % len(fabrics)]
@@ -101,6 +103,7 @@ class SiteBuilder(TickModel):
                 item.last_app_rp = self.elapsed - rng.uniform(0, 3600)
                 if rng.random() < 0.25:
                     item.last_test_failover = self.elapsed - rng.uniform(5, 90) * 86_400
+                    item.test_network_id = test_nets[1 if n % 3 == 2 else 0]
                 if roll > 0.985:
                     item.resync_required = True
                 elif roll > 0.97:

@@ -288,8 +288,7 @@ class ArmWrites(SiteState):
             item.test_failover = TestFailover.CLEANING_UP
 
         def done() -> None:
-            item.test_failover = TestFailover.NONE
-            item.test_network_id = ""
+            item.test_failover = TestFailover.NONE  # the test network stays: ASR keeps the last choice
             self._clear_scenario(item)
 
         def undo() -> None:

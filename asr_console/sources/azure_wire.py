@@ -169,6 +169,9 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             source_ip=text(details.get("primaryNicIpAddress")),
             os_type=text(details.get("osType")),
             recovery_vm_name=text(details.get("targetVmName")),
+            recovery_network_id=text(details.get("targetNetworkId")),
+            test_network_id=text(details.get("testNetworkId")),
+            recovery_resource_group_id=text(details.get("targetResourceGroupId")),
         )
     elif provider is Provider.INMAGE_AZURE_V2:
         disks = seq(details.get("protectedDisks"))
@@ -192,6 +195,9 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             source_ip=text(details.get("ipAddress")),
             os_type=text(details.get("osType")),
             recovery_vm_name=text(details.get("recoveryAzureVMName")),
+            recovery_network_id=text(details.get("selectedRecoveryAzureNetworkId")),
+            test_network_id=text(details.get("selectedTfoAzureNetworkId")),
+            recovery_resource_group_id=text(details.get("recoveryAzureResourceGroupId")),
         )
     else:
         # other providers: whatever common fields they carry, shown generically
