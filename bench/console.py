@@ -227,6 +227,18 @@ async def run(args: argparse.Namespace) -> None:
 
             await pilot.press("0")
             await pilot.pause()
+            # Restarting the engine polls every stream at once; idle starts once that burst is over.
+            restarted = {name: state.polls for name, state in session.engine.streams.items()}
+            await wait_until(
+                pilot,
+                lambda: all(
+                    state.polls > restarted[name] and not state.in_flight
+                    for name, state in session.engine.streams.items()
+                    if name != "vcenter-inventory"  # waits on the server; it never settles
+                ),
+                timeout=30,
+            )
+            await pilot.pause()
             profiler = cProfile.Profile() if args.breakdown else None
             cpu0, wall0 = time.process_time(), time.perf_counter()
             if profiler is not None:
