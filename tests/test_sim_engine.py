@@ -314,3 +314,20 @@ def test_an_item_snapshot_renders_the_state_at_listing_time() -> None:
     assert [render() for render in engine.protected_item_snapshot(container=name)] == [
         i for i in later if path_of(i)[1] == name
     ]
+
+
+async def test_reads_more_often_than_a_tick_keep_replication_going() -> None:
+    """A console polling every second at ×30 steps the site by less than a tick each time; the
+    remainder must accumulate, or no recovery point is ever taken and every RPO grows without end."""
+    from asr_console.sim.engine import make_demo_site as _site
+    from asr_console.sources.simulated import SimulatedRecoveryService as _Service
+
+    site = _site(vms=60, protected=20, seed=3, speed=0, provider="mixed")
+    service = _Service(site)
+    for _ in range(180):  # 30 simulated minutes in 10-second steps
+        site.advance(10)
+        await service.protected_items()
+    items = await service.protected_items()
+    rpos = sorted(i.rpo_seconds or 0 for i in items if i.protection_state == "Protected")
+    assert rpos, "the site has protected items"
+    assert rpos[len(rpos) // 2] < 600, rpos

@@ -60,6 +60,8 @@ class SimEngine(ArmReads, ArmWrites, SiteBuilder):
         self.provider = provider
         self.clock = clock or SimClock(speed=speed)
         self.elapsed = self.clock.elapsed()  # simulated time the model has reached
+        # where the tick model has reached; ``elapsed`` may run ahead of it by less than a tick
+        self._ticked = self.elapsed
         self.scope = ArmScope(
             subscription=seeded_uuid(self.rng), resource_group="rg-asr-weu", vault="vault-dr-weu"
         )
@@ -81,13 +83,16 @@ class SimEngine(ArmReads, ArmWrites, SiteBuilder):
     def step(self) -> None:
         """Apply the simulated time that has passed since the last step."""
         target = self.clock.elapsed()
-        behind = target - self.elapsed
-        if behind <= 0:
+        if target <= self.elapsed:
             return
+        # Reads come more often than ticks at high speed: the remainder below a tick is kept for the
+        # next step, not dropped, or a console polling every second would stop replication.
+        behind = target - self._ticked
         ticks = int(behind // TICK)
         dt = TICK if ticks <= MAX_TICKS_PER_STEP else behind / MAX_TICKS_PER_STEP
-        while self.elapsed + dt <= target + 1e-9:
-            self._tick(self.elapsed + dt, dt)
+        while self._ticked + dt <= target + 1e-9:
+            self._tick(self._ticked + dt, dt)
+            self._ticked += dt
         self._advance_jobs(target)
         self.elapsed = max(self.elapsed, target)
 
