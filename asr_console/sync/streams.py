@@ -103,7 +103,7 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
     return [
         StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast),
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
-        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=STAGGER),
+        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
     ]
 
@@ -120,7 +120,7 @@ def inventory_streams(inventory: InventorySource, intervals: Intervals, store: S
         return Batch().upsert(*await inventory.churn())
 
     return [
-        StreamSpec("vcenter-inventory", VCENTER, changes, 0.0),
+        StreamSpec("vcenter-inventory", VCENTER, changes, 0.0, initial_delay=0.5 * STAGGER),
         StreamSpec("vcenter-events", VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
         StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
     ]
