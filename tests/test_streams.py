@@ -49,9 +49,10 @@ async def test_one_poll_of_every_stream_fills_every_collection() -> None:
     assert not store.freshness(ASR).stale and not store.freshness(VCENTER).stale
 
 
-def test_scaled_intervals_never_below_two_seconds() -> None:
+def test_scaled_intervals_have_floors() -> None:
     fast = Intervals().scaled(1000)
-    assert fast.items == 2.0 and fast.jobs_fast == 2.0
+    assert fast.items == 5.0 and fast.jobs_fast == 2.0 and fast.items_fast == 2.0
+    assert fast.infra == 20.0 and fast.infra_fast == 10.0
     assert fast.inventory_wait == Intervals().inventory_wait
     assert Intervals().scaled(1) == Intervals()
 

@@ -38,14 +38,20 @@ class Intervals:
     def scaled(self, factor: float) -> Intervals:
         """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster.
 
-        Never below two seconds: a person cannot read faster than that, and a 5,000-item refresh
-        every half second would cost the CPU an idle console should not spend.
+        Never below two seconds while something runs (job progress) and five when idle: a person
+        cannot read faster, and an idle console in a tmux pane should not spend the CPU.
         """
         if factor <= 1:
             return self
+
+        def floor(name: str) -> float:
+            if name.startswith("infra"):  # fabrics, policies, 1,000s of protectable items: slow to change
+                return 10.0 if name.endswith("_fast") else 20.0
+            return 2.0 if name.endswith("_fast") else 5.0
+
         return Intervals(
             **{
-                name: max(2.0, value / factor) if name != "inventory_wait" else value
+                name: max(floor(name), value / factor) if name != "inventory_wait" else value
                 for name, value in asdict(self).items()
             }
         )
