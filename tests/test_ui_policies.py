@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from asr_console.model.records import Provider
+from dataclasses import replace
+
+from asr_console.model.records import Provider, VirtualMachine
 from asr_console.model.specs import PolicySpec
+from asr_console.model.store import Batch
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.others import PoliciesView
 from tests.test_ui_panes import wait_for
@@ -148,11 +151,14 @@ async def test_read_only_refuses_policy_writes() -> None:
 async def test_enable_replication_for_marked_vms() -> None:
     app = make_test_app()
     async with app.run_test(size=(160, 48)) as pilot:
+        # vm-15 has UEFI with Secure Boot on: Azure compatibility blocks it
+        blocked = replace(app.store.typed(VirtualMachine, "vm-15"), firmware="efi", secure_boot=True)
+        app.store.apply(Batch().upsert(blocked))
         await pilot.press("1")
         view = app.screen.query_one(InventoryView)
         await wait_for(pilot, lambda: view.table.row_count == 30)
         view.table.focus()
-        for moref in ("vm-13", "vm-14", "vm-20"):
+        for moref in ("vm-13", "vm-14", "vm-15", "vm-20"):
             assert view.table.move_cursor_to(moref)
             await pilot.press("space")
         assert view.table.move_cursor_to("vm-1")  # already protected: skipped with a reason
@@ -163,6 +169,7 @@ async def test_enable_replication_for_marked_vms() -> None:
         vms_text = str(dialog.query_one("#en-vms").render())
         assert "app-001: already protected" in vms_text
         assert "app-020: not discovered by the vault yet" in vms_text
+        assert "app-015: cannot replicate to Azure — skipped: " in vms_text and "Secure Boot" in vms_text
         await pilot.press("ctrl+r")
         await pilot.pause(0.05)
         fields = {e.field for e in dialog.errors}

@@ -11,7 +11,16 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from asr_console.model.records import Job, Policy, ProcessServer, ProtectableItem, Provider, VirtualMachine
+from asr_console.model.compat import Status, check_vm
+from asr_console.model.records import (
+    ChurnSample,
+    Job,
+    Policy,
+    ProcessServer,
+    ProtectableItem,
+    Provider,
+    VirtualMachine,
+)
 from asr_console.model.specs import (
     DISK_TYPES,
     EnableReplicationSpec,
@@ -37,6 +46,14 @@ def protectable_for(store: Any, vm: VirtualMachine) -> ProtectableItem | None:
         if (item.friendly_name or item.name).strip().lower() == name:
             return item  # type: ignore[no-any-return]
     return None
+
+
+def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
+    """Why the Azure compatibility check blocks this VM (empty when it may replicate)."""
+    result = check_vm(vm, store.typed(ChurnSample, vm.moref))
+    if result.status is not Status.BLOCKED:
+        return ()
+    return tuple(f.message for f in result.findings if f.status is Status.BLOCKED)
 
 
 class EnableReplicationScreen(ModalScreen[None]):
@@ -79,12 +96,16 @@ class EnableReplicationScreen(ModalScreen[None]):
         pairs = self.pairs()
         lines = []
         for vm, item in pairs:
+            blocked = blocking_reasons(store, vm)
             if store.item_for_vm(vm.moref) is not None:
                 lines.append(f"{vm.name}: already protected — skipped")
             elif item is None:
                 lines.append(f"{vm.name}: not discovered by the vault yet — skipped")
+            elif blocked:
+                lines.append(f"{vm.name}: cannot replicate to Azure — skipped: {'; '.join(blocked)}")
             else:
-                lines.append(f"{vm.name}: will replicate ({len(vm.disks)} disks)")
+                disks = len(vm.disks)
+                lines.append(f"{vm.name}: will replicate ({disks} disk{'s' if disks != 1 else ''})")
         policies: list[Policy] = sorted(store.all(Policy), key=lambda p: p.name)
         servers: list[ProcessServer] = store.all(ProcessServer)
         with VerticalScroll():
@@ -117,7 +138,7 @@ class EnableReplicationScreen(ModalScreen[None]):
         policy = store.typed(Policy, self._value("#en-policy"))
         specs = []
         for vm, item in self.pairs():
-            if item is None or store.item_for_vm(vm.moref) is not None:
+            if item is None or store.item_for_vm(vm.moref) is not None or blocking_reasons(store, vm):
                 continue
             specs.append(
                 EnableReplicationSpec(
