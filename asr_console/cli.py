@@ -126,7 +126,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     group.add_argument("--vms", type=_positive_int, default=200, help="VMs in the estate (default 200)")
     group.add_argument("--protected", type=_non_negative_int, default=60, help="protected items (default 60)")
     group.add_argument("--seed", type=int, default=7, help="random seed; same seed, same site (default 7)")
-    group.add_argument("--speed", type=_positive_float, default=30.0, help="clock speed-up (default 30)")
+    group.add_argument("--speed", type=positive_float, default=30.0, help="clock speed-up (default 30)")
     group.add_argument(
         "--provider",
         choices=("inmagercm", "inmageazurev2", "mixed"),
@@ -150,7 +150,7 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
@@ -222,6 +222,9 @@ def _configure_logging(verbosity: int) -> None:
     if verbosity < 2:
         # azure-core logs every request at INFO; that is noise unless asked for.
         logging.getLogger("azure").setLevel(logging.WARNING)
+        # azure-identity explains every credential it tried in a dozen WARNING lines; the command
+        # already says in one line that authentication failed, and -vv brings the details back.
+        logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

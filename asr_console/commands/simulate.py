@@ -36,6 +36,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 500/503")
     parser.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
     parser.add_argument("--history-jobs", type=int, default=None, help="past jobs to create (default scales)")
+    from asr_console.cli import positive_float
+
+    # Other tools compare the site's timestamps with their own clock: real time unless asked.
+    parser.add_argument(
+        "--speed", type=positive_float, default=1.0, help="clock speed-up (default 1: real time)"
+    )
     parser.set_defaults(func=run)
 
 
