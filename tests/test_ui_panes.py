@@ -121,6 +121,11 @@ async def test_filter_substring_and_regex() -> None:
         await pilot.press("slash", *(["backspace"] * 8), *"re:app-01[01]")
         await wait_for(pilot, lambda: table.row_count == 2)
         assert set(table.visible_keys) == {item_id(10), item_id(11)}
+        view = app.screen.query_one(HealthView)
+        assert "invalid regular expression" not in view.headline()
+        await pilot.press("[", "(")  # re:app-01[01][( does not compile: say so, not just "0 rows"
+        await wait_for(pilot, lambda: table.row_count == 0)
+        assert "invalid regular expression" in view.headline()
         await pilot.press("escape")  # clears the filter
         await wait_for(pilot, lambda: table.row_count == 12)
 

@@ -68,6 +68,18 @@ def compile_filter(text: str) -> Callable[[str], bool] | None:
     return lambda s: needle in s
 
 
+def filter_problem(text: str) -> str | None:
+    """Why a ``re:`` filter matches nothing because it is not a valid regular expression."""
+    text = text.strip()
+    if not text.startswith(REGEX_PREFIX) or not text[len(REGEX_PREFIX) :]:
+        return None
+    try:
+        re.compile(text[len(REGEX_PREFIX) :])
+    except re.error as exc:
+        return f"invalid regular expression: {exc}"
+    return None
+
+
 class _Missing:
     """Sorts after every real value, whatever its type."""
 

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from asr_console.model.records import Kind, Record
 from asr_console.widgets.live import Pending, StoreBound
-from asr_console.widgets.table import Cell, Column, KeyedTable
+from asr_console.widgets.table import Cell, Column, KeyedTable, filter_problem
 
 
 class TableView(StoreBound, Vertical):
@@ -63,6 +63,9 @@ class TableView(StoreBound, Vertical):
             text += f" (showing {shown})"
         if self.table.filter_text:
             text += f"  filter: {self.table.filter_text}"
+            problem = filter_problem(self.table.filter_text)
+            if problem:
+                text += f" — {problem}"
         if self.table.marks:
             text += f"  marked: {len(self.table.marks)}"
         return text
