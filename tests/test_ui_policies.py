@@ -45,6 +45,8 @@ async def test_invalid_policy_input_shows_inline_errors_and_sends_nothing() -> N
             form.query_one("#err-app_consistent_frequency_minutes").render()
         )
         assert retention.has_class("-invalid")
+        # the value being corrected stays visible: one row of text, no border eating it
+        assert retention.content_region.height == 1 and retention.region.height == 1
         await pilot.press("ctrl+r")
         await pilot.pause(0.1)
         assert "nothing was sent" in str(form.query_one("#err-form").render())

@@ -59,7 +59,10 @@ class PolicyFormScreen(ModalScreen[None]):
         height: 1; border: none; padding: 0 1; background: $boost;
     }
     PolicyFormScreen Input:focus { background: $primary 20%; }
-    PolicyFormScreen Input.-invalid { background: $error 25%; }
+    /* Textual's invalid style adds a border, which in a one-row input hides the value being fixed */
+    PolicyFormScreen Input.-invalid, PolicyFormScreen Input.-invalid:focus {
+        height: 1; border: none; background: $error 25%;
+    }
     PolicyFormScreen Label { margin-top: 1; text-style: bold; }
     PolicyFormScreen Horizontal { height: auto; margin-top: 1; }
     """
