@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from asr_console.model.records import Provider, VirtualMachine
+from textual.widgets import Static
+
+from asr_console.model.records import Policy, Provider, VirtualMachine
 from asr_console.model.specs import PolicySpec
 from asr_console.model.store import Batch
 from asr_console.widgets.inventory import InventoryView
@@ -129,13 +131,24 @@ async def test_associate_policy_with_a_container() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
         view = await open_policies(pilot, app)
+        silver = Policy(id=policy_id("silver"), name="silver", provider=Provider.INMAGE_RCM)
+        app.store.apply(Batch().upsert(silver))
+        await wait_for(pilot, lambda: view.table.row_count == 3)
+        # a classic policy cannot go on the appliance's container: ASR would refuse, so it is not offered
         assert view.table.move_cursor_to(policy_id("classic-24h"))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: screen_name(app) == "AssociateScreen")
+        assert not app.screen.query("#a-container")
+        assert any("No configuration server container" in str(w.render()) for w in app.screen.query(Static))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen_name(app) == "PoliciesScreen")
+        assert view.table.move_cursor_to(policy_id("silver"))
         await pilot.press("a")
         await wait_for(pilot, lambda: screen_name(app) == "AssociateScreen")
         app.screen.query_one("#a-container").value = CONTAINER
         await pilot.click("#a-go")
         await wait_for(pilot, lambda: bool(app.test_service.calls))
-        assert app.test_service.calls[0] == ("associate_policy", (policy_id("classic-24h"), CONTAINER))
+        assert app.test_service.calls[0] == ("associate_policy", (policy_id("silver"), CONTAINER))
 
 
 async def test_read_only_refuses_policy_writes() -> None:

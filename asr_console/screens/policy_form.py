@@ -16,7 +16,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from asr_console.model.records import ContainerMapping, Job, Policy, ProtectionContainer, Provider
+from asr_console.model.records import (
+    ContainerMapping,
+    Fabric,
+    FabricKind,
+    Job,
+    Policy,
+    ProtectionContainer,
+    Provider,
+)
 from asr_console.model.specs import (
     CRASH_CONSISTENT_MINUTES,
     POLICY_FIELD_HELP,
@@ -228,6 +236,19 @@ class PolicyFormScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+# Which on-premises server runs which provider's replication: the appliance the modernized one,
+# the configuration server the classic one. ASR refuses any other pairing, so the form never offers it.
+_PROVIDER_OF_FABRIC = {
+    FabricKind.APPLIANCE: Provider.INMAGE_RCM,
+    FabricKind.CONFIGURATION_SERVER: Provider.INMAGE_AZURE_V2,
+}
+
+
+def serves_provider(store: Any, container: ProtectionContainer, provider: Provider) -> bool:
+    fabric = store.typed(Fabric, container.fabric_id)
+    return fabric is not None and _PROVIDER_OF_FABRIC.get(fabric.kind) is provider
+
+
 class AssociateScreen(ModalScreen[None]):
     """Associate a policy with a protection container (a configuration server's or appliance's)."""
 
@@ -248,12 +269,17 @@ class AssociateScreen(ModalScreen[None]):
         options = [
             (container_name(store, c.id), c.id)
             for c in store.all(ProtectionContainer)
-            if c.id.lower() not in used
+            if c.id.lower() not in used and serves_provider(store, c, self.policy.provider)
         ]
         with VerticalScroll():
-            yield Static(f"[b]Associate policy {self.policy.name}[/b]")
+            yield Static(f"[b]Associate policy {self.policy.name}[/b]  (enter picks, esc closes)")
             if not options:
-                yield Static("Every container already uses this policy (or the vault has none).")
+                server = (
+                    "replication appliance"
+                    if self.policy.provider is Provider.INMAGE_RCM
+                    else ("configuration server")
+                )
+                yield Static(f"No {server} container is left without this policy.")
             else:
                 yield Select(options, prompt="choose a container", id="a-container")
                 yield Button("Associate", id="a-go", variant="primary")
