@@ -55,6 +55,16 @@ class StatusBar(StoreBound, Static):
         return lines or ["no source has reported yet"]
 
     def build(self) -> Text:
+        """The full bar when it fits; on a narrow terminal the environment, read-only state, data
+        ages and running jobs come first and the profile, vault and demo label give way."""
+        width = self.size.width
+        text = self._compose_bar(compact=False)
+        if width and text.cell_len > width:
+            text = self._compose_bar(compact=True)
+        self.tooltip = "\n".join(self.freshness_lines())
+        return text
+
+    def _compose_bar(self, *, compact: bool) -> Text:
         app: Any = self.app
         settings = app.settings
         text = Text()
@@ -64,20 +74,22 @@ class StatusBar(StoreBound, Static):
             style = f"bold reverse {colour}" if colour else "bold reverse"
             text.append(f" {label} ", style=style)
             text.append(" ")
-        profile = getattr(settings, "profile", "")
-        vault = getattr(settings, "vault", "") or next((v.name for v in self.store.all(Vault)), "")
-        if profile:
-            text.append(f"{profile} ", style="bold")
-        if vault:
-            text.append(f"{vault} ", style="dim")
-        if app.demo_label and app.demo_label != label:
-            text.append(f"({app.demo_label}) ", style="dim")
+        if not compact:
+            profile = getattr(settings, "profile", "")
+            vault = getattr(settings, "vault", "") or next((v.name for v in self.store.all(Vault)), "")
+            if profile:
+                text.append(f"{profile} ", style="bold")
+            if vault:
+                text.append(f"{vault} ", style="dim")
+            if app.demo_label and app.demo_label != label:
+                text.append(f"({app.demo_label}) ", style="dim")
         if app.read_only:
-            text.append("READ-ONLY", style="bold")
+            text.append("READ-ONLY" if not compact else "RO", style="bold")
         else:
-            text.append("read-write", style="dim")
+            text.append("read-write" if not compact else "RW", style="dim")
+        gap = "  " if not compact else " "
         for fresh in sorted(self.store.all_freshness(), key=lambda f: f.source):
-            text.append("  ")
+            text.append(gap)
             age = fresh.age_seconds(app.monotonic())
             stale = fresh.stale or (age is not None and age > STALE_AFTER_SECONDS)
             if stale:
@@ -85,7 +97,7 @@ class StatusBar(StoreBound, Static):
             else:
                 text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
         running = sum(1 for _ in self.store.running_jobs())
-        text.append("  ")
-        text.append(f"jobs running: {running}", style=app.role_style("warning") if running else "dim")
-        self.tooltip = "\n".join(self.freshness_lines())
+        text.append(gap)
+        shown = f"jobs running: {running}" if not compact else f"jobs {running}"
+        text.append(shown, style=app.role_style("warning") if running else "dim")
         return text
