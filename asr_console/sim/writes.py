@@ -93,7 +93,7 @@ class ArmWrites(SiteState):
         elif policy.provider != f.provider:
             errors.append(
                 FieldError(
-                    "policy", f"{policy_name} is a {policy.provider} policy; {fabric} needs {f.provider}"
+                    "policy", f"{policy_name} is an {policy.provider} policy; {fabric} needs {f.provider}"
                 )
             )
         if any(m.fabric == fabric and m.policy == policy_name for m in self.mappings.values()):
