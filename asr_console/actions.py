@@ -19,7 +19,7 @@ from asr_console.model.specs import (
     PolicySpec,
     RecoveryPointChoice,
 )
-from asr_console.model.store import Batch, Store
+from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sources.errors import SourceError
 from asr_console.sources.protocols import RecoveryService
 from asr_console.sync.engine import SyncEngine
@@ -49,6 +49,26 @@ class Actions:
         self.engine = engine
         self.audit = audit
         self.read_only = read_only
+        # jobs this console started, until they end: the audit log records how each one finished
+        self._following: dict[str, tuple[str, list[str]]] = {}
+        self._unsubscribe = store.subscribe(self._on_change)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _on_change(self, changes: ChangeSet) -> None:
+        if not self._following:
+            return
+        touched = changes.of(Kind.JOB)
+        for job_id in list(touched.updated | touched.added):
+            if job_id not in self._following:
+                continue
+            job = self.store.typed(Job, job_id)
+            if job is None or job.running or not job.state:
+                continue
+            action, targets = self._following.pop(job_id)
+            severity = "info" if job.state == "Succeeded" else "warning"
+            self._record(action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -65,8 +85,9 @@ class Actions:
         except SourceError as exc:
             self._record(action, targets, result=f"failed: {exc}", severity="error")
             raise
-        self.store.apply(Batch().upsert(job))
+        self._following[job.id] = (action, targets)
         self._record(action, targets, result="started", job_id=job.id, severity="info")
+        self.store.apply(Batch().upsert(job))
         if self.engine is not None:
             self.engine.hurry()
         return job

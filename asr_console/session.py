@@ -29,6 +29,7 @@ class Session:
 
     async def close(self) -> None:
         await self.engine.stop()
+        self.actions.close()
         with contextlib.suppress(Exception):
             await self.service.close()
         if self.inventory is not None:

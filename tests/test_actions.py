@@ -65,6 +65,15 @@ async def test_write_is_audited_with_job_and_followed_fast(
     [entry] = audit.entries()
     assert entry["action"] == "test-failover" and entry["job_id"] == job.id
     assert entry["profile"] == "lab" and entry["targets"] == [item.id] and entry["user"]
+    assert entry["result"] == "started"
+    # when the job ends, the audit log says how
+    service.engine.advance(3600)
+    store.apply(Batch().replace(Kind.JOB, await service.jobs()))
+    entries = audit.entries()
+    assert [e["result"] for e in entries] == ["started", "job Succeeded"]
+    assert entries[1]["job_id"] == job.id and entries[1]["action"] == "test-failover"
+    store.apply(Batch().replace(Kind.JOB, await service.jobs()))
+    assert len(audit.entries()) == 2  # recorded once
     events = [e for e in store.all(Event) if e.source is EventSource.CONSOLE]
     assert events and item.display_name in events[-1].message
     assert engine.is_fast()
