@@ -1,7 +1,7 @@
 """The console on the demo site with 10,000 VMs and 5,000 protected items.
 
 Measures, headless at 160×50:
-- cold start: process start → first protected items painted on the overview (goal ≤ 2 s);
+- cold start: process start → the first frame drawn with protected-item rows on the overview (goal ≤ 2 s);
 - filter keystroke → repaint on the 10,000-VM table, p50/p95 (goal p95 ≤ 50 ms), against the baseline
   of Textual's DataTable rebuilding the same rows per keystroke (clear + add_rows), measured in this run;
 - idle CPU over 60 s with live updates, of the whole process — console, sync engine, SDK and the
@@ -180,11 +180,23 @@ async def run(args: argparse.Namespace) -> None:
         unsubscribe = session.store.subscribe(first_items)
         site_ready = time.perf_counter() - STARTED
         app = make_app(settings, session.store, session.engine, session.actions, demo_label="bench")
+        # "painted" is the first frame the compositor hands to the terminal with item rows in it
+        painted_frames: list[float] = []
+        health_tile: list[HealthView] = []
+        original_display = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if not painted_frames and health_tile and health_tile[0].table.row_count > 0:
+                painted_frames.append(time.perf_counter())
+            original_display(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
             health = app.screen.query_one("#tile-health", HealthView)
-            painted = await wait_until(pilot, lambda: health.table.row_count > 0, timeout=120)
-            await pilot.pause()
-            painted_at = time.perf_counter()
+            health_tile.append(health)
+            painted = await wait_until(pilot, lambda: bool(painted_frames), timeout=120)
+            app._display = original_display  # type: ignore[method-assign]
+            painted_at = painted_frames[0] if painted else time.perf_counter()
             figures["first_items"] = painted_at - STARTED if painted else float("nan")
             figures["site_ready"] = site_ready
             figures["items_to_paint"] = painted_at - arrived[0] if arrived else float("nan")
