@@ -191,3 +191,19 @@ async def test_a_failing_subscriber_does_not_starve_others_or_the_stream() -> No
     assert store.count(Kind.VM) == 1
     assert seen  # the healthy subscriber still got the change set
     assert not store.freshness("vcenter").stale
+
+
+async def test_a_stream_can_ignore_other_peoples_jobs_and_follow_only_its_own_writes() -> None:
+    store = Store()
+    engine = SyncEngine(store, rng=random.Random(5))
+
+    async def fetch() -> Batch:
+        return Batch()
+
+    engine.add(StreamSpec("items", "asr", fetch, interval=30.0, fast_interval=5.0, fast_on_any_job=False))
+    engine.add(StreamSpec("jobs", "asr", fetch, interval=30.0, fast_interval=3.0))
+    store.apply(Batch().upsert(Job(id="j", name="j", state="InProgress")))
+    assert engine.next_delay(engine.streams["items"]) > 20
+    assert engine.next_delay(engine.streams["jobs"]) < 4
+    engine.hurry(60)
+    assert engine.next_delay(engine.streams["items"]) < 6

@@ -51,6 +51,8 @@ class StreamSpec:
     # Seconds to wait before the first poll, so what the first screen needs is fetched first and the
     # rest does not compete with it for the event loop.
     initial_delay: float = 0.0
+    # Whether any running ASR job (not only this console's own operations) selects the fast interval.
+    fast_on_any_job: bool = True
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
 
 
@@ -135,12 +137,17 @@ class SyncEngine:
         self.kick()
 
     def is_fast(self) -> bool:
-        return time.monotonic() < self._fast_until or self._fast_predicate()
+        return self.hurried() or self._fast_predicate()
+
+    def hurried(self) -> bool:
+        """Inside the fast window opened by this console's own write."""
+        return time.monotonic() < self._fast_until
 
     def next_delay(self, state: StreamState) -> float:
         spec = state.spec
         interval = spec.interval
-        if spec.fast_interval is not None and self.is_fast():
+        fast = self.is_fast() if spec.fast_on_any_job else self.hurried()
+        if spec.fast_interval is not None and fast:
             interval = min(interval, spec.fast_interval)
         if interval <= 0:
             return 0.0

@@ -107,7 +107,10 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         return Batch().upsert(*listed).extend(_trim_events(store, listed))
 
     return [
-        StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast),
+        # A large vault nearly always has some job running; re-reading thousands of items every few
+        # seconds for that would spend the subscription's shared ARM read budget (25/s refill). The
+        # jobs stream follows any job closely; items go fast only after this console's own writes.
+        StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast, fast_on_any_job=False),
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
