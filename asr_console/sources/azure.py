@@ -37,6 +37,7 @@ from azure.mgmt.recoveryservicessiterecovery import models as m
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 from azure.mgmt.recoveryservicessiterecovery.operations._operations import (
     build_replication_jobs_list_request,
+    build_replication_protectable_items_list_by_replication_protection_containers_request,
     build_replication_protected_items_list_request,
 )
 
@@ -245,11 +246,13 @@ class AzureRecoveryService(AsrOperations):
     async def _policy(self, name: str) -> m.Policy:
         return await self._call(lambda: self.client.replication_policies.get(*self._rv, name))
 
-    async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]:
-        ops = self.client.replication_protectable_items
-        return await self._all(
-            lambda: ops.list_by_replication_protection_containers(*self._rv, fabric, container)
+    async def _protectables(self, fabric: str, container: str) -> list[dict[str, Any]]:
+        # Thousands per container: wire JSON through the SDK's pipeline, converted directly. The
+        # pager's models cost 6 s of CPU and ~90 MB at 20,000 items.
+        request = build_replication_protectable_items_list_by_replication_protection_containers_request(
+            *self._rv, fabric, container, self.subscription, api_version=self._api_version
         )
+        return await self._call(lambda: self._wire_pages(request))
 
     async def _items(self) -> list[dict[str, Any]]:
         request = build_replication_protected_items_list_request(

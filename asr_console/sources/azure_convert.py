@@ -330,23 +330,8 @@ def policy(value: m.Policy) -> Policy:
 # --------------------------------------------------------------------------- items
 
 
-def protectable_item(value: m.ProtectableItem) -> ProtectableItem:
-    item_id = _str(value.id)
-    props = _get(value, "properties")
-    details = _get(props, "custom_details")
-    disks = _list(_get(details, "disk_details"))
-    return ProtectableItem(
-        id=item_id,
-        name=_str(value.name),
-        container_id=prefix_until(item_id, "replicationProtectableItems"),
-        friendly_name=_str(_get(props, "friendly_name")),
-        protection_status=_str(_get(props, "protection_status")) or "Unprotected",
-        protected_item_id=_str(_get(props, "replication_protected_item_id")),
-        machine_id=_str(value.name),
-        os_type=_str(_get(details, "os_type")),
-        disk_count=len(disks),
-        ip_address=_str(_get(details, "ip_address")),
-    )
+def protectable_item(value: m.ProtectableItem | dict[str, Any]) -> ProtectableItem:
+    return wire.protectable_item(wire_of(value))
 
 
 def wire_of(value: Any) -> dict[str, Any]:

@@ -15,7 +15,16 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from asr_console.model.records import Health, HealthError, Job, JobError, JobTask, ProtectedItem, Provider
+from asr_console.model.records import (
+    Health,
+    HealthError,
+    Job,
+    JobError,
+    JobTask,
+    ProtectableItem,
+    ProtectedItem,
+    Provider,
+)
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _EMPTY: dict[str, Any] = {}
@@ -119,6 +128,25 @@ def health_errors(values: Any) -> tuple[HealthError, ...]:
             )
         )
     return tuple(out)
+
+
+def protectable_item(value: dict[str, Any]) -> ProtectableItem:
+    """A discovered machine; ``customDetails`` is VMware's for both stacks, anything else shown bare."""
+    item_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    details = obj(props.get("customDetails"))
+    return ProtectableItem(
+        id=item_id,
+        name=text(value.get("name")),
+        container_id=prefix_until(item_id, "replicationProtectableItems"),
+        friendly_name=text(props.get("friendlyName")),
+        protection_status=text(props.get("protectionStatus")) or "Unprotected",
+        protected_item_id=text(props.get("replicationProtectedItemId")),
+        machine_id=text(value.get("name")),
+        os_type=text(details.get("osType")),
+        disk_count=len(seq(details.get("diskDetails"))),
+        ip_address=text(details.get("ipAddress")),
+    )
 
 
 def protected_item(value: dict[str, Any]) -> ProtectedItem:

@@ -76,8 +76,9 @@ class SimulatedRecoveryService(AsrOperations):
     async def _policy(self, name: str) -> m.Policy:
         return m.Policy(_call(self.engine.get_policy, name))
 
-    async def _protectables(self, fabric: str, container: str) -> list[m.ProtectableItem]:
-        return _models(m.ProtectableItem, _call(self.engine.list_protectable_items, fabric, container))
+    async def _protectables(self, fabric: str, container: str) -> list[dict[str, Any]]:
+        values: list[dict[str, Any]] = _call(self.engine.list_protectable_items, fabric, container)
+        return values
 
     async def _items(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = _call(self.engine.list_protected_items)
