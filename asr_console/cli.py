@@ -20,9 +20,8 @@ from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
 PROG = "asr-console"
 
 # Exit codes: 0 ok, 2 usage or configuration error, 3 back end unreachable / unknown (monitoring-plugin
-# style for status), 4 command not available yet.
+# style for status).
 EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 4
 
 # command name → module under asr_console.commands
 COMMANDS: dict[str, str] = {
@@ -175,14 +174,6 @@ class _Subparsers:
         return parser
 
 
-def _not_available(name: str, reason: str) -> Callable[[argparse.Namespace, Settings], int]:
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        print(f"{PROG} {name}: not available yet ({reason})", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-
-    return run
-
-
 def build_parser() -> Parser:
     parents = _parents()
     parser = Parser(
@@ -195,17 +186,8 @@ def build_parser() -> Parser:
     _profile_flags(parser, suppress=False)
     action = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers = _Subparsers(action, parents)
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"asr_console.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"asr_console.commands.{module_name}":
-                raise
-            sub = subparsers.add_parser(name)
-            sub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            sub.set_defaults(func=_not_available(name, "its back end is not built in this version"))
-            continue
-        module.add_parser(subparsers)
+    for module_name in COMMANDS.values():
+        importlib.import_module(f"asr_console.commands.{module_name}").add_parser(subparsers)
     return parser
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from asr_console.model.records import (
     Event,
     Kind,
     ProtectedItem,
-    RecoveryPoint,
 )
 from asr_console.model.store import Batch, Store
 from asr_console.sources.protocols import InventorySource, PagedProtectedItems, RecoveryService
@@ -44,18 +43,29 @@ class Intervals:
         if factor <= 1:
             return self
 
-        def floor(name: str) -> float:
-            if name.startswith("infra"):  # fabrics, policies, 1,000s of protectable items: slow to change
-                return 10.0 if name.endswith("_fast") else 20.0
-            return 2.0 if name.endswith("_fast") else 5.0
-
-        return Intervals(
+        # inventory_wait is how long vCenter may hold a long poll, not a pause between polls
+        return replace(
+            self,
             **{
-                name: max(floor(name), value / factor) if name != "inventory_wait" else value
+                name: max(_SCALED_FLOORS.get(name, 0.0), value / factor)
                 for name, value in asdict(self).items()
-            }
+                if name != "inventory_wait"
+            },
         )
 
+
+# Seconds below which ``Intervals.scaled`` never goes. Infrastructure (fabrics, policies, thousands of
+# protectable items) changes slowly and is the most expensive read.
+_SCALED_FLOORS = {
+    "items": 5.0,
+    "items_fast": 2.0,
+    "jobs": 5.0,
+    "jobs_fast": 2.0,
+    "infra": 20.0,
+    "infra_fast": 10.0,
+    "events": 5.0,
+    "churn": 5.0,
+}
 
 ASR = "asr"
 VCENTER = "vcenter"
@@ -167,18 +177,6 @@ def _trim_events(store: Store, incoming: list[Event]) -> Batch:
     return batch
 
 
-async def load_recovery_points(service: RecoveryService, store: Store, item_id: str) -> None:
-    """Fetch one item's recovery points into the store (the failover pane asks when it needs them)."""
-    points = await service.recovery_points(item_id)
-    store.apply(
-        Batch().replace(
-            Kind.RECOVERY_POINT,
-            points,
-            scope=lambda r: isinstance(r, RecoveryPoint) and r.item_id == item_id,
-        )
-    )
-
-
 def build_engine(
     store: Store,
     service: RecoveryService | None,
@@ -200,9 +198,7 @@ __all__ = [
     "ASR",
     "VCENTER",
     "Intervals",
-    "ProtectedItem",
     "asr_streams",
     "build_engine",
     "inventory_streams",
-    "load_recovery_points",
 ]
