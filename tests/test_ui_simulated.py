@@ -20,7 +20,16 @@ from asr_console.widgets.others import FailoverView
 from tests.test_ui_panes import wait_for
 
 FAST = Intervals(
-    items=0.3, items_fast=0.2, jobs=0.3, jobs_fast=0.2, infra=0.5, infra_fast=0.5, events=0.5, churn=0.5
+    items=0.3,
+    items_fast=0.2,
+    jobs=0.3,
+    jobs_fast=0.2,
+    infra=0.5,
+    infra_fast=0.5,
+    discovery=0.5,
+    discovery_fast=0.5,
+    events=0.5,
+    churn=0.5,
 )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from asr_console.app import make_app
 from asr_console.themes import builtin_themes, load_themes
+from asr_console.widgets.table import KeyedTable
 from tests.test_ui_panes import wait_for
 from tests.ui_fixtures import MONO, NOW, Settings, build_actions, build_store
 
@@ -61,10 +62,21 @@ async def test_switch_theme_by_command_and_persist() -> None:
     settings = Settings()
     app = make_app(settings, store, None, actions, clock=lambda: NOW, monotonic=lambda: MONO, no_color=False)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.1)
+        table = app.screen.query(KeyedTable).first()
+
+        def row_background() -> object:
+            # row 1, not the cursor row: its trailing fill carries the table's own background
+            return table.render_line(2).__iter__().__next__().style.bgcolor  # type: ignore[union-attr]
+
+        dark = row_background()
         await pilot.press(":", *"theme high-contrast", "enter")
         await wait_for(pilot, lambda: app.theme == "high-contrast")
         assert settings.saved_themes == ["high-contrast"]
         assert app.get_css_variables()["health-critical"].lower() == "#ff3030"
+        await pilot.pause(0.1)
+        # the table's cached base style follows the theme
+        assert row_background() == table.rich_style.bgcolor != dark
 
 
 async def test_palette_lists_pane_and_theme_commands() -> None:

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.filterbar import FilterBar
 from asr_console.widgets.health import HealthSummary, HealthView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.jobs import JobsView
+from asr_console.widgets.line import Line
 from asr_console.widgets.others import EventsView, FailoverView, InfraView, PoliciesView
 from asr_console.widgets.status import StatusBar
 from asr_console.widgets.table import KeyedTable
@@ -122,7 +123,7 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     }
 
     def body(self) -> ComposeResult:
-        yield Static("", id="overview-summary")
+        yield Line("", id="overview-summary")
         with Grid(id="overview-grid"):
             yield InventoryView(compact=True, id="tile-vms")
             yield HealthView(compact=True, id="tile-health")
@@ -157,7 +158,7 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
             f"{health.warning} warning, {health.critical} critical, {health.rpo_breaches} RPO breaches · "
             f"policies {store.count(Policy.KIND)} · jobs running {running}"
         )
-        self.query_one("#overview-summary", Static).update(text)
+        self.query_one("#overview-summary", Line).set_text(text)
 
     @on(KeyedTable.Activated)
     def _open_tile(self, event: KeyedTable.Activated) -> None:

@@ -288,7 +288,7 @@ class ArmSite:
         self.route(
             "GET",
             _CONTAINER + r"/replicationProtectableItems",
-            lst("protectable", lambda r, a: e.list_protectable_items(*a)),
+            lst("protectable", lambda r, a: e.protectable_snapshot(*a)),
         )
         self.route("GET", _CONTAINER + r"/replicationProtectableItems/" + _NAME, get(self._protectable))
         self.route(

@@ -13,6 +13,7 @@ from typing import Any
 
 from asr_console.sim.errors import not_found
 from asr_console.sim.health_catalog import CATALOG, health_error
+from asr_console.sim.infra import SimFabric
 from asr_console.sim.items import CLASSIC, RCM, recovery_points
 from asr_console.sim.jsonutil import iso
 from asr_console.sim.site_state import CONTAINER_TYPE, SiteState
@@ -154,60 +155,78 @@ class ArmReads(SiteState):
         return self._policy(name).to_arm(self.scope)
 
     def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
+        return [render() for render in self.protectable_snapshot(fabric, container)]
+
+    def protectable_snapshot(self, fabric: str, container: str) -> list[Callable[[], dict[str, Any]]]:
+        """The container's protectable items as they are now, each rendered only when its page is asked
+        for: a large estate lists tens of thousands, and rendering them all up front held every page's
+        JSON in memory at once."""
         self.step()
         f = self._fabric(fabric)
         if f.container != container:
             raise not_found("Protection container", container)
         # a VM replicated through either stack is protected, whichever container lists it
         by_vm = {i.vm_moref: i for i in self.items.values()}
-        out = []
+        out: list[Callable[[], dict[str, Any]]] = []
         for vm in self.estate.vms.values():
-            name = self._protectable_name(f, vm.instance_uuid)
             item = by_vm.get(vm.moref)
-            extra = self.estate.extra[vm.moref]
+            protected = (
+                (self.scope.item_id(item.fabric, item.container, item.name), item.agent_version)
+                if item is not None
+                else None
+            )
             out.append(
-                {
-                    "id": self.scope.protectable_id(fabric, container, name),
-                    "name": name,
-                    "type": CONTAINER_TYPE + "/replicationProtectableItems",
-                    "location": self.scope.location,
-                    "properties": {
-                        "friendlyName": vm.name,
-                        "protectionStatus": "Protected" if item else "Unprotected",
-                        "replicationProtectedItemId": self.scope.item_id(
-                            item.fabric, item.container, item.name
-                        )
-                        if item
-                        else None,
-                        "recoveryServicesProviderId": f"{self.scope.fabric_id(fabric)}/"
-                        f"replicationRecoveryServicesProviders/{fabric}-dra",
-                        "protectionReadinessErrors": [],
-                        "supportedReplicationProviders": [f.provider],
-                        "customDetails": {
-                            "instanceType": "VMwareVirtualMachine",
-                            "agentGeneratedId": vm.bios_uuid,
-                            "agentInstalled": "true" if item else "false",
-                            "osType": extra.os_type,
-                            "agentVersion": item.agent_version if item else "",
-                            "ipAddress": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
-                            "poweredOn": "true" if vm.power_state == "poweredOn" else "false",
-                            "vCenterInfrastructureId": f.vcenter,
-                            "discoveryType": "vCenter",
-                            "diskDetails": [
-                                {
-                                    "maxSizeMB": d.capacity_bytes // 1024**2,
-                                    "vhdType": "Fixed" if not d.thin else "Dynamic",
-                                    "vhdId": f"{vm.bios_uuid[:8]}-{d.key}",
-                                    "vhdName": d.label,
-                                }
-                                for d in vm.disks
-                            ],
-                            "validationErrors": [],
-                        },
-                    },
-                }
+                functools.partial(
+                    self._render_protectable,
+                    f,  # its names and provider never change
+                    vm,  # a frozen record: the estate replaces it on change
+                    self.estate.extra[vm.moref].os_type,
+                    protected,
+                )
             )
         return out
+
+    def _render_protectable(
+        self, f: SimFabric, vm: Any, os_type: str, protected: tuple[str, str] | None
+    ) -> dict[str, Any]:
+        name = self._protectable_name(f, vm.instance_uuid)
+        fabric = f.name
+        return {
+            "id": self.scope.protectable_id(fabric, f.container, name),
+            "name": name,
+            "type": CONTAINER_TYPE + "/replicationProtectableItems",
+            "location": self.scope.location,
+            "properties": {
+                "friendlyName": vm.name,
+                "protectionStatus": "Protected" if protected else "Unprotected",
+                "replicationProtectedItemId": protected[0] if protected else None,
+                "recoveryServicesProviderId": f"{self.scope.fabric_id(fabric)}/"
+                f"replicationRecoveryServicesProviders/{fabric}-dra",
+                "protectionReadinessErrors": [],
+                "supportedReplicationProviders": [f.provider],
+                "customDetails": {
+                    "instanceType": "VMwareVirtualMachine",
+                    "agentGeneratedId": vm.bios_uuid,
+                    "agentInstalled": "true" if protected else "false",
+                    "osType": os_type,
+                    "agentVersion": protected[1] if protected else "",
+                    "ipAddress": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
+                    "poweredOn": "true" if vm.power_state == "poweredOn" else "false",
+                    "vCenterInfrastructureId": f.vcenter,
+                    "discoveryType": "vCenter",
+                    "diskDetails": [
+                        {
+                            "maxSizeMB": d.capacity_bytes // 1024**2,
+                            "vhdType": "Fixed" if not d.thin else "Dynamic",
+                            "vhdId": f"{vm.bios_uuid[:8]}-{d.key}",
+                            "vhdName": d.label,
+                        }
+                        for d in vm.disks
+                    ],
+                    "validationErrors": [],
+                },
+            },
+        }
 
     def list_protected_items(
         self, fabric: str | None = None, container: str | None = None

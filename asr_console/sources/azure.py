@@ -246,26 +246,25 @@ class AzureRecoveryService(AsrOperations):
     async def _policy(self, name: str) -> m.Policy:
         return await self._call(lambda: self.client.replication_policies.get(*self._rv, name))
 
-    async def _protectables(self, fabric: str, container: str) -> list[dict[str, Any]]:
+    async def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
         # Thousands per container: wire JSON through the SDK's pipeline, converted directly. The
         # pager's models cost 6 s of CPU and ~90 MB at 20,000 items.
         request = build_replication_protectable_items_list_by_replication_protection_containers_request(
             *self._rv, fabric, container, self.subscription, api_version=self._api_version
         )
-        return await self._call(lambda: self._wire_pages(request))
-
-    async def _items(self) -> list[dict[str, Any]]:
-        request = build_replication_protected_items_list_request(
-            *self._rv, self.subscription, api_version=self._api_version
-        )
-        return await self._call(lambda: self._wire_pages(request))
+        async for page in self._translated_pages(request):
+            yield page
 
     async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         request = build_replication_protected_items_list_request(
             *self._rv, self.subscription, api_version=self._api_version
         )
+        async for page in self._translated_pages(request):
+            yield page
+
+    async def _translated_pages(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
         try:
-            async for page in self._wire_page_iter(request):
+            async for page in self._wire_page_iter(first):
                 yield page
         except Exception as exc:
             raise translate(exc) from exc

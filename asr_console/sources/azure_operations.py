@@ -85,15 +85,15 @@ class AsrOperations(abc.ABC):
     async def _policies(self) -> list[m.Policy]: ...
     @abc.abstractmethod
     async def _policy(self, name: str) -> m.Policy: ...
+    # The bulk lists come page by page, and each page is converted before the next is read: a vault's
+    # whole list as wire JSON is several times the size of its records.
     @abc.abstractmethod
-    async def _protectables(self, fabric: str, container: str) -> list[dict[str, Any]]: ...
-    @abc.abstractmethod
-    async def _items(self) -> list[dict[str, Any]]:
-        """Every protected item of the vault, as wire JSON."""
+    def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """A container's protectable items page by page, as wire JSON."""
 
-    async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
-        """The protected items page by page, as wire JSON; one page of everything unless overridden."""
-        yield await self._items()
+    @abc.abstractmethod
+    def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every protected item of the vault page by page, as wire JSON."""
 
     @abc.abstractmethod
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem: ...
@@ -148,11 +148,15 @@ class AsrOperations(abc.ABC):
             fabric = convert.segment(container_id, "replicationFabrics")
             name = convert.segment(container_id, "replicationProtectionContainers")
             if fabric and name:
-                out.extend(convert.safe_map(convert.protectable_item, await self._protectables(fabric, name)))
+                async for page in self._protectable_pages(fabric, name):
+                    out.extend(convert.safe_map(convert.protectable_item, page))
         return out
 
     async def protected_items(self) -> list[ProtectedItem]:
-        return convert.safe_map(wire.protected_item, await self._items())
+        out: list[ProtectedItem] = []
+        async for page in self._item_pages():
+            out.extend(convert.safe_map(wire.protected_item, page))
+        return out
 
     async def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
         """The protected items page by page as the service hands them out (a first load shows early)."""

@@ -44,6 +44,26 @@ def text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_SHARED: dict[Any, Any] = {}
+
+
+def shared(value: Any) -> Any:
+    """One object for every equal value of a field thousands of records repeat (policy, fabric,
+    container, network ids; states; allowed operations): a refresh otherwise holds a fresh copy of each
+    per record, some 10 MB for a large vault."""
+    found = _SHARED.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED) > 20_000:
+        _SHARED.clear()
+    _SHARED[value] = value
+    return value
+
+
+def stext(value: Any) -> str:
+    return shared(text(value))  # type: ignore[no-any-return]
+
+
 _HEALTH = {member.value.lower(): member for member in Health}
 _PROVIDER = {member.value.lower(): member for member in (Provider.INMAGE_RCM, Provider.INMAGE_AZURE_V2)}
 
@@ -90,7 +110,7 @@ def when(value: Any) -> datetime | None:
         parsed = None
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    if len(_TIMES) > 50_000:
+    if len(_TIMES) > 8_000:
         _TIMES.clear()
     _TIMES[value] = parsed
     return parsed
@@ -138,12 +158,12 @@ def protectable_item(value: dict[str, Any]) -> ProtectableItem:
     return ProtectableItem(
         id=item_id,
         name=text(value.get("name")),
-        container_id=prefix_until(item_id, "replicationProtectableItems"),
+        container_id=shared(prefix_until(item_id, "replicationProtectableItems")),
         friendly_name=text(props.get("friendlyName")),
-        protection_status=text(props.get("protectionStatus")) or "Unprotected",
+        protection_status=stext(props.get("protectionStatus")) or "Unprotected",
         protected_item_id=text(props.get("replicationProtectedItemId")),
         machine_id=text(value.get("name")),
-        os_type=text(details.get("osType")),
+        os_type=stext(details.get("osType")),
         disk_count=len(seq(details.get("diskDetails"))),
         ip_address=text(details.get("ipAddress")),
     )
@@ -159,21 +179,21 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
         "id": item_id,
         "name": text(value.get("name")),
         "friendly_name": text(props.get("friendlyName")),
-        "fabric_id": prefix_until(item_id, "replicationProtectionContainers"),
-        "container_id": prefix_until(item_id, "replicationProtectedItems"),
+        "fabric_id": shared(prefix_until(item_id, "replicationProtectionContainers")),
+        "container_id": shared(prefix_until(item_id, "replicationProtectedItems")),
         "provider": provider,
-        "provider_name": instance,
+        "provider_name": shared(instance),
         "replication_health": health(props.get("replicationHealth")),
-        "protection_state": text(props.get("protectionState")),
-        "protection_state_description": text(props.get("protectionStateDescription")),
-        "active_location": text(props.get("activeLocation")),
-        "current_scenario": text(obj(props.get("currentScenario")).get("scenarioName")),
-        "policy_id": text(props.get("policyId")),
-        "policy_name": text(props.get("policyFriendlyName")),
-        "test_failover_state": text(props.get("testFailoverState")),
+        "protection_state": stext(props.get("protectionState")),
+        "protection_state_description": stext(props.get("protectionStateDescription")),
+        "active_location": stext(props.get("activeLocation")),
+        "current_scenario": stext(obj(props.get("currentScenario")).get("scenarioName")),
+        "policy_id": stext(props.get("policyId")),
+        "policy_name": stext(props.get("policyFriendlyName")),
+        "test_failover_state": stext(props.get("testFailoverState")),
         "last_successful_test_failover": when(props.get("lastSuccessfulTestFailoverTime")),
         "last_successful_failover": when(props.get("lastSuccessfulFailoverTime")),
-        "allowed_operations": tuple(text(op) for op in seq(props.get("allowedOperations"))),
+        "allowed_operations": shared(tuple(text(op) for op in seq(props.get("allowedOperations")))),
         "health_errors": health_errors(props.get("healthErrors")),
     }
     if provider is Provider.INMAGE_RCM:
@@ -186,20 +206,20 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             initial_replication_percent=integer(details.get("initialReplicationProgressPercentage")),
             resync_required=flag(details.get("resyncRequired")),
             resync_progress_percent=integer(details.get("resyncProgressPercentage")),
-            agent_version=text(agent.get("version")),
-            agent_latest_version=text(agent.get("latestVersion")),
+            agent_version=stext(agent.get("version")),
+            agent_latest_version=stext(agent.get("latestVersion")),
             agent_heartbeat=when(agent.get("lastHeartbeatUtc")),
             agent_upgradeable=flag(agent.get("isUpgradeable")),
-            process_server_id=text(details.get("processServerId")),
-            process_server_name=text(details.get("processServerName")),
+            process_server_id=stext(details.get("processServerId")),
+            process_server_name=stext(details.get("processServerName")),
             # Azure Migrate names the discovered machine "<vCenter>_<VM instance UUID>"
             source_instance_uuid=uuid_in(discovery.rsplit("/", 1)[-1]) or uuid_in(text(value.get("name"))),
             source_ip=text(details.get("primaryNicIpAddress")),
-            os_type=text(details.get("osType")),
+            os_type=stext(details.get("osType")),
             recovery_vm_name=text(details.get("targetVmName")),
-            recovery_network_id=text(details.get("targetNetworkId")),
-            test_network_id=text(details.get("testNetworkId")),
-            recovery_resource_group_id=text(details.get("targetResourceGroupId")),
+            recovery_network_id=stext(details.get("targetNetworkId")),
+            test_network_id=stext(details.get("testNetworkId")),
+            recovery_resource_group_id=stext(details.get("targetResourceGroupId")),
         )
     elif provider is Provider.INMAGE_AZURE_V2:
         disks = seq(details.get("protectedDisks"))
@@ -213,26 +233,26 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             initial_replication_percent=100 if ir_done else progress,
             resync_required=resync_required,
             resync_progress_percent=progress if resync_required and ir_done else None,
-            agent_version=text(details.get("agentVersion")),
+            agent_version=stext(details.get("agentVersion")),
             agent_heartbeat=when(details.get("lastHeartbeat")),
             agent_upgradeable=flag(details.get("isAgentUpdateRequired")),
-            process_server_id=text(details.get("processServerId")),
-            process_server_name=text(details.get("processServerName")),
+            process_server_id=stext(details.get("processServerId")),
+            process_server_name=stext(details.get("processServerName")),
             # the Mobility service reports the machine's BIOS UUID as vmId
             source_bios_uuid=uuid_in(text(details.get("vmId"))),
             source_ip=text(details.get("ipAddress")),
-            os_type=text(details.get("osType")),
+            os_type=stext(details.get("osType")),
             recovery_vm_name=text(details.get("recoveryAzureVMName")),
-            recovery_network_id=text(details.get("selectedRecoveryAzureNetworkId")),
-            test_network_id=text(details.get("selectedTfoAzureNetworkId")),
-            recovery_resource_group_id=text(details.get("recoveryAzureResourceGroupId")),
+            recovery_network_id=stext(details.get("selectedRecoveryAzureNetworkId")),
+            test_network_id=stext(details.get("selectedTfoAzureNetworkId")),
+            recovery_resource_group_id=stext(details.get("recoveryAzureResourceGroupId")),
         )
     else:
         # other providers: whatever common fields they carry, shown generically
         common.update(
             rpo_seconds=integer(details.get("lastRpoInSeconds")) or integer(details.get("rpoInSeconds")),
             last_recovery_point=when(details.get("lastRecoveryPointReceived")),
-            os_type=text(details.get("osType")),
+            os_type=stext(details.get("osType")),
         )
     return ProtectedItem(**common)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -25,6 +25,8 @@ from asr_console.sources.errors import NotFound, OperationRejected, SourceError
 from asr_console.sources.protocols import VCenterInfo
 
 M = TypeVar("M")
+# Bulk lists come in pages this long, as the ARM face serves them.
+PAGE = 100
 
 __all__ = ["SimulatedInventory", "SimulatedRecoveryService", "make_demo_site"]
 
@@ -76,13 +78,15 @@ class SimulatedRecoveryService(AsrOperations):
     async def _policy(self, name: str) -> m.Policy:
         return m.Policy(_call(self.engine.get_policy, name))
 
-    async def _protectables(self, fabric: str, container: str) -> list[dict[str, Any]]:
-        values: list[dict[str, Any]] = _call(self.engine.list_protectable_items, fabric, container)
-        return values
+    async def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
+        renders = _call(self.engine.protectable_snapshot, fabric, container)
+        for start in range(0, len(renders), PAGE):
+            yield [render() for render in renders[start : start + PAGE]]
 
-    async def _items(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = _call(self.engine.list_protected_items)
-        return items
+    async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        renders = _call(self.engine.protected_item_snapshot)
+        for start in range(0, len(renders), PAGE):
+            yield [render() for render in renders[start : start + PAGE]]
 
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
         return m.ReplicationProtectedItem(_call(self.engine.get_protected_item, *path))

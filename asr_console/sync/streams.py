@@ -30,6 +30,10 @@ class Intervals:
     jobs_fast: float = 3.0
     infra: float = 120.0
     infra_fast: float = 30.0
+    # Protectable items: the appliance rediscovers vCenter about every 15 minutes, and for a large
+    # estate this is the costliest list ASR has (one entry per VM per container).
+    discovery: float = 900.0
+    discovery_fast: float = 60.0
     inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
     events: float = 30.0
     churn: float = 60.0
@@ -63,6 +67,8 @@ _SCALED_FLOORS = {
     "jobs_fast": 2.0,
     "infra": 20.0,
     "infra_fast": 10.0,
+    "discovery": 30.0,
+    "discovery_fast": 10.0,
     "events": 5.0,
     "churn": 5.0,
 }
@@ -92,12 +98,8 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         infra = await service.infrastructure()
         policies = await service.policies()
         plans = await service.recovery_plans()
-        # Discovery changes slowly (the appliance rediscovers every ~15 min), so protectable items
-        # ride with the infrastructure rather than the fast item poll.
-        protectable = await service.protectable_items()
         return (
             Batch()
-            .replace(Kind.PROTECTABLE, protectable)
             .replace(Kind.VAULT, [vault])
             .replace(Kind.FABRIC, infra.fabrics)
             .replace(Kind.PROCESS_SERVER, infra.process_servers)
@@ -107,6 +109,9 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
             .replace(Kind.POLICY, policies)
             .replace(Kind.RECOVERY_PLAN, plans)
         )
+
+    async def discovery() -> Batch:
+        return Batch().replace(Kind.PROTECTABLE, await service.protectable_items())
 
     last_event: list[datetime | None] = [None]
 
@@ -124,6 +129,16 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
+        # Protectable items only matter to enabling replication; they follow our own writes closely.
+        StreamSpec(
+            "asr-discovery",
+            ASR,
+            discovery,
+            intervals.discovery,
+            intervals.discovery_fast,
+            initial_delay=3 * STAGGER,
+            fast_on_any_job=False,
+        ),
     ]
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Tree
 from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
 from asr_console.model.store import Store
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
+from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
@@ -89,9 +90,7 @@ class InventoryView(TableView):
         return (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.CHURN, Kind.PROTECTED_ITEM)
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Static
-
-        yield Static(self.TITLE, classes="headline")
+        yield Line(self.TITLE, classes="headline")
         with Horizontal(id="inventory-body"):
             tree: Tree[tuple[str, str] | None] = Tree("vCenter", data=None, id="inventory-tree")
             tree.show_root = True

@@ -8,16 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from asr_console.model.records import Kind, Vault
 from asr_console.widgets.fmt import duration
+from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
 
 STALE_AFTER_SECONDS = 300
 
 
-class StatusBar(StoreBound, Static):
+class StatusBar(StoreBound, Line):
     KINDS = frozenset({Kind.JOB, Kind.VAULT})
 
     DEFAULT_CSS = """
@@ -36,10 +36,13 @@ class StatusBar(StoreBound, Static):
         return pending.freshness or pending.touches(self.KINDS)
 
     def reset(self) -> None:
-        self.update(self.build())
+        self.set_text(self.build())
 
     def tick(self) -> None:
         self.reset()
+
+    def on_resize(self) -> None:
+        self.reset()  # full or compact bar
 
     def freshness_lines(self) -> list[str]:
         """Per-source detail for help and tooltips: age, stale, and why."""
@@ -61,7 +64,9 @@ class StatusBar(StoreBound, Static):
         text = self._compose_bar(compact=False)
         if width and text.cell_len > width:
             text = self._compose_bar(compact=True)
-        self.tooltip = "\n".join(self.freshness_lines())
+        tooltip = "\n".join(self.freshness_lines())
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
         return text
 
     def _compose_bar(self, *, compact: bool) -> Text:

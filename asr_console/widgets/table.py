@@ -202,6 +202,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self.marks: set[str] = set()
         self._layout: list[tuple[int, int]] = []
         self._widths_for = -1
+        self._base_style: Style | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -505,10 +506,20 @@ class KeyedTable(ScrollView, can_focus=True):
     def _role_style(self, role: str) -> Style:
         return self.get_component_rich_style(f"keyed-table--{role}", default=Style())
 
+    def notify_style_update(self) -> None:
+        self._base_style = None
+        super().notify_style_update()
+
+    def _base(self) -> Style:
+        # DOMNode.rich_style walks every ancestor; once per line made it most of an idle repaint
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         layout = self._column_layout()
-        base = self.rich_style
+        base = self._base()
         if y == 0:
             style = base + self.get_component_rich_style("keyed-table--header")
             parts = []

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from asr_console.model.records import Kind, Record
+from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
 from asr_console.widgets.table import Cell, Column, KeyedTable, filter_problem
 
@@ -82,7 +82,7 @@ class TableView(StoreBound, Vertical):
         return app.now()  # type: ignore[no-any-return]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.TITLE, classes="headline")
+        yield Line(self.TITLE, classes="headline")
         yield self.table
 
     def on_mount(self) -> None:
@@ -116,4 +116,4 @@ class TableView(StoreBound, Vertical):
         self.table.refresh_visible()
 
     def update_headline(self) -> None:
-        self.query_one(".headline", Static).update(self.headline())
+        self.query_one(".headline", Line).set_text(self.headline())
