@@ -10,9 +10,12 @@ import pytest
 
 from asr_console.model.records import Job, Kind
 from asr_console.model.store import Batch, Store
+from asr_console.sim.engine import make_demo_site
 from asr_console.sources.errors import Throttled, Unreachable
+from asr_console.sources.simulated import SimulatedRecoveryService
 from asr_console.sync.engine import StreamSpec, SyncEngine
-from tests.factories import vm
+from asr_console.sync.streams import Intervals, asr_streams
+from tests.factories import item, vm
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -207,3 +210,17 @@ async def test_a_stream_can_ignore_other_peoples_jobs_and_follow_only_its_own_wr
     assert engine.next_delay(engine.streams["jobs"]) < 4
     engine.hurry(60)
     assert engine.next_delay(engine.streams["items"]) < 6
+
+
+async def test_a_read_budget_stretches_the_normal_interval_of_a_large_list_but_not_the_fast_one() -> None:
+    store = Store()
+    engine = SyncEngine(store, rng=random.Random(7))
+    site = make_demo_site(vms=4, protected=2, seed=1, speed=0.0, provider="inmagercm")
+    for spec in asr_streams(SimulatedRecoveryService(site), Intervals(items_per_minute=1000), store):
+        engine.add(spec)
+    items = engine.streams["asr-items"]
+    assert 27.0 <= engine.next_delay(items) <= 33.0  # few items: the configured interval
+    store.apply(Batch().upsert(*(item(n) for n in range(2000))))
+    assert 108.0 <= engine.next_delay(items) <= 132.0  # 2,000 items at 1,000 a minute
+    engine.hurry(60)
+    assert engine.next_delay(items) < 6  # our own write: followed closely whatever the size

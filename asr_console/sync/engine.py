@@ -53,6 +53,8 @@ class StreamSpec:
     initial_delay: float = 0.0
     # Whether any running ASR job (not only this console's own operations) selects the fast interval.
     fast_on_any_job: bool = True
+    # The least normal interval the data's size allows (a read budget); the fast interval ignores it.
+    floor: Callable[[], float] | None = None
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
 
 
@@ -146,6 +148,8 @@ class SyncEngine:
     def next_delay(self, state: StreamState) -> float:
         spec = state.spec
         interval = spec.interval
+        if spec.floor is not None and interval > 0:
+            interval = max(interval, spec.floor())
         fast = self.is_fast() if spec.fast_on_any_job else self.hurried()
         if spec.fast_interval is not None and fast:
             interval = min(interval, spec.fast_interval)

@@ -37,6 +37,10 @@ class Intervals:
     inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
     events: float = 30.0
     churn: float = 60.0
+    # Protected items read per minute at most, outside the fast window: a full list costs one ARM read
+    # per ~100 items and every console on the same identity shares the subscription's read budget, so
+    # a large vault refreshes less often (5,000 items: every 60 s) instead of reading all the time.
+    items_per_minute: float = 5000.0
 
     def scaled(self, factor: float) -> Intervals:
         """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster.
@@ -47,13 +51,14 @@ class Intervals:
         if factor <= 1:
             return self
 
-        # inventory_wait is how long vCenter may hold a long poll, not a pause between polls
+        # inventory_wait is how long vCenter may hold a long poll, not a pause between polls; the read
+        # budget is per real minute
         return replace(
             self,
             **{
                 name: max(_SCALED_FLOORS.get(name, 0.0), value / factor)
                 for name, value in asdict(self).items()
-                if name != "inventory_wait"
+                if name not in ("inventory_wait", "items_per_minute")
             },
         )
 
@@ -125,7 +130,15 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         # A large vault nearly always has some job running; re-reading thousands of items every few
         # seconds for that would spend the subscription's shared ARM read budget (25/s refill). The
         # jobs stream follows any job closely; items go fast only after this console's own writes.
-        StreamSpec("asr-items", ASR, items, intervals.items, intervals.items_fast, fast_on_any_job=False),
+        StreamSpec(
+            "asr-items",
+            ASR,
+            items,
+            intervals.items,
+            intervals.items_fast,
+            fast_on_any_job=False,
+            floor=lambda: store.count(Kind.PROTECTED_ITEM) * 60.0 / max(1.0, intervals.items_per_minute),
+        ),
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),

@@ -73,6 +73,7 @@ def protection_badge(store: Store, vm: VirtualMachine) -> Cell:
 class InventoryView(TableView):
     """VMs; ``scope`` is the tree selection as (kind, moref) or None for everything."""
 
+    AGES = False
     KIND = Kind.VM
     TITLE = "VMs"
     MARKABLE = True

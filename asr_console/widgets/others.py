@@ -52,6 +52,7 @@ def container_name(store: Any, container_id: str) -> str:
 
 
 class PoliciesView(TableView):
+    AGES = False
     KIND = Kind.POLICY
     TITLE = "Policies"
 
@@ -260,6 +261,7 @@ _SEVERITY_ROLE = {"error": "critical", "warning": "warning", "info": ""}
 
 
 class EventsView(TableView):
+    AGES = False
     KIND = Kind.EVENT
     TITLE = "Events"
 

@@ -22,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -203,6 +203,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._layout: list[tuple[int, int]] = []
         self._widths_for = -1
         self._base_style: Style | None = None
+        self._pass_width: int | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -451,9 +452,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._widths_for = -1
         self._scroll_cursor_into_view()
 
-    def _column_layout(self) -> list[tuple[int, int]]:
+    def _column_layout(self, width: int | None = None) -> list[tuple[int, int]]:
         """(column index, width) of the columns that fit, hiding low-priority ones first."""
-        width = self.scrollable_content_region.width
+        if width is None:
+            width = self.scrollable_content_region.width
         if width == self._widths_for:
             return self._layout
         shown = list(range(len(self.columns)))
@@ -516,9 +518,18 @@ class KeyedTable(ScrollView, can_focus=True):
             self._base_style = self.rich_style
         return self._base_style
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The geometry is the same for every line of one pass; asking the DOM for it per line was a
+        # third of an idle repaint.
+        self._pass_width = self.scrollable_content_region.width
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_width = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        layout = self._column_layout()
+        width = self._pass_width if self._pass_width is not None else self.scrollable_content_region.width
+        layout = self._column_layout(width)
         base = self._base()
         if y == 0:
             style = base + self.get_component_rich_style("keyed-table--header")

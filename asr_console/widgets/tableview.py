@@ -24,6 +24,8 @@ class TableView(StoreBound, Vertical):
     KIND: ClassVar[Kind]
     TITLE: ClassVar[str] = ""
     MARKABLE: ClassVar[bool] = False
+    # Whether cells show ages relative to now, which the clock tick must repaint.
+    AGES: ClassVar[bool] = True
 
     DEFAULT_CSS = """
     TableView { height: 1fr; }
@@ -113,7 +115,8 @@ class TableView(StoreBound, Vertical):
         self.update_headline()
 
     def tick(self) -> None:
-        self.table.refresh_visible()
+        if self.AGES:
+            self.table.refresh_visible()
 
     def update_headline(self) -> None:
         self.query_one(".headline", Line).set_text(self.headline())
