@@ -302,17 +302,22 @@ def test_injected_job_failure_carries_error_details() -> None:
     assert props(engine, path)["testFailoverState"] == "None"
 
 
-def test_an_item_snapshot_renders_the_state_at_listing_time() -> None:
+def test_a_listing_fixes_its_items_and_each_page_shows_their_state_when_served() -> None:
+    """ARM's paging: which items and in what order is fixed by the first request; a later page shows
+    the state at the time it is served, not a copy taken when listing began."""
     engine = site(speed=0.0)
     listed = engine.list_protected_items()
     snapshot = engine.protected_item_snapshot()
     engine.advance(6 * 3600)  # RPOs, heartbeats, health errors and phases all move on
     later = engine.list_protected_items()
     assert later != listed
-    assert [render() for render in snapshot] == listed
-    name = path_of(listed[0])[1]
+    assert [render() for render in snapshot] == later
+    engine.items.pop(path_of(listed[0])[2])  # gone between pages: the listing still holds its slot
+    assert len([render() for render in snapshot]) == len(listed)
+    assert len(engine.list_protected_items()) == len(listed) - 1
+    name = path_of(later[1])[1]
     assert [render() for render in engine.protected_item_snapshot(container=name)] == [
-        i for i in later if path_of(i)[1] == name
+        i for i in later[1:] if path_of(i)[1] == name
     ]
 
 

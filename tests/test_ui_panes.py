@@ -396,3 +396,25 @@ async def test_help_lists_the_panes_keys_and_source_freshness() -> None:
         assert "vcenter: stale" in text and "Unreachable: timed out" in text
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "PoliciesScreen")
+
+
+async def test_the_clock_tick_repaints_ages_on_screen() -> None:
+    """Records unchanged, time moves: the heartbeat and recovery-point ages on screen follow."""
+    from datetime import timedelta
+
+    from asr_console.app import make_app
+    from tests.ui_fixtures import MONO, Settings, build_actions, build_store
+
+    store = build_store()
+    actions, _ = build_actions(store)
+    now = [NOW]
+    app = make_app(
+        Settings(), store, None, actions, clock=lambda: now[0], monotonic=lambda: MONO, no_color=False
+    )
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "health")
+        await pilot.pause(0.2)
+        assert "5h17m" not in app.export_screenshot()
+        now[0] = NOW + timedelta(hours=5, minutes=17)
+        await wait_for(pilot, lambda: "5h17m" in app.export_screenshot())

@@ -13,6 +13,10 @@ from datetime import UTC, datetime, timedelta
 DEFAULT_EPOCH = datetime(2026, 5, 4, 8, 0, 0, tzinfo=UTC)
 
 
+def iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class SimClock:
     def __init__(
         self,
@@ -27,6 +31,7 @@ class SimClock:
         self._monotonic = monotonic
         self._origin = monotonic()
         self._offset = 0.0  # simulated seconds added by advance()
+        self._iso: dict[float, str] = {}
 
     def elapsed(self) -> float:
         """Simulated seconds since ``start``."""
@@ -42,3 +47,13 @@ class SimClock:
 
     def at(self, elapsed: float) -> datetime:
         return self.start + timedelta(seconds=elapsed)
+
+    def iso_at(self, elapsed: float) -> str:
+        """``iso(self.at(elapsed))``, remembered: a listing renders the same few instants (this RPO
+        computation, the last heartbeat sweep) thousands of times."""
+        text = self._iso.get(elapsed)
+        if text is None:
+            if len(self._iso) > 4096:
+                self._iso.clear()
+            text = self._iso[elapsed] = iso_utc(self.at(elapsed))
+        return text

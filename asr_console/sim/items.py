@@ -13,7 +13,6 @@ from typing import Any
 
 from asr_console.model.records import VirtualMachine
 from asr_console.sim.clock import SimClock
-from asr_console.sim.jsonutil import iso
 from asr_console.sim.state_machines import (
     PHASES,
     TEST_FAILOVER_DESCRIPTIONS,
@@ -126,14 +125,14 @@ class SimItem:
             "healthErrors": health_errors,
             "policyId": ids.policy_id(self.policy),
             "policyFriendlyName": policy_name,
-            "lastSuccessfulFailoverTime": iso(clock.at(self.last_failover)) if self.last_failover else None,
-            "lastSuccessfulTestFailoverTime": iso(clock.at(self.last_test_failover))
+            "lastSuccessfulFailoverTime": clock.iso_at(self.last_failover) if self.last_failover else None,
+            "lastSuccessfulTestFailoverTime": clock.iso_at(self.last_test_failover)
             if self.last_test_failover
             else None,
             "currentScenario": {
                 "scenarioName": self.scenario,
                 "jobId": ids.job_id(self.scenario_job) if self.scenario_job else None,
-                "startTime": iso(clock.at(self.scenario_start)) if self.scenario_start is not None else None,
+                "startTime": clock.iso_at(self.scenario_start) if self.scenario_start is not None else None,
             },
             "failoverRecoveryPointId": self.failover_recovery_point or None,
             "recoveryContainerId": "Microsoft Azure",
@@ -160,7 +159,7 @@ class SimItem:
         rpo = self.rpo_seconds(elapsed)
         ir = 100 if self._ir_done() else int(self.ir_percent)
         total = sum(d[2] for d in self.disks)
-        hb = clock.at(self.agent_heartbeat) if self.agent_heartbeat is not None else None
+        hb = clock.iso_at(self.agent_heartbeat) if self.agent_heartbeat is not None else None
         details: dict[str, Any] = {
             "instanceType": RCM,
             "internalIdentifier": self.instance_uuid,
@@ -182,9 +181,9 @@ class SimItem:
             "targetNetworkId": self.target_network_id,
             "testNetworkId": self.test_network_id or None,
             "failoverRecoveryPointId": self.failover_recovery_point or None,
-            "lastRecoveryPointReceived": iso(clock.at(self.last_rp)) if self.last_rp is not None else None,
+            "lastRecoveryPointReceived": clock.iso_at(self.last_rp) if self.last_rp is not None else None,
             "lastRpoInSeconds": rpo,
-            "lastRpoCalculatedTime": iso(clock.at(elapsed)) if rpo is not None else None,
+            "lastRpoCalculatedTime": clock.iso_at(elapsed) if rpo is not None else None,
             "initialReplicationProgressPercentage": ir,
             "initialReplicationProcessedBytes": int(total * ir / 100),
             "initialReplicationTransferredBytes": int(total * ir / 100 * 0.6),
@@ -216,7 +215,7 @@ class SimItem:
                 "latestVersion": AGENT_LATEST,
                 "latestAgentReleaseDate": "2026-03-10T00:00:00Z",
                 "driverVersion": self.agent_version,
-                "lastHeartbeatUtc": iso(hb),
+                "lastHeartbeatUtc": hb,
                 "isUpgradeable": "true" if self.agent_version != AGENT_LATEST else "false",
                 "osFamilyName": self.os_type,
             },
@@ -235,7 +234,7 @@ class SimItem:
     def _classic(self, clock: SimClock, elapsed: float, ids: Any) -> dict[str, Any]:
         rpo = self.rpo_seconds(elapsed)
         ir = 100 if self._ir_done() else int(self.ir_percent)
-        hb = clock.at(self.agent_heartbeat) if self.agent_heartbeat is not None else None
+        hb = clock.iso_at(self.agent_heartbeat) if self.agent_heartbeat is not None else None
         stage = "Protected" if ir == 100 else "InitialReplication"
         details: dict[str, Any] = {
             "instanceType": CLASSIC,
@@ -254,7 +253,7 @@ class SimItem:
             "ipAddress": self.ip,
             "agentVersion": self.agent_version,
             "isAgentUpdateRequired": "true" if self.agent_version != AGENT_LATEST else "false",
-            "lastHeartbeat": iso(hb),
+            "lastHeartbeat": hb,
             "processServerId": self.process_server_id,
             "processServerName": self.process_server_name,
             "multiVmSyncStatus": "Disabled",
@@ -287,9 +286,9 @@ class SimItem:
             "selectedTfoAzureNetworkId": self.test_network_id or None,
             "recoveryAzureResourceGroupId": self.target_resource_group_id,
             "useManagedDisks": "true",
-            "lastRpoCalculatedTime": iso(clock.at(elapsed)) if rpo is not None else None,
-            "lastUpdateReceivedTime": iso(hb),
-            "lastRecoveryPointReceived": iso(clock.at(self.last_rp)) if self.last_rp is not None else None,
+            "lastRpoCalculatedTime": clock.iso_at(elapsed) if rpo is not None else None,
+            "lastUpdateReceivedTime": hb,
+            "lastRecoveryPointReceived": clock.iso_at(self.last_rp) if self.last_rp is not None else None,
             "firmwareType": "UEFI" if self.firmware == "efi" else "BIOS",
             "azureVmGeneration": "V2" if self.firmware == "efi" else "V1",
             "validationErrors": [],

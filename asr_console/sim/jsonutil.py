@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from asr_console.sim.clock import iso_utc
 
 
 def iso(value: datetime | None) -> str | None:
     """ARM's UTC timestamp form, e.g. ``2026-05-04T08:00:00.000000Z``."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_utc(value)

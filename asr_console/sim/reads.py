@@ -5,7 +5,6 @@ Every read first applies the simulated time that has passed (``step``).
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Callable
 from datetime import datetime
@@ -236,31 +235,19 @@ class ArmReads(SiteState):
     def protected_item_snapshot(
         self, fabric: str | None = None, container: str | None = None
     ) -> list[Callable[[], dict[str, Any]]]:
-        """The items as they are now, each rendered only when asked for.
+        """The items listed now, each rendered when its page is asked for.
 
-        A list's first page is answered without rendering every page after it (5,000 items take a
-        third of a second), and later pages still show the state at the moment of listing.
+        As ARM's paging does, a listing fixes which items it returns and in what order, not their
+        state: a later page shows its items as they are when it is served. The first page is answered
+        without rendering every page after it (5,000 items take a third of a second).
         """
         self.step()
-        elapsed = self.elapsed
         out: list[Callable[[], dict[str, Any]]] = []
         for item in self.items.values():
             if fabric is not None and item.fabric != fabric:
                 continue
             if container is None or item.container == container:
-                frozen = copy.copy(item)
-                frozen.errors = dict(item.errors)  # the only field changed in place
-                policy = self.policies.get(item.policy)
-                out.append(
-                    functools.partial(
-                        frozen.to_arm,
-                        self.clock,
-                        elapsed,
-                        self.scope,
-                        policy.name if policy else item.policy,
-                        health_error,
-                    )
-                )
+                out.append(functools.partial(self._render, item))
         return out
 
     def get_protected_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:

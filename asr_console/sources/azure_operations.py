@@ -149,18 +149,20 @@ class AsrOperations(abc.ABC):
             name = convert.segment(container_id, "replicationProtectionContainers")
             if fabric and name:
                 async for page in self._protectable_pages(fabric, name):
+                    wire.trim_shared()
                     out.extend(convert.safe_map(convert.protectable_item, page))
         return out
 
     async def protected_items(self) -> list[ProtectedItem]:
         out: list[ProtectedItem] = []
-        async for page in self._item_pages():
-            out.extend(convert.safe_map(wire.protected_item, page))
+        async for page in self.protected_item_pages():
+            out.extend(page)
         return out
 
     async def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
         """The protected items page by page as the service hands them out (a first load shows early)."""
         async for page in self._item_pages():
+            wire.trim_shared()
             yield convert.safe_map(wire.protected_item, page)
 
     async def recovery_points(self, item_id: str) -> list[RecoveryPoint]:

@@ -45,23 +45,25 @@ def text(value: Any) -> str:
 
 
 _SHARED: dict[Any, Any] = {}
+_share = _SHARED.setdefault
 
 
 def shared(value: Any) -> Any:
     """One object for every equal value of a field thousands of records repeat (policy, fabric,
     container, network ids; states; allowed operations): a refresh otherwise holds a fresh copy of each
-    per record, some 10 MB for a large vault."""
-    found = _SHARED.get(value)
-    if found is not None:
-        return found
-    if len(_SHARED) > 20_000:
-        _SHARED.clear()
-    _SHARED[value] = value
-    return value
+    per record, some 10 MB for a large vault. ``trim_shared`` bounds it between pages."""
+    return _share(value, value)
 
 
 def stext(value: Any) -> str:
-    return shared(text(value))  # type: ignore[no-any-return]
+    if value.__class__ is not str:
+        value = text(value)
+    return _share(value, value)  # type: ignore[no-any-return]
+
+
+def trim_shared() -> None:
+    if len(_SHARED) > 20_000:
+        _SHARED.clear()
 
 
 _HEALTH = {member.value.lower(): member for member in Health}

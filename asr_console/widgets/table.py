@@ -204,6 +204,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._widths_for = -1
         self._base_style: Style | None = None
         self._pass_width: int | None = None
+        # line on screen → (key, cells) it was last painted with; the clock tick repaints what differs
+        self._painted: dict[int, tuple[str, tuple[Any, ...]]] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -544,9 +546,11 @@ class KeyedTable(ScrollView, can_focus=True):
             return Strip([Segment(self._fit(text, width, "left"), style)], width)
         row = int(self.scroll_y) + y - 1
         if not 0 <= row < len(self._order):
+            self._painted.pop(y, None)
             return Strip.blank(width, base)
         key = self._order[row]
-        cells = self._render_row(self._records[key])
+        cells = tuple(self._render_row(self._records[key]))
+        self._painted[y] = (key, cells)
         row_style = base
         marked = key in self.marks
         if marked:
@@ -576,5 +580,9 @@ class KeyedTable(ScrollView, can_focus=True):
         return Strip(segments, width).crop(0, width)
 
     def refresh_visible(self) -> None:
-        """Repaint the rows on screen (ages move on even when the records do not)."""
-        self.refresh()
+        """Repaint the rows on screen whose cells changed since they were painted: ages move on even
+        when the records do not, but most shown in minutes or hours read the same two seconds later."""
+        for y, (key, cells) in list(self._painted.items()):
+            record = self._records.get(key)
+            if record is None or tuple(self._render_row(record)) != cells:
+                self.refresh_line(y)
