@@ -418,3 +418,14 @@ async def test_the_clock_tick_repaints_ages_on_screen() -> None:
         assert "5h17m" not in app.export_screenshot()
         now[0] = NOW + timedelta(hours=5, minutes=17)
         await wait_for(pilot, lambda: "5h17m" in app.export_screenshot())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_narrow_overview_summary_fits_its_line(size: tuple[int, int]) -> None:
+    app = make_test_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        line = app.screen.query_one("#overview-summary")
+        text = str(getattr(line.content, "plain", line.content))
+        assert "VMs 30" in text and "crit" in text and "jobs" in text
+        assert len(text) <= line.content_region.width

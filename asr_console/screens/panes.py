@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -150,15 +151,33 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     def update_summary(self) -> None:
         if not self.has_class("narrow"):
             return  # the tiles show it all; the summary line is hidden
+        line = self.query_one("#overview-summary", Line)
+        text = self.summary(compact=False)
+        if line.content_region.width and text.cell_len > line.content_region.width:
+            text = self.summary(compact=True)
+        line.set_text(text)
+
+    def summary(self, *, compact: bool) -> Text:
+        """The other tiles in one line; at 80 columns in its short words, counts first."""
         store = self.console.store
         health = HealthSummary.of(store)
         running = len(store.running_jobs())
-        text = (
-            f"VMs {store.count(VirtualMachine.KIND)} · protected {health.total}: {health.normal} normal, "
-            f"{health.warning} warning, {health.critical} critical, {health.rpo_breaches} RPO breaches · "
-            f"policies {store.count(Policy.KIND)} · jobs running {running}"
+        role = self.console.role_style
+        words = (
+            ("protected", "normal", "warning", "critical", "RPO breaches", "policies", "jobs running")
+            if not compact
+            else ("prot", "ok", "warn", "crit", "RPO", "pol", "jobs")
         )
-        self.query_one("#overview-summary", Line).set_text(text)
+        text = Text(f"VMs {store.count(VirtualMachine.KIND)} · {words[0]} {health.total}: ")
+        text.append(f"{health.normal} {words[1]}", style=role("normal"))
+        text.append(", " if not compact else " ")
+        text.append(f"{health.warning} {words[2]}", style=role("warning") if health.warning else "")
+        text.append(", " if not compact else " ")
+        text.append(f"{health.critical} {words[3]}", style=role("critical") if health.critical else "")
+        text.append(", " if not compact else " ")
+        text.append(f"{health.rpo_breaches} {words[4]}", style=role("warning") if health.rpo_breaches else "")
+        text.append(f" · {words[5]} {store.count(Policy.KIND)} · {words[6]} {running}")
+        return text
 
     @on(KeyedTable.Activated)
     def _open_tile(self, event: KeyedTable.Activated) -> None:
