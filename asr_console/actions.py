@@ -23,6 +23,7 @@ from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sources.errors import SourceError
 from asr_console.sources.protocols import RecoveryService
 from asr_console.sync.engine import SyncEngine
+from asr_console.sync.followed import FollowedItems
 
 
 class ReadOnlyError(PermissionError):
@@ -43,12 +44,14 @@ class Actions:
         engine: SyncEngine | None = None,
         audit: AuditLog | None = None,
         read_only: bool = False,
+        followed: FollowedItems | None = None,
     ) -> None:
         self.service = service
         self.store = store
         self.engine = engine
         self.audit = audit
         self.read_only = read_only
+        self.followed = followed
         # jobs this console started, until they end: the audit log records how each one finished
         self._following: dict[str, tuple[str, list[str]]] = {}
         self._unsubscribe = store.subscribe(self._on_change)
@@ -88,6 +91,10 @@ class Actions:
         self._following[job.id] = (action, targets)
         self._record(action, targets, result="started", job_id=job.id, severity="info")
         self.store.apply(Batch().upsert(job))
+        if self.followed is not None:
+            self.followed.add(
+                (t for t in targets if self.store.get(Kind.PROTECTED_ITEM, t) is not None), job.id
+            )
         if self.engine is not None:
             self.engine.hurry()
         return job

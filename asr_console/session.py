@@ -13,6 +13,7 @@ from asr_console.config import Settings, log_dir
 from asr_console.model.store import Store
 from asr_console.sources.protocols import InventorySource, RecoveryService
 from asr_console.sync.engine import SyncEngine
+from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import Intervals, build_engine
 
 
@@ -50,11 +51,13 @@ def build_session(
     audit: AuditLog | None = None,
 ) -> Session:
     store = Store()
-    engine = build_engine(store, service, inventory, intervals or settings.intervals)
+    followed = FollowedItems()
+    engine = build_engine(store, service, inventory, intervals or settings.intervals, followed)
     actions = Actions(
         service,
         store,
         engine=engine,
+        followed=followed,
         audit=audit if audit is not None else audit_log(settings),
         read_only=settings.read_only,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from typing import Any
 
+from asr_console.config import Settings
 from asr_console.model.records import Kind, ProtectedItem
 from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sim.arm_server import serve_site
@@ -24,6 +27,7 @@ async def test_one_poll_of_every_stream_fills_every_collection() -> None:
         "asr-infra",
         "asr-events",
         "asr-discovery",
+        "asr-followed",
         "vcenter-inventory",
         "vcenter-events",
         "vcenter-churn",
@@ -96,3 +100,47 @@ async def test_first_load_shows_the_first_page_before_the_last_arrives() -> None
             assert store.count(Kind.PROTECTED_ITEM) == 70
         finally:
             await service.close()
+
+
+async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits_on_its_budget() -> None:
+    """A large vault's list refreshes on a read budget; the item someone just test-failed-over is read
+    by itself until its job ends, then once more, then no longer."""
+    from asr_console.model.records import Job
+    from asr_console.model.specs import RecoveryPointChoice
+    from asr_console.session import build_session
+
+    site = make_demo_site(vms=40, protected=12, seed=5, speed=0.0, provider="inmagercm")
+    budgeted = Intervals(items=0.2, items_fast=0.1, items_per_minute=1.0, jobs=0.1, jobs_fast=0.1)
+    session = build_session(
+        dataclasses.replace(Settings(profile="t"), read_only=False),
+        SimulatedRecoveryService(site),
+        None,
+        intervals=budgeted,
+    )
+    store, engine = session.store, session.engine
+    assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
+    item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
+    await engine.start()
+    try:
+        network = site.scope.network_id("vnet-test")
+        job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
+        await wait(
+            lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
+        )
+        assert item.id in session.actions.followed
+        await asyncio.sleep(0.3)  # the write's kick has read the list once
+        list_reads = engine.streams["asr-items"].polls
+        site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
+        await wait(lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed)
+        await asyncio.sleep(0.3)
+        # unbudgeted, the list would have been read every 0.1 s; at 1 item a minute it waits
+        assert engine.streams["asr-items"].polls == list_reads
+    finally:
+        await session.close()
+
+
+async def wait(condition: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

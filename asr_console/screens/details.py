@@ -108,7 +108,7 @@ class ItemDetailScreen(DetailScreen):
 
     def action_load_points(self) -> None:
         actions = self.console.actions
-        if actions is None or not hasattr(actions, "load_recovery_points"):
+        if actions is None:
             return
 
         async def load() -> None:

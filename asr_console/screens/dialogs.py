@@ -13,6 +13,8 @@ from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
+from asr_console.screens.dialog import Dialog
+
 
 class CommandBar(ModalScreen[str | None]):
     """`:` then a command; tab or → completes, enter runs, esc cancels."""
@@ -91,14 +93,12 @@ _NOISE = frozenset(
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Every key of the pane under it, from its bindings and the app's."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 80; max-width: 95%; height: auto; max-height: 90%;
-        background: $panel; border: round $primary; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 80; max-width: 95%; max-height: 90%; }
     """
 
     def __init__(self, under: Screen[Any]) -> None:
@@ -152,7 +152,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """y / n for reversible writes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -160,9 +160,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 70; max-width: 95%; height: auto; background: $panel;
-        border: round $warning; padding: 0 1; }
+    ConfirmScreen > Vertical { width: 70; max-width: 95%; border: round $warning; }
     """
 
     def __init__(self, question: str) -> None:
@@ -178,14 +176,12 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class TypedConfirmScreen(ModalScreen[bool]):
+class TypedConfirmScreen(Dialog[bool]):
     """Type the exact name to go ahead: for writes that cannot be undone."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    TypedConfirmScreen { align: center middle; }
-    TypedConfirmScreen > Vertical { width: 80; max-width: 95%; height: auto; background: $panel;
-        border: round $error; padding: 0 1; }
+    TypedConfirmScreen > Vertical { width: 80; max-width: 95%; border: round $error; }
     TypedConfirmScreen #typed-error { color: $error; height: auto; }
     """
 

@@ -8,7 +8,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from asr_console.model.compat import Status, check_vm
@@ -28,6 +27,7 @@ from asr_console.model.specs import (
     InvalidInput,
     validate_enable,
 )
+from asr_console.screens.dialog import Dialog
 
 FIELD_LABELS = {
     "policy": "Policy",
@@ -56,7 +56,7 @@ def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
     return tuple(f.message for f in result.findings if f.status is Status.BLOCKED)
 
 
-class EnableReplicationScreen(ModalScreen[None]):
+class EnableReplicationScreen(Dialog[None]):
     """Attributes: ``morefs`` — the VMs chosen; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,9 +64,7 @@ class EnableReplicationScreen(ModalScreen[None]):
         Binding("ctrl+r", "run", "Enable", priority=True),
     ]
     DEFAULT_CSS = """
-    EnableReplicationScreen { align: center middle; }
-    EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; height: auto; max-height: 96%;
-        background: $panel; border: round $primary; padding: 0 1; }
+    EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
     EnableReplicationScreen Label { margin-top: 1; text-style: bold; }
     EnableReplicationScreen Input, EnableReplicationScreen Input:focus {
         height: 1; border: none; padding: 0 1; background: $boost;

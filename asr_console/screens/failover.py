@@ -16,7 +16,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -28,6 +27,7 @@ from asr_console.model.specs import (
     require_allowed,
     validate_test_network,
 )
+from asr_console.screens.dialog import Dialog
 from asr_console.widgets.fmt import stamp
 from asr_console.widgets.others import FAILOVER_OPS
 
@@ -176,12 +176,10 @@ def open_plan_picker(app: Any) -> None:
     app.push_screen(PlanPicker(plans))
 
 
-class PlanPicker(ModalScreen[None]):
+class PlanPicker(Dialog[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    PlanPicker { align: center middle; }
-    PlanPicker > VerticalScroll { width: 70; max-width: 95%; height: auto; max-height: 80%;
-        background: $panel; border: round $primary; padding: 0 1; }
+    PlanPicker > VerticalScroll { width: 70; max-width: 95%; max-height: 80%; }
     """
 
     def __init__(self, plans: list[RecoveryPlan]) -> None:
@@ -209,7 +207,7 @@ class PlanPicker(ModalScreen[None]):
         self.dismiss(None)
 
 
-class FailoverDialog(ModalScreen[None]):
+class FailoverDialog(Dialog[None]):
     """Attributes: ``item_ids`` — the items operated on; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -217,9 +215,7 @@ class FailoverDialog(ModalScreen[None]):
         Binding("ctrl+r", "run", "Run", priority=True),
     ]
     DEFAULT_CSS = """
-    FailoverDialog { align: center middle; }
-    FailoverDialog > VerticalScroll { width: 100; max-width: 98%; height: auto; max-height: 95%;
-        background: $panel; border: round $primary; padding: 0 1; }
+    FailoverDialog > VerticalScroll { width: 100; max-width: 98%; max-height: 95%; }
     FailoverDialog Label { margin-top: 1; }
     FailoverDialog .hidden { display: none; }
     FailoverDialog #fo-errors { color: $error; height: auto; }
@@ -319,7 +315,7 @@ class FailoverDialog(ModalScreen[None]):
 
     def _load_points(self, item_id: str) -> None:
         actions = self.console.actions
-        if actions is None or not hasattr(actions, "load_recovery_points"):
+        if actions is None:
             self._fill_points()
             return
 

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from asr_console.model.records import (
@@ -33,6 +32,7 @@ from asr_console.model.specs import (
     PolicySpec,
     validate_policy,
 )
+from asr_console.screens.dialog import Dialog
 from asr_console.widgets.others import container_name, mappings_of
 from asr_console.widgets.progress import JobProgress
 
@@ -49,7 +49,7 @@ PROVIDERS = [
 ]
 
 
-class PolicyFormScreen(ModalScreen[None]):
+class PolicyFormScreen(Dialog[None]):
     """Attributes: ``policy`` (None when creating), ``errors`` (the current field errors)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -57,9 +57,7 @@ class PolicyFormScreen(ModalScreen[None]):
         Binding("ctrl+r", "save", "Save", priority=True),
     ]
     DEFAULT_CSS = """
-    PolicyFormScreen { align: center middle; }
-    PolicyFormScreen > VerticalScroll { width: 96; max-width: 98%; height: auto; max-height: 96%;
-        background: $panel; border: round $primary; padding: 0 1; }
+    PolicyFormScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
     PolicyFormScreen .help { color: $text-muted; height: auto; }
     PolicyFormScreen .field-error { color: $error; height: auto; }
     PolicyFormScreen .hidden { display: none; }
@@ -249,14 +247,12 @@ def serves_provider(store: Any, container: ProtectionContainer, provider: Provid
     return fabric is not None and _PROVIDER_OF_FABRIC.get(fabric.kind) is provider
 
 
-class AssociateScreen(ModalScreen[None]):
+class AssociateScreen(Dialog[None]):
     """Associate a policy with a protection container (a configuration server's or appliance's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     DEFAULT_CSS = """
-    AssociateScreen, DissociateScreen { align: center middle; }
-    AssociateScreen > VerticalScroll, DissociateScreen > VerticalScroll { width: 80; max-width: 98%;
-        height: auto; background: $panel; border: round $primary; padding: 0 1; }
+    AssociateScreen > VerticalScroll, DissociateScreen > VerticalScroll { width: 80; max-width: 98%; }
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -308,7 +304,7 @@ class AssociateScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class DissociateScreen(ModalScreen[None]):
+class DissociateScreen(Dialog[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 
     def __init__(self, policy: Policy) -> None:

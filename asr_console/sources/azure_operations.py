@@ -159,6 +159,9 @@ class AsrOperations(abc.ABC):
             out.extend(page)
         return out
 
+    async def protected_item(self, item_id: str) -> ProtectedItem:
+        return convert.protected_item(await self._item(item_path(item_id)))
+
     async def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
         """The protected items page by page as the service hands them out (a first load shows early)."""
         async for page in self._item_pages():

@@ -22,7 +22,8 @@ from asr_console.sync.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
-Fetch = Callable[[], Awaitable[Batch]]
+# None: nothing needed reading this time (no request made, so freshness is left alone)
+Fetch = Callable[[], Awaitable[Batch | None]]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -53,7 +54,7 @@ class StreamSpec:
     initial_delay: float = 0.0
     # Whether any running ASR job (not only this console's own operations) selects the fast interval.
     fast_on_any_job: bool = True
-    # The least normal interval the data's size allows (a read budget); the fast interval ignores it.
+    # The least interval, fast or not, the data's size allows (a read budget).
     floor: Callable[[], float] | None = None
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
 
@@ -148,11 +149,11 @@ class SyncEngine:
     def next_delay(self, state: StreamState) -> float:
         spec = state.spec
         interval = spec.interval
-        if spec.floor is not None and interval > 0:
-            interval = max(interval, spec.floor())
         fast = self.is_fast() if spec.fast_on_any_job else self.hurried()
         if spec.fast_interval is not None and fast:
             interval = min(interval, spec.fast_interval)
+        if spec.floor is not None and interval > 0:
+            interval = max(interval, spec.floor())
         if interval <= 0:
             return 0.0
         spread = interval * spec.jitter
@@ -190,6 +191,9 @@ class SyncEngine:
             state.in_flight = False
             state.last_duration = time.monotonic() - started
             state.polls += 1
+        if batch is None:
+            state.backoff.reset()
+            return True
         try:
             self.store.apply(batch)
         except Exception as exc:  # a subscriber's bug must not kill the stream

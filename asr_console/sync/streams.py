@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from asr_console.model.records import (
     Event,
+    Job,
     Kind,
     ProtectedItem,
 )
 from asr_console.model.store import Batch, Store
+from asr_console.sources.errors import NotFound
 from asr_console.sources.protocols import InventorySource, PagedProtectedItems, RecoveryService
 from asr_console.sync.engine import StreamSpec, SyncEngine
+from asr_console.sync.followed import FollowedItems
 
 # How far back the jobs and events panes look; ASR keeps jobs for 30 days.
 JOB_WINDOW = timedelta(days=3)
@@ -87,7 +90,9 @@ STAGGER = 1.0
 FIRST_LOAD_APPLY_EVERY = 0.5
 
 
-def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) -> list[StreamSpec]:
+def asr_streams(
+    service: RecoveryService, intervals: Intervals, store: Store, followed: FollowedItems | None = None
+) -> list[StreamSpec]:
     async def items() -> Batch:
         if store.count(Kind.PROTECTED_ITEM) == 0 and isinstance(service, PagedProtectedItems):
             return await _first_load(service, store)
@@ -118,6 +123,21 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
     async def discovery() -> Batch:
         return Batch().replace(Kind.PROTECTABLE, await service.protectable_items())
 
+    def running(job_id: str) -> bool:
+        job = store.typed(Job, job_id)  # put there when we started it; gone means nothing to wait for
+        return job is not None and job.running
+
+    async def followed_items() -> Batch | None:
+        if not followed:
+            return None
+        batch = Batch()
+        for item_id in followed.take(running):
+            try:
+                batch.upsert(await service.protected_item(item_id))
+            except NotFound:
+                batch.remove(Kind.PROTECTED_ITEM, item_id)  # replication disabled
+        return batch
+
     last_event: list[datetime | None] = [None]
 
     async def events() -> Batch:
@@ -142,6 +162,7 @@ def asr_streams(service: RecoveryService, intervals: Intervals, store: Store) ->
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
+        StreamSpec("asr-followed", ASR, followed_items, intervals.items_fast),
         # Protectable items only matter to enabling replication; they follow our own writes closely.
         StreamSpec(
             "asr-discovery",
@@ -210,11 +231,12 @@ def build_engine(
     service: RecoveryService | None,
     inventory: InventorySource | None,
     intervals: Intervals | None = None,
+    followed: FollowedItems | None = None,
 ) -> SyncEngine:
     intervals = intervals or Intervals()
     engine = SyncEngine(store)
     if service is not None:
-        for spec in asr_streams(service, intervals, store):
+        for spec in asr_streams(service, intervals, store, followed):
             engine.add(spec)
     if inventory is not None:
         for spec in inventory_streams(inventory, intervals, store):
