@@ -336,3 +336,33 @@ async def test_reads_more_often_than_a_tick_keep_replication_going() -> None:
     rpos = sorted(i.rpo_seconds or 0 for i in items if i.protection_state == "Protected")
     assert rpos, "the site has protected items"
     assert rpos[len(rpos) // 2] < 600, rpos
+
+
+def test_a_failed_push_install_stops_enable_replication_at_its_task() -> None:
+    """ASR stops a job at the failing task: the ones after it never start, the error names that task,
+    and the job ends when it fails, not when all its tasks would have run."""
+    from asr_console.sim.clock import SimClock
+    from asr_console.sim.jobs import SimJob
+    from asr_console.sources.azure_wire import job as wire_job
+    from asr_console.widgets.jobs import task_progress
+
+    job = SimJob(name="j1", scenario="EnableDr", start=0.0, target_object_id="x", target_object_name="vm-1")
+    job.fail_code = "95001"
+    assert not job.advance(169.0) and job.advance(170.0)  # 20 + 30 + 120 s: prerequisites .. enable
+    body = job.to_arm(SimClock(speed=0), "/jobs/j1", 9999.0)
+    states = [t["state"] for t in body["properties"]["tasks"]]
+    assert states == ["Succeeded", "Succeeded", "Failed", "NotStarted", "NotStarted"]
+    [error] = body["properties"]["errors"]
+    assert error["taskId"] == body["properties"]["tasks"][2]["taskId"]
+    assert error["serviceErrorDetails"]["code"] == "95001"
+    assert task_progress(wire_job(body)) == "2/5"
+
+
+def test_history_policy_jobs_name_their_policy() -> None:
+    engine = site(speed=0.0)
+    jobs = [j["properties"] for j in engine.list_jobs()]
+    updates = [j for j in jobs if j["scenarioName"] == "UpdateProtectionProfile"]
+    assert updates, "the seeded history has policy updates"
+    policies = {p["name"] for p in engine.list_policies()}
+    for job in updates:
+        assert job["targetInstanceType"] == "ProtectionProfile" and job["targetObjectName"] in policies

@@ -25,6 +25,12 @@ class TaskTemplate:
     seconds: float
 
 
+# The task a failure with a health-catalog code stops a job at (later tasks never start); any other
+# code fails the last task.
+FAILS_AT = {
+    "95001": "EnableProtectionTask",  # push installation of the Mobility service
+}
+
 # Scenario → (friendly name, tasks). Durations are simulated seconds, close to what admins see.
 SCENARIOS: dict[str, tuple[str, tuple[TaskTemplate, ...]]] = {
     "EnableDr": (
@@ -160,7 +166,18 @@ class SimJob:
 
     @property
     def duration(self) -> float:
-        return sum(t.seconds for t in self.tasks)
+        """Seconds until the job ends: all its tasks, or those up to the one it fails at."""
+        tasks = self.tasks
+        if self.fail_code:
+            tasks = tasks[: self._fail_index() + 1]
+        return sum(t.seconds for t in tasks)
+
+    def _fail_index(self) -> int:
+        where = FAILS_AT.get(self.fail_code)
+        for i, task in enumerate(self.tasks):
+            if task.name == where:
+                return i
+        return len(self.tasks) - 1
 
     @property
     def running(self) -> bool:
@@ -173,7 +190,7 @@ class SimJob:
         self.end = self.start + self.duration
         if self.fail_code:
             self.state = "Failed"
-            self.ended_at_task = len(self.tasks) - 1
+            self.ended_at_task = self._fail_index()
             if self.on_failure:
                 self.on_failure()
         else:
@@ -262,7 +279,7 @@ class SimJob:
                     },
                     "errorLevel": "Error",
                     "creationTime": iso(clock.at(self.end or self.start)),
-                    "taskId": tasks[-1]["taskId"],
+                    "taskId": tasks[self.ended_at_task]["taskId"],
                 }
             )
         allowed = (

@@ -129,14 +129,20 @@ class SiteBuilder(TickModel):
             scenario = rng.choice(scenarios)
             target = rng.choice(names) if names else None
             start = self.elapsed - rng.uniform(600, 3 * 86_400)
+            target_id = self.scope.item_id(target.fabric, target.container, target.name) if target else ""
+            target_name = target.friendly_name if target else ""
+            target_type = "ProtectionEntity"
+            if scenario == "UpdateProtectionProfile":  # a policy's job names the policy
+                policy_name = rng.choice(sorted(self.policies))
+                target_id, target_name = self.scope.policy_id(policy_name), policy_name
+                target_type = "ProtectionProfile"
             job = SimJob(
                 name=seeded_uuid(rng),
                 scenario=scenario,
                 start=start,
-                target_object_id=self.scope.item_id(target.fabric, target.container, target.name)
-                if target
-                else "",
-                target_object_name=target.friendly_name if target else "",
+                target_object_id=target_id,
+                target_object_name=target_name,
+                target_instance_type=target_type,
                 fail_code="95001" if scenario == "EnableDr" and rng.random() < 0.15 else "",
             )
             job.advance(self.elapsed)

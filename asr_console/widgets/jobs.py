@@ -38,7 +38,8 @@ def job_elapsed(job: Job, now: datetime) -> float | None:
 def task_progress(job: Job) -> str:
     if not job.tasks:
         return "—"
-    done = sum(1 for t in job.tasks if t.state in ("Succeeded", "Skipped", "Failed", "Cancelled"))
+    # a failed or cancelled task is not done: a job that failed at its third of five tasks reads 2/5
+    done = sum(1 for t in job.tasks if t.state in ("Succeeded", "Skipped"))
     return f"{done}/{len(job.tasks)}"
 
 
