@@ -24,6 +24,7 @@ from asr_console.sources.errors import SourceError
 from asr_console.sources.protocols import RecoveryService
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
+from asr_console.sync.streams import DISCOVERY
 
 
 class ReadOnlyError(PermissionError):
@@ -33,6 +34,8 @@ class ReadOnlyError(PermissionError):
 
 
 _sequence = itertools.count(1)
+# Actions whose end changes which VMs are protectable (read on a slow cycle otherwise).
+_CHANGES_PROTECTABLE = frozenset({"enable-replication", "disable-replication"})
 
 
 class Actions:
@@ -72,6 +75,8 @@ class Actions:
             action, targets = self._following.pop(job_id)
             severity = "info" if job.state == "Succeeded" else "warning"
             self._record(action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
+            if action in _CHANGES_PROTECTABLE and self.engine is not None:
+                self.engine.kick(DISCOVERY)
 
     # ------------------------------------------------------------------ plumbing
 

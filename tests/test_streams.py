@@ -58,7 +58,7 @@ def test_scaled_intervals_have_floors() -> None:
     fast = Intervals().scaled(1000)
     assert fast.items == 5.0 and fast.jobs_fast == 2.0 and fast.items_fast == 2.0
     assert fast.infra == 20.0 and fast.infra_fast == 10.0
-    assert fast.discovery == 30.0 and fast.discovery_fast == 10.0
+    assert fast.discovery == 30.0
     assert fast.inventory_wait == Intervals().inventory_wait
     assert Intervals().scaled(1) == Intervals()
 

@@ -27,7 +27,6 @@ FAST = Intervals(
     infra=0.5,
     infra_fast=0.5,
     discovery=0.5,
-    discovery_fast=0.5,
     events=0.5,
     churn=0.5,
 )

@@ -54,6 +54,9 @@ class StreamSpec:
     initial_delay: float = 0.0
     # Whether any running ASR job (not only this console's own operations) selects the fast interval.
     fast_on_any_job: bool = True
+    # Whether this console's own writes wake it at once (``hurry``); a costly read that only some writes
+    # change is kicked by name instead.
+    kicked_by_writes: bool = True
     # The least interval, fast or not, the data's size allows (a read budget).
     floor: Callable[[], float] | None = None
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
@@ -137,7 +140,9 @@ class SyncEngine:
     def hurry(self, seconds: float = 120.0) -> None:
         """Use fast intervals for a while, e.g. after starting a long-running operation."""
         self._fast_until = max(self._fast_until, time.monotonic() + seconds)
-        self.kick()
+        for state in self._streams.values():
+            if state.spec.kicked_by_writes:
+                state.wake.set()
 
     def is_fast(self) -> bool:
         return self.hurried() or self._fast_predicate()

@@ -34,9 +34,9 @@ class Intervals:
     infra: float = 120.0
     infra_fast: float = 30.0
     # Protectable items: the appliance rediscovers vCenter about every 15 minutes, and for a large
-    # estate this is the costliest list ASR has (one entry per VM per container).
+    # estate this is the costliest list ASR has (one entry per VM per container). Read again when an
+    # enable or disable replication job of ours ends, not on every write.
     discovery: float = 900.0
-    discovery_fast: float = 60.0
     inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
     events: float = 30.0
     churn: float = 60.0
@@ -76,13 +76,13 @@ _SCALED_FLOORS = {
     "infra": 20.0,
     "infra_fast": 10.0,
     "discovery": 30.0,
-    "discovery_fast": 10.0,
     "events": 5.0,
     "churn": 5.0,
 }
 
 ASR = "asr"
 VCENTER = "vcenter"
+DISCOVERY = "asr-discovery"
 # Protected items and the inventory fill the first screen; everything else starts this much later.
 STAGGER = 1.0
 # During a first load, pages after the first reach the store at most this often: each apply repaints
@@ -163,15 +163,15 @@ def asr_streams(
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
         StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
         StreamSpec("asr-followed", ASR, followed_items, intervals.items_fast),
-        # Protectable items only matter to enabling replication; they follow our own writes closely.
+        # Protectable items only matter to enabling replication.
         StreamSpec(
-            "asr-discovery",
+            DISCOVERY,
             ASR,
             discovery,
             intervals.discovery,
-            intervals.discovery_fast,
             initial_delay=3 * STAGGER,
             fast_on_any_job=False,
+            kicked_by_writes=False,  # Actions kicks it when an enable or disable job ends
         ),
     ]
 
@@ -246,6 +246,7 @@ def build_engine(
 
 __all__ = [
     "ASR",
+    "DISCOVERY",
     "VCENTER",
     "Intervals",
     "asr_streams",
