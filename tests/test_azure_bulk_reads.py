@@ -17,19 +17,11 @@ from asr_console.sources import azure_convert as convert
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.errors import AuthError, NotFound, Unreachable
+from tests.arm_site import sdk_service
 
 
 def service(site: SiteEndpoint, vault: str = "") -> AzureRecoveryService:
-    return AzureRecoveryService(
-        subscription=site.subscription,
-        resource_group=site.resource_group,
-        vault=vault or site.vault,
-        credential=StaticTokenCredential("t"),
-        arm_endpoint=site.arm_endpoint,
-        ca_bundle=site.ca_bundle,
-        retry_total=3,
-        max_retry_after=1.0,
-    )
+    return sdk_service(site, vault=vault or site.vault)
 
 
 @pytest.fixture
@@ -112,6 +104,10 @@ async def test_item_pages_arrive_one_request_at_a_time_and_add_up_to_the_list(
             collected.extend(page)
         assert pages == [16, 16, 16, 16, 6]
         assert collected == await svc.protected_items()
+        # one item by itself (the console follows its own operations' items so), as the list has it
+        assert await svc.protected_item(collected[17].id) == collected[17]
+        with pytest.raises(NotFound):
+            await svc.protected_item(collected[17].id.replace(collected[17].name, "no-such-item"))
     finally:
         await svc.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from azure.mgmt.recoveryservicessiterecovery import models as m
@@ -18,20 +17,7 @@ from asr_console.sim.faults import Fault
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.errors import AuthError, NotFound, OperationRejected, Unreachable
-
-
-def service(site: SiteEndpoint, **kwargs: Any) -> AzureRecoveryService:
-    options: dict[str, Any] = {"polling_interval": 0.05, "retry_total": 3, "max_retry_after": 1.0}
-    options.update(kwargs)
-    return AzureRecoveryService(
-        subscription=site.subscription,
-        resource_group=site.resource_group,
-        vault=site.vault,
-        credential=StaticTokenCredential("any-token"),
-        arm_endpoint=site.arm_endpoint,
-        ca_bundle=site.ca_bundle,
-        **options,
-    )
+from tests.arm_site import sdk_service
 
 
 @pytest.fixture
@@ -49,7 +35,7 @@ async def settle(engine: SimEngine, svc: AzureRecoveryService, job_id: str) -> s
 
 async def test_reads_match_the_site_item_for_item(frozen: tuple[SimEngine, SiteEndpoint]) -> None:
     engine, site = frozen
-    svc = service(site)
+    svc = sdk_service(site)
     try:
         items = await svc.protected_items()
         wire = {i["id"]: i["properties"] for i in engine.list_protected_items()}
@@ -83,7 +69,7 @@ async def test_writes_through_the_sdk_follow_the_state_machines(
     frozen: tuple[SimEngine, SiteEndpoint],
 ) -> None:
     engine, site = frozen
-    svc = service(site)
+    svc = sdk_service(site)
     try:
         items = await svc.protected_items()
         rcm = next(
@@ -143,7 +129,7 @@ async def test_server_side_validation_answers_400_with_field_errors(
         base_url=site.arm_endpoint,
         connection_verify=site.ca_bundle,
     )
-    svc = service(site)
+    svc = sdk_service(site)
     try:
         bad = {
             "properties": {
@@ -229,7 +215,7 @@ async def test_unmodified_sdk_polls_lros_to_completion() -> None:
 async def test_paging_5000_items_one_request_per_page() -> None:
     engine = make_demo_site(vms=5000, protected=5000, seed=2, speed=0.0, provider="inmagercm", history_jobs=0)
     async with serve_site(engine, page_size=100) as site:
-        svc = service(site)
+        svc = sdk_service(site)
         try:
             before = site.site.requests
             items = await svc.protected_items()
@@ -242,7 +228,7 @@ async def test_paging_5000_items_one_request_per_page() -> None:
 async def test_faults_retry_or_surface_as_source_errors(frozen: tuple[SimEngine, SiteEndpoint]) -> None:
     engine, site = frozen
     faults = site.site.faults
-    svc = service(site)
+    svc = sdk_service(site)
     try:
         faults.queue(Fault.THROTTLE, 2)
         assert (await svc.vault()).name == site.vault  # retried after Retry-After
