@@ -17,7 +17,8 @@ from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sources import azure_convert as convert
 from asr_console.sources import azure_wire as wire
-from tests.test_azure_contract import service, settle
+from tests.arm_site import sdk_service
+from tests.test_azure_contract import settle
 
 EXAMPLES = Path("/work/shared/asr-examples")
 VNETS = "/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks"
@@ -89,7 +90,7 @@ async def test_simulated_site_serves_networks_and_records_the_test_network(
     frozen: tuple[SimEngine, SiteEndpoint],
 ) -> None:
     engine, site = frozen
-    svc = service(site)
+    svc = sdk_service(site)
     try:
         items = await svc.protected_items()
         failover_net = engine.scope.network_id("vnet-dr-weu")
