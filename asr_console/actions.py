@@ -24,7 +24,7 @@ from asr_console.sources.errors import SourceError
 from asr_console.sources.protocols import RecoveryService
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
-from asr_console.sync.streams import DISCOVERY
+from asr_console.sync.streams import DISCOVERY, ITEMS
 
 
 class ReadOnlyError(PermissionError):
@@ -34,8 +34,9 @@ class ReadOnlyError(PermissionError):
 
 
 _sequence = itertools.count(1)
-# Actions whose end changes which VMs are protectable (read on a slow cycle otherwise).
-_CHANGES_PROTECTABLE = frozenset({"enable-replication", "disable-replication"})
+# Actions that add or remove protected items, so change which VMs are protectable: the item list and the
+# protectable items (each read on a slow cycle for a large vault) are read when they start and end.
+_ADDS_OR_REMOVES_ITEMS = frozenset({"enable-replication", "disable-replication"})
 
 
 class Actions:
@@ -75,7 +76,8 @@ class Actions:
             action, targets = self._following.pop(job_id)
             severity = "info" if job.state == "Succeeded" else "warning"
             self._record(action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
-            if action in _CHANGES_PROTECTABLE and self.engine is not None:
+            if action in _ADDS_OR_REMOVES_ITEMS and self.engine is not None:
+                self.engine.kick(ITEMS)
                 self.engine.kick(DISCOVERY)
 
     # ------------------------------------------------------------------ plumbing
@@ -102,6 +104,8 @@ class Actions:
             )
         if self.engine is not None:
             self.engine.hurry()
+            if action in _ADDS_OR_REMOVES_ITEMS:
+                self.engine.kick(ITEMS)
         return job
 
     def _record(

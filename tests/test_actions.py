@@ -108,13 +108,13 @@ async def test_audit_log_is_append_only_json_lines(tmp_path: Path) -> None:
     assert [e["action"] for e in audit.entries()] == ["commit-failover", "reprotect"]
 
 
-async def test_only_an_enable_or_disable_ending_rereads_the_protectable_items(
+async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_items(
     service: SimulatedRecoveryService, tmp_path: Path
 ) -> None:
     """Thousands of protectable items are read on a slow cycle; a test failover does not change them,
     a finished disable (or enable) replication job does."""
     from asr_console.model.specs import RecoveryPointChoice
-    from asr_console.sync.streams import DISCOVERY, Intervals, build_engine
+    from asr_console.sync.streams import DISCOVERY, ITEMS, Intervals, build_engine
 
     store = await loaded_store(service)
     engine = build_engine(store, service, None, Intervals())
@@ -124,6 +124,7 @@ async def test_only_an_enable_or_disable_ending_rereads_the_protectable_items(
     network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
     await actions.test_failover(item.id, RecoveryPointChoice(), network)
     assert engine.streams["asr-jobs"].wake.is_set() and not discovery.wake.is_set()
+    assert not engine.streams[ITEMS].wake.is_set()  # its item is followed by itself instead
     service.engine.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     assert not discovery.wake.is_set()
@@ -131,7 +132,7 @@ async def test_only_an_enable_or_disable_ending_rereads_the_protectable_items(
         i for i in store.all(ProtectedItem) if i.id != item.id and "DisableProtection" in i.allowed_operations
     )
     await actions.disable_replication(other.id)
-    assert not discovery.wake.is_set()
+    assert not discovery.wake.is_set() and engine.streams[ITEMS].wake.is_set()  # the list loses one
     service.engine.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     assert discovery.wake.is_set()

@@ -102,37 +102,48 @@ async def test_first_load_shows_the_first_page_before_the_last_arrives() -> None
             await service.close()
 
 
+class CountingService(SimulatedRecoveryService):
+    """Counts the single-item reads (the followed items); everything else as the simulated service."""
+
+    single_reads = 0
+
+    async def protected_item(self, item_id: str) -> ProtectedItem:
+        self.single_reads += 1
+        return await super().protected_item(item_id)
+
+
 async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits_on_its_budget() -> None:
     """A large vault's list refreshes on a read budget; the item someone just test-failed-over is read
-    by itself until its job ends, then once more, then no longer."""
+    by itself until its job ends, then once more (its final state), then no longer."""
     from asr_console.model.records import Job
     from asr_console.model.specs import RecoveryPointChoice
     from asr_console.session import build_session
 
     site = make_demo_site(vms=40, protected=12, seed=5, speed=0.0, provider="inmagercm")
+    service = CountingService(site)
     budgeted = Intervals(items=0.2, items_fast=0.1, items_per_minute=1.0, jobs=0.1, jobs_fast=0.1)
     session = build_session(
-        dataclasses.replace(Settings(profile="t"), read_only=False),
-        SimulatedRecoveryService(site),
-        None,
-        intervals=budgeted,
+        dataclasses.replace(Settings(profile="t"), read_only=False), service, None, intervals=budgeted
     )
     store, engine = session.store, session.engine
     assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
     item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
     await engine.start()
     try:
+        await wait(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
+        list_reads = engine.streams["asr-items"].polls
         network = site.scope.network_id("vnet-test")
         job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
         await wait(
             lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
         )
-        assert item.id in session.actions.followed
-        await asyncio.sleep(0.3)  # the write's kick has read the list once
-        list_reads = engine.streams["asr-items"].polls
+        assert item.id in session.actions.followed and service.single_reads >= 1
         site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
         await wait(lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed)
+        reads = service.single_reads
+        assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
         await asyncio.sleep(0.3)
+        assert service.single_reads == reads + 1  # (the line above) no longer followed
         # unbudgeted, the list would have been read every 0.1 s; at 1 item a minute it waits
         assert engine.streams["asr-items"].polls == list_reads
     finally:

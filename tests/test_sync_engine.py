@@ -229,3 +229,29 @@ async def test_a_read_budget_stretches_the_intervals_of_a_large_list() -> None:
         fewer.remove(Kind.PROTECTED_ITEM, item(n).id)
     store.apply(fewer)
     assert engine.next_delay(items) < 6  # a small vault's list follows our writes closely
+
+
+async def test_a_kick_while_a_poll_runs_is_not_lost() -> None:
+    store = Store()
+    engine = SyncEngine(store, rng=random.Random(9))
+    started = asyncio.Event()
+    release = asyncio.Event()
+    calls = 0
+
+    async def fetch() -> Batch:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            started.set()
+            await release.wait()
+        return Batch()
+
+    engine.add(StreamSpec("slow", "asr", fetch, interval=3600.0))
+    await engine.start()
+    try:
+        await asyncio.wait_for(started.wait(), 5)
+        engine.kick("slow")  # arrives mid-poll: the next poll must follow at once, not in an hour
+        release.set()
+        await wait_for(lambda: calls >= 2)
+    finally:
+        await engine.stop()

@@ -398,26 +398,40 @@ async def test_help_lists_the_panes_keys_and_source_freshness() -> None:
         await wait_for(pilot, lambda: type(app.screen).__name__ == "PoliciesScreen")
 
 
-async def test_the_clock_tick_repaints_ages_on_screen() -> None:
-    """Records unchanged, time moves: the heartbeat and recovery-point ages on screen follow."""
+@pytest.mark.parametrize("scrolled", [False, True])
+async def test_the_clock_tick_repaints_ages_on_screen(scrolled: bool) -> None:
+    """Records unchanged, time moves: the heartbeat ages on screen follow, scrolled or not."""
+    import re
     from datetime import timedelta
 
     from asr_console.app import make_app
     from tests.ui_fixtures import MONO, Settings, build_actions, build_store
 
     store = build_store()
+    copies = [
+        dataclasses.replace(i, id=f"{i.id}-copy{c}", name=f"{i.name}-copy{c}")
+        for i in store.all(ProtectedItem)
+        for c in range(3)
+    ]
+    store.apply(Batch().upsert(*copies))  # 48 rows: scrolled well past the first screen
     actions, _ = build_actions(store)
     now = [NOW]
     app = make_app(
         Settings(), store, None, actions, clock=lambda: now[0], monotonic=lambda: MONO, no_color=False
     )
-    async with app.run_test(size=(160, 40)) as pilot:
+    later = re.compile(r"5h(1[7-9]|2\d)m")  # every heartbeat is 30 s × n old, then 5 h 17 min more
+    async with app.run_test(size=(160, 14 if scrolled else 40)) as pilot:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.current_mode == "health")
+        table = app.screen.query_one(HealthView).table
+        if scrolled:
+            assert table.max_scroll_y >= 30
+            table.scroll_to(y=table.max_scroll_y, animate=False)
+            await wait_for(pilot, lambda: table.scroll_y == table.max_scroll_y)
         await pilot.pause(0.2)
-        assert "5h17m" not in app.export_screenshot()
+        assert not later.search(app.export_screenshot())
         now[0] = NOW + timedelta(hours=5, minutes=17)
-        await wait_for(pilot, lambda: "5h17m" in app.export_screenshot())
+        await wait_for(pilot, lambda: len(later.findall(app.export_screenshot())) >= 3)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -427,5 +441,7 @@ async def test_the_narrow_overview_summary_fits_its_line(size: tuple[int, int]) 
         await pilot.pause(0.2)
         line = app.screen.query_one("#overview-summary")
         text = str(getattr(line.content, "plain", line.content))
-        assert "VMs 30" in text and "crit" in text and "jobs" in text
+        assert "VMs 30" in text and "2 crit" in text
+        # short words only where the long ones would not fit
+        assert ("prot 12:" in text) == (size[0] < 100) and ("protected 12:" in text) == (size[0] >= 100)
         assert len(text) <= line.content_region.width

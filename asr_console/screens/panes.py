@@ -153,7 +153,8 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
             return  # the tiles show it all; the summary line is hidden
         line = self.query_one("#overview-summary", Line)
         text = self.summary(compact=False)
-        if line.content_region.width and text.cell_len > line.content_region.width:
+        # the line spans the screen less its padding; on mount and resize its own size may lag
+        if text.cell_len > self.app.size.width - 2:
             text = self.summary(compact=True)
         line.set_text(text)
 

@@ -252,7 +252,7 @@ class AssociateScreen(Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
     DEFAULT_CSS = """
-    AssociateScreen > VerticalScroll, DissociateScreen > VerticalScroll { width: 80; max-width: 98%; }
+    AssociateScreen > VerticalScroll { width: 80; max-width: 98%; }
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -305,6 +305,10 @@ class AssociateScreen(Dialog[None]):
 
 
 class DissociateScreen(Dialog[None]):
+    # a screen's DEFAULT_CSS applies to that screen only, so each dialog sizes its own panel
+    DEFAULT_CSS = """
+    DissociateScreen > VerticalScroll { width: 80; max-width: 98%; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
 
     def __init__(self, policy: Policy) -> None:

@@ -148,7 +148,7 @@ class SimJob:
     on_success: Effect | None = None
     on_failure: Effect | None = None
     on_cancel: Effect | None = None
-    fail_code: str = ""  # a health catalog code: the job fails at its last task with it
+    fail_code: str = ""  # a health catalog code: the job fails with it, at the task FAILS_AT names
     fail_params: dict[str, Any] = field(default_factory=dict)
     state: str = "InProgress"
     end: float | None = None

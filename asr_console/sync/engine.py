@@ -214,9 +214,10 @@ class SyncEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.wake.wait(), timeout=state.spec.initial_delay)
         while True:
+            # cleared before the poll, so a kick that arrives while it runs is not lost
+            state.wake.clear()
             ok = await self._poll(state)
             delay = self.next_delay(state) if ok else state.backoff_delay
-            state.wake.clear()
             if delay <= 0:
                 await asyncio.sleep(0)
                 continue

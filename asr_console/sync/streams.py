@@ -40,7 +40,7 @@ class Intervals:
     inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
     events: float = 30.0
     churn: float = 60.0
-    # Protected items read per minute at most, outside the fast window: a full list costs one ARM read
+    # Protected items read per minute at most, fast or not: a full list costs one ARM read
     # per ~100 items and every console on the same identity shares the subscription's read budget, so
     # a large vault refreshes less often (5,000 items: every 60 s) instead of reading all the time.
     items_per_minute: float = 5000.0
@@ -83,6 +83,7 @@ _SCALED_FLOORS = {
 ASR = "asr"
 VCENTER = "vcenter"
 DISCOVERY = "asr-discovery"
+ITEMS = "asr-items"
 # Protected items and the inventory fill the first screen; everything else starts this much later.
 STAGGER = 1.0
 # During a first load, pages after the first reach the store at most this often: each apply repaints
@@ -123,19 +124,25 @@ def asr_streams(
     async def discovery() -> Batch:
         return Batch().replace(Kind.PROTECTABLE, await service.protectable_items())
 
-    def running(job_id: str) -> bool:
-        job = store.typed(Job, job_id)  # put there when we started it; gone means nothing to wait for
-        return job is not None and job.running
+    def running(job_id: str) -> bool | None:
+        job = store.typed(Job, job_id)
+        return None if job is None else job.running
 
     async def followed_items() -> Batch | None:
         if not followed:
             return None
         batch = Batch()
-        for item_id in followed.take(running):
+        read: list[tuple[str, bool]] = []
+        for item_id, final in followed.due(running):
             try:
                 batch.upsert(await service.protected_item(item_id))
             except NotFound:
                 batch.remove(Kind.PROTECTED_ITEM, item_id)  # replication disabled
+                final = True
+            read.append((item_id, final))
+        # only once every read succeeded: a throttled poll is retried whole, final reads included
+        for item_id, final in read:
+            followed.read(item_id, final=final)
         return batch
 
     last_event: list[datetime | None] = [None]
@@ -149,15 +156,19 @@ def asr_streams(
     return [
         # A large vault nearly always has some job running; re-reading thousands of items every few
         # seconds for that would spend the subscription's shared ARM read budget (25/s refill). The
-        # jobs stream follows any job closely; items go fast only after this console's own writes.
+        # jobs stream follows any job closely; the list goes fast only after this console's own writes
+        # (within its read budget), and the items those writes change are read one by one.
         StreamSpec(
-            "asr-items",
+            ITEMS,
             ASR,
             items,
             intervals.items,
             intervals.items_fast,
             fast_on_any_job=False,
             floor=lambda: store.count(Kind.PROTECTED_ITEM) * 60.0 / max(1.0, intervals.items_per_minute),
+            # a write's own items are followed one by one; Actions kicks the list for writes that add
+            # or remove items
+            kicked_by_writes=False,
         ),
         StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
@@ -247,6 +258,7 @@ def build_engine(
 __all__ = [
     "ASR",
     "DISCOVERY",
+    "ITEMS",
     "VCENTER",
     "Intervals",
     "asr_streams",

@@ -277,7 +277,7 @@ class KeyedTable(ScrollView, can_focus=True):
         for k in refresh_keys:
             row = self._index.get(k)
             if row is not None and top <= row < top + height:
-                self.refresh_line(row - top + 1)
+                self._repaint_line(row - top + 1)
 
     def _passes(self, key: str, record: Any, text: str) -> bool:
         if self._include is not None and not self._include(record):
@@ -373,8 +373,8 @@ class KeyedTable(ScrollView, can_focus=True):
         changed = key != self.cursor_key
         self.cursor_key = key
         top = int(self.scroll_y)
-        self.refresh_line(old_row - top + 1)
-        self.refresh_line(row - top + 1)
+        self._repaint_line(old_row - top + 1)
+        self._repaint_line(row - top + 1)
         if scroll:
             self._scroll_cursor_into_view()
         if changed:
@@ -579,10 +579,18 @@ class KeyedTable(ScrollView, can_focus=True):
             segments = [Segment(s.text, (s.style or Style()) + cursor) for s in segments]
         return Strip(segments, width).crop(0, width)
 
+    def _repaint_line(self, y: int) -> None:
+        """Repaint line ``y`` of the widget as it is on screen (0 is the header).
+
+        ``ScrollView.refresh_line`` takes a line of the whole scrolled content; ours are lines of the
+        view, as ``render_line`` gets them.
+        """
+        self.refresh(Region(0, y, max(self.virtual_size.width, self.size.width), 1))
+
     def refresh_visible(self) -> None:
         """Repaint the rows on screen whose cells changed since they were painted: ages move on even
         when the records do not, but most shown in minutes or hours read the same two seconds later."""
         for y, (key, cells) in list(self._painted.items()):
             record = self._records.get(key)
             if record is None or tuple(self._render_row(record)) != cells:
-                self.refresh_line(y)
+                self._repaint_line(y)
