@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from asr_console.sync.followed import MAX_FOLLOW, PER_POLL, UNSEEN_GRACE, FollowedItems
 
 
@@ -28,27 +30,22 @@ def test_an_item_is_read_until_its_job_ends_then_once_more_dropped_only_after_th
     assert "a" not in followed and not followed
 
 
-def test_a_job_not_yet_in_the_list_is_waited_for_then_let_go() -> None:
+@pytest.mark.parametrize(
+    ("jobs", "limit"),
+    [
+        ({}, UNSEEN_GRACE),  # a job not (yet) in the jobs list is waited for, then let go
+        ({"job-1": True}, MAX_FOLLOW),  # a job that never ends (suspended) is followed for a bounded time
+    ],
+)
+def test_following_is_bounded_in_time(jobs: dict[str, bool], limit: float) -> None:
     clock = Clock()
     followed = FollowedItems(clock)
-    followed.add(["a"], "job-new")
-    unseen: dict[str, bool] = {}
-    assert followed.due(unseen.get) == [("a", False)]
-    clock.now = UNSEEN_GRACE - 1
-    assert followed.due(unseen.get) == [("a", False)]
-    clock.now = UNSEEN_GRACE + 1
-    assert followed.due(unseen.get) == [("a", True)]
-
-
-def test_a_job_that_never_ends_is_followed_for_a_bounded_time() -> None:
-    clock = Clock()
-    followed = FollowedItems(clock)
-    followed.add(["a"], "job-suspended")
-    running = {"job-suspended": True}
-    clock.now = MAX_FOLLOW - 1
-    assert followed.due(running.get) == [("a", False)]
-    clock.now = MAX_FOLLOW + 1
-    assert followed.due(running.get) == [("a", True)]
+    followed.add(["a"], "job-1")
+    assert followed.due(jobs.get) == [("a", False)]  # polled at once, as the stream does
+    clock.now = limit - 1
+    assert followed.due(jobs.get) == [("a", False)]
+    clock.now = limit + 1
+    assert followed.due(jobs.get) == [("a", True)]
 
 
 def test_a_large_plan_is_read_in_turns_least_recently_read_first() -> None:
