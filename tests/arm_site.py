@@ -1,10 +1,18 @@
-"""The Azure source on a simulated ARM site, as the contract and bulk-read tests build it."""
+"""The Azure source on a simulated ARM site, as the contract, network and stream tests build it.
+
+A pytest plugin (``conftest.pytest_plugins``) for the ``frozen`` fixture: a small mixed site, clock stopped,
+served over HTTPS with short pages.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from asr_console.sim.arm_server import SiteEndpoint
+import pytest
+
+from asr_console.sim import SimEngine, make_demo_site
+from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 
@@ -26,3 +34,10 @@ def sdk_service(site: SiteEndpoint, **options: Any) -> AzureRecoveryService:
         ca_bundle=site.ca_bundle,
         **settings,
     )
+
+
+@pytest.fixture
+async def frozen() -> AsyncIterator[tuple[SimEngine, SiteEndpoint]]:
+    engine = make_demo_site(vms=80, protected=50, seed=21, speed=0.0, provider="mixed")
+    async with serve_site(engine, page_size=20, lro_retry_after=0) as site:
+        yield engine, site

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.vcsim_fixture"]
+pytest_plugins = ["tests.vcsim_fixture", "tests.arm_site"]
 
 _skipped: list[str] = []
 

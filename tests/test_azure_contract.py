@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.recoveryservicessiterecovery import models as m
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
@@ -18,13 +18,6 @@ from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.errors import AuthError, NotFound, OperationRejected, Unreachable
 from tests.arm_site import sdk_service
-
-
-@pytest.fixture
-async def frozen() -> AsyncIterator[tuple[SimEngine, SiteEndpoint]]:
-    engine = make_demo_site(vms=80, protected=50, seed=21, speed=0.0, provider="mixed")
-    async with serve_site(engine, page_size=20, lro_retry_after=0) as site:
-        yield engine, site
 
 
 async def settle(engine: SimEngine, svc: AzureRecoveryService, job_id: str) -> str:
@@ -251,14 +244,7 @@ async def test_faults_retry_or_surface_as_source_errors(frozen: tuple[SimEngine,
 
 async def test_unknown_vault_and_bad_api_version(frozen: tuple[SimEngine, SiteEndpoint]) -> None:
     _, site = frozen
-    svc = AzureRecoveryService(
-        subscription=site.subscription,
-        resource_group=site.resource_group,
-        vault="nope",
-        credential=StaticTokenCredential("t"),
-        arm_endpoint=site.arm_endpoint,
-        ca_bundle=site.ca_bundle,
-    )
+    svc = sdk_service(site, vault="nope")
     client = SiteRecoveryManagementClient(
         StaticTokenCredential("t"),
         site.subscription,
@@ -274,4 +260,26 @@ async def test_unknown_vault_and_bad_api_version(frozen: tuple[SimEngine, SiteEn
         assert getattr(caught.value, "status_code", None) == 400
     finally:
         await svc.close()
+        await client.close()
+
+
+async def test_one_protectable_item_through_the_sdk_equals_its_list_entry(
+    frozen: tuple[SimEngine, SiteEndpoint],
+) -> None:
+    engine, site = frozen
+    fabric = next(iter(engine.fabrics.values()))
+    listed = engine.list_protectable_items(fabric.name, fabric.container)[7]
+    client = SiteRecoveryManagementClient(
+        StaticTokenCredential("t"),
+        site.subscription,
+        base_url=site.arm_endpoint,
+        connection_verify=site.ca_bundle,
+    )
+    args = (site.resource_group, site.vault, fabric.name, fabric.container)
+    try:
+        got = await client.replication_protectable_items.get(*args, listed["name"].upper())
+        assert got.as_dict() == m.ProtectableItem(listed).as_dict()
+        with pytest.raises(ResourceNotFoundError):
+            await client.replication_protectable_items.get(*args, "no-such-machine")
+    finally:
         await client.close()

@@ -4,7 +4,6 @@ served by the simulated site, where a test failover records the network it ran i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ from azure.mgmt.recoveryservicessiterecovery import models as m
 
 from asr_console.model.records import ProtectedItem, Provider
 from asr_console.model.specs import RecoveryPointChoice
-from asr_console.sim import SimEngine, make_demo_site
-from asr_console.sim.arm_server import SiteEndpoint, serve_site
+from asr_console.sim import SimEngine
+from asr_console.sim.arm_server import SiteEndpoint
 from asr_console.sources import azure_convert as convert
 from asr_console.sources import azure_wire as wire
 from tests.arm_site import sdk_service
@@ -77,13 +76,6 @@ def test_converters_read_the_networks_the_sdk_models_carry(
         assert item.recovery_network_id == f"{VNETS}/vnet-dr-prod"
         assert item.test_network_id == f"{VNETS}/vnet-dr-test"
         assert item.recovery_resource_group_id == RG
-
-
-@pytest.fixture
-async def frozen() -> AsyncIterator[tuple[SimEngine, SiteEndpoint]]:
-    engine = make_demo_site(vms=80, protected=50, seed=21, speed=0.0, provider="mixed")
-    async with serve_site(engine, page_size=20, lro_retry_after=0) as site:
-        yield engine, site
 
 
 async def test_simulated_site_serves_networks_and_records_the_test_network(

@@ -26,6 +26,7 @@ from asr_console.sim.discovery import discovered_site
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.vmware import VCenterInventory
+from tests.arm_site import sdk_service
 from tests.vcsim_fixture import Topology, VcsimFactory
 
 pytestmark = pytest.mark.vcsim
@@ -93,14 +94,7 @@ async def test_site_discovers_and_follows_the_vcenter(vcsim_factory: VcsimFactor
             assert set(engine.estate.vms) == set(vcenter_vms)
             assert all(vm.details_loaded and vm.disks for vm in engine.estate.vms.values())
             async with serve_site(engine) as site:
-                service = AzureRecoveryService(
-                    subscription=site.subscription,
-                    resource_group=site.resource_group,
-                    vault=site.vault,
-                    credential=StaticTokenCredential("t"),
-                    arm_endpoint=site.arm_endpoint,
-                    ca_bundle=site.ca_bundle,
-                )
+                service = sdk_service(site)
                 try:
                     protected = await service.protected_items()
                     assert len(protected) == 4 and {i.friendly_name for i in protected} <= names

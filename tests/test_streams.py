@@ -11,10 +11,9 @@ from asr_console.model.records import Kind, ProtectedItem
 from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sim.arm_server import serve_site
 from asr_console.sim.engine import make_demo_site
-from asr_console.sources.azure import AzureRecoveryService
-from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
 from asr_console.sync.streams import ASR, VCENTER, Intervals, build_engine
+from tests.arm_site import sdk_service
 
 
 async def test_one_poll_of_every_stream_fills_every_collection() -> None:
@@ -66,14 +65,7 @@ def test_scaled_intervals_have_floors() -> None:
 async def test_first_load_shows_the_first_page_before_the_last_arrives() -> None:
     site = make_demo_site(vms=90, protected=70, seed=5, speed=0.0, provider="mixed")
     async with serve_site(site, page_size=16, lro_retry_after=0) as endpoint:
-        service = AzureRecoveryService(
-            subscription=endpoint.subscription,
-            resource_group=endpoint.resource_group,
-            vault=endpoint.vault,
-            credential=StaticTokenCredential("t"),
-            arm_endpoint=endpoint.arm_endpoint,
-            ca_bundle=endpoint.ca_bundle,
-        )
+        service = sdk_service(endpoint)
         try:
             store = Store()
             seen: list[tuple[int, int]] = []  # (items in the store, requests served) per change

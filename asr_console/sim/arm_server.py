@@ -290,7 +290,11 @@ class ArmSite:
             _CONTAINER + r"/replicationProtectableItems",
             lst("protectable", lambda r, a: e.protectable_snapshot(*a)),
         )
-        self.route("GET", _CONTAINER + r"/replicationProtectableItems/" + _NAME, get(self._protectable))
+        self.route(
+            "GET",
+            _CONTAINER + r"/replicationProtectableItems/" + _NAME,
+            get(lambda a: e.get_protectable_item(*a)),
+        )
         self.route(
             "GET", r"/replicationProtectedItems", lst("items", lambda r, a: e.protected_item_snapshot())
         )
@@ -351,12 +355,6 @@ class ArmSite:
             return self._accepted(job)
 
         return handler
-
-    def _protectable(self, args: tuple[str, ...]) -> dict[str, Any]:
-        for value in self.engine.list_protectable_items(args[0], args[1]):
-            if value["name"].lower() == args[2].lower():
-                return value
-        raise SimError(404, "NotFound", f"Protectable item '{args[2]}' was not found.")
 
     def _recovery_point(self, args: tuple[str, ...]) -> dict[str, Any]:
         for value in self.engine.list_recovery_points(args[0], args[1], args[2]):

@@ -160,6 +160,16 @@ class ArmReads(SiteState):
         """The container's protectable items as they are now, each rendered only when its page is asked
         for: a large estate lists tens of thousands, and rendering them all up front held every page's
         JSON in memory at once."""
+        return self._protectables(fabric, container, None)
+
+    def get_protectable_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        for render in self._protectables(fabric, container, name):
+            return render()
+        raise not_found("Protectable item", name)
+
+    def _protectables(
+        self, fabric: str, container: str, name: str | None
+    ) -> list[Callable[[], dict[str, Any]]]:
         self.step()
         f = self._fabric(fabric)
         if f.container != container:
@@ -168,6 +178,8 @@ class ArmReads(SiteState):
         by_vm = {i.vm_moref: i for i in self.items.values()}
         out: list[Callable[[], dict[str, Any]]] = []
         for vm in self.estate.vms.values():
+            if name is not None and self._protectable_name(f, vm.instance_uuid).lower() != name.lower():
+                continue
             item = by_vm.get(vm.moref)
             protected = (
                 (self.scope.item_id(item.fabric, item.container, item.name), item.agent_version)
@@ -239,7 +251,7 @@ class ArmReads(SiteState):
 
         As ARM's paging does, a listing fixes which items it returns and in what order, not their
         state: a later page shows its items as they are when it is served. The first page is answered
-        without rendering every page after it (5,000 items take a third of a second).
+        without rendering every page after it (rendering 5,000 items takes over 0.1 s).
         """
         self.step()
         out: list[Callable[[], dict[str, Any]]] = []

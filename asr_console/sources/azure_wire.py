@@ -51,7 +51,7 @@ _share = _SHARED.setdefault
 def shared(value: Any) -> Any:
     """One object for every equal value of a field thousands of records repeat (policy, fabric,
     container, network ids; states; allowed operations): a refresh otherwise holds a fresh copy of each
-    per record, some 10 MB for a large vault. ``trim_shared`` bounds it between pages."""
+    per record. ``trim_shared`` bounds it between pages."""
     return _share(value, value)
 
 

@@ -40,6 +40,12 @@ def _call(fn: Callable[..., Any], *args: Any) -> Any:
         raise OperationRejected(exc.message, exc.code) from exc
 
 
+async def _pages(renders: list[Callable[[], dict[str, Any]]]) -> AsyncIterator[list[dict[str, Any]]]:
+    """A listing in pages as the ARM face serves it, each rendered when it is reached."""
+    for start in range(0, len(renders), PAGE):
+        yield [render() for render in renders[start : start + PAGE]]
+
+
 def _models(cls: Callable[[dict[str, Any]], M], values: list[dict[str, Any]]) -> list[M]:
     return [cls(v) for v in values]
 
@@ -78,15 +84,11 @@ class SimulatedRecoveryService(AsrOperations):
     async def _policy(self, name: str) -> m.Policy:
         return m.Policy(_call(self.engine.get_policy, name))
 
-    async def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
-        renders = _call(self.engine.protectable_snapshot, fabric, container)
-        for start in range(0, len(renders), PAGE):
-            yield [render() for render in renders[start : start + PAGE]]
+    def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
+        return _pages(_call(self.engine.protectable_snapshot, fabric, container))
 
-    async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
-        renders = _call(self.engine.protected_item_snapshot)
-        for start in range(0, len(renders), PAGE):
-            yield [render() for render in renders[start : start + PAGE]]
+    def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        return _pages(_call(self.engine.protected_item_snapshot))
 
     async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
         return m.ReplicationProtectedItem(_call(self.engine.get_protected_item, *path))

@@ -25,7 +25,6 @@ class _Followed:
     jobs: set[str]
     since: float
     last_read: float = 0.0
-    final: bool = False
     unseen_since: dict[str, float] = field(default_factory=dict)
 
 
@@ -42,7 +41,6 @@ class FollowedItems:
                 self._items[item_id] = _Followed({job_id}, now)
             else:
                 entry.jobs.add(job_id)
-                entry.final = False
                 entry.since = now
 
     def __bool__(self) -> bool:
@@ -54,7 +52,8 @@ class FollowedItems:
     def due(self, running: Callable[[str], bool | None]) -> list[tuple[str, bool]]:
         """(item id, final) to read now; ``running`` says whether a job runs (None: not in the list)."""
         now = self._now()
-        for entry in self._items.values():
+        final: dict[str, bool] = {}
+        for item_id, entry in self._items.items():
             still = set()
             for job in entry.jobs:
                 state = running(job)
@@ -66,9 +65,9 @@ class FollowedItems:
                     entry.unseen_since.pop(job, None)
                     still.add(job)
             entry.jobs = still
-            entry.final = not still or now - entry.since > MAX_FOLLOW
+            final[item_id] = not still or now - entry.since > MAX_FOLLOW
         order = sorted(self._items, key=lambda i: self._items[i].last_read)
-        return [(i, self._items[i].final) for i in order[:PER_POLL]]
+        return [(i, final[i]) for i in order[:PER_POLL]]
 
     def read(self, item_id: str, *, final: bool) -> None:
         """A read of the item succeeded; after its final read it is no longer followed."""

@@ -515,14 +515,14 @@ class KeyedTable(ScrollView, can_focus=True):
         super().notify_style_update()
 
     def _base(self) -> Style:
-        # DOMNode.rich_style walks every ancestor; once per line made it most of an idle repaint
+        # DOMNode.rich_style walks every ancestor; once per line it was a quarter of an idle repaint
         if self._base_style is None:
             self._base_style = self.rich_style
         return self._base_style
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The geometry is the same for every line of one pass; asking the DOM for it per line was a
-        # third of an idle repaint.
+        # quarter of an idle repaint in a profile.
         self._pass_width = self.scrollable_content_region.width
         try:
             return super().render_lines(crop)
