@@ -34,6 +34,7 @@ vcsim:
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check asr_console tests bench
 	$(BIN)/ruff format --check asr_console tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy

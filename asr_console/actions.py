@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from asr_console.audit import AuditLog
+from asr_console.model.errors import SourceError
+from asr_console.model.protocols import RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
 from asr_console.model.specs import (
     EnableReplicationSpec,
@@ -20,8 +22,6 @@ from asr_console.model.specs import (
     RecoveryPointChoice,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
-from asr_console.sources.errors import SourceError
-from asr_console.sources.protocols import RecoveryService
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import DISCOVERY, ITEMS

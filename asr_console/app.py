@@ -22,10 +22,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from asr_console.model.errors import SourceError
 from asr_console.model.records import Job
 from asr_console.model.specs import InvalidInput
 from asr_console.model.store import ChangeSet, Store
-from asr_console.sources.errors import SourceError
 from asr_console.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_THEME, load_themes
 from asr_console.widgets.live import FLUSH_SECONDS, Pending, StoreBound
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from asr_console import __version__
+from asr_console.commands.argtypes import positive_float
 from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
 
 PROG = "asr-console"
@@ -146,13 +147,6 @@ def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
 
 

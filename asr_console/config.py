@@ -34,7 +34,7 @@ from typing import Any
 
 import platformdirs
 
-from asr_console.sync.streams import Intervals
+from asr_console.model.intervals import Intervals
 
 APP_NAME = "asr-console"
 PUBLIC_CLOUD_ARM = "https://management.azure.com"

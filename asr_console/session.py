@@ -10,11 +10,12 @@ from datetime import datetime
 from asr_console.actions import Actions
 from asr_console.audit import AuditLog
 from asr_console.config import Settings, log_dir
+from asr_console.model.intervals import Intervals
+from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.store import Store
-from asr_console.sources.protocols import InventorySource, RecoveryService
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
-from asr_console.sync.streams import Intervals, build_engine
+from asr_console.sync.streams import build_engine
 
 
 @dataclass(slots=True)

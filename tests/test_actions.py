@@ -12,8 +12,8 @@ from asr_console.model.records import Event, EventSource, Job, Kind, ProtectedIt
 from asr_console.model.specs import InvalidInput, PolicySpec
 from asr_console.model.store import Batch, Store
 from asr_console.sim.engine import make_demo_site
-from asr_console.sources.simulated import SimulatedRecoveryService
 from asr_console.sync.engine import SyncEngine
+from tests.sim_service import SimulatedRecoveryService
 
 
 @pytest.fixture
@@ -113,8 +113,9 @@ async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_item
 ) -> None:
     """Thousands of protectable items are read on a slow cycle; a test failover does not change them,
     a finished disable (or enable) replication job does."""
+    from asr_console.model.intervals import Intervals
     from asr_console.model.specs import RecoveryPointChoice
-    from asr_console.sync.streams import DISCOVERY, ITEMS, Intervals, build_engine
+    from asr_console.sync.streams import DISCOVERY, ITEMS, build_engine
 
     store = await loaded_store(service)
     engine = build_engine(store, service, None, Intervals())

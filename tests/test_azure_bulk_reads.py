@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
+from asr_console.model.errors import AuthError, NotFound, Unreachable
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Fault
 from asr_console.sources import azure_convert as convert
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
-from asr_console.sources.errors import AuthError, NotFound, Unreachable
 from tests.arm_site import sdk_service
 
 

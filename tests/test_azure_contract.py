@@ -9,6 +9,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.recoveryservicessiterecovery import models as m
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
+from asr_console.model.errors import AuthError, NotFound, OperationRejected, Unreachable
 from asr_console.model.records import Provider
 from asr_console.model.specs import InvalidInput, PolicySpec, RecoveryPointChoice, RecoveryPointKind
 from asr_console.sim import SimEngine, make_demo_site
@@ -16,7 +17,6 @@ from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Fault
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
-from asr_console.sources.errors import AuthError, NotFound, OperationRejected, Unreachable
 from tests.arm_site import sdk_service
 
 

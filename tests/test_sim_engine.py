@@ -325,7 +325,7 @@ async def test_reads_more_often_than_a_tick_keep_replication_going() -> None:
     """A console polling every second at ×30 steps the site by less than a tick each time; the
     remainder must accumulate, or no recovery point is ever taken and every RPO grows without end."""
     from asr_console.sim.engine import make_demo_site as _site
-    from asr_console.sources.simulated import SimulatedRecoveryService as _Service
+    from tests.sim_service import SimulatedRecoveryService as _Service
 
     site = _site(vms=60, protected=20, seed=3, speed=0, provider="mixed")
     service = _Service(site)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from asr_console.model.errors import NotFound
+from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.records import Kind, Provider, VirtualMachine
 from asr_console.model.specs import (
     EnableReplicationSpec,
@@ -15,9 +17,8 @@ from asr_console.model.specs import (
 )
 from asr_console.model.store import Batch, Store
 from asr_console.sim import SimEngine, make_demo_site
-from asr_console.sources.errors import NotFound
-from asr_console.sources.protocols import InventorySource, RecoveryService
-from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
+from asr_console.sim.inventory import SimulatedInventory
+from tests.sim_service import SimulatedRecoveryService
 
 
 def site(provider: str = "mixed", **kwargs: object) -> SimEngine:

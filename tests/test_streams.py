@@ -7,13 +7,15 @@ import dataclasses
 from typing import Any
 
 from asr_console.config import Settings
+from asr_console.model.intervals import Intervals
 from asr_console.model.records import Kind, ProtectedItem
 from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sim.arm_server import serve_site
 from asr_console.sim.engine import make_demo_site
-from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
-from asr_console.sync.streams import ASR, VCENTER, Intervals, build_engine
+from asr_console.sim.inventory import SimulatedInventory
+from asr_console.sync.streams import ASR, VCENTER, build_engine
 from tests.arm_site import sdk_service
+from tests.sim_service import SimulatedRecoveryService
 
 
 async def test_one_poll_of_every_stream_fills_every_collection() -> None:

@@ -8,14 +8,15 @@ from collections.abc import Callable
 
 import pytest
 
+from asr_console.model.errors import Throttled, Unreachable
+from asr_console.model.intervals import Intervals
 from asr_console.model.records import Job, Kind
 from asr_console.model.store import Batch, Store
 from asr_console.sim.engine import make_demo_site
-from asr_console.sources.errors import Throttled, Unreachable
-from asr_console.sources.simulated import SimulatedRecoveryService
 from asr_console.sync.engine import StreamSpec, SyncEngine
-from asr_console.sync.streams import Intervals, asr_streams
+from asr_console.sync.streams import asr_streams
 from tests.factories import item, vm
+from tests.sim_service import SimulatedRecoveryService
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -10,13 +10,14 @@ from textual.widgets import Select
 
 from asr_console.app import make_app
 from asr_console.config import Settings
+from asr_console.model.intervals import Intervals
 from asr_console.model.records import Job, ProtectedItem
 from asr_console.session import build_session
 from asr_console.sim import make_demo_site
-from asr_console.sources.simulated import SimulatedInventory, SimulatedRecoveryService
-from asr_console.sync.streams import Intervals
+from asr_console.sim.inventory import SimulatedInventory
 from asr_console.widgets.health import HealthView
 from asr_console.widgets.others import FailoverView
+from tests.sim_service import SimulatedRecoveryService
 from tests.test_ui_panes import wait_for
 
 FAST = Intervals(

@@ -13,7 +13,10 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from asr_console.model.compat import Status, check_vm
+from asr_console.model.errors import AuthError, Unreachable
+from asr_console.model.intervals import Intervals
 from asr_console.model.privileges import Purpose
+from asr_console.model.protocols import InventorySource
 from asr_console.model.records import (
     Cluster,
     Datacenter,
@@ -24,10 +27,8 @@ from asr_console.model.records import (
     VirtualMachine,
 )
 from asr_console.model.store import Store
-from asr_console.sources.errors import AuthError, Unreachable
-from asr_console.sources.protocols import InventorySource
 from asr_console.sources.vmware import BadURL, UntrustedCertificate, VCenterInventory
-from asr_console.sync.streams import VCENTER, Intervals, build_engine
+from asr_console.sync.streams import VCENTER, build_engine
 from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory
 
 pytestmark = pytest.mark.vcsim

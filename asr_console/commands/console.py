@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from asr_console.config import Settings
-from asr_console.sources.errors import SourceError
+from asr_console.model.errors import SourceError
 
 MISSING_TARGET = (
     "no vault configured: set subscription, resource_group and vault in a profile "
@@ -31,9 +31,9 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _console(settings: Settings) -> int:
     from asr_console.app import make_app
+    from asr_console.model.protocols import InventorySource
     from asr_console.session import build_session
     from asr_console.sources.azure import AzureRecoveryService
-    from asr_console.sources.protocols import InventorySource
 
     service = AzureRecoveryService.from_settings(settings)
     inventory: InventorySource | None = None

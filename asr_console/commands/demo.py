@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from asr_console.config import Settings
-from asr_console.sources.errors import SourceError
+from asr_console.model.errors import SourceError
 
 
 def add_parser(subparsers: Any) -> None:

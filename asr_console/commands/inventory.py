@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asr_console.config import Settings
+from asr_console.model.backoff import Backoff
 from asr_console.model.compat import CompatResult, check_vm
+from asr_console.model.errors import SourceError
 from asr_console.model.records import (
     ChurnSample,
     Cluster,
@@ -30,9 +32,7 @@ from asr_console.model.records import (
     VirtualMachine,
 )
 from asr_console.model.store import Store
-from asr_console.sources.errors import SourceError
 from asr_console.sources.vmware import VCenterInventory
-from asr_console.sync.backoff import Backoff
 
 PROG = "asr-console inventory"
 EXIT_UNREACHABLE = 3

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from asr_console.config import Settings
-from asr_console.sources.errors import SourceError
+from asr_console.model.errors import SourceError
 
 if TYPE_CHECKING:
     from asr_console.sim.engine import SimEngine
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 500/503")
     parser.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
     parser.add_argument("--history-jobs", type=int, default=None, help="past jobs to create (default scales)")
-    from asr_console.cli import positive_float
+    from asr_console.commands.argtypes import positive_float
 
     # Other tools compare the site's timestamps with their own clock: real time unless asked.
     parser.add_argument(

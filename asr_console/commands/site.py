@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asr_console.config import Settings
+from asr_console.model.protocols import InventorySource
 from asr_console.session import Session, build_session
-from asr_console.sources.protocols import InventorySource
 
 
 def inventory_for(args: argparse.Namespace, settings: Settings, site: Any) -> InventorySource:
@@ -28,7 +28,7 @@ def inventory_for(args: argparse.Namespace, settings: Settings, site: Any) -> In
             settings.vcenter_password(),
             insecure=settings.insecure,
         )
-    from asr_console.sources.simulated import SimulatedInventory
+    from asr_console.sim.inventory import SimulatedInventory
 
     return SimulatedInventory(site)
 

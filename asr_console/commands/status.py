@@ -26,7 +26,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from asr_console.sources.errors import SourceError
+    from asr_console.model.errors import SourceError
 
     if not settings.has_azure_target():
         print("status: UNKNOWN - set --subscription, --resource-group and --vault", file=sys.stderr)

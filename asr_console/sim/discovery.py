@@ -20,12 +20,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from asr_console.model.errors import SourceError
+from asr_console.model.protocols import InventorySource
 from asr_console.model.records import Kind, Record
 from asr_console.model.store import Store
 from asr_console.sim.engine import SimEngine, make_demo_site
 from asr_console.sim.estate import INVENTORY_KINDS
-from asr_console.sources.errors import SourceError
-from asr_console.sources.protocols import InventorySource
 
 log = logging.getLogger(__name__)
 

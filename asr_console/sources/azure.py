@@ -41,8 +41,8 @@ from azure.mgmt.recoveryservicessiterecovery.operations._operations import (
     build_replication_protected_items_list_request,
 )
 
+from asr_console.model.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
-from asr_console.sources.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
 T = TypeVar("T")

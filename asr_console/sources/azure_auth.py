@@ -14,7 +14,7 @@ from typing import Any
 from azure.core.credentials import AccessToken
 from azure.core.credentials_async import AsyncTokenCredential
 
-from asr_console.sources.errors import AuthError
+from asr_console.model.errors import AuthError
 
 TOKEN_ENV = "ASR_CONSOLE_ACCESS_TOKEN"
 AUTH_METHODS = ("default", "device-code", "cli", "service-principal", "token")

@@ -16,6 +16,8 @@ from typing import Any
 
 from azure.mgmt.recoveryservicessiterecovery import models as m
 
+from asr_console.model.errors import NotFound
+from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import (
     Event,
     Job,
@@ -37,8 +39,6 @@ from asr_console.model.specs import (
 from asr_console.sources import azure_convert as convert
 from asr_console.sources import azure_inputs as inputs
 from asr_console.sources import azure_wire as wire
-from asr_console.sources.errors import NotFound
-from asr_console.sources.protocols import Infrastructure
 
 # Path parts of an item: (fabric, container, item name)
 ItemPath = tuple[str, str, str]

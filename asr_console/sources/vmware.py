@@ -50,11 +50,12 @@ from urllib.parse import unquote, urlsplit
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import VmomiSupport, vim, vmodl
 
+from asr_console.model.backoff import Backoff
+from asr_console.model.errors import AuthError, SourceError, Unreachable
 from asr_console.model.privileges import PrivilegeReport, evaluate, privilege_ids
+from asr_console.model.protocols import VCenterInfo
 from asr_console.model.records import ChurnSample, Event, EventSource, Kind, Record
 from asr_console.model.store import Batch
-from asr_console.sources.errors import AuthError, SourceError, Unreachable
-from asr_console.sources.protocols import VCenterInfo
 from asr_console.sources.vmware_records import (
     DETAIL_TRIGGERS,
     DEVICES,
@@ -73,7 +74,6 @@ from asr_console.sources.vmware_records import (
     plain,
     records,
 )
-from asr_console.sync.backoff import Backoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

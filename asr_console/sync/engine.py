@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from asr_console.model.backoff import Backoff
 from asr_console.model.store import Batch, Store
-from asr_console.sync.backoff import Backoff
 
 log = logging.getLogger(__name__)
 

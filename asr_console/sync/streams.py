@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from asr_console.model.errors import NotFound
+from asr_console.model.intervals import Intervals
+from asr_console.model.protocols import InventorySource, PagedProtectedItems, RecoveryService
 from asr_console.model.records import (
     Event,
     Job,
@@ -13,8 +15,6 @@ from asr_console.model.records import (
     ProtectedItem,
 )
 from asr_console.model.store import Batch, Store
-from asr_console.sources.errors import NotFound
-from asr_console.sources.protocols import InventorySource, PagedProtectedItems, RecoveryService
 from asr_console.sync.engine import StreamSpec, SyncEngine
 from asr_console.sync.followed import FollowedItems
 
@@ -22,63 +22,6 @@ from asr_console.sync.followed import FollowedItems
 JOB_WINDOW = timedelta(days=3)
 EVENT_LIMIT = 2000
 
-
-@dataclass(frozen=True, slots=True)
-class Intervals:
-    """Seconds between polls; ``*_fast`` apply while jobs or our own operations are running."""
-
-    items: float = 30.0
-    items_fast: float = 5.0
-    jobs: float = 30.0
-    jobs_fast: float = 3.0
-    infra: float = 120.0
-    infra_fast: float = 30.0
-    # Protectable items: the appliance rediscovers vCenter about every 15 minutes, and for a large
-    # estate this is the costliest list ASR has (one entry per VM per container). Read again when an
-    # enable or disable replication job of ours ends, not on every write.
-    discovery: float = 900.0
-    inventory_wait: float = 30.0  # WaitForUpdatesEx max wait; the stream runs back to back
-    events: float = 30.0
-    churn: float = 60.0
-    # Protected items read per minute at most, fast or not: a full list costs one ARM read
-    # per ~100 items and every console on the same identity shares the subscription's read budget, so
-    # a large vault refreshes less often (5,000 items: every 60 s) instead of reading all the time.
-    items_per_minute: float = 5000.0
-
-    def scaled(self, factor: float) -> Intervals:
-        """Shorter intervals for the simulated site, whose clock runs ``factor`` times faster.
-
-        Never below two seconds while something runs (job progress) and five when idle: a person
-        cannot read faster, and an idle console in a tmux pane should not spend the CPU.
-        """
-        if factor <= 1:
-            return self
-
-        # inventory_wait is how long vCenter may hold a long poll, not a pause between polls; the read
-        # budget is per real minute
-        return replace(
-            self,
-            **{
-                name: max(_SCALED_FLOORS.get(name, 0.0), value / factor)
-                for name, value in asdict(self).items()
-                if name not in ("inventory_wait", "items_per_minute")
-            },
-        )
-
-
-# Seconds below which ``Intervals.scaled`` never goes. Infrastructure (fabrics, policies, thousands of
-# protectable items) changes slowly and is the most expensive read.
-_SCALED_FLOORS = {
-    "items": 5.0,
-    "items_fast": 2.0,
-    "jobs": 5.0,
-    "jobs_fast": 2.0,
-    "infra": 20.0,
-    "infra_fast": 10.0,
-    "discovery": 30.0,
-    "events": 5.0,
-    "churn": 5.0,
-}
 
 ASR = "asr"
 VCENTER = "vcenter"

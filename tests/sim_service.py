@@ -1,34 +1,27 @@
-"""The simulated site's two faces in-process: ``SimulatedRecoveryService`` and ``SimulatedInventory``.
+"""The simulated site's ASR face in-process, without HTTP: only tests use it.
 
-The recovery service reads the engine's ARM wire JSON through the SDK's own models (the bulk lists as
-wire JSON) and the same converters the Azure source uses; the inventory hands out the estate's
-records, first all of them, then only what changed (like ``WaitForUpdatesEx``). Nothing runs in the
-background: each call first applies the simulated time that has passed (``engine.step()``).
+It reads the engine's ARM wire JSON through the SDK's own models (the bulk lists as wire JSON) and the
+same converters the Azure source uses.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from azure.mgmt.recoveryservicessiterecovery import models as m
 
-from asr_console.model.records import ChurnSample, Event, Kind, Record
-from asr_console.model.store import Batch
+from asr_console.model.errors import NotFound, OperationRejected
 from asr_console.sim.engine import SimEngine, make_demo_site
 from asr_console.sim.errors import SimError
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
-from asr_console.sources.errors import NotFound, OperationRejected, SourceError
-from asr_console.sources.protocols import VCenterInfo
 
 M = TypeVar("M")
 # Bulk lists come in pages this long, as the ARM face serves them.
 PAGE = 100
 
-__all__ = ["SimulatedInventory", "SimulatedRecoveryService", "make_demo_site"]
+__all__ = ["SimulatedRecoveryService", "make_demo_site"]
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -131,78 +124,3 @@ class SimulatedRecoveryService(AsrOperations):
         }
         result: str = _call(table[operation], *args)
         return result
-
-
-_INVENTORY_KINDS = (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.DATASTORE, Kind.NETWORK, Kind.VM)
-
-
-class SimulatedInventory:
-    """``InventorySource`` on the simulated site's vCenter side."""
-
-    def __init__(self, engine: SimEngine, name: str = "vcenter", poll: float = 0.25) -> None:
-        self.engine = engine
-        self.name = name
-        self._poll = poll
-        self._version: int | None = None
-        self._event_seq: int | None = None
-        self._closed = False
-
-    async def connect(self) -> VCenterInfo:
-        if self._closed:
-            raise SourceError("the simulated inventory is closed")
-        return VCenterInfo(
-            url=f"sim://{self.engine.estate.vcenter}.corp.example/sdk",
-            version="8.0.3",
-            api_version="8.0.3.0",
-            instance_uuid=f"sim-{self.engine.seed}",
-        )
-
-    async def changes(self, max_wait: float) -> Batch:
-        estate = self.engine.estate
-        if self._version is None:
-            self.engine.step()
-            self._version = estate.version
-            batch = Batch()
-            for kind, records in estate.all_records().items():
-                batch.replace(kind, records)
-            return batch
-        deadline = time.monotonic() + max_wait
-        while True:
-            self.engine.step()
-            version, keys = estate.changes_since(self._version)
-            if keys:
-                self._version = version
-                batch = Batch()
-                for kind, key in keys:
-                    record: Record | None = estate.records[kind].get(key)
-                    if record is None:
-                        batch.remove(kind, key)
-                    else:
-                        batch.upsert(record)
-                return batch
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._closed:
-                return Batch()
-            await asyncio.sleep(min(self._poll, remaining))
-
-    async def events(self) -> list[Event]:
-        self.engine.step()
-        events = self.engine.estate.events
-        if self._event_seq is None:
-            self._event_seq = len(events)
-            return list(events[-50:])
-        fresh = self.engine.estate.events_since(self._event_seq)
-        self._event_seq = len(events)
-        return list(fresh)
-
-    async def churn(self) -> list[ChurnSample]:
-        self.engine.step()
-        estate = self.engine.estate
-        return [
-            ChurnSample(moref=moref, samples=tuple(extra.samples))
-            for moref, extra in estate.extra.items()
-            if estate.vms[moref].power_state == "poweredOn"
-        ]
-
-    async def close(self) -> None:
-        self._closed = True
