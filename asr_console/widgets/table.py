@@ -1,20 +1,18 @@
 """A keyed table that renders only the rows on screen (Textual's Line API).
 
 Why not ``DataTable``: rebuilding 10,000 rows per filter keystroke takes about a second here
-(ASR-NOTES "Textual at scale"). This table keeps a plain dict of records keyed by ARM id or moref and a
-list of the keys that pass the filter, in sort order. Cells are computed from the record only when a row
-is painted, so a live update is "replace one record, repaint its line if visible", a filter keystroke is
-one pass over precomputed search strings, and ages (relative to the app's clock) stay current by a
-cheap repaint of the visible lines.
+(ASR-NOTES "Textual at scale"). Its ``rows`` (``rows.RowSet``) keep a plain dict of records keyed by
+ARM id or moref and a list of the keys that pass the filter, in sort order. Cells are computed from the
+record only when a row is painted, so a live update is "replace one record, repaint its line if
+visible", a filter keystroke is one pass over precomputed search strings, and ages (relative to the
+app's clock) stay current by a cheap repaint of the visible lines.
 
 Attributes a pane reads: ``cursor_key``, ``marks``, ``filter_text``, ``visible_keys``, ``row_count``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -24,73 +22,14 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-# A cell is plain text, or (text, role) where role names a colour role: normal, warning, critical,
-# stale, muted, accent, ok.
-Cell = str | tuple[str, str]
+from asr_console.widgets.rows import Cell, Column, RowSet, compile_filter, filter_problem
+
+__all__ = ["ROLES", "Cell", "Column", "KeyedTable", "compile_filter", "filter_problem"]
+
 ROLES = ("normal", "warning", "critical", "stale", "muted", "accent", "ok")
-REGEX_PREFIX = "re:"
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    width: int = 10
-    flex: bool = False  # takes a share of the spare width
-    align: str = "left"
-    sort: Callable[[Any], Any] | None = None  # sort value from the record; None: not sortable
-    priority: int = 0  # on narrow terminals, columns with the highest priority are hidden first; 0 never
-    max_width: int = 0  # a flex column grows up to this (0: no limit); spare width stays blank
-
-
-def compile_filter(text: str) -> Callable[[str], bool] | None:
-    """Substring (case-insensitive) match, or a regex with the ``re:`` prefix. None: show all.
-
-    A regex that does not compile matches nothing rather than raising while the user is still typing.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    if text.startswith(REGEX_PREFIX):
-        pattern = text[len(REGEX_PREFIX) :]
-        if not pattern:
-            return None
-        try:
-            rx = re.compile(pattern, re.IGNORECASE)
-        except re.error:
-            return lambda _s: False
-        return lambda s: rx.search(s) is not None
-    needle = text.lower()
-    return lambda s: needle in s
-
-
-def filter_problem(text: str) -> str | None:
-    """Why a ``re:`` filter matches nothing because it is not a valid regular expression."""
-    text = text.strip()
-    if not text.startswith(REGEX_PREFIX) or not text[len(REGEX_PREFIX) :]:
-        return None
-    try:
-        re.compile(text[len(REGEX_PREFIX) :])
-    except re.error as exc:
-        return f"invalid regular expression: {exc}"
-    return None
-
-
-class _Missing:
-    """Sorts after every real value, whatever its type."""
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    def __gt__(self, other: object) -> bool:
-        return not isinstance(other, _Missing)
-
-
-_MISSING = _Missing()
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -139,9 +78,6 @@ class KeyedTable(ScrollView, can_focus=True):
     KeyedTable > .keyed-table--accent { color: $accent; }
     """
 
-    sort_column: reactive[str | None] = reactive(None, init=False)
-    sort_reverse: reactive[bool] = reactive(False, init=False)
-
     class Activated(Message):
         """Enter (or a double click) on a row."""
 
@@ -186,20 +122,12 @@ class KeyedTable(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.columns = list(columns)
+        self.rows = RowSet(columns, search_text, include)
+        self.columns = self.rows.columns
         self._render_row = render_row
-        self._search_text = search_text
-        self._include = include
         self.markable = markable
-        self._records: dict[str, Any] = {}
-        self._search: dict[str, str] = {}
-        self._order: list[str] = []
-        self._index: dict[str, int] = {}
-        self._matches: Callable[[str], bool] | None = None
-        self.filter_text = ""
         self.cursor_key: str | None = None
         self._cursor_row = 0
-        self.marks: set[str] = set()
         self._layout: list[tuple[int, int]] = []
         self._widths_for = -1
         self._base_style: Style | None = None
@@ -207,144 +135,114 @@ class KeyedTable(ScrollView, can_focus=True):
         # line on screen → (key, cells) it was last painted with; the clock tick repaints what differs
         self._painted: dict[int, tuple[str, tuple[Any, ...]]] = {}
 
-    # ------------------------------------------------------------------ data
+    # ------------------------------------------------------------------ data (``rows``)
 
     @property
     def row_count(self) -> int:
-        return len(self._order)
+        return len(self.rows.order)
 
     @property
     def total_count(self) -> int:
-        return len(self._records)
+        return len(self.rows)
 
     @property
     def visible_keys(self) -> list[str]:
-        return list(self._order)
+        return list(self.rows.order)
+
+    @property
+    def filter_text(self) -> str:
+        return self.rows.filter_text
+
+    @property
+    def marks(self) -> set[str]:
+        return self.rows.marks
+
+    @marks.setter
+    def marks(self, keys: set[str]) -> None:
+        self.rows.marks = set(keys)
+        self.refresh()
+
+    @property
+    def sort_column(self) -> str | None:
+        return self.rows.sort_column
+
+    @sort_column.setter
+    def sort_column(self, column: str | None) -> None:
+        self.rows.sort_column = column
+        self.refresh()
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.rows.sort_reverse
+
+    @sort_reverse.setter
+    def sort_reverse(self, reverse: bool) -> None:
+        self.rows.sort_reverse = reverse
+        self.refresh()
 
     def record(self, key: str) -> Any:
-        return self._records.get(key)
+        return self.rows.record(key)
 
     @property
     def cursor_record(self) -> Any:
-        return self._records.get(self.cursor_key) if self.cursor_key else None
+        return self.rows.record(self.cursor_key)
 
     def marked_records(self) -> list[Any]:
-        return [self._records[k] for k in self._order if k in self.marks]
+        return self.rows.marked_records()
 
     def set_include(self, include: Callable[[Any], bool] | None) -> None:
         """A pane-level predicate (e.g. the inventory tree's selected host, or a job-state filter)."""
-        self._include = include
-        self._reorder()
+        self.rows.set_include(include)
+        self._reordered()
 
     def set_records(self, records: Iterable[Any], key: Callable[[Any], str]) -> None:
         """Replace every record; cursor, marks (of keys still present), sort and filter are kept."""
-        fresh = {key(r): r for r in records}
-        self._records = fresh
-        self._search = {k: self._search_text(r).lower() for k, r in fresh.items()}
-        self.marks &= fresh.keys()
-        self._reorder()
+        self.rows.set_records(records, key)
+        self._reordered()
 
     def apply(self, upserts: Iterable[tuple[str, Any]], removed: Iterable[str] = ()) -> None:
-        """Upsert and remove by key. Re-orders only when membership or sort order may change."""
-        reorder = False
-        refresh_keys: list[str] = []
-        sort = self._sort_fn()
-        for k in removed:
-            if self._records.pop(k, None) is not None:
-                self._search.pop(k, None)
-                self.marks.discard(k)
-                reorder = True
-        for k, record in upserts:
-            old = self._records.get(k)
-            if old is None:
-                reorder = True
-            elif old == record:
-                continue
-            self._records[k] = record
-            text = self._search_text(record).lower()
-            if old is not None and not reorder:
-                was_in = k in self._index
-                now_in = self._passes(k, record, text)
-                if was_in != now_in or (now_in and sort is not None and sort(old) != sort(record)):
-                    reorder = True
-            self._search[k] = text
-            refresh_keys.append(k)
-        if reorder:
-            self._reorder()
+        """Upsert and remove by key; repaints the changed rows on screen, or the whole view if the
+        order changed."""
+        changed = self.rows.apply(upserts, removed)
+        if changed is None:
+            self._reordered()
             return
         top = int(self.scroll_y)
         height = max(0, self.size.height - 1)
-        for k in refresh_keys:
-            row = self._index.get(k)
+        index = self.rows.index
+        for k in changed:
+            row = index.get(k)
             if row is not None and top <= row < top + height:
                 self._repaint_line(row - top + 1)
 
-    def _passes(self, key: str, record: Any, text: str) -> bool:
-        if self._include is not None and not self._include(record):
-            return False
-        return self._matches is None or self._matches(text)
-
-    def _sort_fn(self) -> Callable[[Any], Any] | None:
-        if self.sort_column is None:
-            return None
-        for col in self.columns:
-            if col.key == self.sort_column:
-                return col.sort
-        return None
-
-    def _reorder(self) -> None:
-        records = self._records
-        search = self._search
-        keys: Iterable[str] = records.keys()
-        if self._include is not None:
-            include = self._include
-            keys = [k for k in keys if include(records[k])]
-        if self._matches is not None:
-            matches = self._matches
-            keys = [k for k in keys if matches(search[k])]
-        order = list(keys)
-        sort = self._sort_fn()
-        if sort is not None:
-
-            def sort_value(k: str) -> Any:
-                value = sort(records[k])
-                return _MISSING if value is None else value
-
-            try:
-                order.sort(key=sort_value, reverse=self.sort_reverse)
-            except TypeError:  # mixed types in one column: fall back to text
-                order.sort(key=lambda k: str(sort(records[k])), reverse=self.sort_reverse)
-        self._order = order
-        self._index = {k: i for i, k in enumerate(order)}
+    def _reordered(self) -> None:
         self._restore_cursor()
-        self.virtual_size = Size(self.size.width, len(order) + 1)
+        self.virtual_size = Size(self.size.width, len(self.rows.order) + 1)
         self.refresh()
 
     def _restore_cursor(self) -> None:
-        if self.cursor_key is not None and self.cursor_key in self._index:
-            self._cursor_row = self._index[self.cursor_key]
+        order, index = self.rows.order, self.rows.index
+        if self.cursor_key is not None and self.cursor_key in index:
+            self._cursor_row = index[self.cursor_key]
             return
-        if not self._order:
+        if not order:
             self._cursor_row = 0
             self.cursor_key = None
             return
         # The cursor's row vanished (removed or filtered out): take the row now at the same position.
-        self._set_cursor_row(min(self._cursor_row, len(self._order) - 1), scroll=False)
+        self._set_cursor_row(min(self._cursor_row, len(order) - 1), scroll=False)
 
     # ------------------------------------------------------------------ filter and sort
 
     def set_filter(self, text: str) -> None:
-        self.filter_text = text
-        self._matches = compile_filter(text)
-        self._reorder()
-        if self._order:
-            self._set_cursor_row(self._index.get(self.cursor_key or "", 0), scroll=True)
+        self.rows.set_filter(text)
+        self._reordered()
+        if self.rows.order:
+            self._set_cursor_row(self.rows.index.get(self.cursor_key or "", 0), scroll=True)
 
     def sort_by(self, column: str | None, reverse: bool | None = None) -> None:
-        self.sort_column = column
-        if reverse is not None:
-            self.sort_reverse = reverse
-        self._reorder()
+        self.rows.sort_by(column, reverse)
+        self._reordered()
         self._scroll_cursor_into_view()
 
     def action_sort_next(self) -> None:
@@ -364,12 +262,12 @@ class KeyedTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ cursor and marks
 
     def _set_cursor_row(self, row: int, *, scroll: bool = True) -> None:
-        if not self._order:
+        if not self.rows.order:
             return
-        row = max(0, min(row, len(self._order) - 1))
+        row = max(0, min(row, len(self.rows.order) - 1))
         old_row = self._cursor_row
         self._cursor_row = row
-        key = self._order[row]
+        key = self.rows.order[row]
         changed = key != self.cursor_key
         self.cursor_key = key
         top = int(self.scroll_y)
@@ -381,7 +279,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(self, key))
 
     def move_cursor_to(self, key: str) -> bool:
-        row = self._index.get(key)
+        row = self.rows.index.get(key)
         if row is None:
             return False
         self._set_cursor_row(row)
@@ -403,7 +301,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._set_cursor_row(self._cursor_row + direction * max(1, self.size.height - 2))
 
     def action_edge(self, end: int) -> None:
-        self._set_cursor_row(len(self._order) - 1 if end else 0)
+        self._set_cursor_row(len(self.rows.order) - 1 if end else 0)
 
     def action_toggle_mark(self) -> None:
         if not self.markable or self.cursor_key is None:
@@ -450,7 +348,7 @@ class KeyedTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rendering
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._order) + 1)
+        self.virtual_size = Size(event.size.width, len(self.rows.order) + 1)
         self._widths_for = -1
         self._scroll_cursor_into_view()
 
@@ -545,11 +443,11 @@ class KeyedTable(ScrollView, can_focus=True):
             text = " ".join(parts)
             return Strip([Segment(self._fit(text, width, "left"), style)], width)
         row = int(self.scroll_y) + y - 1
-        if not 0 <= row < len(self._order):
+        if not 0 <= row < len(self.rows.order):
             self._painted.pop(y, None)
             return Strip.blank(width, base)
-        key = self._order[row]
-        cells = tuple(self._render_row(self._records[key]))
+        key = self.rows.order[row]
+        cells = tuple(self._render_row(self.rows.record(key)))
         self._painted[y] = (key, cells)
         row_style = base
         marked = key in self.marks
@@ -591,6 +489,6 @@ class KeyedTable(ScrollView, can_focus=True):
         """Repaint the rows on screen whose cells changed since they were painted: ages move on even
         when the records do not, but most shown in minutes or hours read the same two seconds later."""
         for y, (key, cells) in list(self._painted.items()):
-            record = self._records.get(key)
+            record = self.rows.record(key)
             if record is None or tuple(self._render_row(record)) != cells:
                 self._repaint_line(y)
