@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from asr_console import __version__
-from asr_console.commands.argtypes import positive_float
+from asr_console.commands.argtypes import bounded_float, non_negative_int, positive_int
 from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
 
 PROG = "asr-console"
@@ -123,10 +123,15 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
 
     sim = Parser(add_help=False)
     group = sim.add_argument_group("simulated site")
-    group.add_argument("--vms", type=_positive_int, default=200, help="VMs in the estate (default 200)")
-    group.add_argument("--protected", type=_non_negative_int, default=60, help="protected items (default 60)")
+    group.add_argument("--vms", type=positive_int, default=200, help="VMs in the estate (default 200)")
+    group.add_argument("--protected", type=non_negative_int, default=60, help="protected items (default 60)")
     group.add_argument("--seed", type=int, default=7, help="random seed; same seed, same site (default 7)")
-    group.add_argument("--speed", type=positive_float, default=30.0, help="clock speed-up (default 30)")
+    group.add_argument(
+        "--speed",
+        type=bounded_float(0, 10_000, low_open=True),
+        default=30.0,
+        help="clock speed-up, up to 10000 (default 30)",
+    )
     group.add_argument(
         "--provider",
         choices=("inmagercm", "inmageazurev2", "mixed"),
@@ -136,29 +141,18 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     return {"common": common, "azure": azure, "vcenter": vcenter, "sim": sim}
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
 class _Subparsers:
     """Hands command modules a subparsers object that adds the shared flag groups by command name."""
 
-    def __init__(self, action: Any, parents: dict[str, argparse.ArgumentParser]) -> None:
+    def __init__(self, action: Any) -> None:
         self._action = action
-        self._parents = parents
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        shared = [self._parents["common"], *(self._parents[p] for p in PARENTS.get(name, ()))]
+        # Fresh parent parsers for each command: a command that redefines a shared flag (simulate's
+        # --speed) changes the flag's action in place, which would turn another command's flag into a
+        # positional argument if the parents were shared.
+        parents = _parents()
+        shared = [parents["common"], *(parents[p] for p in PARENTS.get(name, ()))]
         kwargs["parents"] = [*shared, *kwargs.get("parents", [])]
         kwargs.setdefault("help", COMMAND_HELP.get(name))
         kwargs.setdefault("description", COMMAND_HELP.get(name))
@@ -179,7 +173,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _profile_flags(parser, suppress=False)
     action = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    subparsers = _Subparsers(action, parents)
+    subparsers = _Subparsers(action)
     for module_name in COMMANDS.values():
         importlib.import_module(f"asr_console.commands.{module_name}").add_parser(subparsers)
     return parser

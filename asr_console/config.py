@@ -24,6 +24,7 @@ writes them anywhere.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -34,7 +35,7 @@ from typing import Any
 
 import platformdirs
 
-from asr_console.model.intervals import Intervals
+from asr_console.model.intervals import CEILING, CEILINGS, FLOORS, Intervals
 
 APP_NAME = "asr-console"
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
@@ -200,9 +201,13 @@ def load_file(path: Path) -> ConfigFile:
     if not path.exists():
         return ConfigFile(path=path, default_profile="", profiles={}, exists=False)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path, "(file)", f"not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -260,8 +265,9 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
                 raise ConfigError(path, dotted, f"must be a string, got {type(value).__name__}", line)
             if key == "auth" and value not in AUTH_METHODS:
                 raise ConfigError(path, dotted, f"must be one of {', '.join(AUTH_METHODS)}", line)
-            if key in ("arm_endpoint",) and not value.startswith("https://"):
-                raise ConfigError(path, dotted, "must be an https:// URL", line)
+            problem = value_problem(key, value)
+            if problem:
+                raise ConfigError(path, dotted, problem, line)
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(path, dotted, f"must be true or false, got {value!r}", line)
@@ -273,11 +279,49 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
                 if ikey not in _INTERVAL_KEYS:
                     known = ", ".join(sorted(_INTERVAL_KEYS))
                     raise ConfigError(path, f"{dotted}.{ikey}", f"unknown interval (known: {known})", iline)
-                if isinstance(ivalue, bool) or not isinstance(ivalue, int | float) or ivalue <= 0:
-                    raise ConfigError(path, f"{dotted}.{ikey}", "must be a positive number of seconds", iline)
+                problem = interval_problem(ikey, ivalue)
+                if problem:
+                    raise ConfigError(path, f"{dotted}.{ikey}", problem, iline)
         else:
             known = ", ".join(sorted(_STR_KEYS | _BOOL_KEYS | {"intervals"}))
             raise ConfigError(path, dotted, f"unknown key (known keys: {known})", line)
+
+
+def interval_problem(key: str, value: object) -> str | None:
+    """Why ``value`` cannot be the interval ``key``, or None."""
+    unit = "items" if key == "items_per_minute" else "seconds"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        return f"must be a positive number of {unit}, got {value!r}"
+    floor, ceiling = FLOORS.get(key, 0.0), CEILINGS.get(key, CEILING)
+    if value < floor:
+        return f"must be at least {floor:g} {unit}, got {value!r}"
+    if value > ceiling:
+        return f"must be at most {ceiling:g} {unit}, got {value!r}"
+    return None
+
+
+def value_problem(key: str, value: str) -> str | None:
+    """Why a string setting cannot be used, wherever it came from (file, environment or flag)."""
+    if key == "arm_endpoint" and not value.startswith("https://"):
+        return f"must be an https:// URL, got {value!r}"
+    if key == "ca_bundle" and value:
+        bundle = Path(value).expanduser()
+        if not bundle.is_file():
+            return f"no such file: {value}"
+        if not os.access(bundle, os.R_OK):
+            return f"cannot read {value}"
+    return None
+
+
+def _origin_label(key: str, origin: str) -> str:
+    if origin == "flag":
+        return f"flag --{key.replace('_', '-')}"
+    return origin
 
 
 def resolve(
@@ -329,6 +373,11 @@ def resolve(
         values[key] = value
         origins[key] = "flag"
 
+    for key in ("arm_endpoint", "ca_bundle"):
+        value = values.get(key)
+        problem = value_problem(key, value) if isinstance(value, str) else None
+        if problem:
+            raise ConfigError(_origin_label(key, origins.get(key, "settings")), key, problem)
     auth = values.get("auth", "default")
     if auth not in AUTH_METHODS:
         raise ConfigError(

@@ -16,9 +16,31 @@ MISSING_TARGET = (
 )
 
 
+def colour_problem(settings: Settings) -> str | None:
+    """Why the profile's ``environment_color`` cannot colour the status bar (Rich's colour grammar)."""
+    value = settings.environment_color
+    if not value:
+        return None
+    from rich.color import Color, ColorParseError
+
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        where = settings.origins.get("environment_color", "settings")
+        return (
+            f"config error: {where}: environment_color: not a colour: {value!r} "
+            "(a name such as red or bright_green, #rrggbb, or rgb(r,g,b))"
+        )
+    return None
+
+
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.has_azure_target():
         print(f"asr-console: {MISSING_TARGET}", file=sys.stderr)
+        return 2
+    problem = colour_problem(settings)
+    if problem:
+        print(f"asr-console: {problem}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(_console(settings))

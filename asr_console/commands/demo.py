@@ -22,6 +22,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_console.commands.console import colour_problem
+
+    problem = colour_problem(settings)
+    if problem:
+        print(f"asr-console: {problem}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_demo(args, settings))
     except KeyboardInterrupt:

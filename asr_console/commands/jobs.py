@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from asr_console.commands.argtypes import bounded_float
 from asr_console.config import Settings
 from asr_console.model.records import Job
 
@@ -19,7 +20,13 @@ from asr_console.model.records import Job
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("jobs", help="recent ASR jobs of a vault")
     parser.add_argument("--json", action="store_true", help="print the machine-readable list")
-    parser.add_argument("--hours", type=float, default=72.0, help="how far back to look (default 72)")
+    # ASR keeps jobs for 30 days
+    parser.add_argument(
+        "--hours",
+        type=bounded_float(0, 720, low_open=True),
+        default=72.0,
+        help="how far back to look, up to 720 (default 72)",
+    )
     parser.add_argument("--state", help="only jobs in this state (InProgress, Failed, Succeeded, ...)")
     parser.set_defaults(func=run)
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from asr_console.commands.argtypes import bounded_float, listen_address, non_negative_int, positive_float
 from asr_console.config import Settings
 from asr_console.model.errors import SourceError
 
@@ -29,25 +30,28 @@ if TYPE_CHECKING:
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("simulate", help="serve the simulated ASR site over HTTPS on loopback")
     parser.add_argument(
-        "--listen", default="127.0.0.1:0", help="HOST:PORT to listen on (default 127.0.0.1:0)"
+        "--listen",
+        type=listen_address,
+        default=("127.0.0.1", 0),
+        help="HOST:PORT to listen on (default 127.0.0.1:0, any free port)",
     )
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    parser.add_argument("--throttle-rate", type=float, default=0.0, help="fraction of requests answered 429")
-    parser.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 500/503")
-    parser.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
-    parser.add_argument("--history-jobs", type=int, default=None, help="past jobs to create (default scales)")
-    from asr_console.commands.argtypes import positive_float
-
+    parser.add_argument(
+        "--latency", type=bounded_float(0, 3600), default=0.0, help="seconds added to every answer"
+    )
+    fraction = bounded_float(0, 1)
+    parser.add_argument(
+        "--throttle-rate", type=fraction, default=0.0, help="fraction of requests answered 429"
+    )
+    parser.add_argument("--error-rate", type=fraction, default=0.0, help="fraction answered 500/503")
+    parser.add_argument("--drop-rate", type=fraction, default=0.0, help="fraction of connections dropped")
+    parser.add_argument(
+        "--history-jobs", type=non_negative_int, default=None, help="past jobs to create (default scales)"
+    )
     # Other tools compare the site's timestamps with their own clock: real time unless asked.
     parser.add_argument(
         "--speed", type=positive_float, default=1.0, help="clock speed-up (default 1: real time)"
     )
     parser.set_defaults(func=run)
-
-
-def _listen(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return (host.strip("[]") or "127.0.0.1"), int(port or 0)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -94,7 +98,7 @@ async def site_engine(args: argparse.Namespace, settings: Settings) -> AsyncIter
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    host, port = _listen(args.listen)
+    host, port = args.listen
     async with site_engine(args, settings) as engine:
         return await _serve_engine(args, engine, host, port)
 

@@ -61,3 +61,24 @@ _SCALED_FLOORS = {
     "events": 5.0,
     "churn": 5.0,
 }
+
+
+# The smallest value a profile may set for each interval (seconds; ``items_per_minute``: items). Below
+# these a console polls in a near-hot loop or spends the identity's shared ARM read budget; vCenter's
+# real-time performance samples are 20 s apart, and the appliance rediscovers about every 15 minutes.
+FLOORS = {
+    "items": 5.0,
+    "items_fast": 1.0,
+    "jobs": 5.0,
+    "jobs_fast": 1.0,
+    "infra": 10.0,
+    "infra_fast": 5.0,
+    "discovery": 60.0,
+    "inventory_wait": 1.0,
+    "events": 5.0,
+    "churn": 20.0,
+    "items_per_minute": 100.0,
+}
+# vCenter holds a WaitForUpdatesEx long poll at most this long; everything else at most a day apart.
+CEILINGS = {"inventory_wait": 300.0}
+CEILING = 86_400.0
