@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from asr_console import __version__
 from asr_console.commands.argtypes import bounded_float, non_negative_int, positive_int
 from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
+from asr_console.model.redact import MaskingFilter
 
 PROG = "asr-console"
 
@@ -189,6 +190,8 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())
     if verbosity < 2:
         # azure-core logs every request at INFO; that is noise unless asked for.
         logging.getLogger("azure").setLevel(logging.WARNING)

@@ -36,6 +36,7 @@ from typing import Any
 import platformdirs
 
 from asr_console.model.intervals import CEILING, CEILINGS, FLOORS, Intervals
+from asr_console.model.redact import mask_url
 
 APP_NAME = "asr-console"
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
@@ -111,7 +112,11 @@ class Settings:
             if f.name in ("origins",):
                 continue
             value = getattr(self, f.name)
-            out[f.name] = asdict(value) if isinstance(value, Intervals) else value
+            if isinstance(value, Intervals):
+                value = asdict(value)
+            elif isinstance(value, str):
+                value = mask_url(value)
+            out[f.name] = value
         out["secrets"] = {
             "vcenter_password": _secret_origin("GOVC_PASSWORD"),
             "access_token": _secret_origin("ASR_CONSOLE_ACCESS_TOKEN"),

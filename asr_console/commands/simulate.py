@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from asr_console.commands.argtypes import bounded_float, listen_address, non_negative_int, positive_float
 from asr_console.config import Settings
 from asr_console.model.errors import SourceError
+from asr_console.model.redact import mask_url
 
 if TYPE_CHECKING:
     from asr_console.sim.engine import SimEngine
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"asr-console simulate: {exc}", file=sys.stderr)
         return 2
     except SourceError as exc:
-        print(f"asr-console simulate: vCenter {settings.vcenter_url}: {exc}", file=sys.stderr)
+        print(f"asr-console simulate: vCenter {mask_url(settings.vcenter_url)}: {exc}", file=sys.stderr)
         return 3
 
 

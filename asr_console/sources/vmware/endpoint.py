@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from asr_console.model.errors import SourceError, Unreachable
+from asr_console.model.redact import mask_url
 
 
 class BadURL(SourceError):
@@ -37,6 +38,7 @@ class Endpoint:
 def parse_url(url: str) -> Endpoint:
     """``vc01``, ``https://vc01/sdk``, ``http://127.0.0.1:8989/sdk`` or govc's ``https://user:pw@vc01``."""
     text = (url or "").strip()
+    shown = mask_url(text)
     if not text:
         raise BadURL("no vCenter URL: pass --vcenter URL or set GOVC_URL")
     if "://" not in text:
@@ -45,12 +47,12 @@ def parse_url(url: str) -> Endpoint:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise BadURL(f"bad vCenter URL {url!r}: {exc}") from None
+        raise BadURL(f"bad vCenter URL {shown!r}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise BadURL(f"bad vCenter URL {url!r}: scheme must be https (or http for a simulator)")
+        raise BadURL(f"bad vCenter URL {shown!r}: scheme must be https (or http for a simulator)")
     if not parts.hostname:
-        raise BadURL(f"bad vCenter URL {url!r}: no host")
+        raise BadURL(f"bad vCenter URL {shown!r}: no host")
     path = parts.path if parts.path not in ("", "/") else "/sdk"
     return Endpoint(
         scheme=scheme,
