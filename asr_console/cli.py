@@ -46,10 +46,10 @@ COMMAND_HELP: dict[str, str] = {
 PARENTS: dict[str, tuple[str, ...]] = {
     "tui": ("azure", "vcenter"),
     "demo": ("sim", "vcenter"),
-    "status": ("azure",),
-    "jobs": ("azure",),
-    "inventory": ("vcenter",),
-    "simulate": ("sim", "vcenter"),
+    "status": ("azure", "deadline"),
+    "jobs": ("azure", "deadline"),
+    "inventory": ("vcenter", "deadline"),
+    "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
 }
 SETTINGS_FLAGS = (
@@ -65,6 +65,7 @@ SETTINGS_FLAGS = (
     "insecure",
     "read_only",
     "theme",
+    "timeout",
 )
 
 
@@ -139,7 +140,13 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
         default="mixed",
         help="modernized (InMageRcm), classic (InMageAzureV2) or both (default)",
     )
-    return {"common": common, "azure": azure, "vcenter": vcenter, "sim": sim}
+    deadline = Parser(add_help=False)
+    deadline.add_argument(
+        "--timeout",
+        type=bounded_float(1, 3600),
+        help="give up after this many seconds in all (default 60; profile key timeout)",
+    )
+    return {"common": common, "azure": azure, "vcenter": vcenter, "sim": sim, "deadline": deadline}
 
 
 class _Subparsers:

@@ -91,6 +91,8 @@ class Settings:
     environment: str = ""
     environment_color: str = ""
     theme: str = "dark"
+    # a headless command's overall deadline, seconds
+    timeout: float = 60.0
     intervals: Intervals = field(default_factory=Intervals)
     config_path: str = ""
     # field name → where its value came from: default, profile, env NAME, flag
@@ -159,6 +161,7 @@ _STR_KEYS = {
     "theme",
 }
 _BOOL_KEYS = {"insecure", "read_only"}
+_NUMBER_KEYS = {"timeout"}
 _SECRET_KEYS = {"password", "vcenter_password", "secret", "client_secret", "token", "access_token"}
 _INTERVAL_KEYS = {f.name for f in fields(Intervals)}
 
@@ -176,6 +179,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "read_only": ("ASR_CONSOLE_READ_ONLY",),
     "environment": ("ASR_CONSOLE_ENVIRONMENT",),
     "theme": ("ASR_CONSOLE_THEME",),
+    "timeout": ("ASR_CONSOLE_TIMEOUT",),
 }
 
 
@@ -276,6 +280,10 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(path, dotted, f"must be true or false, got {value!r}", line)
+        elif key in _NUMBER_KEYS:
+            problem = timeout_problem(value)
+            if problem:
+                raise ConfigError(path, dotted, problem, line)
         elif key == "intervals":
             if not isinstance(value, dict):
                 raise ConfigError(path, dotted, "must be a table of seconds", line)
@@ -288,7 +296,7 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
                 if problem:
                     raise ConfigError(path, f"{dotted}.{ikey}", problem, iline)
         else:
-            known = ", ".join(sorted(_STR_KEYS | _BOOL_KEYS | {"intervals"}))
+            known = ", ".join(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS | {"intervals"}))
             raise ConfigError(path, dotted, f"unknown key (known keys: {known})", line)
 
 
@@ -307,6 +315,14 @@ def interval_problem(key: str, value: object) -> str | None:
         return f"must be at least {floor:g} {unit}, got {value!r}"
     if value > ceiling:
         return f"must be at most {ceiling:g} {unit}, got {value!r}"
+    return None
+
+
+def timeout_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return f"must be a number of seconds, got {value!r}"
+    if not 1 <= value <= 3600:
+        return f"must be 1 to 3600 seconds, got {value!r}"
     return None
 
 
@@ -370,6 +386,15 @@ def resolve(
                 if parsed is None:
                     raise ConfigError(f"environment {name}", key, f"must be true or false, got {raw!r}")
                 values[key] = parsed
+            elif key in _NUMBER_KEYS:
+                try:
+                    number = float(raw)
+                except ValueError:
+                    number = math.nan
+                problem = timeout_problem(number)
+                if problem:
+                    raise ConfigError(f"environment {name}", key, problem)
+                values[key] = number
             else:
                 values[key] = raw
             origins[key] = f"env {name}"

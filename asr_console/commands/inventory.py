@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from asr_console.commands.deadline import Deadline
 from asr_console.config import Settings
 from asr_console.model.backoff import Backoff
 from asr_console.model.compat import CompatResult, check_vm
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     except SourceError as exc:
         return _fail(exc)
-    main = _watch(inventory, args) if args.watch else _once(inventory, args)
+    deadline = Deadline(settings.timeout)
+    main = _watch(inventory, args, deadline) if args.watch else _once(inventory, args, deadline)
     try:
         return asyncio.run(main)
     except KeyboardInterrupt:
@@ -86,12 +88,15 @@ async def _full_sync(inventory: VCenterInventory, store: Store) -> None:
         store.apply(await inventory.changes(0))
 
 
-async def _once(inventory: VCenterInventory, args: argparse.Namespace) -> int:
+async def _once(inventory: VCenterInventory, args: argparse.Namespace, deadline: Deadline) -> int:
     store = Store()
     try:
-        info = await inventory.connect()
-        await _full_sync(inventory, store)
-        churn = {c.moref: c for c in await inventory.churn()} if args.churn else {}
+        info = await deadline.within(inventory.connect(), f"vCenter {inventory.url} to log in")
+        await deadline.within(_full_sync(inventory, store), f"vCenter {inventory.url}'s inventory")
+        churn = {}
+        if args.churn:
+            samples = await deadline.within(inventory.churn(), f"vCenter {inventory.url}'s performance data")
+            churn = {c.moref: c for c in samples}
     except SourceError as exc:
         return _fail(exc)
     finally:
@@ -288,11 +293,14 @@ def _vm_diff(before: VirtualMachine, after: VirtualMachine) -> list[tuple[str, s
 WATCHED = (Kind.VM, Kind.HOST, Kind.CLUSTER, Kind.DATACENTER, Kind.DATASTORE, Kind.NETWORK)
 
 
-async def _watch(inventory: VCenterInventory, args: argparse.Namespace, max_wait: float = 30.0) -> int:
+async def _watch(
+    inventory: VCenterInventory, args: argparse.Namespace, deadline: Deadline, max_wait: float = 30.0
+) -> int:
     store = Store()
     try:
-        info = await inventory.connect()
-        await _full_sync(inventory, store)
+        # the deadline bounds the first read; from then on the watch reconnects for as long as it runs
+        info = await deadline.within(inventory.connect(), f"vCenter {inventory.url} to log in")
+        await deadline.within(_full_sync(inventory, store), f"vCenter {inventory.url}'s inventory")
     except SourceError as exc:
         await inventory.close()
         return _fail(exc)

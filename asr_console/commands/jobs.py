@@ -60,11 +60,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _read(settings: Settings, since: datetime, state: str | None) -> list[Job]:
+    from asr_console.commands.deadline import Deadline
     from asr_console.sources.azure import AzureRecoveryService
 
+    deadline = Deadline(settings.timeout)
     service = AzureRecoveryService.from_settings(settings)
     try:
-        return await service.jobs(since=since, state=state)
+        return await deadline.within(service.jobs(since=since, state=state), "the jobs list")
     finally:
         await service.close()
 

@@ -94,7 +94,7 @@ async def site_engine(args: argparse.Namespace, settings: Settings) -> AsyncIter
         insecure=settings.insecure,
         name="appliance-discovery",
     )
-    async with discovered_site(source, **options) as engine:
+    async with discovered_site(source, timeout=settings.timeout, **options) as engine:
         yield engine
 
 

@@ -53,11 +53,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _read(settings: Settings) -> tuple[Vault, list[ProtectedItem], list[Policy]]:
+    from asr_console.commands.deadline import Deadline
     from asr_console.sources.azure import AzureRecoveryService
 
+    deadline = Deadline(settings.timeout)
     service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     try:
-        return await service.vault(), await service.protected_items(), await service.policies()
+        vault = await deadline.within(service.vault(), f"vault {settings.vault}")
+        items = await deadline.within(service.protected_items(), "the protected items")
+        policies = await deadline.within(service.policies(), "the replication policies")
+        return vault, items, policies
     finally:
         await service.close()
 

@@ -37,3 +37,7 @@ class OperationRejected(SourceError):
 
 class NotAvailable(SourceError):
     """The back end for this command is not built yet."""
+
+
+class TimedOut(Unreachable):
+    """A command's overall deadline passed; ``str()`` names what it was waiting for."""

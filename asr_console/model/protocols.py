@@ -112,9 +112,15 @@ class InventorySource(Protocol):
 
     async def connect(self) -> VCenterInfo: ...
 
+    @property
+    def synced(self) -> bool:
+        """The whole inventory has been read, details included; from now on ``changes`` are deltas."""
+        ...
+
     async def changes(self, max_wait: float) -> Batch:
-        """The first call returns the full inventory (as replacements); later calls wait up to
-        ``max_wait`` seconds for changes and return only those (an empty batch on timeout)."""
+        """The first calls return the full inventory (as replacements, then details until ``synced``);
+        later calls wait up to ``max_wait`` seconds for changes and return only those (an empty batch
+        on timeout)."""
         ...
 
     async def events(self) -> list[Event]:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asr_console.model.errors import SourceError
+from asr_console.model.errors import SourceError, TimedOut
 from asr_console.model.protocols import InventorySource
 from asr_console.model.records import Kind, Record
 from asr_console.model.store import Store
@@ -45,16 +44,16 @@ class Discovery:
 
     async def initial(self, timeout: float = 300.0) -> dict[Kind, list[Record]]:
         """Connect and read the whole inventory (with disks and NICs, when the source reads them)."""
-        deadline = time.monotonic() + timeout
-        await self.source.connect()
-        self.store.apply(await self.source.changes(0))
-        # VCenterInventory lists VMs first and their devices in further pages; wait for those
-        while not getattr(self.source, "synced", True):
-            if time.monotonic() > deadline:
-                raise SourceError(
-                    f"{self.source.name}: the inventory did not finish loading in {timeout:g} s"
-                )
-            self.store.apply(await self.source.changes(0))
+        try:
+            async with asyncio.timeout(timeout):
+                await self.source.connect()
+                self.store.apply(await self.source.changes(0))
+                while not self.source.synced:
+                    self.store.apply(await self.source.changes(0))
+        except TimeoutError:
+            raise TimedOut(
+                f"{self.source.name}: the inventory did not finish loading in {timeout:g} s"
+            ) from None
         return self.inventory()
 
     async def follow(self, engine: SimEngine) -> None:

@@ -28,6 +28,10 @@ class SimulatedInventory:
         self._event_seq: int | None = None
         self._closed = False
 
+    @property
+    def synced(self) -> bool:
+        return self._version is not None
+
     async def connect(self) -> VCenterInfo:
         if self._closed:
             raise SourceError("the simulated inventory is closed")

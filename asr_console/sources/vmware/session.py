@@ -18,8 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ from asr_console.model.backoff import Backoff
 from asr_console.model.errors import AuthError, SourceError, Unreachable
 from asr_console.model.protocols import VCenterInfo
 from asr_console.sources.vmware.endpoint import Endpoint, UntrustedCertificate
+from asr_console.sources.vmware.threads import DaemonCalls
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +50,23 @@ def _is_session_error(exc: BaseException) -> bool:
     return isinstance(
         exc, vim.fault.NotAuthenticated | vmodl.fault.ManagedObjectNotFound | vmodl.fault.RequestCanceled
     )
+
+
+_SOCKET_DEFAULT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _default_socket_timeout(seconds: float) -> Iterator[None]:
+    """pyVmomi's ``SmartConnect`` first fetches ``vimServiceVersions.xml`` on a connection of its own,
+    without the timeout it is given; that connection takes the process's default socket timeout.
+    (asyncio's sockets are non-blocking and unaffected.)"""
+    with _SOCKET_DEFAULT:
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(seconds)
+        try:
+            yield
+        finally:
+            socket.setdefaulttimeout(previous)
 
 
 @dataclass(slots=True)
@@ -91,7 +108,7 @@ class VCenterSession:
         self.info: VCenterInfo | None = None
         self.closed = False
 
-        self._executor = ThreadPoolExecutor(max_workers=3, thread_name_prefix="pyvmomi")
+        self._calls = DaemonCalls(limit=3, name="pyvmomi")
         self._lock = threading.Lock()
         self._login: Login | None = None
         self._generation = 0
@@ -108,8 +125,7 @@ class VCenterSession:
         """``func(login)`` on a pyvmomi thread, logged in, with failures turned into ``SourceError``."""
         if self.closed:
             raise SourceError(f"vCenter {self.url}: source closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, func)
+        return await self._calls.run(lambda: self._run(func))
 
     def _run(self, func: Callable[[Login], T]) -> T:
         login = self.ensure()
@@ -177,17 +193,18 @@ class VCenterSession:
             )
         where = f"{ep.host}:{ep.port}"
         try:
-            si = SmartConnect(
-                protocol=ep.scheme,
-                host=ep.host,
-                port=ep.port,
-                path=ep.path,
-                user=self.user,
-                pwd=self._password,
-                sslContext=self._ssl_context(),
-                disableSslCertValidation=self.insecure,
-                httpConnectionTimeout=self.timeout + self.max_wait_cap,
-            )
+            with _default_socket_timeout(self.timeout):
+                si = SmartConnect(
+                    protocol=ep.scheme,
+                    host=ep.host,
+                    port=ep.port,
+                    path=ep.path,
+                    user=self.user,
+                    pwd=self._password,
+                    sslContext=self._ssl_context(),
+                    disableSslCertValidation=self.insecure,
+                    httpConnectionTimeout=self.timeout + self.max_wait_cap,
+                )
         except vim.fault.InvalidLogin:
             raise AuthError(
                 f"vCenter {ep.display}: wrong user name or password (user {self.user!r})"
@@ -263,5 +280,7 @@ class VCenterSession:
             # A WaitForUpdatesEx may hold a pool thread; log out from a fresh one.
             thread = threading.Thread(target=logout, name="pyvmomi-logout", daemon=True)
             thread.start()
-            await asyncio.get_running_loop().run_in_executor(None, thread.join, self.timeout)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+            # wait a little for a clean logout, never for a vCenter that does not answer
+            deadline = asyncio.get_running_loop().time() + min(self.timeout, 2.0)
+            while thread.is_alive() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)

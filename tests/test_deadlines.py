@@ -1,0 +1,89 @@
+"""Every headless command ends by its deadline, even against a server that never answers.
+
+A "black hole" accepts TCP connections and then says nothing (the TLS handshake never completes,
+or HTTP never answers): before, ``status`` waited 20 minutes and ``inventory`` forever.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port that accepts connections and never reads or writes."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def run_timed(args: list[str], home: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {
+        **os.environ,
+        "ASR_CONSOLE_CONFIG": str(home / "none.toml"),
+        "ASR_CONSOLE_ACCESS_TOKEN": "t",
+        "GOVC_PASSWORD": "p",
+    }
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "asr_console", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    return result, time.monotonic() - start
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_inventory_against_a_silent_vcenter_ends_by_its_deadline(
+    black_hole: int, tmp_path: Path, scheme: str
+) -> None:
+    url = f"{scheme}://127.0.0.1:{black_hole}/sdk"
+    result, took = run_timed(
+        ["inventory", "--vcenter", url, "--user", "u", "--insecure", "--timeout", "3"], tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    assert "timed out after 3 s" in result.stderr and "log in" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert took < 15, took  # the process ends too: no thread left holding it
+
+
+@pytest.mark.parametrize("command", ["status", "jobs"])
+def test_azure_commands_against_a_silent_arm_end_by_their_deadline(
+    black_hole: int, tmp_path: Path, command: str
+) -> None:
+    target = ["--subscription", "s", "--resource-group", "r", "--vault", "v", "--auth", "token"]
+    endpoint = ["--arm-endpoint", f"https://127.0.0.1:{black_hole}", "--timeout", "3"]
+    result, took = run_timed([command, *target, *endpoint], tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert "timed out after 3 s waiting for" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert took < 15, took
