@@ -179,9 +179,11 @@ async def test_unknown_is_exit_3_with_one_line_on_stderr(capsys: pytest.CaptureF
         )
         site.site.faults.reject_tokens = False
 
-    closed = f"https://127.0.0.1:{free_port()}"
-    code, out, err = await status(capsys, "--json", *connection_flags(site, **{"arm-endpoint": closed}))
-    assert (code, out) == (3, "") and err.count("\n") == 1 and err.startswith("status: UNKNOWN - Unreachable")
+        # (inside the site's context: its CA bundle file must still exist)
+        closed = f"https://127.0.0.1:{free_port()}"
+        code, out, err = await status(capsys, "--json", *connection_flags(site, **{"arm-endpoint": closed}))
+        assert (code, out) == (3, "") and err.count("\n") == 1
+        assert err.startswith("status: UNKNOWN - Unreachable")
 
 
 SITE_FLAGS = ("--vms", "30", "--protected", "20", "--seed", "3", "--speed", "1")
