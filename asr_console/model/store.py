@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -95,14 +95,21 @@ class ChangeSet:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How current one source's data is. Times are wall-clock UTC for display, ``monotonic`` for age."""
+    """How current one stream's data is (items, jobs, infrastructure …), or, from
+    ``Store.backend_freshness``, the stalest stream of one back end.
 
-    source: str
+    ``stream`` names the stream, ``source`` its back end ("asr", "vcenter"). Times are wall-clock UTC for
+    display, ``monotonic`` for age. ``dropped`` counts the records its last read could not convert.
+    """
+
+    stream: str
+    source: str = ""
     last_success: datetime | None = None
     last_success_monotonic: float | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
     stale: bool = True
+    dropped: int = 0
 
     def age_seconds(self, now_monotonic: float | None = None) -> float | None:
         if self.last_success_monotonic is None:
@@ -110,6 +117,17 @@ class Freshness:
         return (now_monotonic if now_monotonic is not None else time.monotonic()) - (
             self.last_success_monotonic
         )
+
+
+def stalest(entries: Iterable[Freshness]) -> Freshness | None:
+    """The entry a back end is judged by: a stale one before a fresh one, then the oldest success
+    (never succeeded is oldest), then the one with an error."""
+
+    def rank(f: Freshness) -> tuple[bool, float, bool]:
+        since = f.last_success_monotonic if f.last_success_monotonic is not None else float("-inf")
+        return (not f.stale, since, f.last_error is None)
+
+    return min(entries, key=rank, default=None)
 
 
 Subscriber = Callable[[ChangeSet], None]
@@ -160,32 +178,65 @@ class Store:
 
     # ------------------------------------------------------------------ freshness
 
-    def freshness(self, source: str) -> Freshness:
-        return self._freshness.get(source, Freshness(source=source))
+    def freshness(self, name: str) -> Freshness:
+        """One stream's freshness, or for a back end's name ("asr") the stalest of its streams."""
+        fresh = self._freshness.get(name)
+        if fresh is not None:
+            return fresh
+        return self._backend(name) or Freshness(stream=name, source=name)
+
+    def _backend(self, source: str) -> Freshness | None:
+        return stalest(f for f in self._freshness.values() if f.source == source)
+
+    def dropped(self, source: str) -> int:
+        """Records the last reads of a back end's streams could not convert, all streams together."""
+        return sum(f.dropped for f in self._freshness.values() if f.source == source)
 
     def all_freshness(self) -> list[Freshness]:
-        return list(self._freshness.values())
+        """Every stream that has reported, by back end and stream."""
+        return sorted(self._freshness.values(), key=lambda f: (f.source, f.stream))
 
-    def mark_ok(self, source: str) -> None:
-        self._freshness[source] = Freshness(
-            source=source,
-            last_success=datetime.now(UTC),
-            last_success_monotonic=time.monotonic(),
-            stale=False,
-        )
-        self._notify(ChangeSet(freshness=frozenset({source})))
+    def backend_freshness(self) -> list[Freshness]:
+        """Per back end, its stalest stream (what the status bar shows), by back end."""
+        sources = sorted({f.source for f in self._freshness.values()})
+        return [fresh for source in sources if (fresh := self._backend(source)) is not None]
 
-    def mark_error(self, source: str, reason: str) -> None:
-        old = self.freshness(source)
-        self._freshness[source] = Freshness(
-            source=source,
-            last_success=old.last_success,
-            last_success_monotonic=old.last_success_monotonic,
-            last_error=reason,
-            last_error_at=datetime.now(UTC),
-            stale=True,
+    def mark_ok(self, stream: str, source: str | None = None) -> None:
+        """A read of ``stream`` succeeded: only that stream is fresh again."""
+        old = self._freshness.get(stream)
+        self.set_freshness(
+            Freshness(
+                stream=stream,
+                source=source or (old.source if old else stream),
+                last_success=datetime.now(UTC),
+                last_success_monotonic=time.monotonic(),
+                stale=False,
+                dropped=old.dropped if old else 0,
+            )
         )
-        self._notify(ChangeSet(freshness=frozenset({source})))
+
+    def mark_error(self, stream: str, reason: str, source: str | None = None) -> None:
+        """A read of ``stream`` failed: it is stale with ``reason``, keeping its last success."""
+        old = self._freshness.get(stream)
+        self.set_freshness(
+            Freshness(
+                stream=stream,
+                source=source or (old.source if old else stream),
+                last_success=old.last_success if old else None,
+                last_success_monotonic=old.last_success_monotonic if old else None,
+                last_error=reason,
+                last_error_at=datetime.now(UTC),
+                stale=True,
+                dropped=old.dropped if old else 0,
+            )
+        )
+
+    def set_freshness(self, fresh: Freshness) -> None:
+        """Record one stream's freshness as given (``mark_ok``/``mark_error`` stamp the time)."""
+        if not fresh.source:
+            fresh = replace(fresh, source=fresh.stream)
+        self._freshness[fresh.stream] = fresh
+        self._notify(ChangeSet(freshness=frozenset({fresh.stream})))
 
     # ------------------------------------------------------------------ writing
 
