@@ -4,6 +4,9 @@ Everything the console shows comes from here. Sources never touch the UI: they h
 ``Batch``; ``Store.apply`` turns it into a ``ChangeSet`` that names exactly the keys that changed, and
 every subscriber gets it. The store is not thread-safe on purpose: it lives on the event loop, and
 threads (pyvmomi) hand their batches over with ``loop.call_soon_threadsafe``.
+
+Collections of ARM resources are keyed by the id as the record spells it, and looked up, replaced and
+removed by ``model.arm.arm_key``: any spelling of an id finds its record.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from asr_console.model.arm import ARM_KINDS, arm_key
 from asr_console.model.join import VmItemJoin
 from asr_console.model.records import Job, Kind, ProtectedItem, Record, VirtualMachine
 
@@ -133,20 +137,33 @@ def stalest(entries: Iterable[Freshness]) -> Freshness | None:
 Subscriber = Callable[[ChangeSet], None]
 
 
+def _identity(key: str) -> str:
+    return key
+
+
 class Store:
     def __init__(self) -> None:
         self._data: dict[Kind, dict[str, Record]] = {kind: {} for kind in Kind}
         self._subscribers: list[Subscriber] = []
         self._freshness: dict[str, Freshness] = {}
+        # ARM kinds: arm_key(id) → the key as the record spells it, so any spelling finds the record
+        self._spelling: dict[Kind, dict[str, str]] = {kind: {} for kind in ARM_KINDS}
         self.join = VmItemJoin()
 
     # ------------------------------------------------------------------ reading
 
+    def stored_key(self, kind: Kind, key: str) -> str:
+        """The key a record is stored under, given any spelling of it (ARM ids ignore case)."""
+        spelling = self._spelling.get(kind)
+        if spelling is None:
+            return key
+        return spelling.get(arm_key(key), key)
+
     def get(self, kind: Kind, key: str) -> Record | None:
-        return self._data[kind].get(key)
+        return self._data[kind].get(self.stored_key(kind, key))
 
     def typed(self, cls: type[R], key: str) -> R | None:
-        record = self._data[cls.KIND].get(key)
+        record = self.get(cls.KIND, key)
         return cast(R, record) if record is not None else None
 
     def all(self, cls: type[R]) -> list[R]:
@@ -170,7 +187,7 @@ class Store:
         return self.typed(ProtectedItem, item_id) if item_id else None
 
     def vm_for_item(self, item_id: str) -> VirtualMachine | None:
-        moref = self.join.vm_for_item(item_id)
+        moref = self.join.vm_for_item(self.stored_key(Kind.PROTECTED_ITEM, item_id))
         return self.typed(VirtualMachine, moref) if moref else None
 
     def running_jobs(self) -> list[Job]:
@@ -258,9 +275,15 @@ class Store:
             kind = record.KIND
             coll = self._data[kind]
             key = record.key
+            stored = self.stored_key(kind, key)
+            if stored != key:
+                # the same resource spelled differently: re-keyed, so a record's key is its own id
+                drop(kind, stored)
             old = coll.get(key)
             if old is None:
                 coll[key] = record
+                if kind in self._spelling:
+                    self._spelling[kind][arm_key(key)] = key
                 if key in removed.get(kind, ()):
                     removed[kind].discard(key)
                     updated.setdefault(kind, set()).add(key)
@@ -273,8 +296,11 @@ class Store:
 
         def drop(kind: Kind, key: str) -> None:
             coll = self._data[kind]
+            key = self.stored_key(kind, key)
             if coll.pop(key, None) is None:
                 return
+            if kind in self._spelling:
+                self._spelling[kind].pop(arm_key(key), None)
             if key in added.get(kind, ()):
                 added[kind].discard(key)
             else:
@@ -282,9 +308,12 @@ class Store:
                 removed.setdefault(kind, set()).add(key)
 
         for kind, records, scope in batch.replacements:
-            fresh = {r.key for r in records}
+            same = arm_key if kind in self._spelling else _identity
+            fresh = {same(r.key) for r in records}
             coll = self._data[kind]
-            stale = [key for key, old in coll.items() if key not in fresh and (scope is None or scope(old))]
+            stale = [
+                key for key, old in coll.items() if same(key) not in fresh and (scope is None or scope(old))
+            ]
             for key in stale:
                 drop(kind, key)
             for record in records:
