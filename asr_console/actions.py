@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from asr_console.audit import AuditLog
+from asr_console.model.arm import arm_key, same_arm_id
 from asr_console.model.errors import SourceError
 from asr_console.model.protocols import RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
@@ -56,7 +57,8 @@ class Actions:
         self.audit = audit
         self.read_only = read_only
         self.followed = followed
-        # jobs this console started, until they end: the audit log records how each one finished
+        # jobs this console started (by arm_key: the jobs list may spell the id otherwise), until they
+        # end: the audit log records how each one finished
         self._following: dict[str, tuple[str, list[str]]] = {}
         self._unsubscribe = store.subscribe(self._on_change)
 
@@ -68,12 +70,12 @@ class Actions:
             return
         touched = changes.of(Kind.JOB)
         for job_id in list(touched.updated | touched.added):
-            if job_id not in self._following:
+            if arm_key(job_id) not in self._following:
                 continue
             job = self.store.typed(Job, job_id)
             if job is None or job.running or not job.state:
                 continue
-            action, targets = self._following.pop(job_id)
+            action, targets = self._following.pop(arm_key(job_id))
             severity = "info" if job.state == "Succeeded" else "warning"
             self._record(action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
             if action in _ADDS_OR_REMOVES_ITEMS and self.engine is not None:
@@ -95,7 +97,7 @@ class Actions:
         except SourceError as exc:
             self._record(action, targets, result=f"failed: {exc}", severity="error")
             raise
-        self._following[job.id] = (action, targets)
+        self._following[arm_key(job.id)] = (action, targets)
         self._record(action, targets, result="started", job_id=job.id, severity="info")
         self.store.apply(Batch().upsert(job))
         if self.followed is not None:
@@ -230,7 +232,7 @@ class Actions:
             Batch().replace(
                 Kind.RECOVERY_POINT,
                 points,
-                scope=lambda r: isinstance(r, RecoveryPoint) and r.item_id == item_id,
+                scope=lambda r: isinstance(r, RecoveryPoint) and same_arm_id(r.item_id, item_id),
             )
         )
         return points

@@ -79,6 +79,30 @@ async def test_write_is_audited_with_job_and_followed_fast(
     assert engine.is_fast()
 
 
+async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
+    service: SimulatedRecoveryService, tmp_path: Path
+) -> None:
+    """ARM ids ignore case: the jobs list may spell the id the write answered with otherwise."""
+    import dataclasses
+
+    store = await loaded_store(service)
+    audit = AuditLog(tmp_path / "audit.log", profile="lab")
+    actions = Actions(service, store, audit=audit)
+    from asr_console.model.specs import RecoveryPointChoice
+
+    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
+    job = await actions.test_failover(item_allowing_test_failover(store).id, RecoveryPointChoice(), network)
+    service.engine.advance(3600)
+    listed = [dataclasses.replace(j, id=j.id.upper()) for j in await service.jobs()]
+    store.apply(Batch().replace(Kind.JOB, listed))
+    assert [(e["action"], e["result"]) for e in audit.entries()] == [
+        ("test-failover", "started"),
+        ("test-failover", "job Succeeded"),
+    ]
+    assert store.count(Kind.JOB) == len(listed)  # the same job, not a second copy
+    assert store.typed(Job, job.id) is not None
+
+
 async def test_invalid_input_is_not_sent_nor_audited(
     service: SimulatedRecoveryService, tmp_path: Path
 ) -> None:

@@ -243,3 +243,48 @@ def test_status_process_against_simulate_process(
     }
     process.terminate()
     assert process.wait(timeout=20) == 0  # SIGTERM ends it cleanly
+
+
+async def test_status_and_the_health_pane_count_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    """One site, read by ``status --json`` and by the console's health pane: the same counts."""
+    from asr_console.app import make_app
+    from asr_console.config import Settings
+    from asr_console.session import build_session
+    from asr_console.widgets.health import HealthView
+    from tests.arm_site import sdk_service
+    from tests.test_ui_panes import wait_for
+
+    engine = make_demo_site(vms=60, protected=45, seed=8, speed=0.0, provider="mixed", start=DEFAULT_EPOCH)
+    engine.advance(3 * 3600)
+    async with serve_site(engine, page_size=10) as site:
+        _, out, _ = await status(capsys, "--json", *connection_flags(site))
+        summary = json.loads(out)["summary"]
+        assert summary["warning"] and summary["critical"] and summary["rpo_breaches"]
+        service = sdk_service(site)
+        session = build_session(Settings(profile="sim"), service, None)
+        app = make_app(
+            session.settings, session.store, session.engine, session.actions, clock=engine.clock.now
+        )
+        try:
+            async with app.run_test(size=(160, 48)) as pilot:
+                health = app.screen.query_one("#tile-health", HealthView)
+                expected = (
+                    summary["total"],
+                    summary["warning"],
+                    summary["critical"],
+                    summary["rpo_breaches"],
+                )
+
+                def shown() -> tuple[int, int, int, int]:
+                    s = health.summary
+                    return (s.total, s.warning, s.critical, s.rpo_breaches)
+
+                # policies (the RPO thresholds) arrive after the items: wait for both to be read
+                await wait_for(pilot, lambda: shown() == expected, timeout=20)
+                # and the pane's own line shows them
+                assert (
+                    f"{summary['critical']} crit · {summary['warning']} warn · {summary['rpo_breaches']} RPO"
+                    in (health.headline())
+                )
+        finally:
+            await service.close()

@@ -300,6 +300,21 @@ async def test_status_bar_shows_environment_freshness_and_jobs() -> None:
     assert NOW.year == 2026
 
 
+async def test_status_bar_shows_a_back_end_stale_while_one_of_its_streams_fails() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        bar = app.screen.query_one("StatusBar")
+        await wait_for(pilot, lambda: "asr 4s" in str(bar.render()))
+        app.store.mark_error("asr-items", "Throttled: 429 Too Many Requests")
+        await wait_for(pilot, lambda: "asr STALE" in str(bar.render()))
+        app.store.mark_ok("asr-jobs")  # another stream of the same back end succeeds
+        app.store.set_freshness(dataclasses.replace(app.store.freshness("asr-jobs"), dropped=3))
+        # the bar has repainted after both (the count shows), and the back end is still stale
+        await wait_for(pilot, lambda: "3 dropped" in str(bar.render()))
+        assert "asr STALE" in str(bar.render())
+        assert "asr-items: Throttled: 429" in str(bar.tooltip)
+
+
 async def test_infra_lists_servers_and_details_show_health_errors() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:

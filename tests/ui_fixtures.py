@@ -393,15 +393,21 @@ def build_store() -> Store:
     store = Store()
     store.apply(Batch().upsert(*build_records()))
     # Freshness with a fixed clock so snapshots do not depend on when the test ran.
-    store._freshness["asr"] = Freshness(
-        source="asr", last_success=NOW, last_success_monotonic=MONO - 4, stale=False
-    )
-    store._freshness["vcenter"] = Freshness(
-        source="vcenter",
-        last_success=NOW,
-        last_success_monotonic=MONO - 95,
-        last_error="Unreachable: timed out",
-        stale=True,
+    for stream in ("asr-items", "asr-jobs"):
+        store.set_freshness(
+            Freshness(
+                stream=stream, source="asr", last_success=NOW, last_success_monotonic=MONO - 4, stale=False
+            )
+        )
+    store.set_freshness(
+        Freshness(
+            stream="vcenter-inventory",
+            source="vcenter",
+            last_success=NOW,
+            last_success_monotonic=MONO - 95,
+            last_error="Unreachable: timed out",
+            stale=True,
+        )
     )
     return store
 

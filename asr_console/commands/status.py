@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asr_console.config import Settings
-from asr_console.model.records import Health, Policy, ProtectedItem, Vault
+from asr_console.model.queries import health_summary
+from asr_console.model.records import Kind, Policy, ProtectedItem, Vault
+from asr_console.model.store import Batch, Store
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 
@@ -72,18 +74,13 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def build_report(vault: Vault, items: list[ProtectedItem], policies: list[Policy]) -> dict[str, Any]:
-    thresholds = {p.id.lower(): p.settings.effective_rpo_threshold_minutes * 60 for p in policies}
-    counts = {"normal": 0, "warning": 0, "critical": 0, "other": 0}
-    breaches = 0
+    # The same model and queries as the health pane, so the two cannot count differently.
+    store = Store()
+    store.apply(Batch().replace(Kind.VAULT, [vault]).replace(Kind.POLICY, policies))
+    store.apply(Batch().replace(Kind.PROTECTED_ITEM, items))
+    summary = health_summary(store)
     rows = []
-    for item in sorted(items, key=lambda i: i.display_name.lower()):
-        key = {Health.NORMAL: "normal", Health.WARNING: "warning", Health.CRITICAL: "critical"}.get(
-            item.replication_health, "other"
-        )
-        counts[key] += 1
-        threshold = thresholds.get(item.policy_id.lower(), 3600)
-        if item.rpo_seconds is not None and item.rpo_seconds > threshold:
-            breaches += 1
+    for item in sorted(store.all(ProtectedItem), key=lambda i: i.display_name.lower()):
         rows.append(
             {
                 "id": item.id,
@@ -105,6 +102,12 @@ def build_report(vault: Vault, items: list[ProtectedItem], policies: list[Policy
                 ],
             }
         )
+    counts = {
+        "normal": summary.normal,
+        "warning": summary.warning,
+        "critical": summary.critical,
+        "other": summary.unknown,
+    }
     return {
         "vault": {
             "id": vault.id,
@@ -114,7 +117,7 @@ def build_report(vault: Vault, items: list[ProtectedItem], policies: list[Policy
             "location": vault.location,
         },
         "generated_at": _iso(datetime.now(UTC)),
-        "summary": {"total": len(items), **counts, "rpo_breaches": breaches},
+        "summary": {"total": summary.total, **counts, "rpo_breaches": summary.rpo_breaches},
         "items": rows,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from asr_console.model.arm import same_arm_id
 from asr_console.model.records import Provider
 
 MAX_RETENTION_MINUTES = 15 * 24 * 60
@@ -177,7 +178,7 @@ def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
 def validate_test_network(test_network_id: str, failover_network_id: str) -> list[FieldError]:
     if not test_network_id:
         return [FieldError("test_network", "choose an Azure network for the test VM")]
-    if failover_network_id and test_network_id.lower() == failover_network_id.lower():
+    if failover_network_id and same_arm_id(test_network_id, failover_network_id):
         return [
             FieldError(
                 "test_network",

@@ -4,6 +4,9 @@ Everything the console shows comes from here. Sources never touch the UI: they h
 ``Batch``; ``Store.apply`` turns it into a ``ChangeSet`` that names exactly the keys that changed, and
 every subscriber gets it. The store is not thread-safe on purpose: it lives on the event loop, and
 threads (pyvmomi) hand their batches over with ``loop.call_soon_threadsafe``.
+
+Collections of ARM resources are keyed by the id as the record spells it, and looked up, replaced and
+removed by ``model.arm.arm_key``: any spelling of an id finds its record.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from asr_console.model.arm import ARM_KINDS, arm_key
 from asr_console.model.join import VmItemJoin
 from asr_console.model.records import Job, Kind, ProtectedItem, Record, VirtualMachine
 
@@ -95,14 +99,21 @@ class ChangeSet:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How current one source's data is. Times are wall-clock UTC for display, ``monotonic`` for age."""
+    """How current one stream's data is (items, jobs, infrastructure …), or, from
+    ``Store.backend_freshness``, the stalest stream of one back end.
 
-    source: str
+    ``stream`` names the stream, ``source`` its back end ("asr", "vcenter"). Times are wall-clock UTC for
+    display, ``monotonic`` for age. ``dropped`` counts the records its last read could not convert.
+    """
+
+    stream: str
+    source: str = ""
     last_success: datetime | None = None
     last_success_monotonic: float | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
     stale: bool = True
+    dropped: int = 0
 
     def age_seconds(self, now_monotonic: float | None = None) -> float | None:
         if self.last_success_monotonic is None:
@@ -112,7 +123,22 @@ class Freshness:
         )
 
 
+def stalest(entries: Iterable[Freshness]) -> Freshness | None:
+    """The entry a back end is judged by: a stale one before a fresh one, then the oldest success
+    (never succeeded is oldest), then the one with an error."""
+
+    def rank(f: Freshness) -> tuple[bool, float, bool]:
+        since = f.last_success_monotonic if f.last_success_monotonic is not None else float("-inf")
+        return (not f.stale, since, f.last_error is None)
+
+    return min(entries, key=rank, default=None)
+
+
 Subscriber = Callable[[ChangeSet], None]
+
+
+def _identity(key: str) -> str:
+    return key
 
 
 class Store:
@@ -120,15 +146,24 @@ class Store:
         self._data: dict[Kind, dict[str, Record]] = {kind: {} for kind in Kind}
         self._subscribers: list[Subscriber] = []
         self._freshness: dict[str, Freshness] = {}
+        # ARM kinds: arm_key(id) → the key as the record spells it, so any spelling finds the record
+        self._spelling: dict[Kind, dict[str, str]] = {kind: {} for kind in ARM_KINDS}
         self.join = VmItemJoin()
 
     # ------------------------------------------------------------------ reading
 
+    def stored_key(self, kind: Kind, key: str) -> str:
+        """The key a record is stored under, given any spelling of it (ARM ids ignore case)."""
+        spelling = self._spelling.get(kind)
+        if spelling is None:
+            return key
+        return spelling.get(arm_key(key), key)
+
     def get(self, kind: Kind, key: str) -> Record | None:
-        return self._data[kind].get(key)
+        return self._data[kind].get(self.stored_key(kind, key))
 
     def typed(self, cls: type[R], key: str) -> R | None:
-        record = self._data[cls.KIND].get(key)
+        record = self.get(cls.KIND, key)
         return cast(R, record) if record is not None else None
 
     def all(self, cls: type[R]) -> list[R]:
@@ -152,7 +187,7 @@ class Store:
         return self.typed(ProtectedItem, item_id) if item_id else None
 
     def vm_for_item(self, item_id: str) -> VirtualMachine | None:
-        moref = self.join.vm_for_item(item_id)
+        moref = self.join.vm_for_item(self.stored_key(Kind.PROTECTED_ITEM, item_id))
         return self.typed(VirtualMachine, moref) if moref else None
 
     def running_jobs(self) -> list[Job]:
@@ -160,32 +195,65 @@ class Store:
 
     # ------------------------------------------------------------------ freshness
 
-    def freshness(self, source: str) -> Freshness:
-        return self._freshness.get(source, Freshness(source=source))
+    def freshness(self, name: str) -> Freshness:
+        """One stream's freshness, or for a back end's name ("asr") the stalest of its streams."""
+        fresh = self._freshness.get(name)
+        if fresh is not None:
+            return fresh
+        return self._backend(name) or Freshness(stream=name, source=name)
+
+    def _backend(self, source: str) -> Freshness | None:
+        return stalest(f for f in self._freshness.values() if f.source == source)
+
+    def dropped(self, source: str) -> int:
+        """Records the last reads of a back end's streams could not convert, all streams together."""
+        return sum(f.dropped for f in self._freshness.values() if f.source == source)
 
     def all_freshness(self) -> list[Freshness]:
-        return list(self._freshness.values())
+        """Every stream that has reported, by back end and stream."""
+        return sorted(self._freshness.values(), key=lambda f: (f.source, f.stream))
 
-    def mark_ok(self, source: str) -> None:
-        self._freshness[source] = Freshness(
-            source=source,
-            last_success=datetime.now(UTC),
-            last_success_monotonic=time.monotonic(),
-            stale=False,
-        )
-        self._notify(ChangeSet(freshness=frozenset({source})))
+    def backend_freshness(self) -> list[Freshness]:
+        """Per back end, its stalest stream (what the status bar shows), by back end."""
+        sources = sorted({f.source for f in self._freshness.values()})
+        return [fresh for source in sources if (fresh := self._backend(source)) is not None]
 
-    def mark_error(self, source: str, reason: str) -> None:
-        old = self.freshness(source)
-        self._freshness[source] = Freshness(
-            source=source,
-            last_success=old.last_success,
-            last_success_monotonic=old.last_success_monotonic,
-            last_error=reason,
-            last_error_at=datetime.now(UTC),
-            stale=True,
+    def mark_ok(self, stream: str, source: str | None = None) -> None:
+        """A read of ``stream`` succeeded: only that stream is fresh again."""
+        old = self._freshness.get(stream)
+        self.set_freshness(
+            Freshness(
+                stream=stream,
+                source=source or (old.source if old else stream),
+                last_success=datetime.now(UTC),
+                last_success_monotonic=time.monotonic(),
+                stale=False,
+                dropped=old.dropped if old else 0,
+            )
         )
-        self._notify(ChangeSet(freshness=frozenset({source})))
+
+    def mark_error(self, stream: str, reason: str, source: str | None = None) -> None:
+        """A read of ``stream`` failed: it is stale with ``reason``, keeping its last success."""
+        old = self._freshness.get(stream)
+        self.set_freshness(
+            Freshness(
+                stream=stream,
+                source=source or (old.source if old else stream),
+                last_success=old.last_success if old else None,
+                last_success_monotonic=old.last_success_monotonic if old else None,
+                last_error=reason,
+                last_error_at=datetime.now(UTC),
+                stale=True,
+                dropped=old.dropped if old else 0,
+            )
+        )
+
+    def set_freshness(self, fresh: Freshness) -> None:
+        """Record one stream's freshness as given (``mark_ok``/``mark_error`` stamp the time)."""
+        if not fresh.source:
+            fresh = replace(fresh, source=fresh.stream)
+        self._freshness[fresh.stream] = fresh
+        self._notify(ChangeSet(freshness=frozenset({fresh.stream})))
 
     # ------------------------------------------------------------------ writing
 
@@ -207,9 +275,15 @@ class Store:
             kind = record.KIND
             coll = self._data[kind]
             key = record.key
+            stored = self.stored_key(kind, key)
+            if stored != key:
+                # the same resource spelled differently: re-keyed, so a record's key is its own id
+                drop(kind, stored)
             old = coll.get(key)
             if old is None:
                 coll[key] = record
+                if kind in self._spelling:
+                    self._spelling[kind][arm_key(key)] = key
                 if key in removed.get(kind, ()):
                     removed[kind].discard(key)
                     updated.setdefault(kind, set()).add(key)
@@ -222,8 +296,11 @@ class Store:
 
         def drop(kind: Kind, key: str) -> None:
             coll = self._data[kind]
+            key = self.stored_key(kind, key)
             if coll.pop(key, None) is None:
                 return
+            if kind in self._spelling:
+                self._spelling[kind].pop(arm_key(key), None)
             if key in added.get(kind, ()):
                 added[kind].discard(key)
             else:
@@ -231,9 +308,12 @@ class Store:
                 removed.setdefault(kind, set()).add(key)
 
         for kind, records, scope in batch.replacements:
-            fresh = {r.key for r in records}
+            same = arm_key if kind in self._spelling else _identity
+            fresh = {same(r.key) for r in records}
             coll = self._data[kind]
-            stale = [key for key, old in coll.items() if key not in fresh and (scope is None or scope(old))]
+            stale = [
+                key for key, old in coll.items() if same(key) not in fresh and (scope is None or scope(old))
+            ]
             for key in stale:
                 drop(kind, key)
             for record in records:

@@ -11,17 +11,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from asr_console.model.queries import jobs_of_item, recovery_points_of, rpo_threshold_minutes
 from asr_console.model.records import (
     ChurnSample,
     HealthError,
     Job,
     Kind,
     ProtectedItem,
-    RecoveryPoint,
     VirtualMachine,
 )
 from asr_console.widgets.fmt import age, churn, duration, memory, size_gb, stamp
-from asr_console.widgets.health import rpo_threshold
 from asr_console.widgets.inventory import compat_of
 from asr_console.widgets.jobs import job_text
 from asr_console.widgets.live import Pending, StoreBound
@@ -130,7 +129,7 @@ class ItemDetailScreen(DetailScreen):
         if item is None:
             text.append("This item is no longer protected (it left the vault).\n", style="bold")
             return text
-        threshold = rpo_threshold(store, item)
+        threshold = rpo_threshold_minutes(store, item)
         text.append(f"{item.display_name}\n", style="bold")
         rows = [
             ("health", item.replication_health.value),
@@ -174,7 +173,7 @@ class ItemDetailScreen(DetailScreen):
         text.append("\nHealth errors\n", style="bold")
         text.append_text(health_errors_text(item.health_errors, styles))
         points = sorted(
-            (p for p in store.all(RecoveryPoint) if p.item_id == item.id),
+            recovery_points_of(store, item),
             key=lambda p: p.time or now,
             reverse=True,
         )
@@ -184,12 +183,7 @@ class ItemDetailScreen(DetailScreen):
         if not points:
             text.append("  none loaded (l loads them)\n", style="dim")
         jobs = sorted(
-            (
-                j
-                for j in store.all(Job)
-                if j.target_object_id.lower() == item.id.lower()
-                or (j.target_object_name and j.target_object_name == item.display_name)
-            ),
+            jobs_of_item(store, item),
             key=lambda j: j.start or now,
             reverse=True,
         )

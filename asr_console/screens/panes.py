@@ -16,9 +16,10 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from asr_console.model.queries import health_summary
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.filterbar import FilterBar
-from asr_console.widgets.health import HealthSummary, HealthView
+from asr_console.widgets.health import HealthView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.jobs import JobsView
 from asr_console.widgets.line import Line
@@ -161,7 +162,7 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     def summary(self, *, compact: bool) -> Text:
         """The other tiles in one line; at 80 columns in its short words, counts first."""
         store = self.console.store
-        health = HealthSummary.of(store)
+        health = health_summary(store)
         running = len(store.running_jobs())
         role = self.console.role_style
         words = (

@@ -15,6 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from asr_console.model.arm import same_arm_id
+from asr_console.model.queries import mappings_of_container, mappings_of_policy
 from asr_console.model.records import (
     ContainerMapping,
     Fabric,
@@ -33,7 +35,7 @@ from asr_console.model.specs import (
     validate_policy,
 )
 from asr_console.screens.dialog import Dialog
-from asr_console.widgets.others import container_name, mappings_of
+from asr_console.widgets.others import container_name
 from asr_console.widgets.progress import JobProgress
 
 NUMBER_FIELDS = (
@@ -261,11 +263,11 @@ class AssociateScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store  # type: ignore[attr-defined]
-        used = {m.container_id.lower() for m in mappings_of(store, self.policy.id)}
         options = [
             (container_name(store, c.id), c.id)
             for c in store.all(ProtectionContainer)
-            if c.id.lower() not in used and serves_provider(store, c, self.policy.provider)
+            if not any(same_arm_id(m.policy_id, self.policy.id) for m in mappings_of_container(store, c.id))
+            and serves_provider(store, c, self.policy.provider)
         ]
         with VerticalScroll():
             yield Static(f"[b]Associate policy {self.policy.name}[/b]  (enter picks, esc closes)")
@@ -317,7 +319,7 @@ class DissociateScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         store = self.app.store  # type: ignore[attr-defined]
-        maps: list[ContainerMapping] = mappings_of(store, self.policy.id)
+        maps: list[ContainerMapping] = mappings_of_policy(store, self.policy.id)
         with VerticalScroll():
             yield Static(f"[b]Dissociate policy {self.policy.name}[/b]")
             if not maps:

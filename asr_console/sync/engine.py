@@ -4,7 +4,7 @@ Each stream is "fetch, apply, sleep": a fetch never overlaps the previous one be
 only starts after the apply. Intervals are adaptive (fast while ASR jobs or our own writes are in
 flight), jittered so several consoles sharing an ARM identity do not poll in lock-step, and back off
 exponentially on errors, honouring a server's Retry-After. Errors never escape: they become the
-source's freshness in the store, which the UI shows.
+stream's freshness in the store, which the UI shows.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def retry_after_of(exc: BaseException) -> float | None:
 
 @dataclass(slots=True)
 class StreamSpec:
-    """One stream. ``source`` names the freshness entry its success or failure updates."""
+    """One stream. Its success or failure updates its own freshness entry (``name``); ``source`` names
+    its back end, whose stalest stream the status bar shows."""
 
     name: str
     source: str
@@ -185,7 +186,7 @@ class SyncEngine:
             state.errors += 1
             reason = describe_error(exc)
             log.warning("stream %s failed: %s", spec.name, reason)
-            self.store.mark_error(spec.source, reason)
+            self.store.mark_error(spec.name, reason, spec.source)
             delay = state.backoff.next(self._rng)
             retry_after = retry_after_of(exc)
             if retry_after is not None:
@@ -203,10 +204,10 @@ class SyncEngine:
             self.store.apply(batch)
         except Exception as exc:  # a subscriber's bug must not kill the stream
             log.exception("applying %s failed", spec.name)
-            self.store.mark_error(spec.source, describe_error(exc))
+            self.store.mark_error(spec.name, describe_error(exc), spec.source)
             return False
         state.backoff.reset()
-        self.store.mark_ok(spec.source)
+        self.store.mark_ok(spec.name, spec.source)
         return True
 
     async def _run(self, state: StreamState) -> None:

@@ -23,10 +23,19 @@ JOB_WINDOW = timedelta(days=3)
 EVENT_LIMIT = 2000
 
 
+# back ends: the status bar shows the stalest stream of each
 ASR = "asr"
 VCENTER = "vcenter"
-DISCOVERY = "asr-discovery"
+# stream names: each keeps its own freshness in the store
 ITEMS = "asr-items"
+JOBS = "asr-jobs"
+INFRA = "asr-infra"
+ASR_EVENTS = "asr-events"
+FOLLOWED = "asr-followed"
+DISCOVERY = "asr-discovery"
+VCENTER_INVENTORY = "vcenter-inventory"
+VCENTER_EVENTS = "vcenter-events"
+CHURN = "vcenter-churn"
 # Protected items and the inventory fill the first screen; everything else starts this much later.
 STAGGER = 1.0
 # During a first load, pages after the first reach the store at most this often: each apply repaints
@@ -113,10 +122,10 @@ def asr_streams(
             # or remove items
             kicked_by_writes=False,
         ),
-        StreamSpec("asr-jobs", ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
-        StreamSpec("asr-infra", ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
-        StreamSpec("asr-events", ASR, events, intervals.events, initial_delay=2 * STAGGER),
-        StreamSpec("asr-followed", ASR, followed_items, intervals.items_fast),
+        StreamSpec(JOBS, ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
+        StreamSpec(INFRA, ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
+        StreamSpec(ASR_EVENTS, ASR, events, intervals.events, initial_delay=2 * STAGGER),
+        StreamSpec(FOLLOWED, ASR, followed_items, intervals.items_fast),
         # Protectable items only matter to enabling replication.
         StreamSpec(
             DISCOVERY,
@@ -142,9 +151,9 @@ def inventory_streams(inventory: InventorySource, intervals: Intervals, store: S
         return Batch().upsert(*await inventory.churn())
 
     return [
-        StreamSpec("vcenter-inventory", VCENTER, changes, 0.0, initial_delay=0.5 * STAGGER),
-        StreamSpec("vcenter-events", VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
-        StreamSpec("vcenter-churn", VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
+        StreamSpec(VCENTER_INVENTORY, VCENTER, changes, 0.0, initial_delay=0.5 * STAGGER),
+        StreamSpec(VCENTER_EVENTS, VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
+        StreamSpec(CHURN, VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
     ]
 
 
@@ -200,9 +209,16 @@ def build_engine(
 
 __all__ = [
     "ASR",
+    "ASR_EVENTS",
+    "CHURN",
     "DISCOVERY",
+    "FOLLOWED",
+    "INFRA",
     "ITEMS",
+    "JOBS",
     "VCENTER",
+    "VCENTER_EVENTS",
+    "VCENTER_INVENTORY",
     "Intervals",
     "asr_streams",
     "build_engine",

@@ -1,60 +1,21 @@
-"""Replication health of protected items, with a summary line of normal / warning / critical / RPO."""
+"""Replication health of protected items, with a summary line of normal / warning / critical / RPO.
+
+The counts and the RPO threshold come from ``model.queries``, as ``asr-console status``'s do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from asr_console.model.records import Health, Kind, Policy, ProtectedItem
-from asr_console.model.store import Store
+from asr_console.model.queries import HealthSummary, health_summary, rpo_threshold_minutes
+from asr_console.model.records import Health, Kind, ProtectedItem
 from asr_console.widgets.fmt import age, duration, health_cell, rpo_role
 from asr_console.widgets.live import Pending
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
-DEFAULT_RPO_THRESHOLD_MINUTES = 60
 _HEALTH_ORDER = {Health.CRITICAL: 0, Health.WARNING: 1, Health.UNKNOWN: 2, Health.NORMAL: 3}
-
-
-def rpo_threshold(store: Store, item: ProtectedItem) -> int:
-    policy = store.typed(Policy, item.policy_id) if item.policy_id else None
-    if policy is None:
-        return DEFAULT_RPO_THRESHOLD_MINUTES
-    return policy.settings.effective_rpo_threshold_minutes
-
-
-@dataclass(frozen=True)
-class HealthSummary:
-    total: int = 0
-    normal: int = 0
-    warning: int = 0
-    critical: int = 0
-    unknown: int = 0
-    rpo_breaches: int = 0
-
-    @classmethod
-    def of(cls, store: Store) -> HealthSummary:
-        counts = {h: 0 for h in Health}
-        breaches = 0
-        for item in store.all(ProtectedItem):
-            counts[item.replication_health] += 1
-            if item.rpo_seconds is not None and item.rpo_seconds > rpo_threshold(store, item) * 60:
-                breaches += 1
-        return cls(
-            total=sum(counts.values()),
-            normal=counts[Health.NORMAL],
-            warning=counts[Health.WARNING],
-            critical=counts[Health.CRITICAL],
-            unknown=counts[Health.UNKNOWN],
-            rpo_breaches=breaches,
-        )
-
-    def text(self) -> str:
-        return (
-            f"{self.total} items · {self.normal} normal · {self.warning} warning · "
-            f"{self.critical} critical · {self.rpo_breaches} RPO breaches"
-        )
 
 
 class HealthView(TableView):
@@ -94,7 +55,7 @@ class HealthView(TableView):
 
     def cells(self, item: ProtectedItem) -> Sequence[Cell]:
         now = self.now
-        threshold = rpo_threshold(self.store, item)
+        threshold = rpo_threshold_minutes(self.store, item)
         role = rpo_role(item, threshold)
         errors = len(item.health_errors)
         err_cell: Cell = (str(errors), "critical") if errors else ("0", "muted")
@@ -142,7 +103,7 @@ class HealthView(TableView):
         super().reset()
 
     def headline(self) -> str:
-        self.summary = HealthSummary.of(self.store)
+        self.summary = health_summary(self.store)
         base = super().headline()
         if self.compact:
             s = self.summary

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from asr_console.model.queries import mappings_of_policy
 from asr_console.model.records import (
-    ContainerMapping,
     Event,
     Fabric,
     Kind,
@@ -36,10 +36,6 @@ def minutes(value: int | None) -> str:
     if value == 0:
         return "off"
     return duration(value * 60)
-
-
-def mappings_of(store: Any, policy_id: str) -> list[ContainerMapping]:
-    return [m for m in store.all(ContainerMapping) if m.policy_id.lower() == policy_id.lower()]
 
 
 def container_name(store: Any, container_id: str) -> str:
@@ -92,7 +88,7 @@ class PoliciesView(TableView):
 
     def cells(self, policy: Policy) -> Sequence[Cell]:
         s = policy.settings
-        maps = mappings_of(self.store, policy.id)
+        maps = mappings_of_policy(self.store, policy.id)
         assoc = ", ".join(container_name(self.store, m.container_id) for m in maps) or ("none", "muted")
         return (
             policy.name,

@@ -1,4 +1,4 @@
-"""The one-line status bar: environment, read-only state, per-source freshness, running jobs.
+"""The one-line status bar: environment, read-only state, per back end its stalest stream, running jobs.
 
 Attributes: none public; it reads ``app.settings``, ``app.store`` and ``app.now()`` on every refresh.
 """
@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from asr_console.model.records import Kind, Vault
+from asr_console.model.store import Freshness
 from asr_console.widgets.fmt import duration
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
@@ -45,16 +46,27 @@ class StatusBar(StoreBound, Line):
         self.reset()  # full or compact bar
 
     def freshness_lines(self) -> list[str]:
-        """Per-source detail for help and tooltips: age, stale, and why."""
+        """Per back end (its stalest stream) and then per stream, for help and tooltips: age, stale,
+        why, and records a read could not convert."""
         app: Any = self.app
+        now = app.monotonic()
         lines = []
-        for fresh in sorted(self.store.all_freshness(), key=lambda f: f.source):
-            age = fresh.age_seconds(app.monotonic())
-            state = "stale" if fresh.stale else "ok"
-            line = f"{fresh.source}: {state}, data age {duration(age)}"
-            if fresh.last_error:
-                line += f" — last error: {fresh.last_error}"
+        for backend in self.store.backend_freshness():
+            line = _describe(backend.source, backend, now)
+            if backend.stale and backend.last_error:
+                line += f" — {backend.stream}: {backend.last_error}"
+            dropped = self.store.dropped(backend.source)
+            if dropped:
+                line += f", {dropped} records dropped"
             lines.append(line)
+            for fresh in self.store.all_freshness():
+                if fresh.source == backend.source:
+                    line = "  " + _describe(fresh.stream, fresh, now)
+                    if fresh.last_error:
+                        line += f" — last error: {fresh.last_error}"
+                    if fresh.dropped:
+                        line += f", {fresh.dropped} records dropped"
+                    lines.append(line)
         return lines or ["no source has reported yet"]
 
     def build(self) -> Text:
@@ -93,16 +105,29 @@ class StatusBar(StoreBound, Line):
         else:
             text.append("read-write" if not compact else "RW", style="dim")
         gap = "  " if not compact else " "
-        for fresh in sorted(self.store.all_freshness(), key=lambda f: f.source):
+        # per back end, its stalest stream: one failing stream keeps the back end STALE
+        for fresh in self.store.backend_freshness():
             text.append(gap)
             age = fresh.age_seconds(app.monotonic())
-            stale = fresh.stale or (age is not None and age > STALE_AFTER_SECONDS)
-            if stale:
+            if _is_stale(fresh, age):
                 text.append(f"{fresh.source} STALE {duration(age)}", style=app.role_style("stale") + " bold")
             else:
                 text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
+            dropped = self.store.dropped(fresh.source)
+            if dropped:
+                shown = f" {dropped} dropped" if not compact else f" {dropped}drop"
+                text.append(shown, style=app.role_style("warning"))
         running = sum(1 for _ in self.store.running_jobs())
         text.append(gap)
         shown = f"jobs running: {running}" if not compact else f"jobs {running}"
         text.append(shown, style=app.role_style("warning") if running else "dim")
         return text
+
+
+def _is_stale(fresh: Freshness, age: float | None) -> bool:
+    return fresh.stale or (age is not None and age > STALE_AFTER_SECONDS)
+
+
+def _describe(name: str, fresh: Freshness, now: float) -> str:
+    age = fresh.age_seconds(now)
+    return f"{name}: {'stale' if _is_stale(fresh, age) else 'ok'}, data age {duration(age)}"
