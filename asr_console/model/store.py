@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from asr_console.model.join import VmItemJoin
+from asr_console.model.listed import Listed
 from asr_console.model.records import Job, Kind, ProtectedItem, Record, VirtualMachine
 
 R = TypeVar("R", bound=Record)
@@ -27,7 +28,9 @@ class Batch:
     """Upserts, removals and whole-collection replacements, applied atomically.
 
     ``replace(kind, records, scope=...)`` is how a poll that lists everything says so: keys of that kind
-    (restricted by ``scope``, a predicate on the old record) that are not in ``records`` are removed.
+    (restricted by ``scope``, a predicate on the old record) that are not in ``records`` are removed —
+    except the ids a ``Listed`` read could not convert, whose rows keep their last good record.
+    ``unreadable`` collects those ids (and any ``unread`` adds) so the stream can count them.
     """
 
     upserts: list[Record] = field(default_factory=list)
@@ -35,6 +38,7 @@ class Batch:
     replacements: list[tuple[Kind, list[Record], Callable[[Record], bool] | None]] = field(
         default_factory=list
     )
+    unreadable: list[str] = field(default_factory=list)
 
     def upsert(self, *records: Record) -> Batch:
         self.upserts.extend(records)
@@ -47,13 +51,31 @@ class Batch:
     def replace(
         self, kind: Kind, records: Iterable[Record], scope: Callable[[Record], bool] | None = None
     ) -> Batch:
-        self.replacements.append((kind, list(records), scope))
+        listed = list(records)
+        dropped = records.dropped if isinstance(records, Listed) else ()
+        if dropped:
+            # one read's dropped ids may guard several kinds (infrastructure): count each once
+            self.unreadable.extend(i for i in dropped if i not in self.unreadable)
+            kept = frozenset(dropped)
+            within = scope
+
+            # a record that could not be read is not gone: its row is not part of the replacement
+            def scope(old: Record) -> bool:
+                return old.key not in kept and (within is None or within(old))
+
+        self.replacements.append((kind, listed, scope))
+        return self
+
+    def unread(self, ids: Iterable[str]) -> Batch:
+        """Count records a read could not convert (a read that only adds, like events)."""
+        self.unreadable.extend(ids)
         return self
 
     def extend(self, other: Batch) -> Batch:
         self.upserts.extend(other.upserts)
         self.removals.extend(other.removals)
         self.replacements.extend(other.replacements)
+        self.unreadable.extend(other.unreadable)
         return self
 
     def __bool__(self) -> bool:
@@ -103,6 +125,8 @@ class Freshness:
     last_error: str | None = None
     last_error_at: datetime | None = None
     stale: bool = True
+    # records the source's last successful reads could not convert (their rows keep the last good read)
+    dropped: int = 0
 
     def age_seconds(self, now_monotonic: float | None = None) -> float | None:
         if self.last_success_monotonic is None:
@@ -120,6 +144,7 @@ class Store:
         self._data: dict[Kind, dict[str, Record]] = {kind: {} for kind in Kind}
         self._subscribers: list[Subscriber] = []
         self._freshness: dict[str, Freshness] = {}
+        self._dropped: dict[tuple[str, str], int] = {}
         self.join = VmItemJoin()
 
     # ------------------------------------------------------------------ reading
@@ -166,12 +191,16 @@ class Store:
     def all_freshness(self) -> list[Freshness]:
         return list(self._freshness.values())
 
-    def mark_ok(self, source: str) -> None:
+    def mark_ok(self, source: str, *, stream: str = "", dropped: int = 0) -> None:
+        """A successful read of ``source`` (by ``stream``, one of possibly several feeding it) that
+        could not convert ``dropped`` records; the source's count sums its streams' latest."""
+        self._dropped[(source, stream)] = dropped
         self._freshness[source] = Freshness(
             source=source,
             last_success=datetime.now(UTC),
             last_success_monotonic=time.monotonic(),
             stale=False,
+            dropped=sum(n for (src, _), n in self._dropped.items() if src == source),
         )
         self._notify(ChangeSet(freshness=frozenset({source})))
 
@@ -184,6 +213,7 @@ class Store:
             last_error=reason,
             last_error_at=datetime.now(UTC),
             stale=True,
+            dropped=old.dropped,
         )
         self._notify(ChangeSet(freshness=frozenset({source})))
 

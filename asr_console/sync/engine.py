@@ -206,7 +206,7 @@ class SyncEngine:
             self.store.mark_error(spec.source, describe_error(exc))
             return False
         state.backoff.reset()
-        self.store.mark_ok(spec.source)
+        self.store.mark_ok(spec.source, stream=spec.name, dropped=len(batch.unreadable))
         return True
 
     async def _run(self, state: StreamState) -> None:
