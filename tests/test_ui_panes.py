@@ -296,7 +296,11 @@ async def test_status_bar_shows_environment_freshness_and_jobs() -> None:
         assert "TEST" in text and "read-write" in text
         assert "asr 4s" in text
         assert "vcenter STALE 1m35s" in text or "vcenter STALE 1m" in text
-        assert "jobs running: 1" in text
+        assert "jobs running: 1" in text and "unreadable" not in text
+        # a stream whose read could not convert two records says so beside the source's age
+        app.store.mark_ok("asr", stream="asr-items", dropped=2)
+        bar = app.screen.query_one("StatusBar")
+        await wait_for(pilot, lambda: "2 unreadable" in str(bar.render()))
     assert NOW.year == 2026
 
 

@@ -52,6 +52,8 @@ class StatusBar(StoreBound, Line):
             age = fresh.age_seconds(app.monotonic())
             state = "stale" if fresh.stale else "ok"
             line = f"{fresh.source}: {state}, data age {duration(age)}"
+            if fresh.dropped:
+                line += f", {fresh.dropped} unreadable records (see the log)"
             if fresh.last_error:
                 line += f" — last error: {fresh.last_error}"
             lines.append(line)
@@ -101,6 +103,8 @@ class StatusBar(StoreBound, Line):
                 text.append(f"{fresh.source} STALE {duration(age)}", style=app.role_style("stale") + " bold")
             else:
                 text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
+            if fresh.dropped:
+                text.append(f" {fresh.dropped} unreadable", style=app.role_style("warning"))
         running = sum(1 for _ in self.store.running_jobs())
         text.append(gap)
         shown = f"jobs running: {running}" if not compact else f"jobs {running}"
