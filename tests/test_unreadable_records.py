@@ -29,7 +29,7 @@ from tests.arm_site import sdk_service
 async def test_an_unreadable_record_keeps_its_row_and_is_counted_and_logged(
     frozen: tuple[SimEngine, SiteEndpoint], caplog: pytest.LogCaptureFixture, stream: str, kind: Kind
 ) -> None:
-    engine, site = frozen
+    _, site = frozen
     service = sdk_service(site)
     store = Store()
     sync = build_engine(store, service, None, Intervals())

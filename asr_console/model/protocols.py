@@ -1,7 +1,8 @@
 """The two back-end protocols. The TUI and the headless commands see only these.
 
-Each has a real implementation (``azure.py`` on the SDK, ``vmware.py`` on pyvmomi) and a simulated one
-(``simulated.py``, on the simulated site's engine). Reads return model records; writes validate their
+Each has one real implementation (``sources/azure.py`` on the SDK, ``sources/vmware.py`` on pyvmomi);
+the simulated site serves ASR's ARM face to the former and has its own inventory face
+(``sim/inventory.py``). Reads return model records; writes validate their
 input first (raising ``model.specs.InvalidInput`` before anything is sent) and return the ASR ``Job``
 they started. List reads return ``Listed``: the records read, and the ids of those that could not be.
 Failures raise ``sources.errors.SourceError`` subclasses.
