@@ -1,11 +1,12 @@
-"""The Azure source on a simulated ARM site, as the contract, network and stream tests build it.
+"""The Azure source on a simulated ARM site, as every test that reads or writes ASR builds it.
 
 A pytest plugin (``conftest.pytest_plugins``) for the ``frozen`` fixture: a small mixed site, clock stopped,
-served over HTTPS with short pages.
+served over HTTPS with short pages; ``on_site`` serves any engine the same way for one block.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,9 @@ from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 
 
-def sdk_service(site: SiteEndpoint, **options: Any) -> AzureRecoveryService:
+def sdk_service(
+    site: SiteEndpoint, service_class: type[AzureRecoveryService] = AzureRecoveryService, **options: Any
+) -> AzureRecoveryService:
     """The unmodified SDK client on the site; quick LRO polls, few retries, Retry-After capped at 1 s."""
     settings: dict[str, Any] = {
         "vault": site.vault,
@@ -26,7 +29,7 @@ def sdk_service(site: SiteEndpoint, **options: Any) -> AzureRecoveryService:
         "max_retry_after": 1.0,
         **options,
     }
-    return AzureRecoveryService(
+    return service_class(
         subscription=site.subscription,
         resource_group=site.resource_group,
         credential=StaticTokenCredential("any-token"),
@@ -41,3 +44,20 @@ async def frozen() -> AsyncIterator[tuple[SimEngine, SiteEndpoint]]:
     engine = make_demo_site(vms=80, protected=50, seed=21, speed=0.0, provider="mixed")
     async with serve_site(engine, page_size=20, lro_retry_after=0) as site:
         yield engine, site
+
+
+@contextlib.asynccontextmanager
+async def on_site(
+    engine: SimEngine,
+    *,
+    page_size: int = 100,
+    service_class: type[AzureRecoveryService] = AzureRecoveryService,
+    **options: Any,
+) -> AsyncIterator[AzureRecoveryService]:
+    """The Azure source on ``engine``'s ARM face: the site served over HTTPS, the unmodified SDK on it."""
+    async with serve_site(engine, page_size=page_size, lro_retry_after=0) as site:
+        service = sdk_service(site, service_class=service_class, **options)
+        try:
+            yield service
+        finally:
+            await service.close()

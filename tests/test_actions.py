@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,17 +12,24 @@ from asr_console.audit import AuditLog
 from asr_console.model.records import Event, EventSource, Job, Kind, ProtectedItem, Provider
 from asr_console.model.specs import InvalidInput, PolicySpec
 from asr_console.model.store import Batch, Store
-from asr_console.sim.engine import make_demo_site
+from asr_console.sim.engine import SimEngine, make_demo_site
+from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sync.engine import SyncEngine
-from tests.sim_service import SimulatedRecoveryService
+from tests.arm_site import on_site
 
 
 @pytest.fixture
-def service() -> SimulatedRecoveryService:
-    return SimulatedRecoveryService(make_demo_site(vms=30, protected=10, seed=11, speed=1.0))
+def sim() -> SimEngine:
+    return make_demo_site(vms=30, protected=10, seed=11, speed=1.0)
 
 
-async def loaded_store(service: SimulatedRecoveryService) -> Store:
+@pytest.fixture
+async def service(sim: SimEngine) -> AsyncIterator[AzureRecoveryService]:
+    async with on_site(sim) as served:
+        yield served
+
+
+async def loaded_store(service: AzureRecoveryService) -> Store:
     store = Store()
     store.apply(Batch().replace(Kind.PROTECTED_ITEM, await service.protected_items()))
     store.apply(Batch().replace(Kind.POLICY, await service.policies()))
@@ -35,7 +43,7 @@ def item_allowing_test_failover(store: Store) -> ProtectedItem:
     raise AssertionError("the simulated site has no item allowing test failover")
 
 
-async def test_read_only_refuses_and_sends_nothing(service: SimulatedRecoveryService, tmp_path: Path) -> None:
+async def test_read_only_refuses_and_sends_nothing(service: AzureRecoveryService, tmp_path: Path) -> None:
     store = await loaded_store(service)
     audit = AuditLog(tmp_path / "audit.log", profile="prod")
     actions = Actions(service, store, audit=audit, read_only=True)
@@ -49,7 +57,7 @@ async def test_read_only_refuses_and_sends_nothing(service: SimulatedRecoverySer
 
 
 async def test_write_is_audited_with_job_and_followed_fast(
-    service: SimulatedRecoveryService, tmp_path: Path
+    sim: SimEngine, service: AzureRecoveryService, tmp_path: Path
 ) -> None:
     store = await loaded_store(service)
     audit = AuditLog(tmp_path / "audit.log", profile="lab")
@@ -67,7 +75,7 @@ async def test_write_is_audited_with_job_and_followed_fast(
     assert entry["profile"] == "lab" and entry["targets"] == [item.id] and entry["user"]
     assert entry["result"] == "started"
     # when the job ends, the audit log says how
-    service.engine.advance(3600)
+    sim.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     entries = audit.entries()
     assert [e["result"] for e in entries] == ["started", "job Succeeded"]
@@ -80,7 +88,7 @@ async def test_write_is_audited_with_job_and_followed_fast(
 
 
 async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
-    service: SimulatedRecoveryService, tmp_path: Path
+    sim: SimEngine, service: AzureRecoveryService, tmp_path: Path
 ) -> None:
     """ARM ids ignore case: the jobs list may spell the id the write answered with otherwise."""
     import dataclasses
@@ -92,7 +100,7 @@ async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
 
     network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
     job = await actions.test_failover(item_allowing_test_failover(store).id, RecoveryPointChoice(), network)
-    service.engine.advance(3600)
+    sim.advance(3600)
     listed = [dataclasses.replace(j, id=j.id.upper()) for j in await service.jobs()]
     store.apply(Batch().replace(Kind.JOB, listed))
     assert [(e["action"], e["result"]) for e in audit.entries()] == [
@@ -103,9 +111,7 @@ async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
     assert store.typed(Job, job.id) is not None
 
 
-async def test_invalid_input_is_not_sent_nor_audited(
-    service: SimulatedRecoveryService, tmp_path: Path
-) -> None:
+async def test_invalid_input_is_not_sent_nor_audited(service: AzureRecoveryService, tmp_path: Path) -> None:
     store = await loaded_store(service)
     audit = AuditLog(tmp_path / "audit.log")
     actions = Actions(service, store, audit=audit)
@@ -133,7 +139,7 @@ async def test_audit_log_is_append_only_json_lines(tmp_path: Path) -> None:
 
 
 async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_items(
-    service: SimulatedRecoveryService, tmp_path: Path
+    sim: SimEngine, service: AzureRecoveryService, tmp_path: Path
 ) -> None:
     """Thousands of protectable items are read on a slow cycle; a test failover does not change them,
     a finished disable (or enable) replication job does."""
@@ -150,7 +156,7 @@ async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_item
     await actions.test_failover(item.id, RecoveryPointChoice(), network)
     assert engine.streams["asr-jobs"].wake.is_set() and not discovery.wake.is_set()
     assert not engine.streams[ITEMS].wake.is_set()  # its item is followed by itself instead
-    service.engine.advance(3600)
+    sim.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     assert not discovery.wake.is_set()
     other = next(
@@ -158,6 +164,6 @@ async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_item
     )
     await actions.disable_replication(other.id)
     assert not discovery.wake.is_set() and engine.streams[ITEMS].wake.is_set()  # the list loses one
-    service.engine.advance(3600)
+    sim.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     assert discovery.wake.is_set()

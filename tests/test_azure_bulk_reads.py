@@ -1,6 +1,7 @@
-"""The bulk reads (protected items, jobs) go through the SDK's request builders and pipeline and convert
-wire JSON directly: they must yield exactly what the SDK's own pager and models yield, and fail the same
-way."""
+"""The bulk reads (protected items, protectable items, jobs) send their own GETs through the SDK's
+pipeline and convert wire JSON directly: they must yield exactly what the SDK's own pager and models
+yield, and fail the same way — an SDK upgrade that changes the operations' paths or API version fails
+here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from asr_console.model.errors import AuthError, NotFound, Unreachable
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Fault
-from asr_console.sources import azure_convert as convert
+from asr_console.sources import azure_wire as wire
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from tests.arm_site import sdk_service
@@ -45,11 +46,21 @@ async def test_bulk_reads_equal_the_sdk_pager_and_models(site: tuple[SimEngine, 
         before = endpoint.site.requests
         items = await svc.protected_items()
         assert endpoint.site.requests - before == -(-len(engine.list_protected_items()) // 16)
-        by_sdk = [convert.protected_item(i) async for i in client.replication_protected_items.list(*rv)]
+        pager = client.replication_protected_items.list(*rv)
+        by_sdk = [wire.protected_item(i.as_dict()) async for i in pager]
         assert len(items) == 70 and items == by_sdk
         jobs = await svc.jobs()
         assert len(jobs) >= 45
-        assert jobs == [convert.job(j) async for j in client.replication_jobs.list(*rv)]
+        assert jobs == [wire.job(j.as_dict()) async for j in client.replication_jobs.list(*rv)]
+        protectable = await svc.protectable_items()
+        by_sdk_protectable = []
+        async for container in client.replication_protection_containers.list(*rv):
+            fabric = wire.segment(container.id or "", "replicationFabrics")
+            pages = client.replication_protectable_items.list_by_replication_protection_containers(
+                *rv, fabric, container.name or ""
+            )
+            by_sdk_protectable += [wire.protectable_item(p.as_dict()) async for p in pages]
+        assert protectable and protectable == by_sdk_protectable
         # the service-side filter is sent the way the SDK sends it and the answer converts the same
         since = max(j.start for j in jobs if j.start is not None) - timedelta(hours=2)
         recent = await svc.jobs(since=since)

@@ -325,14 +325,14 @@ async def test_reads_more_often_than_a_tick_keep_replication_going() -> None:
     """A console polling every second at ×30 steps the site by less than a tick each time; the
     remainder must accumulate, or no recovery point is ever taken and every RPO grows without end."""
     from asr_console.sim.engine import make_demo_site as _site
-    from tests.sim_service import SimulatedRecoveryService as _Service
+    from tests.arm_site import on_site
 
     site = _site(vms=60, protected=20, seed=3, speed=0, provider="mixed")
-    service = _Service(site)
-    for _ in range(180):  # 30 simulated minutes in 10-second steps
-        site.advance(10)
-        await service.protected_items()
-    items = await service.protected_items()
+    async with on_site(site) as service:
+        for _ in range(180):  # 30 simulated minutes in 10-second steps
+            site.advance(10)
+            await service.protected_items()
+        items = await service.protected_items()
     rpos = sorted(i.rpo_seconds or 0 for i in items if i.protection_state == "Protected")
     assert rpos, "the site has protected items"
     assert rpos[len(rpos) // 2] < 600, rpos

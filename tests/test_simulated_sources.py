@@ -1,11 +1,11 @@
-"""The simulated site's in-process faces through the protocols: inventory deltas, the store join, and
-the recovery service's reads and writes."""
+"""The simulated site's faces through the protocols: the in-process inventory's deltas, the store join,
+and the recovery service's reads and writes (the Azure source on the site's ARM face)."""
 
 from __future__ import annotations
 
 import pytest
 
-from asr_console.model.errors import NotFound
+from asr_console.model.errors import NotFound, OperationRejected
 from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.records import Kind, Provider, VirtualMachine
 from asr_console.model.specs import (
@@ -18,7 +18,8 @@ from asr_console.model.specs import (
 from asr_console.model.store import Batch, Store
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
-from tests.sim_service import SimulatedRecoveryService
+from asr_console.sources.azure import AzureRecoveryService
+from tests.arm_site import on_site
 
 
 def site(provider: str = "mixed", **kwargs: object) -> SimEngine:
@@ -27,18 +28,18 @@ def site(provider: str = "mixed", **kwargs: object) -> SimEngine:
     return make_demo_site(**options)  # type: ignore[arg-type]
 
 
-async def settle(service: SimulatedRecoveryService, job_id: str) -> str:
-    engine = service.engine
+async def settle(engine: SimEngine, service: AzureRecoveryService, job_id: str) -> str:
     assert engine.run_until(
         lambda: engine.get_job(job_id.rsplit("/", 1)[-1])["properties"]["state"] != "InProgress"
     )
     return (await service.job(job_id)).state
 
 
-def test_protocols_are_implemented() -> None:
+async def test_protocols_are_implemented() -> None:
     engine = site()
-    assert isinstance(SimulatedRecoveryService(engine), RecoveryService)
-    assert isinstance(SimulatedInventory(engine), InventorySource)
+    async with on_site(engine) as service:
+        assert isinstance(service, RecoveryService)
+        assert isinstance(SimulatedInventory(engine), InventorySource)
 
 
 async def test_inventory_snapshot_then_deltas() -> None:
@@ -79,137 +80,148 @@ async def test_store_join_matches_every_item_to_its_vm(provider: str) -> None:
     engine = site(provider)
     store = Store()
     store.apply(await SimulatedInventory(engine).changes(0))
-    items = await SimulatedRecoveryService(engine).protected_items()
-    store.apply(Batch().replace(Kind.PROTECTED_ITEM, items))
-    assert len(items) == 30
-    for item in items:
-        vm = store.vm_for_item(item.id)
-        assert vm is not None and vm.moref == engine.items[item.name].vm_moref
-        assert item.display_name == vm.name
+    async with on_site(engine) as service:
+        items = await service.protected_items()
+        store.apply(Batch().replace(Kind.PROTECTED_ITEM, items))
+        assert len(items) == 30
+        for item in items:
+            vm = store.vm_for_item(item.id)
+            assert vm is not None and vm.moref == engine.items[item.name].vm_moref
+            assert item.display_name == vm.name
 
 
 async def test_reads_cover_the_vault() -> None:
     engine = site()
-    service = SimulatedRecoveryService(engine)
-    vault = await service.vault()
-    assert vault.name == engine.scope.vault
-    items = await service.protected_items()
-    assert vault.protected_items_critical == sum(i.replication_health.value == "Critical" for i in items)
-    infra = await service.infrastructure()
-    assert {f.kind.value for f in infra.fabrics} == {"appliance", "configuration-server"}
-    assert infra.process_servers and all(ps.last_heartbeat for ps in infra.process_servers)
-    assert len(infra.mappings) == 2 and len(infra.vcenters) == 2 and len(infra.containers) == 2
-    assert {p.provider for p in await service.policies()} == {Provider.INMAGE_RCM, Provider.INMAGE_AZURE_V2}
-    assert len(await service.protectable_items()) == 120  # every VM, seen by both fabrics
-    assert {i.provider for i in items} == {Provider.INMAGE_RCM, Provider.INMAGE_AZURE_V2}
-    protected = next(i for i in items if i.protection_state == "Protected")
-    points = await service.recovery_points(protected.id)
-    assert points and all(p.item_id == protected.id for p in points)
-    jobs = await service.jobs()
-    assert jobs and all(j.tasks for j in jobs)
-    assert len(await service.recovery_plans()) == 2
-    with pytest.raises(NotFound):
-        await service.recovery_points(protected.id + "x")
+    async with on_site(engine) as service:
+        vault = await service.vault()
+        assert vault.name == engine.scope.vault
+        items = await service.protected_items()
+        assert vault.protected_items_critical == sum(i.replication_health.value == "Critical" for i in items)
+        infra = await service.infrastructure()
+        assert {f.kind.value for f in infra.fabrics} == {"appliance", "configuration-server"}
+        assert infra.process_servers and all(ps.last_heartbeat for ps in infra.process_servers)
+        assert len(infra.mappings) == 2 and len(infra.vcenters) == 2 and len(infra.containers) == 2
+        assert {p.provider for p in await service.policies()} == {
+            Provider.INMAGE_RCM,
+            Provider.INMAGE_AZURE_V2,
+        }
+        assert len(await service.protectable_items()) == 120  # every VM, seen by both fabrics
+        assert {i.provider for i in items} == {Provider.INMAGE_RCM, Provider.INMAGE_AZURE_V2}
+        protected = next(i for i in items if i.protection_state == "Protected")
+        points = await service.recovery_points(protected.id)
+        assert points and all(p.item_id == protected.id for p in points)
+        jobs = await service.jobs()
+        assert jobs and all(j.tasks for j in jobs)
+        assert len(await service.recovery_plans()) == 2
+        with pytest.raises(NotFound):
+            await service.recovery_points(protected.id + "x")
 
 
 async def test_failover_commit_reprotect_through_the_protocol() -> None:
     engine = site("inmagercm")
-    service = SimulatedRecoveryService(engine)
-    item = next(i for i in await service.protected_items() if "UnplannedFailover" in i.allowed_operations)
-    job = await service.unplanned_failover(
-        item.id, RecoveryPointChoice(RecoveryPointKind.LATEST_PROCESSED), True
-    )
-    assert job.running and job.target_object_id == item.id
-    assert await settle(service, job.id) == "Succeeded"
-    points = await service.recovery_points(item.id)
-    job = await service.change_recovery_point(item.id, points[1].id)
-    assert await settle(service, job.id) == "Succeeded"
-    assert await settle(service, (await service.commit_failover(item.id)).id) == "Succeeded"
-    assert await settle(service, (await service.reprotect(item.id)).id) == "Succeeded"
-    after = next(i for i in await service.protected_items() if i.id == item.id)
-    assert after.protection_state == "Protected" and after.active_location == "Recovery"
+    async with on_site(engine) as service:
+        item = next(i for i in await service.protected_items() if "UnplannedFailover" in i.allowed_operations)
+        job = await service.unplanned_failover(
+            item.id, RecoveryPointChoice(RecoveryPointKind.LATEST_PROCESSED), True
+        )
+        assert job.running and job.target_object_id == item.id
+        assert await settle(engine, service, job.id) == "Succeeded"
+        points = await service.recovery_points(item.id)
+        job = await service.change_recovery_point(item.id, points[1].id)
+        assert await settle(engine, service, job.id) == "Succeeded"
+        assert await settle(engine, service, (await service.commit_failover(item.id)).id) == "Succeeded"
+        assert await settle(engine, service, (await service.reprotect(item.id)).id) == "Succeeded"
+        after = next(i for i in await service.protected_items() if i.id == item.id)
+        assert after.protection_state == "Protected" and after.active_location == "Recovery"
 
 
 async def test_invalid_writes_raise_before_anything_is_sent() -> None:
     engine = site()
-    service = SimulatedRecoveryService(engine)
-    jobs = len(engine.jobs)
-    item = next(i for i in await service.protected_items() if "TestFailover" in i.allowed_operations)
-    with pytest.raises(InvalidInput):
-        await service.commit_failover(item.id)
-    with pytest.raises(InvalidInput):
-        await service.test_failover(item.id, RecoveryPointChoice(RecoveryPointKind.CUSTOM), "x")
-    with pytest.raises(InvalidInput):
-        await service.create_policy(
-            PolicySpec(name="bad", provider=Provider.INMAGE_RCM, app_consistent_frequency_minutes=45)
-        )
-    with pytest.raises(InvalidInput):
-        await service.test_failover_cleanup(item.id, "notes")
-    assert len(engine.jobs) == jobs
+    async with on_site(engine) as service:
+        jobs = len(engine.jobs)
+        item = next(i for i in await service.protected_items() if "TestFailover" in i.allowed_operations)
+        with pytest.raises(InvalidInput):
+            await service.commit_failover(item.id)
+        with pytest.raises(InvalidInput):
+            await service.test_failover(item.id, RecoveryPointChoice(RecoveryPointKind.CUSTOM), "x")
+        with pytest.raises(InvalidInput):
+            await service.create_policy(
+                PolicySpec(name="bad", provider=Provider.INMAGE_RCM, app_consistent_frequency_minutes=45)
+            )
+        with pytest.raises(InvalidInput):
+            await service.test_failover_cleanup(item.id, "notes")
+        assert len(engine.jobs) == jobs
 
 
 async def test_policy_lifecycle_and_association() -> None:
     engine = site("inmageazurev2")
-    service = SimulatedRecoveryService(engine)
-    spec = PolicySpec(
-        name="classic-24h",
-        provider=Provider.INMAGE_AZURE_V2,
-        recovery_point_history_minutes=1440,
-        app_consistent_frequency_minutes=60,
-        rpo_threshold_minutes=30,
-    )
-    assert await settle(service, (await service.create_policy(spec)).id) == "Succeeded"
-    policy = next(p for p in await service.policies() if p.name == "classic-24h")
-    assert policy.settings.rpo_threshold_minutes == 30
-    container = (await service.infrastructure()).containers[0]
-    assert await settle(service, (await service.associate_policy(policy.id, container.id)).id) == "Succeeded"
-    mapping = next(m for m in (await service.infrastructure()).mappings if m.policy_id == policy.id)
-    with pytest.raises(InvalidInput):
-        await service.delete_policy(policy.id)  # still associated
-    assert await settle(service, (await service.dissociate_policy(mapping.id)).id) == "Succeeded"
-    updated = PolicySpec(
-        name="classic-24h",
-        provider=Provider.INMAGE_AZURE_V2,
-        recovery_point_history_minutes=720,
-        app_consistent_frequency_minutes=120,
-        rpo_threshold_minutes=30,
-    )
-    assert await settle(service, (await service.update_policy(policy.id, updated)).id) == "Succeeded"
-    assert (
-        next(
-            p for p in await service.policies() if p.id == policy.id
-        ).settings.app_consistent_frequency_minutes
-        == 120
-    )
-    assert await settle(service, (await service.delete_policy(policy.id)).id) == "Succeeded"
-    assert policy.id not in {p.id for p in await service.policies()}
+    async with on_site(engine) as service:
+        spec = PolicySpec(
+            name="classic-24h",
+            provider=Provider.INMAGE_AZURE_V2,
+            recovery_point_history_minutes=1440,
+            app_consistent_frequency_minutes=60,
+            rpo_threshold_minutes=30,
+        )
+        assert await settle(engine, service, (await service.create_policy(spec)).id) == "Succeeded"
+        policy = next(p for p in await service.policies() if p.name == "classic-24h")
+        assert policy.settings.rpo_threshold_minutes == 30
+        container = (await service.infrastructure()).containers[0]
+        assert (
+            await settle(engine, service, (await service.associate_policy(policy.id, container.id)).id)
+            == "Succeeded"
+        )
+        mapping = next(m for m in (await service.infrastructure()).mappings if m.policy_id == policy.id)
+        with pytest.raises(OperationRejected, match="associated"):
+            await service.delete_policy(policy.id)  # still associated: the site refuses it
+        assert await settle(engine, service, (await service.dissociate_policy(mapping.id)).id) == "Succeeded"
+        updated = PolicySpec(
+            name="classic-24h",
+            provider=Provider.INMAGE_AZURE_V2,
+            recovery_point_history_minutes=720,
+            app_consistent_frequency_minutes=120,
+            rpo_threshold_minutes=30,
+        )
+        assert (
+            await settle(engine, service, (await service.update_policy(policy.id, updated)).id) == "Succeeded"
+        )
+        assert (
+            next(
+                p for p in await service.policies() if p.id == policy.id
+            ).settings.app_consistent_frequency_minutes
+            == 120
+        )
+        assert await settle(engine, service, (await service.delete_policy(policy.id)).id) == "Succeeded"
+        assert policy.id not in {p.id for p in await service.policies()}
 
 
 async def test_enable_replication_both_providers() -> None:
     engine = site()
-    service = SimulatedRecoveryService(engine)
-    infra = await service.infrastructure()
-    for fabric in infra.fabrics:
-        provider = Provider.INMAGE_RCM if fabric.kind.value == "appliance" else Provider.INMAGE_AZURE_V2
-        container = next(c for c in infra.containers if c.fabric_id == fabric.id)
-        mapping = next(m for m in infra.mappings if m.container_id == container.id)
-        ps = next(p for p in infra.process_servers if p.fabric_id == fabric.id)
-        candidate = next(
-            p
-            for p in await service.protectable_items()
-            if p.container_id == container.id and p.protection_status == "Unprotected"
-        )
-        spec = EnableReplicationSpec(
-            protectable_item_id=candidate.id,
-            container_id=container.id,
-            policy_id=mapping.policy_id,
-            provider=provider,
-            target_resource_group_id=engine.scope.resource_group_id("rg-dr"),
-            process_server_id=ps.id,
-            log_storage_account_id=engine.scope.storage_id("stcache"),
-        )
-        job = await service.enable_replication(spec)
-        assert job.scenario == "EnableDr"
-        assert await settle(service, job.id) == "Succeeded"
-        item = next(i for i in await service.protected_items() if i.display_name == candidate.friendly_name)
-        assert item.provider is provider and item.protection_state == "ProtectedStatesBegin"
+    async with on_site(engine) as service:
+        infra = await service.infrastructure()
+        for fabric in infra.fabrics:
+            provider = Provider.INMAGE_RCM if fabric.kind.value == "appliance" else Provider.INMAGE_AZURE_V2
+            container = next(c for c in infra.containers if c.fabric_id == fabric.id)
+            mapping = next(m for m in infra.mappings if m.container_id == container.id)
+            ps = next(p for p in infra.process_servers if p.fabric_id == fabric.id)
+            candidate = next(
+                p
+                for p in await service.protectable_items()
+                if p.container_id == container.id and p.protection_status == "Unprotected"
+            )
+            spec = EnableReplicationSpec(
+                protectable_item_id=candidate.id,
+                container_id=container.id,
+                policy_id=mapping.policy_id,
+                provider=provider,
+                target_resource_group_id=engine.scope.resource_group_id("rg-dr"),
+                process_server_id=ps.id,
+                log_storage_account_id=engine.scope.storage_id("stcache"),
+            )
+            job = await service.enable_replication(spec)
+            assert job.scenario == "EnableDr"
+            assert await settle(engine, service, job.id) == "Succeeded"
+            item = next(
+                i for i in await service.protected_items() if i.display_name == candidate.friendly_name
+            )
+            assert item.provider is provider and item.protection_state == "ProtectedStatesBegin"

@@ -1,4 +1,5 @@
-"""The standard streams fill the store from both back ends (the simulated site, in process)."""
+"""The standard streams fill the store from both back ends (the simulated site: its ARM face through the
+SDK, its vCenter in process)."""
 
 from __future__ import annotations
 
@@ -13,46 +14,47 @@ from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sim.arm_server import serve_site
 from asr_console.sim.engine import make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
+from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sync.streams import ASR, VCENTER, build_engine
-from tests.arm_site import sdk_service
-from tests.sim_service import SimulatedRecoveryService
+from tests.arm_site import on_site, sdk_service
 
 
 async def test_one_poll_of_every_stream_fills_every_collection() -> None:
     site = make_demo_site(vms=40, protected=12, seed=5, speed=1.0, provider="mixed")
     store = Store()
-    engine = build_engine(store, SimulatedRecoveryService(site), SimulatedInventory(site), Intervals())
-    assert set(engine.streams) == {
-        "asr-items",
-        "asr-jobs",
-        "asr-infra",
-        "asr-events",
-        "asr-discovery",
-        "asr-followed",
-        "vcenter-inventory",
-        "vcenter-events",
-        "vcenter-churn",
-    }
-    for name in engine.streams:
-        assert await engine.poll_once(name), name
-    for kind in (
-        Kind.VM,
-        Kind.HOST,
-        Kind.PROTECTED_ITEM,
-        Kind.PROTECTABLE,
-        Kind.JOB,
-        Kind.FABRIC,
-        Kind.POLICY,
-        Kind.MAPPING,
-        Kind.CONTAINER,
-        Kind.VAULT,
-    ):
-        assert store.count(kind) > 0, kind
-    assert store.count(Kind.PROTECTED_ITEM) == 12
-    assert store.count(Kind.VM) == 40
-    # every protected item found its VM through the join
-    assert len(store.join.pairs()) == 12
-    assert not store.freshness(ASR).stale and not store.freshness(VCENTER).stale
+    async with on_site(site) as service:
+        engine = build_engine(store, service, SimulatedInventory(site), Intervals())
+        assert set(engine.streams) == {
+            "asr-items",
+            "asr-jobs",
+            "asr-infra",
+            "asr-events",
+            "asr-discovery",
+            "asr-followed",
+            "vcenter-inventory",
+            "vcenter-events",
+            "vcenter-churn",
+        }
+        for name in engine.streams:
+            assert await engine.poll_once(name), name
+        for kind in (
+            Kind.VM,
+            Kind.HOST,
+            Kind.PROTECTED_ITEM,
+            Kind.PROTECTABLE,
+            Kind.JOB,
+            Kind.FABRIC,
+            Kind.POLICY,
+            Kind.MAPPING,
+            Kind.CONTAINER,
+            Kind.VAULT,
+        ):
+            assert store.count(kind) > 0, kind
+        assert store.count(Kind.PROTECTED_ITEM) == 12
+        assert store.count(Kind.VM) == 40
+        # every protected item found its VM through the join
+        assert len(store.join.pairs()) == 12
+        assert not store.freshness(ASR).stale and not store.freshness(VCENTER).stale
 
 
 def test_scaled_intervals_have_floors() -> None:
@@ -96,8 +98,8 @@ async def test_first_load_shows_the_first_page_before_the_last_arrives() -> None
             await service.close()
 
 
-class CountingService(SimulatedRecoveryService):
-    """Counts the single-item reads (the followed items); everything else as the simulated service."""
+class CountingService(AzureRecoveryService):
+    """Counts the single-item reads (the followed items); everything else as the Azure source."""
 
     single_reads = 0
 
@@ -114,34 +116,37 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
     from asr_console.session import build_session
 
     site = make_demo_site(vms=40, protected=12, seed=5, speed=0.0, provider="inmagercm")
-    service = CountingService(site)
-    budgeted = Intervals(items=0.2, items_fast=0.1, items_per_minute=1.0, jobs=0.1, jobs_fast=0.1)
-    session = build_session(
-        dataclasses.replace(Settings(profile="t"), read_only=False), service, None, intervals=budgeted
-    )
-    store, engine = session.store, session.engine
-    assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
-    item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
-    await engine.start()
-    try:
-        await wait(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
-        list_reads = engine.streams["asr-items"].polls
-        network = site.scope.network_id("vnet-test")
-        job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
-        await wait(
-            lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
+    async with on_site(site, service_class=CountingService) as service:
+        assert isinstance(service, CountingService)
+        budgeted = Intervals(items=0.2, items_fast=0.1, items_per_minute=1.0, jobs=0.1, jobs_fast=0.1)
+        session = build_session(
+            dataclasses.replace(Settings(profile="t"), read_only=False), service, None, intervals=budgeted
         )
-        assert item.id in session.actions.followed and service.single_reads >= 1
-        site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
-        await wait(lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed)
-        reads = service.single_reads
-        assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
-        await asyncio.sleep(0.3)
-        assert service.single_reads == reads + 1  # (the line above) no longer followed
-        # unbudgeted, the list would have been read every 0.1 s; at 1 item a minute it waits
-        assert engine.streams["asr-items"].polls == list_reads
-    finally:
-        await session.close()
+        store, engine = session.store, session.engine
+        assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
+        item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
+        await engine.start()
+        try:
+            await wait(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
+            list_reads = engine.streams["asr-items"].polls
+            network = site.scope.network_id("vnet-test")
+            job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
+            await wait(
+                lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
+            )
+            assert item.id in session.actions.followed and service.single_reads >= 1
+            site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
+            await wait(
+                lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed
+            )
+            reads = service.single_reads
+            assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
+            await asyncio.sleep(0.3)
+            assert service.single_reads == reads + 1  # (the line above) no longer followed
+            # unbudgeted, the list would have been read every 0.1 s; at 1 item a minute it waits
+            assert engine.streams["asr-items"].polls == list_reads
+        finally:
+            await session.close()
 
 
 async def wait(condition: Any, timeout: float = 10.0) -> None:

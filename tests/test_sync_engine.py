@@ -15,8 +15,8 @@ from asr_console.model.store import Batch, Store
 from asr_console.sim.engine import make_demo_site
 from asr_console.sync.engine import StreamSpec, SyncEngine
 from asr_console.sync.streams import asr_streams
+from tests.arm_site import on_site
 from tests.factories import item, vm
-from tests.sim_service import SimulatedRecoveryService
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -217,19 +217,20 @@ async def test_a_read_budget_stretches_the_intervals_of_a_large_list() -> None:
     store = Store()
     engine = SyncEngine(store, rng=random.Random(7))
     site = make_demo_site(vms=4, protected=2, seed=1, speed=0.0, provider="inmagercm")
-    for spec in asr_streams(SimulatedRecoveryService(site), Intervals(items_per_minute=1000), store):
-        engine.add(spec)
-    items = engine.streams["asr-items"]
-    assert 27.0 <= engine.next_delay(items) <= 33.0  # few items: the configured interval
-    store.apply(Batch().upsert(*(item(n) for n in range(2000))))
-    assert 108.0 <= engine.next_delay(items) <= 132.0  # 2,000 items at 1,000 a minute
-    engine.hurry(60)
-    assert 108.0 <= engine.next_delay(items) <= 132.0  # our writes' items are read one by one instead
-    fewer = Batch()
-    for n in range(1990):
-        fewer.remove(Kind.PROTECTED_ITEM, item(n).id)
-    store.apply(fewer)
-    assert engine.next_delay(items) < 6  # a small vault's list follows our writes closely
+    async with on_site(site) as service:
+        for spec in asr_streams(service, Intervals(items_per_minute=1000), store):
+            engine.add(spec)
+        items = engine.streams["asr-items"]
+        assert 27.0 <= engine.next_delay(items) <= 33.0  # few items: the configured interval
+        store.apply(Batch().upsert(*(item(n) for n in range(2000))))
+        assert 108.0 <= engine.next_delay(items) <= 132.0  # 2,000 items at 1,000 a minute
+        engine.hurry(60)
+        assert 108.0 <= engine.next_delay(items) <= 132.0  # our writes' items are read one by one instead
+        fewer = Batch()
+        for n in range(1990):
+            fewer.remove(Kind.PROTECTED_ITEM, item(n).id)
+        store.apply(fewer)
+        assert engine.next_delay(items) < 6  # a small vault's list follows our writes closely
 
 
 async def test_a_kick_while_a_poll_runs_is_not_lost() -> None:

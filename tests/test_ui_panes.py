@@ -296,7 +296,11 @@ async def test_status_bar_shows_environment_freshness_and_jobs() -> None:
         assert "TEST" in text and "read-write" in text
         assert "asr 4s" in text
         assert "vcenter STALE 1m35s" in text or "vcenter STALE 1m" in text
-        assert "jobs running: 1" in text
+        assert "jobs running: 1" in text and "unreadable" not in text
+        # a stream whose read could not convert two records says so beside the source's age
+        app.store.mark_ok("asr-items", "asr", dropped=2)
+        bar = app.screen.query_one("StatusBar")
+        await wait_for(pilot, lambda: "2 unreadable" in str(bar.render()))
     assert NOW.year == 2026
 
 
@@ -310,7 +314,7 @@ async def test_status_bar_shows_a_back_end_stale_while_one_of_its_streams_fails(
         app.store.mark_ok("asr-jobs")  # another stream of the same back end succeeds
         app.store.set_freshness(dataclasses.replace(app.store.freshness("asr-jobs"), dropped=3))
         # the bar has repainted after both (the count shows), and the back end is still stale
-        await wait_for(pilot, lambda: "3 dropped" in str(bar.render()))
+        await wait_for(pilot, lambda: "3 unreadable" in str(bar.render()))
         assert "asr STALE" in str(bar.render())
         assert "asr-items: Throttled: 429" in str(bar.tooltip)
 

@@ -4,6 +4,8 @@ keyboard through the real Actions and the site's state machines."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.widgets import Select
@@ -17,7 +19,7 @@ from asr_console.sim import make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
 from asr_console.widgets.health import HealthView
 from asr_console.widgets.others import FailoverView
-from tests.sim_service import SimulatedRecoveryService
+from tests.arm_site import on_site
 from tests.test_ui_panes import wait_for
 
 FAST = Intervals(
@@ -33,16 +35,16 @@ FAST = Intervals(
 )
 
 
-def simulated_app() -> tuple[Any, Any, Any]:
+@contextlib.asynccontextmanager
+async def simulated_app() -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The console on a simulated site: its ARM face through the SDK, its vCenter in process."""
     site = make_demo_site(vms=60, protected=30, seed=5, speed=0.0, provider="inmagercm")
-    session = build_session(
-        Settings(profile="sim"),
-        SimulatedRecoveryService(site),
-        SimulatedInventory(site, poll=0.05),
-        intervals=FAST,
-    )
-    app = make_app(session.settings, session.store, session.engine, session.actions, clock=site.clock.now)
-    return app, session, site
+    async with on_site(site) as service:
+        session = build_session(
+            Settings(profile="sim"), service, SimulatedInventory(site, poll=0.05), intervals=FAST
+        )
+        app = make_app(session.settings, session.store, session.engine, session.actions, clock=site.clock.now)
+        yield app, session, site
 
 
 def job_state(site: Any, job_id: str) -> str:
@@ -50,8 +52,7 @@ def job_state(site: Any, job_id: str) -> str:
 
 
 async def test_live_data_from_the_simulated_site_fills_the_panes() -> None:
-    app, session, _site = simulated_app()
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with simulated_app() as (app, session, _site), app.run_test(size=(160, 48)) as pilot:
         health = app.screen.query_one("#tile-health", HealthView)
         await wait_for(pilot, lambda: health.table.row_count == 30, timeout=15)
         await wait_for(pilot, lambda: app.screen.query_one("#tile-vms").table.row_count == 60, timeout=15)
@@ -62,56 +63,56 @@ async def test_live_data_from_the_simulated_site_fills_the_panes() -> None:
 
 
 async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
-    app, session, site = simulated_app()
-    store = session.store
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        table = app.screen.query_one(FailoverView).table
-        await wait_for(pilot, lambda: table.row_count == 30, timeout=15)
-        item = next(
-            i
-            for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
-            if "TestFailover" in i.allowed_operations
-        )
-        assert table.move_cursor_to(item.id)
-        await pilot.press("o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
-        # the picker offers the site's isolated test networks: take the first from the keyboard, run
-        pick = app.screen.query_one("#fo-network-pick", Select)
-        first = next(str(v) for _label, v in pick._options if v is not Select.NULL)
-        assert "vnet-dr-test" in first
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: pick.expanded)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: not pick.expanded)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: bool(app.followed_jobs), timeout=10)
-        job_id = app.followed_jobs[0]
-        assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
-        assert job_state(site, job_id) == "Succeeded"
-        progress = app.screen.query_one("#failover-progress")
-        await wait_for(pilot, lambda: "Succeeded  started" in str(progress.render()), timeout=10)
-        job = store.typed(Job, job_id)
-        assert job is not None and all(t.state == "Succeeded" for t in job.tasks)
+    async with simulated_app() as (app, session, site):
+        store = session.store
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("4")
+            table = app.screen.query_one(FailoverView).table
+            await wait_for(pilot, lambda: table.row_count == 30, timeout=15)
+            item = next(
+                i
+                for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
+                if "TestFailover" in i.allowed_operations
+            )
+            assert table.move_cursor_to(item.id)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+            # the picker offers the site's isolated test networks: take the first from the keyboard, run
+            pick = app.screen.query_one("#fo-network-pick", Select)
+            first = next(str(v) for _label, v in pick._options if v is not Select.NULL)
+            assert "vnet-dr-test" in first
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: pick.expanded)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: not pick.expanded)
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: bool(app.followed_jobs), timeout=10)
+            job_id = app.followed_jobs[0]
+            assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
+            assert job_state(site, job_id) == "Succeeded"
+            progress = app.screen.query_one("#failover-progress")
+            await wait_for(pilot, lambda: "Succeeded  started" in str(progress.render()), timeout=10)
+            job = store.typed(Job, job_id)
+            assert job is not None and all(t.state == "Succeeded" for t in job.tasks)
 
-        def cleanup_allowed() -> bool:
-            current = store.typed(ProtectedItem, item.id)
-            return current is not None and "TestFailoverCleanup" in current.allowed_operations
+            def cleanup_allowed() -> bool:
+                current = store.typed(ProtectedItem, item.id)
+                return current is not None and "TestFailoverCleanup" in current.allowed_operations
 
-        await wait_for(pilot, cleanup_allowed, timeout=10)
-        await pilot.press("o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
-        await pilot.press(*"checked RDP", "enter")
-        await wait_for(
-            pilot, lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id, timeout=10
-        )
-        cleanup_id = app.followed_jobs[0]
-        assert site.run_until(lambda: job_state(site, cleanup_id) != "InProgress")
-        await wait_for(
-            pilot,
-            lambda: (j := store.typed(Job, cleanup_id)) is not None and j.state == "Succeeded",
-            timeout=10,
-        )
-        await wait_for(pilot, lambda: not cleanup_allowed(), timeout=10)  # nothing left to clean up
-        tested = store.typed(ProtectedItem, item.id)
-        assert tested is not None and tested.test_network_id == first  # the site recorded the choice
+            await wait_for(pilot, cleanup_allowed, timeout=10)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+            await pilot.press(*"checked RDP", "enter")
+            await wait_for(
+                pilot, lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id, timeout=10
+            )
+            cleanup_id = app.followed_jobs[0]
+            assert site.run_until(lambda: job_state(site, cleanup_id) != "InProgress")
+            await wait_for(
+                pilot,
+                lambda: (j := store.typed(Job, cleanup_id)) is not None and j.state == "Succeeded",
+                timeout=10,
+            )
+            await wait_for(pilot, lambda: not cleanup_allowed(), timeout=10)  # nothing left to clean up
+            tested = store.typed(ProtectedItem, item.id)
+            assert tested is not None and tested.test_network_id == first  # the site recorded the choice

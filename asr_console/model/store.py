@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from asr_console.model.arm import ARM_KINDS, arm_key
 from asr_console.model.join import VmItemJoin
+from asr_console.model.listed import Listed
 from asr_console.model.records import Job, Kind, ProtectedItem, Record, VirtualMachine
 
 R = TypeVar("R", bound=Record)
@@ -31,7 +32,9 @@ class Batch:
     """Upserts, removals and whole-collection replacements, applied atomically.
 
     ``replace(kind, records, scope=...)`` is how a poll that lists everything says so: keys of that kind
-    (restricted by ``scope``, a predicate on the old record) that are not in ``records`` are removed.
+    (restricted by ``scope``, a predicate on the old record) that are not in ``records`` are removed —
+    except the ids a ``Listed`` read could not convert, whose rows keep their last good record.
+    ``unreadable`` collects those ids (and any ``unread`` adds) so the stream can count them.
     """
 
     upserts: list[Record] = field(default_factory=list)
@@ -39,6 +42,7 @@ class Batch:
     replacements: list[tuple[Kind, list[Record], Callable[[Record], bool] | None]] = field(
         default_factory=list
     )
+    unreadable: list[str] = field(default_factory=list)
 
     def upsert(self, *records: Record) -> Batch:
         self.upserts.extend(records)
@@ -51,13 +55,31 @@ class Batch:
     def replace(
         self, kind: Kind, records: Iterable[Record], scope: Callable[[Record], bool] | None = None
     ) -> Batch:
-        self.replacements.append((kind, list(records), scope))
+        listed = list(records)
+        dropped = records.dropped if isinstance(records, Listed) else ()
+        if dropped:
+            # one read's dropped ids may guard several kinds (infrastructure): count each once
+            self.unreadable.extend(i for i in dropped if i not in self.unreadable)
+            kept = frozenset(dropped)
+            within = scope
+
+            # a record that could not be read is not gone: its row is not part of the replacement
+            def scope(old: Record) -> bool:
+                return old.key not in kept and (within is None or within(old))
+
+        self.replacements.append((kind, listed, scope))
+        return self
+
+    def unread(self, ids: Iterable[str]) -> Batch:
+        """Count records a read could not convert (a read that only adds, like events)."""
+        self.unreadable.extend(ids)
         return self
 
     def extend(self, other: Batch) -> Batch:
         self.upserts.extend(other.upserts)
         self.removals.extend(other.removals)
         self.replacements.extend(other.replacements)
+        self.unreadable.extend(other.unreadable)
         return self
 
     def __bool__(self) -> bool:
@@ -113,6 +135,7 @@ class Freshness:
     last_error: str | None = None
     last_error_at: datetime | None = None
     stale: bool = True
+    # records the stream's last successful read could not convert (their rows keep the last good read)
     dropped: int = 0
 
     def age_seconds(self, now_monotonic: float | None = None) -> float | None:
@@ -218,8 +241,9 @@ class Store:
         sources = sorted({f.source for f in self._freshness.values()})
         return [fresh for source in sources if (fresh := self._backend(source)) is not None]
 
-    def mark_ok(self, stream: str, source: str | None = None) -> None:
-        """A read of ``stream`` succeeded: only that stream is fresh again."""
+    def mark_ok(self, stream: str, source: str | None = None, *, dropped: int | None = None) -> None:
+        """A read of ``stream`` succeeded: only that stream is fresh again. ``dropped``: how many
+        records it could not convert (None: a read that converts nothing, the count stands)."""
         old = self._freshness.get(stream)
         self.set_freshness(
             Freshness(
@@ -228,7 +252,7 @@ class Store:
                 last_success=datetime.now(UTC),
                 last_success_monotonic=time.monotonic(),
                 stale=False,
-                dropped=old.dropped if old else 0,
+                dropped=dropped if dropped is not None else (old.dropped if old else 0),
             )
         )
 

@@ -206,7 +206,8 @@ class ArmSite:
             offset = int(start)
         else:
             values = produce()
-        page = [v if isinstance(v, dict) else v() for v in values[offset : offset + self.page_size]]
+        served = self.faults.served
+        page = [served(v if isinstance(v, dict) else v()) for v in values[offset : offset + self.page_size]]
         body: dict[str, Any] = {"value": page}
         if offset + self.page_size < len(values):
             if not snap_id:
@@ -337,7 +338,7 @@ class ArmSite:
 
     def _getter(self, produce: Callable[[tuple[str, ...]], dict[str, Any]]) -> Handler:
         async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:
-            return _json(produce(args))
+            return _json(self.faults.served(produce(args)))
 
         return handler
 

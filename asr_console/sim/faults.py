@@ -1,5 +1,6 @@
 """Faults the ARM face injects: latency, throttling (429 + Retry-After), 500/503, dropped connections,
-and rejected tokens (401). Set per run (rates, seeded) or at runtime (``queue`` the next N answers)."""
+rejected tokens (401) and malformed resources. Set per run (rates, seeded) or at runtime (``queue`` the
+next N answers, ``malform`` a resource)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Fault(StrEnum):
@@ -29,6 +31,8 @@ class Faults:
     _queue: deque[Fault] = field(default_factory=deque)
     _rng: random.Random = field(init=False)
     injected: dict[str, int] = field(default_factory=dict)
+    # lower-cased ARM ids served with a field of the wrong type
+    malformed: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -37,8 +41,23 @@ class Faults:
         """The next ``count`` requests get ``fault``."""
         self._queue.extend([Fault(fault)] * count)
 
+    def malform(self, arm_id: str) -> None:
+        """Serve this resource (in lists and single reads) with a field of the wrong type."""
+        self.malformed.add(arm_id.lower())
+
+    def served(self, value: dict[str, Any]) -> dict[str, Any]:
+        """``value`` as served: a malformed resource's friendly name comes as an array, the kind of
+        shape a vault can hold that no client expects."""
+        arm_id = value.get("id")
+        if not self.malformed or not isinstance(arm_id, str) or arm_id.lower() not in self.malformed:
+            return value
+        props = dict(value.get("properties") or {})
+        props["friendlyName"] = [props.get("friendlyName")]
+        return {**value, "properties": props}
+
     def clear(self) -> None:
         self._queue.clear()
+        self.malformed.clear()
         self.latency = self.throttle_rate = self.error_rate = self.drop_rate = 0.0
         self.reject_tokens = False
 

@@ -1,9 +1,11 @@
 """``AzureRecoveryService``: ASR for one vault on the unmodified async SDK (API 2025-08-01).
 
-Reads list every page the SDK follows. The two bulk lists (protected items, jobs) go through the same
-client differently: the operation's own ``build_*_request`` and ``client.send_request`` (the SDK's
-pipeline: auth, retry, TLS), following ``nextLink`` as the SDK's pager does, and the pages' wire JSON
-converted directly (``azure_wire``) — building an SDK model per item cost ten times the HTTP.
+Every read hands ``azure_wire`` the wire JSON. Single reads and the small lists use the SDK's operations
+and the models' public ``as_dict()`` (the REST-keyed JSON the model wraps). The bulk lists (protected
+items, protectable items, jobs) send a GET of the collection's ARM path through ``client.send_request``
+(the SDK's pipeline: auth, retry, TLS) and follow ``nextLink`` as the SDK's pager does, converting each
+page's JSON directly — building an SDK model per item cost ten times the HTTP. The client is pinned to
+``API_VERSION``, which those requests carry too.
 
 Writes start the operation with a polling method that only keeps the first answer, read the ASR job's
 name from its ``Location`` / ``Azure-AsyncOperation`` header (the operation id is the job's name) and
@@ -14,11 +16,13 @@ azure-core errors become ``sources.errors``; Retry-After is capped.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import aiohttp
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -33,18 +37,14 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.polling import AsyncNoPolling
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
-from azure.mgmt.recoveryservicessiterecovery import models as m
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
-from azure.mgmt.recoveryservicessiterecovery.operations._operations import (
-    build_replication_jobs_list_request,
-    build_replication_protectable_items_list_by_replication_protection_containers_request,
-    build_replication_protected_items_list_request,
-)
 
 from asr_console.model.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
+# The REST API version the client and the bulk reads' own requests use; ``azure_wire`` reads its fields.
+API_VERSION = "2025-08-01"
 T = TypeVar("T")
 
 
@@ -61,19 +61,32 @@ class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
 
 
 class OneContextTransport(AioHttpTransport):  # type: ignore[misc]
-    """azure-core builds a new SSLContext for every request given a CA bundle path, and aiohttp pools
-    connections per context: each request then opened a new connection and TLS handshake. One context
-    per (cert, CA bundle) keeps the connection pool working; verification is unchanged."""
+    """The transport on one aiohttp session whose connector verifies with one SSLContext (the CA bundle's).
 
-    def __init__(self, **kwargs: Any) -> None:
+    Given a CA bundle path per request (``connection_verify``), azure-core builds a new SSLContext for
+    every request, and aiohttp pools connections per context: each request then opened a new
+    connection and TLS handshake. The client is then left verifying by default (``True``), which
+    azure-core leaves to the session's connector, so the connection pool works; verification is
+    unchanged. The session is made on ``open`` because aiohttp wants a running loop for it.
+    """
+
+    session: aiohttp.ClientSession | None
+
+    def __init__(self, ca_bundle: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._contexts: dict[Any, Any] = {}
+        self.ca_bundle = ca_bundle
 
-    def _build_ssl_config(self, cert: Any, verify: Any) -> Any:
-        key = (tuple(cert) if isinstance(cert, list | tuple) else cert, verify)
-        if key not in self._contexts:
-            self._contexts[key] = super()._build_ssl_config(cert, verify)
-        return self._contexts[key]
+    async def open(self) -> None:
+        if self.session is None:
+            # a missing or unreadable bundle fails here, on the first request, as a connection error
+            context = ssl.create_default_context(cafile=self.ca_bundle)
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=context),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                trust_env=True,
+            )
+        await super().open()
 
 
 class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]
@@ -133,10 +146,11 @@ class AzureRecoveryService(AsrOperations):
             "credential_scopes": [f"{endpoint}/.default"],
             "polling_interval": polling_interval,
             "retry_policy": retry,
+            "api_version": API_VERSION,
         }
         if ca_bundle:
-            kwargs["connection_verify"] = ca_bundle  # never False: TLS is not switched off silently
-            kwargs["transport"] = OneContextTransport(connection_verify=ca_bundle)
+            # verification stays on (never False): against the bundle, in the transport's session
+            kwargs["transport"] = OneContextTransport(ca_bundle)
         kwargs.update(client_kwargs)
         self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
 
@@ -174,10 +188,6 @@ class AzureRecoveryService(AsrOperations):
 
         return await self._call(collect)
 
-    @property
-    def _api_version(self) -> str:
-        return str(self.client._config.api_version)
-
     async def _wire_pages(self, first: HttpRequest) -> list[dict[str, Any]]:
         """Every ``value`` of a list operation's pages, as wire JSON, through the SDK's pipeline."""
         values: list[dict[str, Any]] = []
@@ -212,7 +222,7 @@ class AzureRecoveryService(AsrOperations):
             for key, value in urllib.parse.parse_qs(parsed.query).items()
             if key.lower() != "api-version"
         }
-        params["api-version"] = self._api_version
+        params["api-version"] = API_VERSION
         url = urllib.parse.urljoin(link, parsed.path)
         return HttpRequest("GET", url, headers={"Accept": "application/json"}, params=params)
 
@@ -222,44 +232,64 @@ class AzureRecoveryService(AsrOperations):
     def _rv(self) -> tuple[str, str]:
         return self.resource_group, self.vault_name
 
-    async def _vault_health(self) -> m.VaultHealthDetails:
-        return await self._call(lambda: self.client.replication_vault_health.get(*self._rv))
+    def _list_request(self, path: str, **query: str) -> HttpRequest:
+        """The first page of a vault collection: the GET the SDK's list operation sends (its path,
+        relative to the client's endpoint, and the pinned API version)."""
+        quote = urllib.parse.quote
+        url = (
+            f"/subscriptions/{quote(self.subscription)}/resourceGroups/{quote(self.resource_group)}"
+            f"/providers/Microsoft.RecoveryServices/vaults/{quote(self.vault_name)}/{path}"
+        )
+        return HttpRequest(
+            "GET", url, headers={"Accept": "application/json"}, params={"api-version": API_VERSION, **query}
+        )
 
-    async def _fabrics(self) -> list[m.Fabric]:
-        return await self._all(lambda: self.client.replication_fabrics.list(*self._rv))
+    async def _get(self, read: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        """A single read's wire JSON: the SDK model's ``as_dict()``."""
+        model = await self._call(read)
+        return dict(model.as_dict())
 
-    async def _fabric(self, fabric: str) -> m.Fabric:
-        return await self._call(lambda: self.client.replication_fabrics.get(*self._rv, fabric))
+    async def _listed(self, pages: Callable[[], AsyncIterator[Any]]) -> list[dict[str, Any]]:
+        return [dict(model.as_dict()) for model in await self._all(pages)]
 
-    async def _vcenters(self) -> list[m.VCenter]:
-        return await self._all(lambda: self.client.replicationv_centers.list(*self._rv))
+    async def _vault_health(self) -> dict[str, Any]:
+        return await self._get(lambda: self.client.replication_vault_health.get(*self._rv))
 
-    async def _containers(self) -> list[m.ProtectionContainer]:
-        return await self._all(lambda: self.client.replication_protection_containers.list(*self._rv))
+    async def _fabrics(self) -> list[dict[str, Any]]:
+        return await self._listed(lambda: self.client.replication_fabrics.list(*self._rv))
 
-    async def _mappings(self) -> list[m.ProtectionContainerMapping]:
-        return await self._all(lambda: self.client.replication_protection_container_mappings.list(*self._rv))
+    async def _fabric(self, fabric: str) -> dict[str, Any]:
+        return await self._get(lambda: self.client.replication_fabrics.get(*self._rv, fabric))
 
-    async def _policies(self) -> list[m.Policy]:
-        return await self._all(lambda: self.client.replication_policies.list(*self._rv))
+    async def _vcenters(self) -> list[dict[str, Any]]:
+        return await self._listed(lambda: self.client.replicationv_centers.list(*self._rv))
 
-    async def _policy(self, name: str) -> m.Policy:
-        return await self._call(lambda: self.client.replication_policies.get(*self._rv, name))
+    async def _containers(self) -> list[dict[str, Any]]:
+        return await self._listed(lambda: self.client.replication_protection_containers.list(*self._rv))
+
+    async def _mappings(self) -> list[dict[str, Any]]:
+        return await self._listed(
+            lambda: self.client.replication_protection_container_mappings.list(*self._rv)
+        )
+
+    async def _policies(self) -> list[dict[str, Any]]:
+        return await self._listed(lambda: self.client.replication_policies.list(*self._rv))
+
+    async def _policy(self, name: str) -> dict[str, Any]:
+        return await self._get(lambda: self.client.replication_policies.get(*self._rv, name))
 
     async def _protectable_pages(self, fabric: str, container: str) -> AsyncIterator[list[dict[str, Any]]]:
         # Thousands per container: wire JSON through the SDK's pipeline, converted directly. The
         # pager's models cost 6 s of CPU and ~90 MB at 20,000 items.
-        request = build_replication_protectable_items_list_by_replication_protection_containers_request(
-            *self._rv, fabric, container, self.subscription, api_version=self._api_version
+        path = (
+            f"replicationFabrics/{urllib.parse.quote(fabric)}"
+            f"/replicationProtectionContainers/{urllib.parse.quote(container)}/replicationProtectableItems"
         )
-        async for page in self._translated_pages(request):
+        async for page in self._translated_pages(self._list_request(path)):
             yield page
 
     async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
-        request = build_replication_protected_items_list_request(
-            *self._rv, self.subscription, api_version=self._api_version
-        )
-        async for page in self._translated_pages(request):
+        async for page in self._translated_pages(self._list_request("replicationProtectedItems")):
             yield page
 
     async def _translated_pages(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
@@ -269,29 +299,27 @@ class AzureRecoveryService(AsrOperations):
         except Exception as exc:
             raise translate(exc) from exc
 
-    async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem:
-        return await self._call(lambda: self.client.replication_protected_items.get(*self._rv, *path))
+    async def _item(self, path: ItemPath) -> dict[str, Any]:
+        return await self._get(lambda: self.client.replication_protected_items.get(*self._rv, *path))
 
-    async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]:
+    async def _points(self, path: ItemPath) -> list[dict[str, Any]]:
         ops = self.client.recovery_points
-        return await self._all(lambda: ops.list_by_replication_protected_items(*self._rv, *path))
+        return await self._listed(lambda: ops.list_by_replication_protected_items(*self._rv, *path))
 
     async def _jobs(self, since: datetime | None) -> list[dict[str, Any]]:
-        query = f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
-        request = build_replication_jobs_list_request(
-            *self._rv, self.subscription, filter=query, api_version=self._api_version
-        )
+        query = {"$filter": f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"} if since else {}
+        request = self._list_request("replicationJobs", **query)
         return await self._call(lambda: self._wire_pages(request))
 
-    async def _job(self, name: str) -> m.Job:
-        return await self._call(lambda: self.client.replication_jobs.get(*self._rv, name))
+    async def _job(self, name: str) -> dict[str, Any]:
+        return await self._get(lambda: self.client.replication_jobs.get(*self._rv, name))
 
-    async def _plans(self) -> list[m.RecoveryPlan]:
-        return await self._all(lambda: self.client.replication_recovery_plans.list(*self._rv))
+    async def _plans(self) -> list[dict[str, Any]]:
+        return await self._listed(lambda: self.client.replication_recovery_plans.list(*self._rv))
 
-    async def _events(self, since: datetime | None) -> list[m.Event]:
+    async def _events(self, since: datetime | None) -> list[dict[str, Any]]:
         query = f"TimeOfOccurrence ge '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
-        return await self._all(lambda: self.client.replication_events.list(*self._rv, filter=query))
+        return await self._listed(lambda: self.client.replication_events.list(*self._rv, filter=query))
 
     async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
         # the SDK's overloads take a model, a JSON mapping or bytes; bodies here are JSON mappings

@@ -144,16 +144,9 @@ def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoi
     return max(dated, key=lambda p: p.time or 0).id
 
 
-def _target_network(item: ProtectedItem, raw: dict[str, Any]) -> str:
-    details = raw.get("providerSpecificDetails") or {}
-    return str(details.get("targetNetworkId") or details.get("selectedRecoveryAzureNetworkId") or "")
-
-
-def test_failover_body(
-    item: ProtectedItem, raw_props: dict[str, Any], recovery_point_id: str, network_id: str
-) -> dict[str, Any]:
+def test_failover_body(item: ProtectedItem, recovery_point_id: str, network_id: str) -> dict[str, Any]:
     errors = require_allowed("TestFailover", item.allowed_operations, item.display_name)
-    errors += validate_test_network(network_id, _target_network(item, raw_props))
+    errors += validate_test_network(network_id, item.recovery_network_id)
     check(errors)
     details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
     if item.provider is Provider.INMAGE_RCM:

@@ -1,10 +1,8 @@
 """``RecoveryService`` written once over ASR's resources; subclasses say how to reach them.
 
-The Azure source reaches them with the SDK over HTTPS; the simulated source reads the simulated site's
-wire JSON in-process. Both hand back SDK models — or, for the bulk lists (protected items, jobs), the
-wire JSON those models wrap, which ``azure_wire`` converts without building thousands of models — so
-conversion, validation and request bodies (``azure_inputs``) are the same code whichever vault is
-behind.
+The resource access hands back ARM wire JSON, which ``azure_wire`` converts (one read path), and
+validation and request bodies (``azure_inputs``) are written once here. A list read returns the records
+it could convert with the ids of those it could not (``Listed.dropped``).
 """
 
 from __future__ import annotations
@@ -14,9 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from azure.mgmt.recoveryservicessiterecovery import models as m
-
 from asr_console.model.errors import NotFound
+from asr_console.model.listed import Listed
 from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import (
     Event,
@@ -36,7 +33,6 @@ from asr_console.model.specs import (
     RecoveryPointChoice,
     RecoveryPointKind,
 )
-from asr_console.sources import azure_convert as convert
 from asr_console.sources import azure_inputs as inputs
 from asr_console.sources import azure_wire as wire
 
@@ -46,9 +42,9 @@ ItemPath = tuple[str, str, str]
 
 def item_path(item_id: str) -> ItemPath:
     path = (
-        convert.segment(item_id, "replicationFabrics"),
-        convert.segment(item_id, "replicationProtectionContainers"),
-        convert.segment(item_id, "replicationProtectedItems"),
+        wire.segment(item_id, "replicationFabrics"),
+        wire.segment(item_id, "replicationProtectionContainers"),
+        wire.segment(item_id, "replicationProtectedItems"),
     )
     if not all(path):
         raise NotFound(f"not a protected item id: {item_id}")
@@ -70,21 +66,21 @@ class AsrOperations(abc.ABC):
     # ------------------------------------------------------------------ resource access
 
     @abc.abstractmethod
-    async def _vault_health(self) -> m.VaultHealthDetails: ...
+    async def _vault_health(self) -> dict[str, Any]: ...
     @abc.abstractmethod
-    async def _fabrics(self) -> list[m.Fabric]: ...
+    async def _fabrics(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _fabric(self, fabric: str) -> m.Fabric: ...
+    async def _fabric(self, fabric: str) -> dict[str, Any]: ...
     @abc.abstractmethod
-    async def _vcenters(self) -> list[m.VCenter]: ...
+    async def _vcenters(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _containers(self) -> list[m.ProtectionContainer]: ...
+    async def _containers(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _mappings(self) -> list[m.ProtectionContainerMapping]: ...
+    async def _mappings(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _policies(self) -> list[m.Policy]: ...
+    async def _policies(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _policy(self, name: str) -> m.Policy: ...
+    async def _policy(self, name: str) -> dict[str, Any]: ...
     # The bulk lists come page by page, and each page is converted before the next is read: a vault's
     # whole list as wire JSON is several times the size of its records.
     @abc.abstractmethod
@@ -96,19 +92,19 @@ class AsrOperations(abc.ABC):
         """Every protected item of the vault page by page, as wire JSON."""
 
     @abc.abstractmethod
-    async def _item(self, path: ItemPath) -> m.ReplicationProtectedItem: ...
+    async def _item(self, path: ItemPath) -> dict[str, Any]: ...
     @abc.abstractmethod
-    async def _points(self, path: ItemPath) -> list[m.RecoveryPoint]: ...
+    async def _points(self, path: ItemPath) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
     async def _jobs(self, since: datetime | None) -> list[dict[str, Any]]:
         """The vault's jobs (since a time, if given), as wire JSON."""
 
     @abc.abstractmethod
-    async def _job(self, name: str) -> m.Job: ...
+    async def _job(self, name: str) -> dict[str, Any]: ...
     @abc.abstractmethod
-    async def _plans(self) -> list[m.RecoveryPlan]: ...
+    async def _plans(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
-    async def _events(self, since: datetime | None) -> list[m.Event]: ...
+    async def _events(self, since: datetime | None) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
     async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
@@ -117,86 +113,92 @@ class AsrOperations(abc.ABC):
     # ------------------------------------------------------------------ reads
 
     async def vault(self) -> Vault:
-        return convert.vault(
-            await self._vault_health(), self.subscription, self.resource_group, self.vault_name
-        )
+        return wire.vault(await self._vault_health(), self.subscription, self.resource_group, self.vault_name)
 
     async def infrastructure(self) -> Infrastructure:
         fabrics, servers = [], []
-        for value in await self._fabrics():
-            try:
-                record, found = convert.fabric(value)
-            except Exception:
-                continue
+        read = wire.convert_all(wire.fabric, await self._fabrics(), "fabric")
+        for record, found in read:
             fabrics.append(record)
             servers.extend(found)
+        vcenters = wire.convert_all(wire.vcenter, await self._vcenters(), "vCenter")
+        containers = wire.convert_all(wire.container, await self._containers(), "protection container")
+        mappings = wire.convert_all(wire.mapping, await self._mappings(), "container mapping")
         return Infrastructure(
             fabrics=fabrics,
             process_servers=servers,
-            vcenters=convert.safe_map(convert.vcenter, await self._vcenters()),
-            containers=convert.safe_map(convert.container, await self._containers()),
-            mappings=convert.safe_map(convert.mapping, await self._mappings()),
+            vcenters=vcenters,
+            containers=containers,
+            mappings=mappings,
+            dropped=read.dropped + vcenters.dropped + containers.dropped + mappings.dropped,
         )
 
-    async def policies(self) -> list[Policy]:
-        return convert.safe_map(convert.policy, await self._policies())
+    async def policies(self) -> Listed[Policy]:
+        return wire.convert_all(wire.policy, await self._policies(), "policy")
 
-    async def protectable_items(self) -> list[ProtectableItem]:
+    async def protectable_items(self) -> Listed[ProtectableItem]:
         out: list[ProtectableItem] = []
+        dropped: list[str] = []
         for container in await self._containers():
-            container_id = str(container.id or "")
-            fabric = convert.segment(container_id, "replicationFabrics")
-            name = convert.segment(container_id, "replicationProtectionContainers")
+            container_id = container.get("id")
+            container_id = container_id if isinstance(container_id, str) else ""
+            fabric = wire.segment(container_id, "replicationFabrics")
+            name = wire.segment(container_id, "replicationProtectionContainers")
             if fabric and name:
                 async for page in self._protectable_pages(fabric, name):
                     wire.trim_shared()
-                    out.extend(convert.safe_map(convert.protectable_item, page))
-        return out
+                    read = wire.convert_all(wire.protectable_item, page, "protectable item")
+                    out.extend(read)
+                    dropped.extend(read.dropped)
+        return Listed(out, dropped)
 
-    async def protected_items(self) -> list[ProtectedItem]:
+    async def protected_items(self) -> Listed[ProtectedItem]:
         out: list[ProtectedItem] = []
+        dropped: list[str] = []
         async for page in self.protected_item_pages():
             out.extend(page)
-        return out
+            dropped.extend(page.dropped)
+        return Listed(out, dropped)
 
     async def protected_item(self, item_id: str) -> ProtectedItem:
-        return convert.protected_item(await self._item(item_path(item_id)))
+        return wire.protected_item(await self._item(item_path(item_id)))
 
-    async def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
+    async def protected_item_pages(self) -> AsyncIterator[Listed[ProtectedItem]]:
         """The protected items page by page as the service hands them out (a first load shows early)."""
         async for page in self._item_pages():
             wire.trim_shared()
-            yield convert.safe_map(wire.protected_item, page)
+            yield wire.convert_all(wire.protected_item, page, "protected item")
 
-    async def recovery_points(self, item_id: str) -> list[RecoveryPoint]:
+    async def recovery_points(self, item_id: str) -> Listed[RecoveryPoint]:
         points = await self._points(item_path(item_id))
-        return convert.safe_map(lambda p: convert.recovery_point(p, item_id), points)
+        return wire.convert_all(lambda p: wire.recovery_point(p, item_id), points, "recovery point")
 
-    async def jobs(self, *, since: datetime | None = None, state: str | None = None) -> list[Job]:
-        listed = convert.safe_map(wire.job, await self._jobs(since))
+    async def jobs(self, *, since: datetime | None = None, state: str | None = None) -> Listed[Job]:
+        read = wire.convert_all(wire.job, await self._jobs(since), "job")
+        listed: list[Job] = read
         # the service filter is coarse (and absent on some endpoints): apply it here too
         if since is not None:
             listed = [j for j in listed if j.start is None or j.start >= since or j.running]
         if state is not None:
             listed = [j for j in listed if j.state.lower() == state.lower()]
-        return listed
+        return Listed(listed, read.dropped)
 
     async def job(self, job_id: str) -> Job:
-        return convert.job(await self._job(job_name_of(job_id)))
+        return wire.job(await self._job(job_name_of(job_id)))
 
-    async def recovery_plans(self) -> list[RecoveryPlan]:
-        return convert.safe_map(convert.recovery_plan, await self._plans())
+    async def recovery_plans(self) -> Listed[RecoveryPlan]:
+        return wire.convert_all(wire.recovery_plan, await self._plans(), "recovery plan")
 
-    async def events(self, *, since: datetime | None = None) -> list[Event]:
-        listed = convert.safe_map(convert.event, await self._events(since))
+    async def events(self, *, since: datetime | None = None) -> Listed[Event]:
+        read = wire.convert_all(wire.event, await self._events(since), "event")
         if since is not None:
-            listed = [e for e in listed if e.time > since]
-        return listed
+            return Listed([e for e in read if e.time > since], read.dropped)
+        return read
 
     # ------------------------------------------------------------------ writes
 
     async def _started(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> Job:
-        return convert.job(await self._job(await self._send(operation, args, body)))
+        return wire.job(await self._job(await self._send(operation, args, body)))
 
     async def create_policy(self, spec: PolicySpec) -> Job:
         body = inputs.create_policy_body(spec)
@@ -204,7 +206,7 @@ class AsrOperations(abc.ABC):
 
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
         name = job_name_of(policy_id)
-        current = convert.policy(await self._policy(name))
+        current = wire.policy(await self._policy(name))
         body = inputs.update_policy_body(spec, current.provider)
         return await self._started("update_policy", (name,), body)
 
@@ -212,13 +214,13 @@ class AsrOperations(abc.ABC):
         return await self._started("delete_policy", (job_name_of(policy_id),), None)
 
     async def associate_policy(self, policy_id: str, container_id: str) -> Job:
-        fabric = convert.segment(container_id, "replicationFabrics")
-        container = convert.segment(container_id, "replicationProtectionContainers")
+        fabric = wire.segment(container_id, "replicationFabrics")
+        container = wire.segment(container_id, "replicationProtectionContainers")
         if not fabric or not container:
             inputs.check(
                 [FieldError("container", "choose the configuration server's or appliance's container")]
             )
-        policy = convert.policy(await self._policy(job_name_of(policy_id)))
+        policy = wire.policy(await self._policy(job_name_of(policy_id)))
         if policy.provider is Provider.OTHER:
             inputs.check([FieldError("policy", "choose an InMageRcm or InMageAzureV2 policy")])
         mapping = f"{container}-{job_name_of(policy_id)}"[:200]
@@ -227,23 +229,22 @@ class AsrOperations(abc.ABC):
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
         args = (
-            convert.segment(mapping_id, "replicationFabrics"),
-            convert.segment(mapping_id, "replicationProtectionContainers"),
-            convert.segment(mapping_id, "replicationProtectionContainerMappings"),
+            wire.segment(mapping_id, "replicationFabrics"),
+            wire.segment(mapping_id, "replicationProtectionContainers"),
+            wire.segment(mapping_id, "replicationProtectionContainerMappings"),
         )
         if not all(args):
             raise NotFound(f"not a container mapping id: {mapping_id}")
         return await self._started("remove_mapping", args, {"properties": {}})
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
-        fabric = convert.segment(spec.protectable_item_id, "replicationFabrics")
-        container = convert.segment(spec.protectable_item_id, "replicationProtectionContainers")
-        machine = convert.segment(spec.protectable_item_id, "replicationProtectableItems")
+        fabric = wire.segment(spec.protectable_item_id, "replicationFabrics")
+        container = wire.segment(spec.protectable_item_id, "replicationProtectionContainers")
+        machine = wire.segment(spec.protectable_item_id, "replicationProtectableItems")
         discovery_id = ""
         if spec.provider is Provider.INMAGE_RCM and fabric and machine:
             # the appliance discovers into an Azure Migrate VMware site; ASR wants that machine's id
-            details = (await self._fabric(fabric)).properties
-            site = getattr(getattr(details, "custom_details", None), "vmware_site_id", None) or ""
+            site = wire.vmware_site_id(await self._fabric(fabric))
             discovery_id = f"{site}/machines/{machine}" if site else ""
         body = inputs.enable_body(spec, discovery_id)
         if not fabric or not container or not machine:
@@ -251,34 +252,32 @@ class AsrOperations(abc.ABC):
         name = spec.item_name or machine
         return await self._started("enable", (fabric, container, name), body)
 
-    async def _item_record(self, item_id: str) -> tuple[ProtectedItem, dict[str, Any], ItemPath]:
+    async def _item_record(self, item_id: str) -> tuple[ProtectedItem, ItemPath]:
         path = item_path(item_id)
-        raw = await self._item(path)
-        props = raw.properties.as_dict() if raw.properties is not None else {}
-        return convert.protected_item(raw), props, path
+        return wire.protected_item(await self._item(path)), path
 
     async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        item, props, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         inputs.check_allowed("TestFailover", item)
         point = await self._point_id(item_id, recovery_point)
-        body = inputs.test_failover_body(item, props, point, network_id)
+        body = inputs.test_failover_body(item, point, network_id)
         return await self._started("test_failover", path, body)
 
     async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         return await self._started("cleanup", path, inputs.cleanup_body(item, notes))
 
     async def unplanned_failover(
         self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
     ) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         inputs.check_allowed("UnplannedFailover", item)
         point = await self._point_id(item_id, recovery_point)
         body = inputs.unplanned_failover_body(item, point, shutdown_source)
         return await self._started("unplanned_failover", path, body)
 
     async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         inputs.check_allowed("ChangePit", item)
         await self._point_id(item_id, RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id))
         return await self._started(
@@ -286,21 +285,21 @@ class AsrOperations(abc.ABC):
         )
 
     async def commit_failover(self, item_id: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         inputs.check_allowed("Commit", item)
         return await self._started("commit", path, None)
 
     async def reprotect(self, item_id: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         return await self._started("reprotect", path, inputs.reprotect_body(item))
 
     async def resync(self, item_id: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         inputs.check_allowed("RepairReplication", item)
         return await self._started("repair", path, None)
 
     async def disable_replication(self, item_id: str) -> Job:
-        item, _, path = await self._item_record(item_id)
+        item, path = await self._item_record(item_id)
         return await self._started("disable", path, inputs.disable_body(item))
 
     async def cancel_job(self, job_id: str) -> Job:

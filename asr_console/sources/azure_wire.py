@@ -1,47 +1,89 @@
-"""ARM wire JSON → the console's records, for the bulk reads (protected items, jobs).
+"""ARM wire JSON → the console's records: the one converter of every ASR payload the console reads.
 
-A vault-wide refresh reads thousands of protected items and jobs; building the SDK's models for each
-and reading them back attribute by attribute cost ~1 ms an item, ten times the HTTP itself. These
-converters read the same wire JSON the models wrap (``model.as_dict()`` gives it back), so the model
-converters in ``azure_convert`` delegate here: one mapping whichever way the JSON arrived.
+The bulk lists (protected items, jobs, protectable items) arrive as wire JSON from the SDK's pipeline;
+single reads and the small lists come as SDK models, whose public ``as_dict()`` gives the same wire JSON
+back. Building a model per item of a vault-wide refresh cost ten times the HTTP itself, so nothing here
+reads models.
 
-Field names are the SDK models' REST names (2025-08-01); like ``azure_convert``, nothing here raises
-on a missing or malformed field.
+Field names are the SDK models' REST names (2025-08-01; ``tests/test_azure_wire_keys.py`` checks each
+against the SDK's field tables). An absent field becomes a default; a present field of the wrong type
+fails its record (``WireError``), which a list read counts and logs by ARM id instead of showing a
+record made of defaults (``convert_all``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from asr_console.model.listed import Listed
 from asr_console.model.records import (
+    ContainerMapping,
+    Event,
+    EventSource,
+    Fabric,
+    FabricKind,
     Health,
     HealthError,
     Job,
     JobError,
     JobTask,
+    Policy,
+    PolicySettings,
+    ProcessServer,
     ProtectableItem,
     ProtectedItem,
+    ProtectionContainer,
     Provider,
+    RecoveryPlan,
+    RecoveryPoint,
+    Vault,
+    VCenterRegistration,
 )
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _EMPTY: dict[str, Any] = {}
 
 
+class WireError(ValueError):
+    """A field present with a value of the wrong type."""
+
+
+def _wrong(expected: str, value: Any) -> WireError:
+    shown = repr(value)
+    return WireError(f"expected {expected}, got {type(value).__name__} {shown[:60]}")
+
+
 def obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else _EMPTY
+    if isinstance(value, dict):
+        return value
+    if value is None:
+        return _EMPTY
+    raise _wrong("an object", value)
 
 
 def seq(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    raise _wrong("an array", value)
 
 
 def text(value: Any) -> str:
     if value.__class__ is str:
         return value
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        raise _wrong("a string", value)
+    return str(value)
 
 
 _SHARED: dict[Any, Any] = {}
@@ -79,20 +121,31 @@ def provider_of(value: str) -> Provider:
     return _PROVIDER.get(value.lower(), Provider.OTHER)
 
 
-def integer(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
+def number(value: Any) -> float | None:
+    if value is None or value == "":
         return None
-    if isinstance(value, int):
-        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _wrong("a number", value)
     try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
+        return float(value)
+    except ValueError:
+        raise _wrong("a number", value) from None
+
+
+def integer(value: Any) -> int | None:
+    if value.__class__ is int:
+        return int(value)
+    found = number(value)
+    return None if found is None else int(found)
 
 
 def flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if value is None:
+        return False
+    if isinstance(value, dict | list):
+        raise _wrong("a boolean", value)
     return str(value).strip().lower() in ("true", "yes", "1", "enable", "enabled")
 
 
@@ -100,7 +153,11 @@ _TIMES: dict[str, datetime | None] = {}
 
 
 def when(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
+        if value is None:
+            return None
+        raise _wrong("a date-time string", value)
+    if not value:
         return None
     # many items share a timestamp (one RPO computation, one heartbeat sweep): parse each once
     cached = _TIMES.get(value, _TIMES)
@@ -109,6 +166,7 @@ def when(value: Any) -> datetime | None:
     try:
         parsed: datetime | None = datetime.fromisoformat(value)
     except ValueError:
+        # a time in a format Python does not read is shown as unknown; the rest of the record holds
         parsed = None
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -118,7 +176,19 @@ def when(value: Any) -> datetime | None:
     return parsed
 
 
+def segment(arm_id: str, collection: str) -> str:
+    """The name after ``/collection/`` in an ARM id (case-insensitive), or ""."""
+    parts = arm_id.split("/")
+    lowered = [p.lower() for p in parts]
+    try:
+        i = lowered.index(collection.lower())
+    except ValueError:
+        return ""
+    return parts[i + 1] if i + 1 < len(parts) else ""
+
+
 def prefix_until(arm_id: str, collection: str) -> str:
+    """The id up to (excluding) ``/collection/…``: e.g. the fabric id of an item id."""
     index = arm_id.lower().find(f"/{collection.lower()}/")
     return arm_id[:index] if index >= 0 else ""
 
@@ -126,6 +196,22 @@ def prefix_until(arm_id: str, collection: str) -> str:
 def uuid_in(value: str) -> str:
     found = _UUID.findall(value or "")
     return found[-1].lower() if found else ""
+
+
+def convert_all(convert: Callable[[Any], T], values: Iterable[Any], what: str) -> Listed[T]:
+    """Convert each; a record that fails is logged with its ARM id and the reason, and its id kept in
+    ``dropped`` — never the whole list lost, never a record silently missing."""
+    out: list[T] = []
+    dropped: list[str] = []
+    for value in values:
+        try:
+            out.append(convert(value))
+        except Exception as exc:  # a vault can hold shapes no one has seen; never lose the rest
+            arm_id = value.get("id") if isinstance(value, dict) else None
+            arm_id = arm_id if isinstance(arm_id, str) else ""
+            log.warning("unreadable %s %s: %s", what, arm_id or "(no id)", exc)
+            dropped.append(arm_id)
+    return Listed(out, dropped)
 
 
 def health_errors(values: Any) -> tuple[HealthError, ...]:
@@ -299,4 +385,268 @@ def job(value: dict[str, Any]) -> Job:
         allowed_actions=tuple(text(a) for a in seq(props.get("allowedActions"))),
         tasks=tasks,
         errors=tuple(errors),
+    )
+
+
+# --------------------------------------------------------------------------- vault and infrastructure
+
+
+def vault(value: dict[str, Any], subscription: str, resource_group: str, name: str) -> Vault:
+    """The vault health read (``replicationVaultHealth``)."""
+    vault_id = prefix_until(text(value.get("id")), "replicationVaultHealth") or (
+        f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.RecoveryServices/vaults/{name}"
+    )
+    props = obj(value.get("properties"))
+
+    def counted(summary: dict[str, Any], severities: tuple[str, ...]) -> int:
+        counts = summary.get("categorizedResourceCounts")
+        if isinstance(counts, dict):
+            return sum(integer(v) or 0 for k, v in counts.items() if k.lower() in severities)
+        ids: set[str] = set()
+        for issue in map(obj, seq(summary.get("issues"))):
+            if text(issue.get("severity")).lower() in severities:
+                ids.update(text(i) for i in seq(issue.get("affectedResourceCorrelationIds")))
+        return len(ids)
+
+    items = obj(props.get("protectedItemsHealth"))
+    fabrics = obj(props.get("fabricsHealth"))
+    return Vault(
+        id=vault_id,
+        name=name,
+        subscription=subscription,
+        resource_group=resource_group,
+        location=text(value.get("location")),
+        protected_items_critical=counted(items, ("critical", "error")),
+        protected_items_warning=counted(items, ("warning",)),
+        fabrics_critical=counted(fabrics, ("critical", "error")),
+        health_errors=health_errors(props.get("vaultErrors")),
+    )
+
+
+def _mbps(value: Any) -> float | None:
+    found = number(value)
+    return round(found * 8 / 1_000_000, 2) if found is not None else None
+
+
+def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
+    """A fabric and the process servers its details list (appliance or configuration server)."""
+    fabric_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    details = obj(props.get("customDetails"))
+    instance = text(details.get("instanceType"))
+    servers: list[ProcessServer] = []
+    heartbeat: datetime | None = None
+    version = ""
+    if instance.lower() == "inmagercm":
+        kind = FabricKind.APPLIANCE
+        for ps in map(obj, seq(details.get("processServers"))):
+            ips = seq(ps.get("ipAddresses"))
+            beat = when(ps.get("lastHeartbeatUtc"))
+            heartbeat = max(filter(None, (heartbeat, beat)), default=None)
+            version = version or text(ps.get("version"))
+            servers.append(
+                ProcessServer(
+                    id=text(ps.get("id")),
+                    name=text(ps.get("name")),
+                    fabric_id=fabric_id,
+                    ip_address=text(ips[0]) if ips else "",
+                    health=health(ps.get("health")),
+                    last_heartbeat=beat,
+                    version=text(ps.get("version")),
+                    cpu_percent=number(ps.get("processorUsagePercentage")),
+                    memory_percent=number(ps.get("memoryUsagePercentage")),
+                    free_space_percent=number(ps.get("freeSpacePercentage")),
+                    throughput_mbps=_mbps(ps.get("throughputInBytes")),
+                    protected_item_count=integer(ps.get("protectedItemCount")) or 0,
+                    health_errors=health_errors(ps.get("healthErrors")),
+                )
+            )
+    elif instance.lower() == "vmware":
+        kind = FabricKind.CONFIGURATION_SERVER
+        heartbeat = when(details.get("lastHeartbeat"))
+        version = text(details.get("agentVersion"))
+        for ps in map(obj, seq(details.get("processServers"))):
+            total = number(ps.get("totalMemoryInBytes"))
+            free_mem = number(ps.get("availableMemoryInBytes"))
+            space = number(ps.get("totalSpaceInBytes"))
+            free_space = number(ps.get("availableSpaceInBytes"))
+            servers.append(
+                ProcessServer(
+                    id=text(ps.get("id")),
+                    name=text(ps.get("friendlyName")),
+                    fabric_id=fabric_id,
+                    ip_address=text(ps.get("ipAddress")),
+                    health=health(ps.get("health")),
+                    last_heartbeat=when(ps.get("lastHeartbeat")),
+                    version=text(ps.get("agentVersion")),
+                    cpu_percent=number(ps.get("cpuLoad")),
+                    memory_percent=round(100 * (1 - free_mem / total), 1)
+                    if total and free_mem is not None
+                    else None,
+                    free_space_percent=round(100 * free_space / space, 1)
+                    if space and free_space is not None
+                    else None,
+                    throughput_mbps=_mbps(ps.get("throughputInBytes")),
+                    protected_item_count=integer(ps.get("replicationPairCount")) or 0,
+                    health_errors=health_errors(ps.get("healthErrors")),
+                )
+            )
+    elif instance.lower() == "azure":
+        kind = FabricKind.AZURE
+    else:
+        kind = FabricKind.OTHER
+    record = Fabric(
+        id=fabric_id,
+        name=text(value.get("name")),
+        friendly_name=text(props.get("friendlyName")),
+        kind=kind,
+        health=health(props.get("health")),
+        last_heartbeat=heartbeat,
+        server_version=version,
+        location=text(value.get("location")),
+        health_errors=health_errors(props.get("healthErrorDetails")),
+    )
+    return record, servers
+
+
+def vmware_site_id(value: dict[str, Any]) -> str:
+    """The Azure Migrate VMware site an appliance's fabric discovers into ("" for other fabrics)."""
+    return text(obj(obj(value.get("properties")).get("customDetails")).get("vmwareSiteId"))
+
+
+def vcenter(value: dict[str, Any]) -> VCenterRegistration:
+    vcenter_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    return VCenterRegistration(
+        id=vcenter_id,
+        name=text(props.get("friendlyName")) or text(value.get("name")),
+        fabric_id=prefix_until(vcenter_id, "replicationvCenters"),
+        address=text(props.get("ipAddress")),
+        port=text(props.get("port")) or "443",
+        discovery_status=text(props.get("discoveryStatus")),
+        last_heartbeat=when(props.get("lastHeartbeat")),
+        health_errors=health_errors(props.get("healthErrors")),
+    )
+
+
+def container(value: dict[str, Any]) -> ProtectionContainer:
+    container_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    return ProtectionContainer(
+        id=container_id,
+        name=text(value.get("name")),
+        fabric_id=prefix_until(container_id, "replicationProtectionContainers"),
+        friendly_name=text(props.get("friendlyName")),
+        fabric_type=text(props.get("fabricType")),
+        protected_item_count=integer(props.get("protectedItemCount")) or 0,
+    )
+
+
+def mapping(value: dict[str, Any]) -> ContainerMapping:
+    mapping_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    return ContainerMapping(
+        id=mapping_id,
+        name=text(value.get("name")),
+        container_id=prefix_until(mapping_id, "replicationProtectionContainerMappings"),
+        policy_id=text(props.get("policyId")),
+        target_container_id=text(props.get("targetProtectionContainerId")),
+        state=text(props.get("state")),
+        health=health(props.get("health")),
+    )
+
+
+def policy(value: dict[str, Any]) -> Policy:
+    props = obj(value.get("properties"))
+    details = obj(props.get("providerSpecificDetails"))
+    instance = text(details.get("instanceType"))
+    provider = provider_of(instance)
+    if provider is Provider.INMAGE_RCM:
+        settings = PolicySettings(
+            recovery_point_history_minutes=integer(details.get("recoveryPointHistoryInMinutes")) or 0,
+            app_consistent_frequency_minutes=integer(details.get("appConsistentFrequencyInMinutes")) or 0,
+            crash_consistent_frequency_minutes=integer(details.get("crashConsistentFrequencyInMinutes")) or 5,
+            rpo_threshold_minutes=None,
+            multi_vm_sync=flag(details.get("enableMultiVmSync")),
+        )
+    elif provider is Provider.INMAGE_AZURE_V2:
+        settings = PolicySettings(
+            recovery_point_history_minutes=integer(details.get("recoveryPointHistory")) or 0,
+            app_consistent_frequency_minutes=integer(details.get("appConsistentFrequencyInMinutes")) or 0,
+            crash_consistent_frequency_minutes=integer(details.get("crashConsistentFrequencyInMinutes")) or 5,
+            rpo_threshold_minutes=integer(details.get("recoveryPointThresholdInMinutes")),
+            multi_vm_sync=flag(details.get("multiVmSyncStatus")),
+        )
+    else:
+        # other providers: whichever of the common settings they carry
+        settings = PolicySettings(
+            recovery_point_history_minutes=integer(details.get("recoveryPointHistoryInMinutes")) or 0,
+            app_consistent_frequency_minutes=integer(details.get("appConsistentFrequencyInMinutes")) or 0,
+            crash_consistent_frequency_minutes=integer(details.get("crashConsistentFrequencyInMinutes")) or 5,
+            rpo_threshold_minutes=integer(details.get("recoveryPointThresholdInMinutes")),
+        )
+    return Policy(
+        id=text(value.get("id")),
+        name=text(props.get("friendlyName")) or text(value.get("name")),
+        provider=Provider.parse(instance),
+        provider_name=instance,
+        settings=settings,
+    )
+
+
+# --------------------------------------------------------------------------- points, plans, events
+
+
+def recovery_point(value: dict[str, Any], item_id: str = "") -> RecoveryPoint:
+    point_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    return RecoveryPoint(
+        id=point_id,
+        name=text(value.get("name")),
+        item_id=item_id or prefix_until(point_id, "recoveryPoints"),
+        time=when(props.get("recoveryPointTime")),
+        type=text(props.get("recoveryPointType")),
+    )
+
+
+def recovery_plan(value: dict[str, Any]) -> RecoveryPlan:
+    props = obj(value.get("properties"))
+    item_ids = []
+    for group in map(obj, seq(props.get("groups"))):
+        for member in map(obj, seq(group.get("replicationProtectedItems"))):
+            member_id = text(member.get("id"))
+            if member_id:
+                item_ids.append(member_id)
+    return RecoveryPlan(
+        id=text(value.get("id")),
+        name=text(value.get("name")),
+        friendly_name=text(props.get("friendlyName")),
+        primary_fabric_id=text(props.get("primaryFabricId")),
+        recovery_fabric_id=text(props.get("recoveryFabricId")),
+        item_ids=tuple(item_ids),
+        allowed_operations=tuple(text(op) for op in seq(props.get("allowedOperations"))),
+        current_scenario=text(obj(props.get("currentScenario")).get("scenarioName")),
+        last_test_failover=when(props.get("lastTestFailoverTime")),
+    )
+
+
+_SEVERITY = {"ok": "info", "information": "info", "warning": "warning", "critical": "error", "error": "error"}
+
+
+def event(value: dict[str, Any]) -> Event:
+    props = obj(value.get("properties"))
+    errors = health_errors(props.get("healthErrors"))
+    description = text(props.get("description"))
+    if errors and errors[0].message and errors[0].message not in description:
+        description = f"{description}: {errors[0].code} {errors[0].message}".strip(": ")
+    return Event(
+        id=text(value.get("id")) or text(value.get("name")),
+        time=when(props.get("timeOfOccurrence")) or datetime.now(UTC),
+        source=EventSource.ASR,
+        message=description,
+        severity=_SEVERITY.get(text(props.get("severity")).lower(), "info"),
+        event_type=text(props.get("eventType")),
+        entity_id=text(props.get("affectedObjectCorrelationId")) or text(props.get("fabricId")),
+        entity_name=text(props.get("affectedObjectFriendlyName")),
     )

@@ -207,7 +207,7 @@ class SyncEngine:
             self.store.mark_error(spec.name, describe_error(exc), spec.source)
             return False
         state.backoff.reset()
-        self.store.mark_ok(spec.name, spec.source)
+        self.store.mark_ok(spec.name, spec.source, dropped=len(batch.unreadable))
         return True
 
     async def _run(self, state: StreamState) -> None:

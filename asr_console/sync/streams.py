@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from asr_console.model.errors import NotFound
 from asr_console.model.intervals import Intervals
+from asr_console.model.listed import Listed
 from asr_console.model.protocols import InventorySource, PagedProtectedItems, RecoveryService
 from asr_console.model.records import (
     Event,
     Job,
     Kind,
+    ProcessServer,
     ProtectedItem,
+    Record,
 )
 from asr_console.model.store import Batch, Store
 from asr_console.sync.engine import StreamSpec, SyncEngine
@@ -61,14 +65,23 @@ def asr_streams(
         infra = await service.infrastructure()
         policies = await service.policies()
         plans = await service.recovery_plans()
+        dropped = frozenset(infra.dropped)
+
+        def read(records: Iterable[Record]) -> Listed[Record]:
+            return Listed(records, infra.dropped)
+
+        def of_read_fabric(old: Record) -> bool:
+            # an unreadable fabric's process servers are not listed either: they keep their rows
+            return not isinstance(old, ProcessServer) or old.fabric_id not in dropped
+
         return (
             Batch()
             .replace(Kind.VAULT, [vault])
-            .replace(Kind.FABRIC, infra.fabrics)
-            .replace(Kind.PROCESS_SERVER, infra.process_servers)
-            .replace(Kind.VCENTER, infra.vcenters)
-            .replace(Kind.CONTAINER, infra.containers)
-            .replace(Kind.MAPPING, infra.mappings)
+            .replace(Kind.FABRIC, read(infra.fabrics))
+            .replace(Kind.PROCESS_SERVER, read(infra.process_servers), of_read_fabric)
+            .replace(Kind.VCENTER, read(infra.vcenters))
+            .replace(Kind.CONTAINER, read(infra.containers))
+            .replace(Kind.MAPPING, read(infra.mappings))
             .replace(Kind.POLICY, policies)
             .replace(Kind.RECOVERY_PLAN, plans)
         )
@@ -103,7 +116,7 @@ def asr_streams(
         listed = await service.events(since=last_event[0])
         if listed:
             last_event[0] = max(e.time for e in listed)
-        return Batch().upsert(*listed).extend(_trim_events(store, listed))
+        return Batch().upsert(*listed).unread(listed.dropped).extend(_trim_events(store, listed))
 
     return [
         # A large vault nearly always has some job running; re-reading thousands of items every few
@@ -164,17 +177,19 @@ async def _first_load(service: PagedProtectedItems, store: Store) -> Batch:
     the pages were read is dropped there.
     """
     listed: list[ProtectedItem] = []
+    dropped: list[str] = []
     pending: list[ProtectedItem] = []
     applied_at: float | None = None
     async for page in service.protected_item_pages():
         listed.extend(page)
+        dropped.extend(page.dropped)
         pending.extend(page)
         now = time.monotonic()
         if pending and (applied_at is None or now - applied_at >= FIRST_LOAD_APPLY_EVERY):
             store.apply(Batch().upsert(*pending))
             pending = []
             applied_at = now
-    return Batch().replace(Kind.PROTECTED_ITEM, listed)
+    return Batch().replace(Kind.PROTECTED_ITEM, Listed(listed, dropped))
 
 
 def _trim_events(store: Store, incoming: list[Event]) -> Batch:

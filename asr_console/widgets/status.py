@@ -57,7 +57,7 @@ class StatusBar(StoreBound, Line):
                 line += f" — {backend.stream}: {backend.last_error}"
             dropped = self.store.dropped(backend.source)
             if dropped:
-                line += f", {dropped} records dropped"
+                line += f", {dropped} unreadable records (see the log)"
             lines.append(line)
             for fresh in self.store.all_freshness():
                 if fresh.source == backend.source:
@@ -65,7 +65,7 @@ class StatusBar(StoreBound, Line):
                     if fresh.last_error:
                         line += f" — last error: {fresh.last_error}"
                     if fresh.dropped:
-                        line += f", {fresh.dropped} records dropped"
+                        line += f", {fresh.dropped} unreadable records"
                     lines.append(line)
         return lines or ["no source has reported yet"]
 
@@ -115,7 +115,7 @@ class StatusBar(StoreBound, Line):
                 text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
             dropped = self.store.dropped(fresh.source)
             if dropped:
-                shown = f" {dropped} dropped" if not compact else f" {dropped}drop"
+                shown = f" {dropped} unreadable" if not compact else f" {dropped}!"
                 text.append(shown, style=app.role_style("warning"))
         running = sum(1 for _ in self.store.running_jobs())
         text.append(gap)
