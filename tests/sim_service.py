@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from azure.mgmt.recoveryservicessiterecovery import models as m
 
 from asr_console.model.errors import NotFound, OperationRejected
+from asr_console.model.operations import Operation
 from asr_console.sim.engine import SimEngine, make_demo_site
 from asr_console.sim.errors import SimError
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
@@ -102,25 +103,25 @@ class SimulatedRecoveryService(AsrOperations):
     async def _events(self, since: datetime | None) -> list[m.Event]:
         return _models(m.Event, _call(self.engine.list_events, since))
 
-    async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
+    async def _send(self, op: Operation, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
         e = self.engine
-        table: dict[str, Callable[..., str]] = {
-            "create_policy": lambda name: e.create_policy(name, body),
-            "update_policy": lambda name: e.update_policy(name, body),
-            "delete_policy": e.delete_policy,
-            "create_mapping": lambda f, c, n: e.create_mapping(f, c, n, body),
-            "remove_mapping": e.remove_mapping,
-            "enable": lambda f, c, n: e.enable_protection(f, c, n, body),
-            "test_failover": lambda f, c, n: e.test_failover(f, c, n, body),
-            "cleanup": lambda f, c, n: e.test_failover_cleanup(f, c, n, body),
-            "unplanned_failover": lambda f, c, n: e.unplanned_failover(f, c, n, body),
-            "apply_rp": lambda f, c, n: e.apply_recovery_point(f, c, n, body),
-            "commit": e.commit,
-            "reprotect": lambda f, c, n: e.reprotect(f, c, n, body),
-            "repair": e.repair_replication,
-            "disable": lambda f, c, n: e.disable_protection(f, c, n, body),
-            "cancel_job": e.cancel_job,
-            "restart_job": e.restart_job,
+        table: dict[Operation, Callable[..., str]] = {
+            Operation.CREATE_POLICY: lambda name: e.create_policy(name, body),
+            Operation.UPDATE_POLICY: lambda name: e.update_policy(name, body),
+            Operation.DELETE_POLICY: e.delete_policy,
+            Operation.ASSOCIATE_POLICY: lambda f, c, n: e.create_mapping(f, c, n, body),
+            Operation.DISSOCIATE_POLICY: e.remove_mapping,
+            Operation.ENABLE_REPLICATION: lambda f, c, n: e.enable_protection(f, c, n, body),
+            Operation.TEST_FAILOVER: lambda f, c, n: e.test_failover(f, c, n, body),
+            Operation.TEST_FAILOVER_CLEANUP: lambda f, c, n: e.test_failover_cleanup(f, c, n, body),
+            Operation.UNPLANNED_FAILOVER: lambda f, c, n: e.unplanned_failover(f, c, n, body),
+            Operation.CHANGE_RECOVERY_POINT: lambda f, c, n: e.apply_recovery_point(f, c, n, body),
+            Operation.COMMIT: e.commit,
+            Operation.REPROTECT: lambda f, c, n: e.reprotect(f, c, n, body),
+            Operation.RESYNC: e.repair_replication,
+            Operation.DISABLE_REPLICATION: lambda f, c, n: e.disable_protection(f, c, n, body),
+            Operation.CANCEL_JOB: e.cancel_job,
+            Operation.RESTART_JOB: e.restart_job,
         }
-        result: str = _call(table[operation], *args)
+        result: str = _call(table[op], *args)
         return result
