@@ -366,7 +366,7 @@ The form validates as you type and shows the ASR job it started.
         def answered(yes: bool | None) -> None:
             if yes:
                 self.console.start_action(
-                    "delete-policy", lambda: self.console.actions.delete_policy(policy.id)
+                    Operation.DELETE_POLICY.action, lambda: self.console.actions.delete_policy(policy.id)
                 )
 
         self.app.push_screen(TypedConfirmScreen(f"Delete policy {policy.name}.", policy.name), answered)
