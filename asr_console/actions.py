@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from asr_console.audit import AuditLog
 from asr_console.model.arm import arm_key, same_arm_id
 from asr_console.model.errors import SourceError
+from asr_console.model.operations import Operation, OperationInputs
 from asr_console.model.protocols import RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
 from asr_console.model.specs import (
@@ -21,6 +22,7 @@ from asr_console.model.specs import (
     InvalidInput,
     PolicySpec,
     RecoveryPointChoice,
+    RecoveryPointKind,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sync.engine import SyncEngine
@@ -35,9 +37,6 @@ class ReadOnlyError(PermissionError):
 
 
 _sequence = itertools.count(1)
-# Actions that add or remove protected items, so change which VMs are protectable: the item list and the
-# protectable items (each read on a slow cycle for a large vault) are read when they start and end.
-_ADDS_OR_REMOVES_ITEMS = frozenset({"enable-replication", "disable-replication"})
 
 
 class Actions:
@@ -59,7 +58,7 @@ class Actions:
         self.followed = followed
         # jobs this console started (by arm_key: the jobs list may spell the id otherwise), until they
         # end: the audit log records how each one finished
-        self._following: dict[str, tuple[str, list[str]]] = {}
+        self._following: dict[str, tuple[Operation, list[str]]] = {}
         self._unsubscribe = store.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -75,16 +74,20 @@ class Actions:
             job = self.store.typed(Job, job_id)
             if job is None or job.running or not job.state:
                 continue
-            action, targets = self._following.pop(arm_key(job_id))
+            op, targets = self._following.pop(arm_key(job_id))
             severity = "info" if job.state == "Succeeded" else "warning"
-            self._record(action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
-            if action in _ADDS_OR_REMOVES_ITEMS and self.engine is not None:
+            self._record(op.action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
+            # operations that add or remove protected items change which VMs are protectable: the
+            # item list and the protectable items (each read on a slow cycle for a large vault) are
+            # read when they start and end
+            if op.spec.adds_or_removes_items and self.engine is not None:
                 self.engine.kick(ITEMS)
                 self.engine.kick(DISCOVERY)
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _run(self, action: str, targets: list[str], call: Callable[[], Awaitable[Job]]) -> Job:
+    async def _run(self, op: Operation, targets: list[str], call: Callable[[], Awaitable[Job]]) -> Job:
+        action = op.action
         if self.read_only:
             self._record(action, targets, result="refused: read-only", severity="warning")
             raise ReadOnlyError(action)
@@ -97,7 +100,7 @@ class Actions:
         except SourceError as exc:
             self._record(action, targets, result=f"failed: {exc}", severity="error")
             raise
-        self._following[arm_key(job.id)] = (action, targets)
+        self._following[arm_key(job.id)] = (op, targets)
         self._record(action, targets, result="started", job_id=job.id, severity="info")
         self.store.apply(Batch().upsert(job))
         if self.followed is not None:
@@ -106,7 +109,7 @@ class Actions:
             )
         if self.engine is not None:
             self.engine.hurry()
-            if action in _ADDS_OR_REMOVES_ITEMS:
+            if op.spec.adds_or_removes_items:
                 self.engine.kick(ITEMS)
         return job
 
@@ -140,89 +143,90 @@ class Actions:
                 return str(display or target)
         return target.rsplit("/", 1)[-1]
 
+    # ------------------------------------------------------------------ any operation
+
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs | None = None) -> Job:
+        """An operation of the catalogue on a protected item or a job (the failover dialog's and the
+        jobs pane's one entry)."""
+        chosen = given if given is not None else OperationInputs()
+        return await self._run(op, [target_id], lambda: self.service.operate(op, target_id, chosen))
+
     # ------------------------------------------------------------------ policies
 
     async def create_policy(self, spec: PolicySpec) -> Job:
-        return await self._run("create-policy", [spec.name], lambda: self.service.create_policy(spec))
+        return await self._run(Operation.CREATE_POLICY, [spec.name], lambda: self.service.create_policy(spec))
 
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
         return await self._run(
-            "update-policy", [policy_id], lambda: self.service.update_policy(policy_id, spec)
+            Operation.UPDATE_POLICY, [policy_id], lambda: self.service.update_policy(policy_id, spec)
         )
 
     async def delete_policy(self, policy_id: str) -> Job:
-        return await self._run("delete-policy", [policy_id], lambda: self.service.delete_policy(policy_id))
+        return await self._run(
+            Operation.DELETE_POLICY, [policy_id], lambda: self.service.delete_policy(policy_id)
+        )
 
     async def associate_policy(self, policy_id: str, container_id: str) -> Job:
         return await self._run(
-            "associate-policy",
+            Operation.ASSOCIATE_POLICY,
             [policy_id, container_id],
             lambda: self.service.associate_policy(policy_id, container_id),
         )
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
         return await self._run(
-            "dissociate-policy", [mapping_id], lambda: self.service.dissociate_policy(mapping_id)
+            Operation.DISSOCIATE_POLICY, [mapping_id], lambda: self.service.dissociate_policy(mapping_id)
         )
 
     # ------------------------------------------------------------------ replication
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         return await self._run(
-            "enable-replication",
+            Operation.ENABLE_REPLICATION,
             [spec.protectable_item_id],
             lambda: self.service.enable_replication(spec),
         )
 
+    # The typed shorthands below are kept for scripts and tests; each is ``operate`` with its inputs.
+
     async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        return await self._run(
-            "test-failover",
-            [item_id],
-            lambda: self.service.test_failover(item_id, recovery_point, network_id),
-        )
+        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
+        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
 
     async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        return await self._run(
-            "test-failover-cleanup", [item_id], lambda: self.service.test_failover_cleanup(item_id, notes)
-        )
+        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
 
     async def unplanned_failover(
         self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
     ) -> Job:
-        return await self._run(
-            "unplanned-failover",
-            [item_id],
-            lambda: self.service.unplanned_failover(item_id, recovery_point, shutdown_source),
-        )
+        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
+        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
 
     async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        return await self._run(
-            "change-recovery-point",
-            [item_id],
-            lambda: self.service.change_recovery_point(item_id, recovery_point_id),
+        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
+        return await self.operate(
+            Operation.CHANGE_RECOVERY_POINT, item_id, OperationInputs(recovery_point=point)
         )
 
     async def commit_failover(self, item_id: str) -> Job:
-        return await self._run("commit-failover", [item_id], lambda: self.service.commit_failover(item_id))
+        return await self.operate(Operation.COMMIT, item_id)
 
     async def reprotect(self, item_id: str) -> Job:
-        return await self._run("reprotect", [item_id], lambda: self.service.reprotect(item_id))
+        return await self.operate(Operation.REPROTECT, item_id)
 
     async def resync(self, item_id: str) -> Job:
-        return await self._run("resync", [item_id], lambda: self.service.resync(item_id))
+        return await self.operate(Operation.RESYNC, item_id)
 
     async def disable_replication(self, item_id: str) -> Job:
-        return await self._run(
-            "disable-replication", [item_id], lambda: self.service.disable_replication(item_id)
-        )
+        return await self.operate(Operation.DISABLE_REPLICATION, item_id)
 
     # ------------------------------------------------------------------ jobs
 
     async def cancel_job(self, job_id: str) -> Job:
-        return await self._run("cancel-job", [job_id], lambda: self.service.cancel_job(job_id))
+        return await self.operate(Operation.CANCEL_JOB, job_id)
 
     async def restart_job(self, job_id: str) -> Job:
-        return await self._run("restart-job", [job_id], lambda: self.service.restart_job(job_id))
+        return await self.operate(Operation.RESTART_JOB, job_id)
 
     # ------------------------------------------------------------------ reads on demand
 

@@ -105,7 +105,8 @@ def toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, int):
         return str(value)
-    return json.dumps(str(value), ensure_ascii=False)  # TOML basic strings take JSON's escapes
+    # TOML basic strings take JSON's escapes; TOML also refuses a raw DEL, which JSON leaves as is
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

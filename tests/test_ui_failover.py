@@ -7,8 +7,9 @@ import dataclasses
 
 from textual.widgets import Select
 
+from asr_console.model.operations import Operation
 from asr_console.model.records import Event, Job, ProtectedItem
-from asr_console.model.specs import RecoveryPointKind
+from asr_console.model.specs import RecoveryPointChoice, RecoveryPointKind
 from asr_console.model.store import Batch
 from asr_console.screens.failover import OTHER_NETWORK
 from asr_console.widgets.others import FailoverView
@@ -76,10 +77,10 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(service.calls))
         op, args = service.calls[0]
-        assert op == "test_failover"
+        assert op is Operation.TEST_FAILOVER
         assert args[0] == item_id(1)
-        assert args[1].kind is RecoveryPointKind.LATEST_PROCESSED
-        assert args[2] == TEST_NET
+        assert args[1].recovery_point.kind is RecoveryPointKind.LATEST_PROCESSED
+        assert args[1].network_id == TEST_NET
         # the pane follows the job task by task
         await wait_for(pilot, lambda: screen_name(app) == "FailoverScreen" and bool(app.followed_jobs))
         progress = app.screen.query_one("#failover-progress")
@@ -107,7 +108,9 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
         await wait_for(pilot, lambda: screen_name(app) == "FailoverDialog")
         await pilot.press(*"checked RDP and size", "enter")
         await wait_for(pilot, lambda: len(service.calls) == 2)
-        assert service.calls[1] == ("test_failover_cleanup", (item_id(1), "checked RDP and size"))
+        op, args = service.calls[1]
+        assert op is Operation.TEST_FAILOVER_CLEANUP and args[0] == item_id(1)
+        assert args[1].notes == "checked RDP and size"
         events = [e.message for e in app.store.all(Event)]
         assert any("test-failover-cleanup" in m for m in events)
 
@@ -132,7 +135,8 @@ async def test_test_network_equal_to_the_failover_network_is_refused_and_nothing
         dialog.query_one("#fo-network-pick").value = TEST_NET_2  # type: ignore[attr-defined]
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(service.calls))
-        assert service.calls[0][0] == "test_failover" and service.calls[0][1][2] == TEST_NET_2
+        op, args = service.calls[0]
+        assert op is Operation.TEST_FAILOVER and args[1].network_id == TEST_NET_2
 
 
 async def test_a_plan_refuses_a_network_one_of_its_items_fails_over_into() -> None:
@@ -195,7 +199,8 @@ async def test_failover_needs_typed_item_name_and_wrong_name_sends_nothing() -> 
         await pilot.press(*"app-004", "enter")
         await wait_for(pilot, lambda: bool(service.calls))
         op, args = service.calls[0]
-        assert op == "unplanned_failover" and args[0] == item_id(4) and args[2] is True
+        assert op is Operation.UNPLANNED_FAILOVER and args[0] == item_id(4)
+        assert args[1].shutdown_source is True
 
 
 async def test_only_operations_allowed_for_every_marked_item_are_offered() -> None:
@@ -248,7 +253,9 @@ async def test_change_recovery_point_uses_a_listed_point_and_needs_the_name() ->
         await wait_for(pilot, lambda: screen_name(app) == "TypedConfirmScreen")
         await pilot.press(*"app-012", "enter")
         await wait_for(pilot, lambda: bool(service.calls))
-        assert service.calls[0] == ("change_recovery_point", (item_id(12), point))
+        op, args = service.calls[0]
+        assert op is Operation.CHANGE_RECOVERY_POINT and args[0] == item_id(12)
+        assert args[1].recovery_point == RecoveryPointChoice(RecoveryPointKind.CUSTOM, point)
 
 
 async def test_recovery_plan_operates_its_items() -> None:
@@ -278,4 +285,5 @@ async def test_resync_is_reversible_so_needs_no_typed_name() -> None:
         assert "rises meanwhile" in str(app.screen.query_one("#fo-preview").render())
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: bool(service.calls))
-        assert service.calls[0] == ("resync", (item_id(3),))
+        op, args = service.calls[0]
+        assert op is Operation.RESYNC and args == (item_id(3), args[1])

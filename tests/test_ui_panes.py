@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from asr_console.model.operations import Operation
 from asr_console.model.records import Health, Job, Kind, ProtectedItem, VirtualMachine
 from asr_console.model.store import Batch
 from asr_console.widgets.health import HealthView
@@ -232,7 +233,7 @@ async def test_cancel_job_asks_then_sends() -> None:
         assert app.test_service.calls == []
         await pilot.press("c", "y")
         await wait_for(pilot, lambda: bool(app.test_service.calls))
-        assert app.test_service.calls[0][0] == "cancel_job"
+        assert app.test_service.calls[0][0] is Operation.CANCEL_JOB
 
 
 async def test_read_only_refuses_job_actions() -> None:
@@ -401,7 +402,7 @@ async def test_restart_a_failed_job() -> None:
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
         await wait_for(pilot, lambda: bool(app.test_service.calls))
-        assert app.test_service.calls[0][0] == "restart_job"
+        assert app.test_service.calls[0][0] is Operation.RESTART_JOB
 
 
 async def test_help_lists_the_panes_keys_and_source_freshness() -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asr_console.actions import Actions
+from asr_console.model.operations import Operation, OperationInputs
 from asr_console.model.records import (
     ChurnSample,
     Cluster,
@@ -419,7 +420,7 @@ class RecordingService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.calls: list[tuple[str | Operation, tuple[Any, ...]]] = []
         self._n = 0
 
     def _job(self, op: str, target: str, display: str) -> Job:
@@ -441,10 +442,15 @@ class RecordingService:
         )
         return job
 
-    async def _record(self, op: str, *args: Any) -> Job:
+    async def _record(self, op: str | Operation, *args: Any) -> Job:
         self.calls.append((op, args))
-        target = args[0] if args and isinstance(args[0], str) else op
-        return self._job(op, target, op.replace("_", " ").capitalize())
+        name = op.action if isinstance(op, Operation) else op
+        target = args[0] if args and isinstance(args[0], str) else name
+        display = op.label if isinstance(op, Operation) else name.replace("_", " ").capitalize()
+        return self._job(name, target, display)
+
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
+        return await self._record(op, target_id, given)
 
     async def create_policy(self, spec: PolicySpec) -> Job:
         errors = validate_policy(spec)

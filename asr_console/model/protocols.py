@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from asr_console.model.listed import Listed
+from asr_console.model.operations import Operation, OperationInputs
 from asr_console.model.records import (
     ChurnSample,
     ContainerMapping,
@@ -69,6 +70,10 @@ class RecoveryService(Protocol):
     async def events(self, *, since: datetime | None = None) -> Listed[Event]: ...
 
     # writes: each returns the job it started
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
+        """Any operation of the catalogue on a protected item or a job (``target_id``)."""
+        ...
+
     async def create_policy(self, spec: PolicySpec) -> Job: ...
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job: ...
     async def delete_policy(self, policy_id: str) -> Job: ...

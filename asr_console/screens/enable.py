@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from asr_console.model.compat import Status, check_vm
+from asr_console.model.operations import Operation
 from asr_console.model.records import (
     ChurnSample,
     Job,
@@ -192,7 +193,7 @@ class EnableReplicationScreen(Dialog[None]):
                     progress.follow([*progress.job_ids, job.id])
 
             self.console.start_action(
-                f"enable-replication {spec.item_name}",
+                f"{Operation.ENABLE_REPLICATION.action} {spec.item_name}",
                 lambda spec=spec: self.console.actions.enable_replication(spec),
                 on_done=done,
                 on_invalid=self._show_invalid,

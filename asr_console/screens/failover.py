@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on
@@ -19,6 +18,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from asr_console.model.operations import (
+    ITEM_OPERATIONS,
+    ExtraInput,
+    Operation,
+    OperationInputs,
+    by_asr_name,
+)
 from asr_console.model.records import Job, ProtectedItem, RecoveryPlan, RecoveryPoint, Vault
 from asr_console.model.specs import (
     FieldError,
@@ -29,72 +35,6 @@ from asr_console.model.specs import (
 )
 from asr_console.screens.dialog import Dialog
 from asr_console.widgets.fmt import stamp
-from asr_console.widgets.others import FAILOVER_OPS
-
-
-@dataclass(frozen=True)
-class Operation:
-    code: str  # ASR's allowed-operation name
-    label: str
-    preview: str  # what happens to one item; {name} is replaced
-    irreversible: bool = False
-    needs_point: bool = False
-    needs_network: bool = False
-
-
-OPERATIONS: dict[str, Operation] = {
-    op.code: op
-    for op in (
-        Operation(
-            "TestFailover",
-            "Test failover",
-            "{name}: a test VM is created in the test network from the chosen point; replication continues.",
-            needs_point=True,
-            needs_network=True,
-        ),
-        Operation(
-            "TestFailoverCleanup",
-            "Test failover cleanup",
-            "{name}: the test VM and its disks are deleted; your notes are recorded with the test.",
-        ),
-        Operation(
-            "UnplannedFailover",
-            "Failover (unplanned)",
-            "{name}: the Azure VM is created from the chosen point and becomes the active copy.",
-            irreversible=True,
-            needs_point=True,
-        ),
-        Operation(
-            "ChangePit",
-            "Change recovery point",
-            "{name}: the failed-over VM is rebuilt from another recovery point; later points are lost.",
-            irreversible=True,
-            needs_point=True,
-        ),
-        Operation(
-            "Commit",
-            "Commit failover",
-            "{name}: the failover is made final; other recovery points are deleted.",
-            irreversible=True,
-        ),
-        Operation(
-            "ReverseReplicate",
-            "Re-protect",
-            "{name}: replication starts from Azure back to the source site.",
-        ),
-        Operation(
-            "RepairReplication",
-            "Resynchronize",
-            "{name}: all disks are compared and changed blocks re-sent; RPO rises meanwhile.",
-        ),
-        Operation(
-            "DisableProtection",
-            "Disable replication",
-            "{name}: replication stops and the item leaves the vault; recovery points are deleted.",
-            irreversible=True,
-        ),
-    )
-}
 
 POINT_LABELS = {
     RecoveryPointKind.LATEST_PROCESSED: "Latest processed (lowest RTO)",
@@ -151,10 +91,10 @@ def test_network_choices(
 
 
 def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
+    """The catalogue's item operations that ASR allows for every one of ``items``, in its order."""
     if not items:
         return []
-    common = set.intersection(*({o.lower() for o in i.allowed_operations} for i in items))
-    return [OPERATIONS[code] for code in FAILOVER_OPS if code.lower() in common]
+    return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
 
 
 def open_failover(app: Any, items: list[ProtectedItem]) -> None:
@@ -254,7 +194,7 @@ class FailoverDialog(Dialog[None]):
                 return
             yield Label("Operation")
             yield Select(
-                [(op.label, op.code) for op in ops], value=ops[0].code, allow_blank=False, id="fo-op"
+                [(op.label, op.asr_name) for op in ops], value=ops[0].asr_name, allow_blank=False, id="fo-op"
             )
             yield Label("Recovery point", id="fo-point-label")
             yield Select(
@@ -303,12 +243,12 @@ class FailoverDialog(Dialog[None]):
     def _focus_first_needed(self) -> None:
         """Start where typing is needed: the test network, the cleanup notes, else the operation."""
         op = self.operation()
-        if op is not None and op.needs_network:
+        if op is not None and op.spec.needs_network:
             if self.query_one("#fo-network-pick", Select).value == OTHER_NETWORK:
                 self.query_one("#fo-network", Input).focus()
             else:
                 self.query_one("#fo-network-pick", Select).focus()
-        elif op is not None and op.code == "TestFailoverCleanup":
+        elif op is not None and ExtraInput.NOTES in op.spec.inputs:
             self.query_one("#fo-notes", Input).focus()
         else:
             self.query_one("#fo-op", Select).focus()
@@ -345,12 +285,12 @@ class FailoverDialog(Dialog[None]):
         if not selects:
             return None
         value = self.query_one("#fo-op", Select).value
-        return OPERATIONS.get(str(value))
+        return by_asr_name(str(value))
 
     def point_choice(self) -> RecoveryPointChoice:
         kind = RecoveryPointKind(str(self.query_one("#fo-point", Select).value))
         op = self.operation()
-        if op is not None and op.code == "ChangePit":
+        if op is not None and op.spec.listed_point_only:
             kind = RecoveryPointKind.CUSTOM
         custom = self.query_one("#fo-custom-point", Select).value
         rp_id = str(custom) if kind is RecoveryPointKind.CUSTOM and custom is not Select.NULL else ""
@@ -365,7 +305,7 @@ class FailoverDialog(Dialog[None]):
     @on(Select.Changed, "#fo-network-pick")
     def _network_picked(self, event: Select.Changed) -> None:
         op = self.operation()
-        if event.value == OTHER_NETWORK and op is not None and op.needs_network:
+        if event.value == OTHER_NETWORK and op is not None and op.spec.needs_network:
             self.query_one("#fo-network", Input).focus()
 
     @on(Select.Changed)
@@ -378,34 +318,36 @@ class FailoverDialog(Dialog[None]):
         op = self.operation()
         if op is None:
             return
+        spec = op.spec
         kind = str(self.query_one("#fo-point", Select).value)
-        custom = op.code == "ChangePit" or kind == RecoveryPointKind.CUSTOM.value
-        self.query_one("#fo-point-label").set_class(not op.needs_point, "hidden")
-        self.query_one("#fo-point").set_class(not op.needs_point or op.code == "ChangePit", "hidden")
-        self.query_one("#fo-custom-point").set_class(not (op.needs_point and custom), "hidden")
-        self.query_one("#fo-net-label").set_class(not op.needs_network, "hidden")
-        self.query_one("#fo-network-pick").set_class(not op.needs_network, "hidden")
+        custom = spec.listed_point_only or kind == RecoveryPointKind.CUSTOM.value
+        self.query_one("#fo-point-label").set_class(not spec.needs_point, "hidden")
+        self.query_one("#fo-point").set_class(not spec.needs_point or spec.listed_point_only, "hidden")
+        self.query_one("#fo-custom-point").set_class(not (spec.needs_point and custom), "hidden")
+        self.query_one("#fo-net-label").set_class(not spec.needs_network, "hidden")
+        self.query_one("#fo-network-pick").set_class(not spec.needs_network, "hidden")
         other = self.query_one("#fo-network-pick", Select).value == OTHER_NETWORK
-        self.query_one("#fo-network").set_class(not (op.needs_network and other), "hidden")
-        is_cleanup = op.code == "TestFailoverCleanup"
-        self.query_one("#fo-notes-label").set_class(not is_cleanup, "hidden")
-        self.query_one("#fo-notes").set_class(not is_cleanup, "hidden")
-        self.query_one("#fo-shutdown").set_class(op.code != "UnplannedFailover", "hidden")
+        self.query_one("#fo-network").set_class(not (spec.needs_network and other), "hidden")
+        wants_notes = ExtraInput.NOTES in spec.inputs
+        self.query_one("#fo-notes-label").set_class(not wants_notes, "hidden")
+        self.query_one("#fo-notes").set_class(not wants_notes, "hidden")
+        self.query_one("#fo-shutdown").set_class(ExtraInput.SHUTDOWN_SOURCE not in spec.inputs, "hidden")
         self.query_one("#fo-preview", Static).update(self.preview(op))
 
     def preview(self, op: Operation) -> str:
-        lines = [op.preview.format(name=i.display_name) for i in self.items()[:12]]
+        spec = op.spec
+        lines = [spec.preview.format(name=i.display_name) for i in self.items()[:12]]
         if len(self.item_ids) > 12:
             lines.append(f"… and {len(self.item_ids) - 12} more")
-        if op.needs_point:
+        if spec.needs_point:
             choice = self.point_choice()
             lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
-        if op.needs_network and self.test_network():
+        if spec.needs_network and self.test_network():
             lines.append(f"Test network: {network_label(self.test_network())}")
-        if op.code == "UnplannedFailover":
+        if ExtraInput.SHUTDOWN_SOURCE in spec.inputs:
             shutdown = self.query_one("#fo-shutdown", Checkbox).value
             lines.append("Source VMs are shut down first." if shutdown else "Source VMs keep running.")
-        if op.irreversible:
+        if spec.irreversible:
             lines.append(
                 f"This cannot be undone: you will type {self.expected_confirmation()!r} to go ahead."
             )
@@ -421,14 +363,14 @@ class FailoverDialog(Dialog[None]):
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []
         for item in self.items():
-            errors += require_allowed(op.code, item.allowed_operations, item.display_name)
+            errors += require_allowed(op.asr_name, item.allowed_operations, item.display_name)
         if len(self.items()) != len(self.item_ids):
             errors.append(FieldError("items", "some items left the vault; reopen the dialog"))
-        if op.needs_point:
+        if op.spec.needs_point:
             errors += self.point_choice().validate()
             if self.point_choice().kind is RecoveryPointKind.CUSTOM and len(self.item_ids) > 1:
                 errors.append(FieldError("recovery_point", "a custom point applies to one item only"))
-        if op.needs_network:
+        if op.spec.needs_network:
             errors += self._network_errors(self.test_network())
         return errors
 
@@ -467,7 +409,7 @@ class FailoverDialog(Dialog[None]):
         )
         if self.errors:
             return
-        if not op.irreversible:
+        if not op.spec.irreversible:
             self._send(op)
             return
         from asr_console.screens.dialogs import TypedConfirmScreen
@@ -483,21 +425,13 @@ class FailoverDialog(Dialog[None]):
 
     def _call_for(self, op: Operation, item_id: str) -> Callable[[], Awaitable[Job]]:
         actions = self.console.actions
-        point = self.point_choice()
-        network = self.test_network()
-        notes = self.query_one("#fo-notes", Input).value.strip()
-        shutdown = self.query_one("#fo-shutdown", Checkbox).value
-        calls: dict[str, Callable[[], Awaitable[Job]]] = {
-            "TestFailover": lambda: actions.test_failover(item_id, point, network),
-            "TestFailoverCleanup": lambda: actions.test_failover_cleanup(item_id, notes),
-            "UnplannedFailover": lambda: actions.unplanned_failover(item_id, point, shutdown),
-            "ChangePit": lambda: actions.change_recovery_point(item_id, point.recovery_point_id),
-            "Commit": lambda: actions.commit_failover(item_id),
-            "ReverseReplicate": lambda: actions.reprotect(item_id),
-            "RepairReplication": lambda: actions.resync(item_id),
-            "DisableProtection": lambda: actions.disable_replication(item_id),
-        }
-        return calls[op.code]
+        given = OperationInputs(
+            recovery_point=self.point_choice(),
+            network_id=self.test_network(),
+            notes=self.query_one("#fo-notes", Input).value.strip(),
+            shutdown_source=self.query_one("#fo-shutdown", Checkbox).value,
+        )
+        return lambda: actions.operate(op, item_id, given)
 
     def _send(self, op: Operation) -> None:
         console = self.console

@@ -16,6 +16,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from asr_console.model.operations import Operation
 from asr_console.model.queries import health_summary
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.filterbar import FilterBar
@@ -243,11 +244,12 @@ c cancels and r restarts the job under the cursor when ASR allows it. Enter show
         state = self.query_one(JobsView).cycle_state_filter()
         self.notify(f"jobs: {state}", timeout=2)
 
-    def _job_action(self, verb: str, allowed_name: str) -> None:
+    def _job_action(self, op: Operation) -> None:
         job: Job | None = self.query_one(JobsView).table.cursor_record
-        if job is None or self.console.refuse_if_read_only(f"{verb} job"):
+        verb = op.spec.short
+        if job is None or self.console.refuse_if_read_only(op.label.lower()):
             return
-        if job.allowed_actions and allowed_name not in job.allowed_actions:
+        if job.allowed_actions and not op.allowed_by(job.allowed_actions):
             self.notify(
                 f"ASR does not allow {verb} for {job.display_name} now "
                 f"(allowed: {', '.join(job.allowed_actions)})",
@@ -258,18 +260,18 @@ c cancels and r restarts the job under the cursor when ASR allows it. Enter show
 
         def answered(yes: bool | None) -> None:
             if yes:
-                method = getattr(self.console.actions, f"{verb}_job")
-                self.console.start_action(f"{verb}-job", lambda: method(job.id))
+                actions = self.console.actions
+                self.console.start_action(op.action, lambda: actions.operate(op, job.id))
 
         self.app.push_screen(
-            ConfirmScreen(f"{verb.capitalize()} job {job.display_name} ({job.target_object_name})?"), answered
+            ConfirmScreen(f"{op.label} {job.display_name} ({job.target_object_name})?"), answered
         )
 
     def action_cancel_job(self) -> None:
-        self._job_action("cancel", "Cancel")
+        self._job_action(Operation.CANCEL_JOB)
 
     def action_restart_job(self) -> None:
-        self._job_action("restart", "Restart")
+        self._job_action(Operation.RESTART_JOB)
 
 
 class VmsScreen(PaneScreen):
@@ -365,7 +367,7 @@ The form validates as you type and shows the ASR job it started.
         def answered(yes: bool | None) -> None:
             if yes:
                 self.console.start_action(
-                    "delete-policy", lambda: self.console.actions.delete_policy(policy.id)
+                    Operation.DELETE_POLICY.action, lambda: self.console.actions.delete_policy(policy.id)
                 )
 
         self.app.push_screen(TypedConfirmScreen(f"Delete policy {policy.name}.", policy.name), answered)

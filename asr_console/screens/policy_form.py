@@ -16,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from asr_console.model.arm import same_arm_id
+from asr_console.model.operations import Operation
 from asr_console.model.queries import mappings_of_container, mappings_of_policy
 from asr_console.model.records import (
     ContainerMapping,
@@ -229,7 +230,7 @@ class PolicyFormScreen(Dialog[None]):
         def invalid(exc: InvalidInput) -> None:
             self.show_errors(exc.errors)
 
-        label = "create-policy" if policy is None else "update-policy"
+        label = (Operation.CREATE_POLICY if policy is None else Operation.UPDATE_POLICY).action
         self.console.start_action(label, call, on_done=done, on_invalid=invalid)
 
     def action_close(self) -> None:
@@ -297,7 +298,7 @@ class AssociateScreen(Dialog[None]):
                 self.query_one(JobProgress).follow([job.id])
 
         app.start_action(
-            "associate-policy",
+            Operation.ASSOCIATE_POLICY.action,
             lambda: app.actions.associate_policy(self.policy.id, container_id),
             on_done=done,
         )
@@ -347,7 +348,11 @@ class DissociateScreen(Dialog[None]):
             if isinstance(job, Job):
                 self.query_one(JobProgress).follow([job.id])
 
-        app.start_action("dissociate-policy", lambda: app.actions.dissociate_policy(mapping_id), on_done=done)
+        app.start_action(
+            Operation.DISSOCIATE_POLICY.action,
+            lambda: app.actions.dissociate_policy(mapping_id),
+            on_done=done,
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

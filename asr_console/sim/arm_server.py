@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from asr_console.model.operations import Operation, Resource
 from asr_console.model.specs import InvalidInput
 from asr_console.sim.engine import SimEngine
 from asr_console.sim.errors import SimError
@@ -51,6 +52,21 @@ _VAULT = (
 _FABRIC = r"/replicationFabrics/" + _NAME
 _CONTAINER = _FABRIC + r"/replicationProtectionContainers/" + _NAME
 _ITEM = _CONTAINER + r"/replicationProtectedItems/" + _NAME
+
+# The path (after the vault's) of each resource the console writes to
+_RESOURCE_PATHS = {
+    Resource.PROTECTED_ITEM: _ITEM,
+    Resource.JOB: r"/replicationJobs/" + _NAME,
+    Resource.POLICY: r"/replicationPolicies/" + _NAME,
+    Resource.MAPPING: _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME,
+}
+
+
+def write_path(op: Operation) -> str:
+    """The route pattern (after the vault's path) an operation of the catalogue is sent to."""
+    spec = op.spec
+    return _RESOURCE_PATHS[spec.resource] + (f"/{spec.path}" if spec.path else "")
+
 
 Handler = Callable[["Request", tuple[str, ...]], Awaitable[web.StreamResponse]]
 
@@ -265,27 +281,8 @@ class ArmSite:
             _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME,
             get(lambda a: e.get_mapping(*a)),
         )
-        self.route(
-            "PUT",
-            _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME,
-            self._writer(lambda a, b: e.create_mapping(a[0], a[1], a[2], b)),
-        )
-        self.route(
-            "POST",
-            _CONTAINER + r"/replicationProtectionContainerMappings/" + _NAME + r"/remove",
-            self._writer(lambda a, b: e.remove_mapping(*a)),
-        )
         self.route("GET", r"/replicationPolicies", lst("policies", lambda r, a: e.list_policies()))
         self.route("GET", r"/replicationPolicies/" + _NAME, get(lambda a: e.get_policy(a[0])))
-        self.route(
-            "PUT", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.create_policy(a[0], b))
-        )
-        self.route(
-            "PATCH", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.update_policy(a[0], b))
-        )
-        self.route(
-            "DELETE", r"/replicationPolicies/" + _NAME, self._writer(lambda a, b: e.delete_policy(a[0]))
-        )
         self.route(
             "GET",
             _CONTAINER + r"/replicationProtectableItems",
@@ -305,36 +302,39 @@ class ArmSite:
             lst("items", lambda r, a: e.protected_item_snapshot(*a)),
         )
         self.route("GET", _ITEM, get(lambda a: e.get_protected_item(*a)))
-        self.route("PUT", _ITEM, self._writer(lambda a, b: e.enable_protection(a[0], a[1], a[2], b)))
         self.route("DELETE", _ITEM, self._writer(lambda a, b: e.purge(*a)))
-        actions: dict[str, Callable[[tuple[str, ...], Any], str]] = {
-            "testFailover": lambda a, b: e.test_failover(a[0], a[1], a[2], b),
-            "testFailoverCleanup": lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
-            "unplannedFailover": lambda a, b: e.unplanned_failover(a[0], a[1], a[2], b),
-            "applyRecoveryPoint": lambda a, b: e.apply_recovery_point(a[0], a[1], a[2], b),
-            "failoverCommit": lambda a, b: e.commit(*a),
-            "reProtect": lambda a, b: e.reprotect(a[0], a[1], a[2], b),
-            "repairReplication": lambda a, b: e.repair_replication(*a),
-            "remove": lambda a, b: e.disable_protection(a[0], a[1], a[2], b),
-        }
-        for action, call in actions.items():
-            self.route("POST", _ITEM + "/" + action, self._writer(call))
         self.route("GET", _ITEM + r"/recoveryPoints", lst("points", lambda r, a: e.list_recovery_points(*a)))
         self.route("GET", _ITEM + r"/recoveryPoints/" + _NAME, get(self._recovery_point))
         self.route("GET", r"/replicationJobs", lst("jobs", self._jobs))
         self.route("GET", r"/replicationJobs/" + _NAME, get(lambda a: e.get_job(a[0])))
-        self.route(
-            "POST", r"/replicationJobs/" + _NAME + r"/cancel", self._writer(lambda a, b: e.cancel_job(a[0]))
-        )
-        self.route(
-            "POST", r"/replicationJobs/" + _NAME + r"/restart", self._writer(lambda a, b: e.restart_job(a[0]))
-        )
         self.route("GET", r"/replicationRecoveryPlans", lst("plans", lambda r, a: e.list_recovery_plans()))
         self.route("GET", r"/replicationRecoveryPlans/" + _NAME, get(lambda a: e.get_recovery_plan(a[0])))
         self.route("GET", r"/replicationEvents", lst("events", self._events))
         self.route("GET", r"/replicationEvents/" + _NAME, get(self._event))
         self.route("GET", r"/replicationOperationStatus/" + _NAME, self._operation_status)
         self.route("GET", r"/replicationOperationResults/" + _NAME, self._operation_result)
+        # The console's writes, at the paths the catalogue names. The engine checks each request by the
+        # simulated site's own rules, never by the console's validation.
+        writes: dict[Operation, Callable[[tuple[str, ...], Any], str]] = {
+            Operation.CREATE_POLICY: lambda a, b: e.create_policy(a[0], b),
+            Operation.UPDATE_POLICY: lambda a, b: e.update_policy(a[0], b),
+            Operation.DELETE_POLICY: lambda a, b: e.delete_policy(a[0]),
+            Operation.ASSOCIATE_POLICY: lambda a, b: e.create_mapping(a[0], a[1], a[2], b),
+            Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(*a),
+            Operation.ENABLE_REPLICATION: lambda a, b: e.enable_protection(a[0], a[1], a[2], b),
+            Operation.TEST_FAILOVER: lambda a, b: e.test_failover(a[0], a[1], a[2], b),
+            Operation.TEST_FAILOVER_CLEANUP: lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
+            Operation.UNPLANNED_FAILOVER: lambda a, b: e.unplanned_failover(a[0], a[1], a[2], b),
+            Operation.CHANGE_RECOVERY_POINT: lambda a, b: e.apply_recovery_point(a[0], a[1], a[2], b),
+            Operation.COMMIT: lambda a, b: e.commit(*a),
+            Operation.REPROTECT: lambda a, b: e.reprotect(a[0], a[1], a[2], b),
+            Operation.RESYNC: lambda a, b: e.repair_replication(*a),
+            Operation.DISABLE_REPLICATION: lambda a, b: e.disable_protection(a[0], a[1], a[2], b),
+            Operation.CANCEL_JOB: lambda a, b: e.cancel_job(a[0]),
+            Operation.RESTART_JOB: lambda a, b: e.restart_job(a[0]),
+        }
+        for op, start in writes.items():
+            self.route(op.spec.http_method, write_path(op), self._writer(start))
 
     def _getter(self, produce: Callable[[tuple[str, ...]], dict[str, Any]]) -> Handler:
         async def handler(request: Request, args: tuple[str, ...]) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from asr_console.model.operations import Operation
 from asr_console.sim.clock import SimClock
 from asr_console.sim.health_catalog import CATALOG
 from asr_console.sim.jsonutil import iso
@@ -283,7 +284,9 @@ class SimJob:
                 }
             )
         allowed = (
-            ["Cancel"] if self.running else (["Restart"] if self.state in ("Failed", "Cancelled") else [])
+            [Operation.CANCEL_JOB.asr_name]
+            if self.running
+            else ([Operation.RESTART_JOB.asr_name] if self.state in ("Failed", "Cancelled") else [])
         )
         return {
             "id": job_id,

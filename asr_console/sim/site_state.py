@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from asr_console.model.operations import Operation
 from asr_console.model.specs import FieldError
 from asr_console.sim.clock import SimClock
 from asr_console.sim.errors import not_found
@@ -113,8 +114,8 @@ class SiteState:
         fabric = members[0].fabric if members else next(iter(self.fabrics))
         scenario = "None"
         allowed = (
-            ["TestFailover", "UnplannedFailover"]
-            if members and all("TestFailover" in m.allowed for m in members)
+            [Operation.TEST_FAILOVER.asr_name, Operation.UNPLANNED_FAILOVER.asr_name]
+            if members and all(Operation.TEST_FAILOVER.asr_name in m.allowed for m in members)
             else []
         )
         last_tfo = max((m.last_test_failover for m in members if m.last_test_failover), default=None)

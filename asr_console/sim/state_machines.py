@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from asr_console.model.specs import FieldError, InvalidInput, require_allowed
+from asr_console.model.operations import Operation
+from asr_console.model.specs import FieldError, InvalidInput
+
+# ASR's names for what an item allows next (the simulated site decides when by its own rules)
+_CHANGE_RECOVERY_POINT = Operation.CHANGE_RECOVERY_POINT.asr_name
+_COMMIT = Operation.COMMIT.asr_name
+_DISABLE_REPLICATION = Operation.DISABLE_REPLICATION.asr_name
+_REPROTECT = Operation.REPROTECT.asr_name
+_RESYNC = Operation.RESYNC.asr_name
+_TEST_FAILOVER = Operation.TEST_FAILOVER.asr_name
+_TEST_FAILOVER_CLEANUP = Operation.TEST_FAILOVER_CLEANUP.asr_name
+_UNPLANNED_FAILOVER = Operation.UNPLANNED_FAILOVER.asr_name
 
 
 class Phase(StrEnum):
@@ -45,10 +56,10 @@ class PhaseView:
 PHASES: dict[Phase, PhaseView] = {
     Phase.ENABLING: PhaseView("EnablingProtection", "Enabling protection", "Primary", ()),
     Phase.INITIAL_REPLICATION: PhaseView(
-        "ProtectedStatesBegin", "Initial replication in progress", "Primary", ("DisableProtection",)
+        "ProtectedStatesBegin", "Initial replication in progress", "Primary", (_DISABLE_REPLICATION,)
     ),
     Phase.PROTECTED: PhaseView(
-        "Protected", "Protected", "Primary", ("TestFailover", "UnplannedFailover", "DisableProtection")
+        "Protected", "Protected", "Primary", (_TEST_FAILOVER, _UNPLANNED_FAILOVER, _DISABLE_REPLICATION)
     ),
     Phase.FAILING_OVER: PhaseView(
         "UnplannedFailoverTransitionStatesBegin", "Failover in progress", "Primary", ()
@@ -57,7 +68,7 @@ PHASES: dict[Phase, PhaseView] = {
         "UnplannedFailoverCommitPendingStatesBegin",
         "Failover completed",
         "Recovery",
-        ("Commit", "ChangePit", "DisableProtection"),
+        (_COMMIT, _CHANGE_RECOVERY_POINT, _DISABLE_REPLICATION),
     ),
     Phase.CHANGING_RECOVERY_POINT: PhaseView(
         "UnplannedFailoverCommitPendingStatesBegin", "Changing the recovery point", "Recovery", ()
@@ -69,11 +80,11 @@ PHASES: dict[Phase, PhaseView] = {
         "UnplannedFailoverCommittedStatesBegin",
         "Failover committed",
         "Recovery",
-        ("ReverseReplicate", "DisableProtection"),
+        (_REPROTECT, _DISABLE_REPLICATION),
     ),
     Phase.REPROTECTING: PhaseView("ReprotectStatesBegin", "Reprotect in progress", "Recovery", ()),
     Phase.REPROTECTED: PhaseView(
-        "Protected", "Protected", "Recovery", ("PlannedFailover", "DisableProtection")
+        "Protected", "Protected", "Recovery", ("PlannedFailover", _DISABLE_REPLICATION)
     ),
     Phase.DISABLING: PhaseView("UnprotectedStatesBegin", "Disabling protection", "Primary", ()),
 }
@@ -90,15 +101,17 @@ def allowed_operations(phase: Phase, test_failover: TestFailover, resync_require
     allowed = PHASES[phase].allowed
     if phase is Phase.PROTECTED:
         if test_failover is TestFailover.CLEANUP_PENDING:
-            allowed = ("TestFailoverCleanup", "DisableProtection")
+            allowed = (_TEST_FAILOVER_CLEANUP, _DISABLE_REPLICATION)
         elif test_failover is not TestFailover.NONE:
             allowed = ()
         elif resync_required:
-            allowed = ("RepairReplication", "UnplannedFailover", "DisableProtection")
+            allowed = (_RESYNC, _UNPLANNED_FAILOVER, _DISABLE_REPLICATION)
     return allowed
 
 
 def require(operation: str, allowed: tuple[str, ...], item_name: str) -> None:
-    errors: list[FieldError] = require_allowed(operation, allowed, item_name)
-    if errors:
-        raise InvalidInput(errors)
+    """ASR refuses an operation its allowedOperations does not list for the item."""
+    if operation.lower() not in {a.lower() for a in allowed}:
+        shown = ", ".join(allowed) or "none"
+        message = f"{operation} is not allowed for {item_name} now (allowed: {shown})"
+        raise InvalidInput([FieldError("operation", message)])

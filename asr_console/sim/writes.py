@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asr_console.model.operations import Operation
 from asr_console.model.records import Provider
 from asr_console.model.specs import (
     EnableReplicationSpec,
@@ -256,7 +257,7 @@ class ArmWrites(SiteState):
         errors = validate_test_network(network, item.target_network_id)
         errors += self._check_recovery_point(item, rp)
         try:
-            require("TestFailover", item.allowed, item.friendly_name)
+            require(Operation.TEST_FAILOVER.asr_name, item.allowed, item.friendly_name)
         except InvalidInput as exc:
             errors = exc.errors + errors
         _raise(errors)
@@ -279,7 +280,7 @@ class ArmWrites(SiteState):
     def test_failover_cleanup(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
         item = self._item(fabric, container, name)
-        require("TestFailoverCleanup", item.allowed, item.friendly_name)
+        require(Operation.TEST_FAILOVER_CLEANUP.asr_name, item.allowed, item.friendly_name)
         comments = str(props(body).get("comments") or "")
         if len(comments) > 1024:
             _raise([FieldError("notes", "keep the notes under 1,024 characters")])
@@ -305,7 +306,7 @@ class ArmWrites(SiteState):
         shutdown = str(details.get("performShutdown", "false")).lower() == "true"
         errors = self._check_recovery_point(item, rp)
         try:
-            require("UnplannedFailover", item.allowed, item.friendly_name)
+            require(Operation.UNPLANNED_FAILOVER.asr_name, item.allowed, item.friendly_name)
         except InvalidInput as exc:
             errors = exc.errors + errors
         _raise(errors)
@@ -337,7 +338,7 @@ class ArmWrites(SiteState):
         errors = [] if rp else [FieldError("recovery_point", "pick a recovery point from the list")]
         errors += self._check_recovery_point(item, rp)
         try:
-            require("ChangePit", item.allowed, item.friendly_name)
+            require(Operation.CHANGE_RECOVERY_POINT.asr_name, item.allowed, item.friendly_name)
         except InvalidInput as exc:
             errors = exc.errors + errors
         _raise(errors)
@@ -359,7 +360,7 @@ class ArmWrites(SiteState):
     def commit(self, fabric: str, container: str, name: str) -> str:
         self.step()
         item = self._item(fabric, container, name)
-        require("Commit", item.allowed, item.friendly_name)
+        require(Operation.COMMIT.asr_name, item.allowed, item.friendly_name)
 
         def start() -> None:
             item.phase = Phase.COMMITTING
@@ -377,7 +378,7 @@ class ArmWrites(SiteState):
     def reprotect(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
         item = self._item(fabric, container, name)
-        require("ReverseReplicate", item.allowed, item.friendly_name)
+        require(Operation.REPROTECT.asr_name, item.allowed, item.friendly_name)
 
         def start() -> None:
             item.phase = Phase.REPROTECTING
@@ -399,7 +400,7 @@ class ArmWrites(SiteState):
     def repair_replication(self, fabric: str, container: str, name: str) -> str:
         self.step()
         item = self._item(fabric, container, name)
-        require("RepairReplication", item.allowed, item.friendly_name)
+        require(Operation.RESYNC.asr_name, item.allowed, item.friendly_name)
 
         def done() -> None:
             item.resync_percent = 0.0
@@ -414,7 +415,7 @@ class ArmWrites(SiteState):
     def disable_protection(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()
         item = self._item(fabric, container, name)
-        require("DisableProtection", item.allowed, item.friendly_name)
+        require(Operation.DISABLE_REPLICATION.asr_name, item.allowed, item.friendly_name)
         previous = item.phase
 
         def start() -> None:

@@ -40,6 +40,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
 from asr_console.model.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
+from asr_console.model.operations import Operation
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
@@ -321,52 +322,18 @@ class AzureRecoveryService(AsrOperations):
         query = f"TimeOfOccurrence ge '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
         return await self._listed(lambda: self.client.replication_events.list(*self._rv, filter=query))
 
-    async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
-        # the SDK's overloads take a model, a JSON mapping or bytes; bodies here are JSON mappings
-        c: Any = self.client
-        rv = self._rv
-        starters: dict[str, Callable[..., Awaitable[Any]]] = {
-            "create_policy": lambda n: c.replication_policies.begin_create(*rv, n, body, polling=capture),
-            "update_policy": lambda n: c.replication_policies.begin_update(*rv, n, body, polling=capture),
-            "delete_policy": lambda n: c.replication_policies.begin_delete(*rv, n, polling=capture),
-            "create_mapping": lambda f, ct, n: c.replication_protection_container_mappings.begin_create(
-                *rv, f, ct, n, body, polling=capture
-            ),
-            "remove_mapping": lambda f, ct, n: c.replication_protection_container_mappings.begin_delete(
-                *rv, f, ct, n, body, polling=capture
-            ),
-            "enable": lambda *p: c.replication_protected_items.begin_create(*rv, *p, body, polling=capture),
-            "test_failover": lambda *p: c.replication_protected_items.begin_test_failover(
-                *rv, *p, body, polling=capture
-            ),
-            "cleanup": lambda *p: c.replication_protected_items.begin_test_failover_cleanup(
-                *rv, *p, body, polling=capture
-            ),
-            "unplanned_failover": lambda *p: c.replication_protected_items.begin_unplanned_failover(
-                *rv, *p, body, polling=capture
-            ),
-            "apply_rp": lambda *p: c.replication_protected_items.begin_apply_recovery_point(
-                *rv, *p, body, polling=capture
-            ),
-            "commit": lambda *p: c.replication_protected_items.begin_failover_commit(
-                *rv, *p, polling=capture
-            ),
-            "reprotect": lambda *p: c.replication_protected_items.begin_reprotect(
-                *rv, *p, body, polling=capture
-            ),
-            "repair": lambda *p: c.replication_protected_items.begin_repair_replication(
-                *rv, *p, polling=capture
-            ),
-            "disable": lambda *p: c.replication_protected_items.begin_delete(*rv, *p, body, polling=capture),
-            "cancel_job": lambda n: c.replication_jobs.begin_cancel(*rv, n, polling=capture),
-            "restart_job": lambda n: c.replication_jobs.begin_restart(*rv, n, polling=capture),
-        }
+    async def _send(self, op: Operation, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
+        # The catalogue names the SDK operation group and method; its tests check that they exist and
+        # take the body. The SDK's overloads take a model, a JSON mapping or bytes: bodies here are JSON.
+        group = getattr(self.client, op.spec.sdk_operations)
+        start: Callable[..., Awaitable[Any]] = getattr(group, op.spec.sdk_method)
+        sent = (body,) if op.spec.input_model else ()
         capture = _FirstAnswer()
-        await self._call(lambda: starters[operation](*args))
+        await self._call(lambda: start(*self._rv, *args, *sent, polling=capture))
         response = capture.response.http_response if capture.response is not None else None
         name = job_name_from_headers(response.headers if response is not None else None)
         if not name:
-            raise OperationRejected(f"ASR accepted {operation} but named no job to follow")
+            raise OperationRejected(f"ASR accepted {op.action} but named no job to follow")
         return name
 
 

@@ -6,8 +6,11 @@ simulated one, so both refuse the same inputs with the same messages before anyt
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from asr_console.model.operations import Operation, OperationInputs
 from asr_console.model.records import ProtectedItem, Provider, RecoveryPoint
 from asr_console.model.specs import (
     EnableReplicationSpec,
@@ -67,6 +70,10 @@ def mapping_body(policy_id: str, provider: Provider) -> dict[str, Any]:
     if provider is Provider.INMAGE_RCM:
         props["providerSpecificInput"] = {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": "true"}
     return {"properties": props}
+
+
+def dissociate_body() -> dict[str, Any]:
+    return {"properties": {}}
 
 
 def enable_body(spec: EnableReplicationSpec, discovery_machine_id: str) -> dict[str, Any]:
@@ -144,15 +151,30 @@ def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoi
     return max(dated, key=lambda p: p.time or 0).id
 
 
-def test_failover_body(item: ProtectedItem, recovery_point_id: str, network_id: str) -> dict[str, Any]:
-    errors = require_allowed("TestFailover", item.allowed_operations, item.display_name)
+@dataclass(frozen=True, slots=True)
+class ItemRequest:
+    """What an operation on a protected item is built from: the item as read just before sending,
+    the resolved recovery point ("" = latest) and the user's inputs."""
+
+    item: ProtectedItem
+    recovery_point_id: str
+    given: OperationInputs
+
+
+def _allowed(op: Operation, item: ProtectedItem) -> list[FieldError]:
+    return require_allowed(op.asr_name, item.allowed_operations, item.display_name)
+
+
+def test_failover_body(req: ItemRequest) -> dict[str, Any]:
+    item, network_id = req.item, req.given.network_id
+    errors = _allowed(Operation.TEST_FAILOVER, item)
     errors += validate_test_network(network_id, item.recovery_network_id)
     check(errors)
     details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
     if item.provider is Provider.INMAGE_RCM:
         details["networkId"] = network_id
-    if recovery_point_id:
-        details["recoveryPointId"] = recovery_point_id
+    if req.recovery_point_id:
+        details["recoveryPointId"] = req.recovery_point_id
     return {
         "properties": {
             "failoverDirection": "PrimaryToRecovery",
@@ -163,18 +185,17 @@ def test_failover_body(item: ProtectedItem, recovery_point_id: str, network_id: 
     }
 
 
-def cleanup_body(item: ProtectedItem, notes: str) -> dict[str, Any]:
-    errors = require_allowed("TestFailoverCleanup", item.allowed_operations, item.display_name)
-    if len(notes) > 1024:
+def cleanup_body(req: ItemRequest) -> dict[str, Any]:
+    errors = _allowed(Operation.TEST_FAILOVER_CLEANUP, req.item)
+    if len(req.given.notes) > 1024:
         errors.append(FieldError("notes", "keep the notes under 1,024 characters"))
     check(errors)
-    return {"properties": {"comments": notes}}
+    return {"properties": {"comments": req.given.notes}}
 
 
-def unplanned_failover_body(
-    item: ProtectedItem, recovery_point_id: str, shutdown_source: bool
-) -> dict[str, Any]:
-    errors = require_allowed("UnplannedFailover", item.allowed_operations, item.display_name)
+def unplanned_failover_body(req: ItemRequest) -> dict[str, Any]:
+    item, shutdown_source = req.item, req.given.shutdown_source
+    errors = _allowed(Operation.UNPLANNED_FAILOVER, item)
     if shutdown_source and item.provider is not Provider.INMAGE_RCM:
         errors.append(
             FieldError("shutdown_source", "only modernized (InMageRcm) items can shut the source down")
@@ -183,8 +204,8 @@ def unplanned_failover_body(
     details: dict[str, Any] = {"instanceType": item.provider_name or item.provider.value}
     if item.provider is Provider.INMAGE_RCM:
         details["performShutdown"] = "true" if shutdown_source else "false"
-    if recovery_point_id:
-        details["recoveryPointId"] = recovery_point_id
+    if req.recovery_point_id:
+        details["recoveryPointId"] = req.recovery_point_id
     return {
         "properties": {
             "failoverDirection": "PrimaryToRecovery",
@@ -194,8 +215,9 @@ def unplanned_failover_body(
     }
 
 
-def apply_recovery_point_body(item: ProtectedItem, recovery_point_id: str) -> dict[str, Any]:
-    errors = require_allowed("ChangePit", item.allowed_operations, item.display_name)
+def apply_recovery_point_body(req: ItemRequest) -> dict[str, Any]:
+    item, recovery_point_id = req.item, req.recovery_point_id
+    errors = _allowed(Operation.CHANGE_RECOVERY_POINT, item)
     if not recovery_point_id:
         errors.append(FieldError("recovery_point", "pick a recovery point from the list"))
     check(errors)
@@ -205,8 +227,9 @@ def apply_recovery_point_body(item: ProtectedItem, recovery_point_id: str) -> di
     return {"properties": {"recoveryPointId": recovery_point_id, "providerSpecificDetails": details}}
 
 
-def reprotect_body(item: ProtectedItem) -> dict[str, Any]:
-    check(require_allowed("ReverseReplicate", item.allowed_operations, item.display_name))
+def reprotect_body(req: ItemRequest) -> dict[str, Any]:
+    item = req.item
+    check(_allowed(Operation.REPROTECT, item))
     return {
         "properties": {
             "failoverDirection": "RecoveryToPrimary",
@@ -215,10 +238,27 @@ def reprotect_body(item: ProtectedItem) -> dict[str, Any]:
     }
 
 
-def disable_body(item: ProtectedItem) -> dict[str, Any]:
-    check(require_allowed("DisableProtection", item.allowed_operations, item.display_name))
+def disable_body(req: ItemRequest) -> dict[str, Any]:
+    check(_allowed(Operation.DISABLE_REPLICATION, req.item))
     return {"properties": {"disableProtectionReason": "NotSpecified"}}
 
 
-def check_allowed(operation: str, item: ProtectedItem) -> None:
-    check(require_allowed(operation, item.allowed_operations, item.display_name))
+def no_body(req: ItemRequest) -> None:
+    """For operations that send no body (their spec names no input model)."""
+
+
+# The body builder of each operation on a protected item (the catalogue says which ones send a body).
+ITEM_BODIES: dict[Operation, Callable[[ItemRequest], dict[str, Any] | None]] = {
+    Operation.TEST_FAILOVER: test_failover_body,
+    Operation.TEST_FAILOVER_CLEANUP: cleanup_body,
+    Operation.UNPLANNED_FAILOVER: unplanned_failover_body,
+    Operation.CHANGE_RECOVERY_POINT: apply_recovery_point_body,
+    Operation.COMMIT: no_body,
+    Operation.REPROTECT: reprotect_body,
+    Operation.RESYNC: no_body,
+    Operation.DISABLE_REPLICATION: disable_body,
+}
+
+
+def check_allowed(op: Operation, item: ProtectedItem) -> None:
+    check(_allowed(op, item))

@@ -14,6 +14,7 @@ from typing import Any
 
 from asr_console.model.errors import NotFound
 from asr_console.model.listed import Listed
+from asr_console.model.operations import Operation, OperationInputs, Resource
 from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import (
     Event,
@@ -107,8 +108,9 @@ class AsrOperations(abc.ABC):
     async def _events(self, since: datetime | None) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
-    async def _send(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
-        """Start a write; returns the name of the ASR job it started."""
+    async def _send(self, op: Operation, args: tuple[str, ...], body: dict[str, Any] | None) -> str:
+        """Start a write (``args`` are the resource's path parts after the vault, ``body`` is sent
+        when the operation has an input model); returns the name of the ASR job it started."""
 
     # ------------------------------------------------------------------ reads
 
@@ -197,21 +199,21 @@ class AsrOperations(abc.ABC):
 
     # ------------------------------------------------------------------ writes
 
-    async def _started(self, operation: str, args: tuple[str, ...], body: dict[str, Any] | None) -> Job:
-        return wire.job(await self._job(await self._send(operation, args, body)))
+    async def _started(self, op: Operation, args: tuple[str, ...], body: dict[str, Any] | None) -> Job:
+        return wire.job(await self._job(await self._send(op, args, body)))
 
     async def create_policy(self, spec: PolicySpec) -> Job:
         body = inputs.create_policy_body(spec)
-        return await self._started("create_policy", (spec.name.strip(),), body)
+        return await self._started(Operation.CREATE_POLICY, (spec.name.strip(),), body)
 
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
         name = job_name_of(policy_id)
         current = wire.policy(await self._policy(name))
         body = inputs.update_policy_body(spec, current.provider)
-        return await self._started("update_policy", (name,), body)
+        return await self._started(Operation.UPDATE_POLICY, (name,), body)
 
     async def delete_policy(self, policy_id: str) -> Job:
-        return await self._started("delete_policy", (job_name_of(policy_id),), None)
+        return await self._started(Operation.DELETE_POLICY, (job_name_of(policy_id),), None)
 
     async def associate_policy(self, policy_id: str, container_id: str) -> Job:
         fabric = wire.segment(container_id, "replicationFabrics")
@@ -225,7 +227,7 @@ class AsrOperations(abc.ABC):
             inputs.check([FieldError("policy", "choose an InMageRcm or InMageAzureV2 policy")])
         mapping = f"{container}-{job_name_of(policy_id)}"[:200]
         body = inputs.mapping_body(policy.id, policy.provider)
-        return await self._started("create_mapping", (fabric, container, mapping), body)
+        return await self._started(Operation.ASSOCIATE_POLICY, (fabric, container, mapping), body)
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
         args = (
@@ -235,7 +237,7 @@ class AsrOperations(abc.ABC):
         )
         if not all(args):
             raise NotFound(f"not a container mapping id: {mapping_id}")
-        return await self._started("remove_mapping", args, {"properties": {}})
+        return await self._started(Operation.DISSOCIATE_POLICY, args, inputs.dissociate_body())
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         fabric = wire.segment(spec.protectable_item_id, "replicationFabrics")
@@ -250,69 +252,73 @@ class AsrOperations(abc.ABC):
         if not fabric or not container or not machine:
             inputs.check([FieldError("vm", "pick a VM the vault has discovered")])
         name = spec.item_name or machine
-        return await self._started("enable", (fabric, container, name), body)
+        return await self._started(Operation.ENABLE_REPLICATION, (fabric, container, name), body)
 
     async def _item_record(self, item_id: str) -> tuple[ProtectedItem, ItemPath]:
         path = item_path(item_id)
         return wire.protected_item(await self._item(path)), path
 
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
+        """Any operation on a protected item or a job, as the catalogue describes it."""
+        if op.spec.resource is Resource.JOB:
+            job = await self.job(target_id)
+            if not op.allowed_by(job.allowed_actions):
+                allowed = ", ".join(job.allowed_actions) or "none"
+                message = (
+                    f"{op.label.lower()} is not allowed for {job.display_name} now "
+                    f"({job.state}; allowed: {allowed})"
+                )
+                inputs.check([FieldError("job", message)])
+            return await self._started(op, (job.name,), None)
+        build = inputs.ITEM_BODIES.get(op)
+        if build is None:
+            raise TypeError(f"{op.action} takes a spec: call its own method")
+        item, path = await self._item_record(target_id)
+        point = ""
+        if op.spec.needs_point:
+            # checked before the recovery points are read: nothing is read for a refused operation
+            inputs.check_allowed(op, item)
+            point = await self._point_id(target_id, given.recovery_point)
+        body = build(inputs.ItemRequest(item, point, given))
+        if body is None:
+            inputs.check_allowed(op, item)
+        return await self._started(op, path, body)
+
     async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        inputs.check_allowed("TestFailover", item)
-        point = await self._point_id(item_id, recovery_point)
-        body = inputs.test_failover_body(item, point, network_id)
-        return await self._started("test_failover", path, body)
+        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
+        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
 
     async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        item, path = await self._item_record(item_id)
-        return await self._started("cleanup", path, inputs.cleanup_body(item, notes))
+        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
 
     async def unplanned_failover(
         self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
     ) -> Job:
-        item, path = await self._item_record(item_id)
-        inputs.check_allowed("UnplannedFailover", item)
-        point = await self._point_id(item_id, recovery_point)
-        body = inputs.unplanned_failover_body(item, point, shutdown_source)
-        return await self._started("unplanned_failover", path, body)
+        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
+        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
 
     async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        inputs.check_allowed("ChangePit", item)
-        await self._point_id(item_id, RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id))
-        return await self._started(
-            "apply_rp", path, inputs.apply_recovery_point_body(item, recovery_point_id)
-        )
+        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
+        given = OperationInputs(recovery_point=point)
+        return await self.operate(Operation.CHANGE_RECOVERY_POINT, item_id, given)
 
     async def commit_failover(self, item_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        inputs.check_allowed("Commit", item)
-        return await self._started("commit", path, None)
+        return await self.operate(Operation.COMMIT, item_id, OperationInputs())
 
     async def reprotect(self, item_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        return await self._started("reprotect", path, inputs.reprotect_body(item))
+        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
 
     async def resync(self, item_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        inputs.check_allowed("RepairReplication", item)
-        return await self._started("repair", path, None)
+        return await self.operate(Operation.RESYNC, item_id, OperationInputs())
 
     async def disable_replication(self, item_id: str) -> Job:
-        item, path = await self._item_record(item_id)
-        return await self._started("disable", path, inputs.disable_body(item))
+        return await self.operate(Operation.DISABLE_REPLICATION, item_id, OperationInputs())
 
     async def cancel_job(self, job_id: str) -> Job:
-        job = await self.job(job_id)
-        if "cancel" not in {a.lower() for a in job.allowed_actions}:
-            inputs.check([FieldError("job", f"{job.display_name} cannot be cancelled now ({job.state})")])
-        return await self._started("cancel_job", (job.name,), None)
+        return await self.operate(Operation.CANCEL_JOB, job_id, OperationInputs())
 
     async def restart_job(self, job_id: str) -> Job:
-        job = await self.job(job_id)
-        if "restart" not in {a.lower() for a in job.allowed_actions}:
-            inputs.check([FieldError("job", f"{job.display_name} cannot be restarted now ({job.state})")])
-        return await self._started("restart_job", (job.name,), None)
+        return await self.operate(Operation.RESTART_JOB, job_id, OperationInputs())
 
     async def _point_id(self, item_id: str, choice: RecoveryPointChoice) -> str:
         if choice.kind is RecoveryPointKind.LATEST:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from asr_console.model.operations import ITEM_OPERATIONS
 from asr_console.model.queries import mappings_of_policy
 from asr_console.model.records import (
     Event,
@@ -112,26 +113,9 @@ class PoliciesView(TableView):
         return set()
 
 
-FAILOVER_OPS = (
-    "TestFailover",
-    "TestFailoverCleanup",
-    "UnplannedFailover",
-    "ChangePit",
-    "Commit",
-    "ReverseReplicate",
-    "RepairReplication",
-    "DisableProtection",
-)
-OP_SHORT = {
-    "TestFailover": "TFO",
-    "TestFailoverCleanup": "cleanup",
-    "UnplannedFailover": "failover",
-    "ChangePit": "change-RP",
-    "Commit": "commit",
-    "ReverseReplicate": "reprotect",
-    "RepairReplication": "resync",
-    "DisableProtection": "disable",
-}
+def allowed_shorts(item: ProtectedItem) -> str:
+    """The short names of the catalogue's item operations ASR allows for ``item`` now."""
+    return " ".join(op.spec.short for op in ITEM_OPERATIONS if op.asr_name in item.allowed_operations)
 
 
 class FailoverView(TableView):
@@ -159,7 +143,7 @@ class FailoverView(TableView):
         ]
 
     def cells(self, item: ProtectedItem) -> Sequence[Cell]:
-        allowed = " ".join(OP_SHORT[o] for o in FAILOVER_OPS if o in item.allowed_operations)
+        allowed = allowed_shorts(item)
         return (
             item.display_name,
             health_cell(item.replication_health),
@@ -170,7 +154,7 @@ class FailoverView(TableView):
         )
 
     def search_text(self, item: ProtectedItem) -> str:
-        allowed = " ".join(OP_SHORT[o] for o in FAILOVER_OPS if o in item.allowed_operations)
+        allowed = allowed_shorts(item)
         return f"{item.display_name} {item.protection_state} {item.test_failover_state} {allowed}"
 
 
