@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -288,3 +289,24 @@ async def test_status_and_the_health_pane_count_the_same(capsys: pytest.CaptureF
                 )
         finally:
             await service.close()
+
+
+@pytest.mark.parametrize(("asked", "gives_up"), [(900, True), (1, False)])
+async def test_throttling_beyond_the_cap_is_unknown_at_once_and_a_short_wait_is_taken(
+    capsys: pytest.CaptureFixture[str], asked: int, gives_up: bool
+) -> None:
+    """ARM has asked for 372, 900 and 1,200 s: a monitoring check says so rather than wait 15 minutes
+    (azure-core would have waited each of them out, three times); a wait under the cap is taken."""
+    engine = first_site(lambda h: True)
+    async with serve_site(engine) as site:
+        site.site.faults.retry_after = asked
+        site.site.faults.queue("429", 1)
+        started = time.monotonic()
+        code, out, err = await status(capsys, "--json", *connection_flags(site))
+        took = time.monotonic() - started
+    if gives_up:
+        assert (code, out) == (3, "") and err.startswith("status: UNKNOWN - Throttled")
+        assert "900" in err or "throttl" in err.lower()
+        assert took < 10
+    else:
+        assert code in (0, 1, 2) and json.loads(out)["summary"]["total"] == 5

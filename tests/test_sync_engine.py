@@ -257,3 +257,56 @@ async def test_a_kick_while_a_poll_runs_is_not_lost() -> None:
         await wait_for(lambda: calls >= 2)
     finally:
         await engine.stop()
+
+
+async def test_a_fetch_that_never_answers_turns_its_stream_stale_by_its_deadline() -> None:
+    store = Store()
+    engine = SyncEngine(store)
+    never = asyncio.Event()
+
+    async def silent() -> Batch:
+        await never.wait()  # a server that accepted the connection and says nothing
+        return Batch()
+
+    engine.add(StreamSpec("asr-items", "asr", silent, interval=60.0, deadline=0.2))
+    started = time.monotonic()
+    await engine.start()
+    await wait_for(
+        lambda: store.freshness("asr-items").stale and bool(store.freshness("asr-items").last_error)
+    )
+    await engine.stop()
+    assert time.monotonic() - started < 2.0
+    assert "no answer in 0.2 s" in (store.freshness("asr-items").last_error or "")
+
+
+async def test_a_throttled_stream_quiets_every_stream_of_its_back_end_and_says_until_when() -> None:
+    store = Store()
+    engine = SyncEngine(store, max_retry_after=0.5)
+    jobs_polls: list[float] = []
+    throttled_at: list[float] = []
+
+    async def items() -> Batch:
+        if not throttled_at:
+            throttled_at.append(time.monotonic())
+            raise Throttled("429 Too Many Requests", retry_after=900)
+        return Batch()
+
+    async def jobs() -> Batch:
+        jobs_polls.append(time.monotonic())
+        return Batch()
+
+    async def inventory() -> Batch:
+        return Batch()
+
+    engine.add(StreamSpec("asr-items", "asr", items, interval=0.01))
+    engine.add(StreamSpec("asr-jobs", "asr", jobs, interval=0.01, initial_delay=0.05))
+    engine.add(StreamSpec("vcenter-inventory", "vcenter", inventory, interval=0.01))
+    await engine.start()
+    await wait_for(lambda: bool(throttled_at) and store.freshness("asr-items").stale)
+    assert "throttled until" in (store.freshness("asr-items").last_error or "")
+    engine.kick()  # not even a kick polls a throttled back end
+    await wait_for(lambda: not store.freshness("asr-items").stale, timeout=5.0)
+    await engine.stop()
+    # the jobs stream of the same back end waited out the same pause (capped at 0.5 s, not 900)
+    assert jobs_polls and min(jobs_polls) >= throttled_at[0] + 0.45
+    assert not store.freshness("vcenter-inventory").stale

@@ -50,11 +50,20 @@ T = TypeVar("T")
 
 
 class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
-    """azure-core honours Retry-After without a limit (ARM has asked for 900 s); cap each wait."""
+    """azure-core honours Retry-After without a limit (ARM has asked for 900 s). Here a wait up to
+    ``max_retry_after`` is taken inside the request; a longer one is not: the 429 goes back to the
+    caller as ``Throttled`` with the wait ARM asked for, and the caller decides (a headless command
+    gives up and says so, the console's streams wait together and show until when)."""
 
     def __init__(self, max_retry_after: float = 30.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.max_retry_after = max_retry_after
+
+    def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+        asked = super().get_retry_after(response)
+        if asked is not None and float(asked) > self.max_retry_after:
+            return False
+        return bool(super().is_retry(settings, response))
 
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)
@@ -125,8 +134,10 @@ class AzureRecoveryService(AsrOperations):
         arm_endpoint: str = PUBLIC_CLOUD_ARM,
         ca_bundle: str = "",
         polling_interval: float = 5.0,
-        retry_total: int = 4,
+        retry_total: int = 3,
         max_retry_after: float = 30.0,
+        connection_timeout: float = 10.0,
+        read_timeout: float = 30.0,
         name: str = "asr",
         **client_kwargs: Any,
     ) -> None:
@@ -149,9 +160,13 @@ class AzureRecoveryService(AsrOperations):
             "retry_policy": retry,
             "api_version": API_VERSION,
         }
+        # seconds, not azure-core's 300 s per attempt: a console must notice a silent endpoint
+        timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
         if ca_bundle:
             # verification stays on (never False): against the bundle, in the transport's session
-            kwargs["transport"] = OneContextTransport(ca_bundle)
+            kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
+        else:
+            kwargs["transport"] = AioHttpTransport(**timeouts)
         kwargs.update(client_kwargs)
         self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
 

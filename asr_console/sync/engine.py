@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from asr_console.model.backoff import Backoff
 from asr_console.model.store import Batch, Store
@@ -60,6 +61,9 @@ class StreamSpec:
     kicked_by_writes: bool = True
     # The least interval, fast or not, the data's size allows (a read budget).
     floor: Callable[[], float] | None = None
+    # Seconds one fetch may take before the stream is marked stale (a back end that accepts and never
+    # answers); a callable for reads whose size grows with the data.
+    deadline: float | Callable[[], float] = 60.0
     # Streams whose fetch waits on the server (WaitForUpdatesEx) run back to back: interval 0.
 
 
@@ -83,7 +87,7 @@ class SyncEngine:
         fast: Callable[[], bool] | None = None,
         rng: random.Random | None = None,
         max_backoff: float = 300.0,
-        max_retry_after: float = 600.0,
+        max_retry_after: float = 120.0,
     ) -> None:
         self.store = store
         self._streams: dict[str, StreamState] = {}
@@ -94,6 +98,9 @@ class SyncEngine:
         self._max_backoff = max_backoff
         # Resource providers have asked for 900 s and more; cap so one answer cannot freeze a pane.
         self._max_retry_after = max_retry_after
+        # back end → monotonic time before which none of its streams polls: one identity's read budget
+        # is shared, so when ARM throttles one stream, all of that back end's streams wait together
+        self._quiet_until: dict[str, float] = {}
         self._running = False
 
     # ------------------------------------------------------------------ setup
@@ -178,19 +185,26 @@ class SyncEngine:
             return False
         state.in_flight = True
         started = time.monotonic()
+        deadline = spec.deadline() if callable(spec.deadline) else spec.deadline
         try:
-            batch = await spec.fetch()
+            async with asyncio.timeout(deadline):
+                batch = await spec.fetch()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every failure becomes freshness, never a crash
             state.errors += 1
-            reason = describe_error(exc)
-            log.warning("stream %s failed: %s", spec.name, reason)
-            self.store.mark_error(spec.name, reason, spec.source)
+            reason = f"no answer in {deadline:g} s" if isinstance(exc, TimeoutError) else describe_error(exc)
             delay = state.backoff.next(self._rng)
             retry_after = retry_after_of(exc)
             if retry_after is not None:
-                delay = max(delay, min(retry_after, self._max_retry_after))
+                wait = min(retry_after, self._max_retry_after)
+                delay = max(delay, wait)
+                until = time.monotonic() + wait
+                self._quiet_until[spec.source] = max(self._quiet_until.get(spec.source, 0.0), until)
+                resume = datetime.now().astimezone() + timedelta(seconds=wait)
+                reason += f"; throttled until {resume:%H:%M:%S}"
+            log.warning("stream %s failed: %s", spec.name, reason)
+            self.store.mark_error(spec.name, reason, spec.source)
             state.backoff_delay = delay
             return False
         finally:
@@ -215,6 +229,10 @@ class SyncEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.wake.wait(), timeout=state.spec.initial_delay)
         while True:
+            quiet = self._quiet_until.get(state.spec.source, 0.0) - time.monotonic()
+            if quiet > 0:  # the back end is throttled: not even a kick polls it before then
+                await asyncio.sleep(quiet)
+                continue
             # cleared before the poll, so a kick that arrives while it runs is not lost
             state.wake.clear()
             ok = await self._poll(state)

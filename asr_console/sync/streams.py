@@ -40,6 +40,8 @@ DISCOVERY = "asr-discovery"
 VCENTER_INVENTORY = "vcenter-inventory"
 VCENTER_EVENTS = "vcenter-events"
 CHURN = "vcenter-churn"
+# Seconds one read may take before its stream is stale (a back end that accepts and never answers).
+POLL_DEADLINE = 60.0
 # Protected items and the inventory fill the first screen; everything else starts this much later.
 STAGGER = 1.0
 # During a first load, pages after the first reach the store at most this often: each apply repaints
@@ -134,6 +136,7 @@ def asr_streams(
             # a write's own items are followed one by one; Actions kicks the list for writes that add
             # or remove items
             kicked_by_writes=False,
+            deadline=lambda: _list_deadline(store.count(Kind.PROTECTED_ITEM)),
         ),
         StreamSpec(JOBS, ASR, jobs, intervals.jobs, intervals.jobs_fast, initial_delay=STAGGER),
         StreamSpec(INFRA, ASR, infra, intervals.infra, intervals.infra_fast, initial_delay=2 * STAGGER),
@@ -148,6 +151,7 @@ def asr_streams(
             initial_delay=3 * STAGGER,
             fast_on_any_job=False,
             kicked_by_writes=False,  # Actions kicks it when an enable or disable job ends
+            deadline=lambda: _list_deadline(store.count(Kind.PROTECTABLE)),
         ),
     ]
 
@@ -164,10 +168,23 @@ def inventory_streams(inventory: InventorySource, intervals: Intervals, store: S
         return Batch().upsert(*await inventory.churn())
 
     return [
-        StreamSpec(VCENTER_INVENTORY, VCENTER, changes, 0.0, initial_delay=0.5 * STAGGER),
+        # a long poll: vCenter holds it up to inventory_wait before it even starts to answer
+        StreamSpec(
+            VCENTER_INVENTORY,
+            VCENTER,
+            changes,
+            0.0,
+            initial_delay=0.5 * STAGGER,
+            deadline=intervals.inventory_wait + POLL_DEADLINE / 2,
+        ),
         StreamSpec(VCENTER_EVENTS, VCENTER, events, intervals.events, initial_delay=2 * STAGGER),
         StreamSpec(CHURN, VCENTER, churn, intervals.churn, initial_delay=2 * STAGGER),
     ]
+
+
+def _list_deadline(count: int) -> float:
+    """A whole list read: the usual deadline, and two seconds more per page of 100 it has to read."""
+    return POLL_DEADLINE + 2.0 * (count // 100)
 
 
 async def _first_load(service: PagedProtectedItems, store: Store) -> Batch:

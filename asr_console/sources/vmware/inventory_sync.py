@@ -74,6 +74,7 @@ class InventorySync:
         self.details = details
         self.max_wait_cap = max_wait_cap
         self.lock = threading.Lock()
+        self._busy = threading.Lock()
         self._objects: dict[str, CachedObject] = {}
         self._filter_generation = -1
         self._pc: Any = None
@@ -106,6 +107,12 @@ class InventorySync:
             self._pc.CancelWaitForUpdates()
 
     def changes(self, session: Login, max_wait: float) -> Batch:
+        # A call whose caller gave up (its deadline passed on a frozen vCenter) may still be running on
+        # its thread: the next one waits for it rather than work the same phase state at once.
+        with self._busy:
+            return self._changes(session, max_wait)
+
+    def _changes(self, session: Login, max_wait: float) -> Batch:
         if self._filter_generation != session.generation:
             return self._light_pass(session)
         if self._phase == "state":
