@@ -116,7 +116,15 @@ Subscriber = Callable[[ChangeSet], None]
 
 
 class Store:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        # When freshness is stamped: the wall clock and time.monotonic unless a test fixes them.
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic or time.monotonic
         self._data: dict[Kind, dict[str, Record]] = {kind: {} for kind in Kind}
         self._subscribers: list[Subscriber] = []
         self._freshness: dict[str, Freshness] = {}
@@ -169,8 +177,8 @@ class Store:
     def mark_ok(self, source: str) -> None:
         self._freshness[source] = Freshness(
             source=source,
-            last_success=datetime.now(UTC),
-            last_success_monotonic=time.monotonic(),
+            last_success=self._clock(),
+            last_success_monotonic=self._monotonic(),
             stale=False,
         )
         self._notify(ChangeSet(freshness=frozenset({source})))
@@ -182,7 +190,7 @@ class Store:
             last_success=old.last_success,
             last_success_monotonic=old.last_success_monotonic,
             last_error=reason,
-            last_error_at=datetime.now(UTC),
+            last_error_at=self._clock(),
             stale=True,
         )
         self._notify(ChangeSet(freshness=frozenset({source})))

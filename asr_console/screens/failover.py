@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+if TYPE_CHECKING:  # the app sits above the screens; only its type comes down
+    from asr_console.app import AsrConsoleApp
 
 from asr_console.model.records import Job, ProtectedItem, RecoveryPlan, RecoveryPoint, Vault
 from asr_console.model.specs import (
@@ -28,6 +31,7 @@ from asr_console.model.specs import (
     validate_test_network,
 )
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
 from asr_console.widgets.others import FAILOVER_OPS
 
@@ -157,7 +161,7 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     return [OPERATIONS[code] for code in FAILOVER_OPS if code.lower() in common]
 
 
-def open_failover(app: Any, items: list[ProtectedItem]) -> None:
+def open_failover(app: AsrConsoleApp, items: list[ProtectedItem]) -> None:
     if not items:
         app.notify("no protected item selected", severity="warning")
         return
@@ -166,7 +170,7 @@ def open_failover(app: Any, items: list[ProtectedItem]) -> None:
     app.push_screen(FailoverDialog([i.id for i in items]))
 
 
-def open_plan_picker(app: Any) -> None:
+def open_plan_picker(app: AsrConsoleApp) -> None:
     plans = app.store.all(RecoveryPlan)
     if not plans:
         app.notify("this vault has no recovery plans", severity="warning")
@@ -207,7 +211,7 @@ class PlanPicker(Dialog[None]):
         self.dismiss(None)
 
 
-class FailoverDialog(Dialog[None]):
+class FailoverDialog(ConsoleAccess, Dialog[None]):
     """Attributes: ``item_ids`` — the items operated on; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -228,10 +232,6 @@ class FailoverDialog(Dialog[None]):
         self.item_ids = item_ids
         self.plan_name = plan_name
         self.errors: list[FieldError] = []
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def items(self) -> list[ProtectedItem]:
         store = self.console.store
@@ -265,9 +265,7 @@ class FailoverDialog(Dialog[None]):
             )
             yield Select([], prompt="recovery points load…", id="fo-custom-point")
             yield Label("Test network (an isolated network, never the failover network)", id="fo-net-label")
-            choices = test_network_choices(
-                self.console.store.all(ProtectedItem), items, self._network_candidates()
-            )
+            choices = test_network_choices(self.console.store.all(ProtectedItem), items)
             yield Select(
                 [*choices, ("Other… (type a virtual network id)", OTHER_NETWORK)],
                 prompt="pick a test network",
@@ -276,7 +274,7 @@ class FailoverDialog(Dialog[None]):
             )
             yield Input(
                 placeholder="/subscriptions/…/virtualNetworks/vnet-test",
-                suggester=SuggestFromList(self._network_candidates(), case_sensitive=False),
+                suggester=SuggestFromList([arm_id for _label, arm_id in choices], case_sensitive=False),
                 id="fo-network",
             )
             yield Label("Notes for the test record", id="fo-notes-label")
@@ -287,11 +285,6 @@ class FailoverDialog(Dialog[None]):
             with Horizontal():
                 yield Button("Run (ctrl+r)", id="fo-run", variant="primary")
                 yield Button("Cancel (esc)", id="fo-cancel")
-
-    def _network_candidates(self) -> list[str]:
-        settings = self.console.settings
-        candidates = list(getattr(settings, "test_networks", ()) or ())
-        return [str(c) for c in candidates]
 
     def on_mount(self) -> None:
         if self.query("#fo-op"):
@@ -416,7 +409,7 @@ class FailoverDialog(Dialog[None]):
         if len(items) == 1:
             return items[0].display_name
         vault = next(iter(self.console.store.all(Vault)), None)
-        return str(getattr(self.console.settings, "vault", "") or (vault.name if vault else "vault"))
+        return self.console.settings.vault or (vault.name if vault else "vault")
 
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []

@@ -33,6 +33,7 @@ from asr_console.model.specs import (
     validate_policy,
 )
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.others import container_name, mappings_of
 from asr_console.widgets.progress import JobProgress
 
@@ -49,7 +50,7 @@ PROVIDERS = [
 ]
 
 
-class PolicyFormScreen(Dialog[None]):
+class PolicyFormScreen(ConsoleAccess, Dialog[None]):
     """Attributes: ``policy`` (None when creating), ``errors`` (the current field errors)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,10 +79,6 @@ class PolicyFormScreen(Dialog[None]):
         self.policy = policy
         self.errors: list[FieldError] = []
         self.sent = False
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def compose(self) -> ComposeResult:
         policy = self.policy
@@ -247,7 +244,7 @@ def serves_provider(store: Any, container: ProtectionContainer, provider: Provid
     return fabric is not None and _PROVIDER_OF_FABRIC.get(fabric.kind) is provider
 
 
-class AssociateScreen(Dialog[None]):
+class AssociateScreen(ConsoleAccess, Dialog[None]):
     """Associate a policy with a protection container (a configuration server's or appliance's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
@@ -260,7 +257,7 @@ class AssociateScreen(Dialog[None]):
         self.policy = policy
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         used = {m.container_id.lower() for m in mappings_of(store, self.policy.id)}
         options = [
             (container_name(store, c.id), c.id)
@@ -287,7 +284,7 @@ class AssociateScreen(Dialog[None]):
         if value is Select.NULL:
             self.notify("choose a container first", severity="warning")
             return
-        app: Any = self.app
+        app = self.console
         container_id = str(value)
 
         def done(job: Any) -> None:
@@ -304,7 +301,7 @@ class AssociateScreen(Dialog[None]):
         self.dismiss(None)
 
 
-class DissociateScreen(Dialog[None]):
+class DissociateScreen(ConsoleAccess, Dialog[None]):
     # a screen's DEFAULT_CSS applies to that screen only, so each dialog sizes its own panel
     DEFAULT_CSS = """
     DissociateScreen > VerticalScroll { width: 80; max-width: 98%; }
@@ -316,7 +313,7 @@ class DissociateScreen(Dialog[None]):
         self.policy = policy
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         maps: list[ContainerMapping] = mappings_of(store, self.policy.id)
         with VerticalScroll():
             yield Static(f"[b]Dissociate policy {self.policy.name}[/b]")
@@ -338,7 +335,7 @@ class DissociateScreen(Dialog[None]):
         if value is Select.NULL:
             self.notify("choose an association first", severity="warning")
             return
-        app: Any = self.app
+        app = self.console
         mapping_id = str(value)
 
         def done(job: Any) -> None:

@@ -48,7 +48,7 @@ PUBLIC_CLOUD_ARM = "https://management.azure.com"
 T = TypeVar("T")
 
 
-class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
+class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]  # azure-core generic without params
     """azure-core honours Retry-After without a limit (ARM has asked for 900 s); cap each wait."""
 
     def __init__(self, max_retry_after: float = 30.0, **kwargs: Any) -> None:
@@ -60,7 +60,7 @@ class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
         return None if value is None else min(float(value), self.max_retry_after)
 
 
-class OneContextTransport(AioHttpTransport):  # type: ignore[misc]
+class OneContextTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core base typed as Any
     """azure-core builds a new SSLContext for every request given a CA bundle path, and aiohttp pools
     connections per context: each request then opened a new connection and TLS handshake. One context
     per (cert, CA bundle) keeps the connection pool working; verification is unchanged."""
@@ -76,13 +76,13 @@ class OneContextTransport(AioHttpTransport):  # type: ignore[misc]
         return self._contexts[key]
 
 
-class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]
+class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]  # azure-core generic without params
     """A polling method that keeps the operation's first response and never polls."""
 
     response: Any = None
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()  # type: ignore[no-untyped-call]  # azure-core leaves it unannotated
 
     def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
         super().initialize(client, initial_response, deserialization_callback)

@@ -225,6 +225,15 @@ class KeyedTable(ScrollView, can_focus=True):
         return self._records.get(key)
 
     @property
+    def cursor_row(self) -> int:
+        """The cursor's position among the visible rows."""
+        return self._cursor_row
+
+    def cells(self, key: str) -> tuple[Cell, ...]:
+        """A row's cells as the table paints them."""
+        return tuple(self._render_row(self._records[key]))
+
+    @property
     def cursor_record(self) -> Any:
         return self._records.get(self.cursor_key) if self.cursor_key else None
 
