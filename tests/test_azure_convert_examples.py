@@ -12,7 +12,8 @@ from azure.mgmt.recoveryservicessiterecovery import models as m
 from asr_console.model.records import Health, Provider
 from asr_console.sources import azure_convert as convert
 
-EXAMPLES = Path("/work/shared/asr-examples")
+# ../shared beside the repository
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "asr-examples"
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="official examples not present")
 
 

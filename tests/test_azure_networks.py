@@ -19,7 +19,8 @@ from asr_console.sources import azure_wire as wire
 from tests.arm_site import sdk_service
 from tests.test_azure_contract import settle
 
-EXAMPLES = Path("/work/shared/asr-examples")
+# ../shared beside the repository
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "asr-examples"
 VNETS = "/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks"
 RG = "/subscriptions/s/resourceGroups/rg-dr-recovery"
 
@@ -66,6 +67,7 @@ def test_converters_read_the_networks_the_sdk_models_carry(
             "",
             "",
         )
+    assert model.properties is not None
     details: Any = model.properties.provider_specific_details
     # set through the SDK's own attribute names, so the wire names are the SDK's, not ours
     failover, test, group = attributes

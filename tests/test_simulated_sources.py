@@ -3,6 +3,8 @@ the recovery service's reads and writes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from asr_console.model.errors import NotFound
@@ -21,10 +23,10 @@ from asr_console.sim.inventory import SimulatedInventory
 from tests.sim_service import SimulatedRecoveryService
 
 
-def site(provider: str = "mixed", **kwargs: object) -> SimEngine:
-    options: dict[str, object] = {"vms": 60, "protected": 30, "seed": 5, "speed": 0.0, "provider": provider}
+def site(provider: str = "mixed", **kwargs: Any) -> SimEngine:
+    options: dict[str, Any] = {"vms": 60, "protected": 30, "seed": 5, "speed": 0.0, "provider": provider}
     options.update(kwargs)
-    return make_demo_site(**options)  # type: ignore[arg-type]
+    return make_demo_site(**options)
 
 
 async def settle(service: SimulatedRecoveryService, job_id: str) -> str:

@@ -119,7 +119,8 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
     session = build_session(
         dataclasses.replace(Settings(profile="t"), read_only=False), service, None, intervals=budgeted
     )
-    store, engine = session.store, session.engine
+    store, engine, followed = session.store, session.engine, session.actions.followed
+    assert engine is not None and followed is not None
     assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
     item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
     await engine.start()
@@ -129,11 +130,16 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
         network = site.scope.network_id("vnet-test")
         job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
         await wait(
-            lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
+            lambda: (
+                (read := store.typed(ProtectedItem, item.id)) is not None
+                and read.test_failover_state != item.test_failover_state
+            )
         )
-        assert item.id in session.actions.followed and service.single_reads >= 1
+        assert item.id in followed and service.single_reads >= 1
         site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
-        await wait(lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed)
+        await wait(
+            lambda: (j := store.typed(Job, job.id)) is not None and not j.running and item.id not in followed
+        )
         reads = service.single_reads
         assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
         await asyncio.sleep(0.3)
