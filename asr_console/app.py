@@ -1,7 +1,8 @@
 """The Textual app: modes for each pane, one store subscription, actions run in named workers.
 
-``make_app`` is the only way in (``asr-console``, ``asr-console demo`` and the tests all use it). The app
-starts nothing but the sync engine it is handed; everything it shows comes from the ``Store``.
+``make_app`` builds it on a typed ``Session`` (``asr-console``, ``asr-console demo``, the bench; the UI
+tests build the same app on a session of their own). The app starts nothing but the session's sync
+engine; everything it shows comes from the ``Store``.
 """
 
 from __future__ import annotations
@@ -22,20 +23,17 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from asr_console import config
+from asr_console.actions import Actions, ReadOnlyError
+from asr_console.config import Settings
 from asr_console.model.errors import SourceError
 from asr_console.model.records import Job
 from asr_console.model.specs import InvalidInput
 from asr_console.model.store import ChangeSet, Store
+from asr_console.session import Session
+from asr_console.sync.engine import SyncEngine
 from asr_console.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_THEME, load_themes
 from asr_console.widgets.live import FLUSH_SECONDS, Pending, StoreBound
-
-try:
-    from asr_console.actions import ReadOnlyError
-except ImportError:  # pragma: no cover - the actions module ships with the core
-
-    class ReadOnlyError(PermissionError):  # type: ignore[no-redef]
-        pass
-
 
 TICK_SECONDS = 2.0
 
@@ -65,7 +63,8 @@ class ConsoleCommands(Provider):
     """Every command of the command bar, plus theme switching, in Textual's palette."""
 
     def _commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
-        app: AsrConsoleApp = self.app  # type: ignore[assignment]
+        app = self.app
+        assert isinstance(app, AsrConsoleApp)  # the provider is registered on this app only
         for name, help_text, callback in app.command_table():
             yield f":{name}", help_text, callback
         for theme in sorted(app.console_theme_names()):
@@ -104,24 +103,21 @@ class AsrConsoleApp(App[None]):
 
     def __init__(
         self,
-        settings: Any,
-        store: Store,
-        engine: Any = None,
-        actions: Any = None,
+        session: Session,
         *,
         demo_label: str | None = None,
-        clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] | None = None,
         no_color: bool | None = None,
     ) -> None:
         self._no_color_env = ("NO_COLOR" in os.environ) if no_color is None else no_color
         super().__init__()
-        self.settings = settings
-        self.store = store
-        self.engine = engine
-        self.actions = actions
+        self.session = session
+        self.settings: Settings = session.settings
+        self.store: Store = session.store
+        self.engine: SyncEngine | None = session.engine
+        self.actions: Actions = session.actions
         self.demo_label = demo_label
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = session.clock or (lambda: datetime.now(UTC))
         self._monotonic = monotonic or time.monotonic
         self._bound: list[StoreBound] = []
         self.followed_jobs: list[str] = []
@@ -134,7 +130,7 @@ class AsrConsoleApp(App[None]):
         self._theme_problems = loaded.problems
         for theme in self._console_themes.values():
             self.register_theme(theme)
-        wanted = getattr(settings, "theme", "") or DEFAULT_THEME
+        wanted = self.settings.theme or DEFAULT_THEME
         if self._no_color_env:
             wanted = NO_COLOR_THEME
         if wanted not in self.available_themes:
@@ -154,19 +150,13 @@ class AsrConsoleApp(App[None]):
 
     @property
     def read_only(self) -> bool:
-        if self.actions is not None and getattr(self.actions, "read_only", False):
-            return True
-        return bool(getattr(self.settings, "read_only", False))
+        return self.actions.read_only or self.settings.read_only
 
     def _user_theme_dir(self) -> Path | None:
         """``<config dir>/themes``: beside the config file the settings came from."""
-        config_dir = getattr(self.settings, "config_dir", None)
-        if config_dir is None:
-            config_path = getattr(self.settings, "config_path", "")
-            if not config_path:
-                return None
-            config_dir = Path(config_path).parent
-        return Path(config_dir) / "themes"
+        if not self.settings.config_path:
+            return None
+        return Path(self.settings.config_path).parent / "themes"
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(HEALTH_DEFAULTS)
@@ -203,15 +193,9 @@ class AsrConsoleApp(App[None]):
             self.notify(f"theme: {name}")
 
     def _save_theme(self, theme: str) -> None:
-        saver = getattr(self.settings, "save_theme", None)
         try:
-            if callable(saver):
-                saver(theme)
-                return
-            from asr_console import config
-
             config.save_theme(theme)
-        except (ImportError, OSError) as exc:
+        except OSError as exc:
             self.notify(f"could not save the theme: {exc}", severity="warning")
 
     # ------------------------------------------------------------------ lifecycle
@@ -356,9 +340,6 @@ class AsrConsoleApp(App[None]):
         on_invalid: Callable[[InvalidInput], None] | None = None,
     ) -> Worker[Any] | None:
         """Run one write in a named exclusive worker; failures become notifications, never tracebacks."""
-        if self.actions is None:
-            self.notify(f"{label}: no ASR connection in this session", severity="error")
-            return None
         if self.refuse_if_read_only(label):
             return None
 
@@ -399,24 +380,12 @@ class AsrConsoleApp(App[None]):
 
 
 def make_app(
-    settings: Any,
-    store: Store,
-    engine: Any = None,
-    actions: Any = None,
+    session: Session,
     *,
     demo_label: str | None = None,
-    clock: Callable[[], datetime] | None = None,
     monotonic: Callable[[], float] | None = None,
     no_color: bool | None = None,
 ) -> AsrConsoleApp:
-    """Build the console from explicit parts; the caller owns the sources, the app owns nothing else."""
-    return AsrConsoleApp(
-        settings,
-        store,
-        engine,
-        actions,
-        demo_label=demo_label,
-        clock=clock,
-        monotonic=monotonic,
-        no_color=no_color,
-    )
+    """Build the console on a session; the caller owns the session (and closes it), the app owns
+    nothing else. The app starts and stops the session's sync engine, if it has one."""
+    return AsrConsoleApp(session, demo_label=demo_label, monotonic=monotonic, no_color=no_color)

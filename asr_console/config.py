@@ -134,7 +134,7 @@ def _secret_origin(var: str) -> str:
 def keyring_secret(service: str, user: str) -> str | None:
     """The OS keyring is optional (usually absent over SSH); a missing one is not an error."""
     try:
-        import keyring  # type: ignore[import-not-found,unused-ignore]
+        import keyring  # type: ignore[import-not-found,unused-ignore]  # optional, often absent
     except ImportError:
         return None
     try:

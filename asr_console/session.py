@@ -22,7 +22,8 @@ from asr_console.sync.streams import build_engine
 class Session:
     settings: Settings
     store: Store
-    engine: SyncEngine
+    # None when the caller fills the store itself (the UI tests' fixed site): nothing polls.
+    engine: SyncEngine | None
     actions: Actions
     service: RecoveryService
     inventory: InventorySource | None
@@ -30,7 +31,8 @@ class Session:
     clock: Callable[[], datetime] | None = None
 
     async def close(self) -> None:
-        await self.engine.stop()
+        if self.engine is not None:
+            await self.engine.stop()
         self.actions.close()
         with contextlib.suppress(Exception):
             await self.service.close()

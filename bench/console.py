@@ -179,7 +179,7 @@ async def run(args: argparse.Namespace) -> None:
 
         unsubscribe = session.store.subscribe(first_items)
         site_ready = time.perf_counter() - STARTED
-        app = make_app(settings, session.store, session.engine, session.actions, demo_label="bench")
+        app = make_app(session, demo_label="bench")
         # "painted" is the first frame the compositor hands to the terminal with item rows in it
         painted_frames: list[float] = []
         health_tile: list[HealthView] = []

@@ -12,6 +12,7 @@ import pytest
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
 from asr_console.model.errors import AuthError, NotFound, Unreachable
+from asr_console.model.records import ProtectedItem
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Fault
@@ -106,7 +107,7 @@ async def test_item_pages_arrive_one_request_at_a_time_and_add_up_to_the_list(
     svc = service(endpoint)
     try:
         pages: list[int] = []
-        collected = []
+        collected: list[ProtectedItem] = []
         before = endpoint.site.requests
         async for page in svc.protected_item_pages():
             # each page is handed over as soon as its request is answered, before the next is sent

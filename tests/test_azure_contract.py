@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
@@ -159,7 +160,8 @@ async def test_unmodified_sdk_polls_lros_to_completion() -> None:
         )
         try:
             rg, vault = site.resource_group, site.vault
-            listed = [i async for i in client.replication_protected_items.list(rg, vault)]
+            # the SDK types every field Optional; the simulated site fills the ones read here
+            listed: list[Any] = [i async for i in client.replication_protected_items.list(rg, vault)]
             item = next(i for i in listed if "TestFailover" in (i.properties.allowed_operations or []))
             parts = item.id.split("/")
             fabric, container = parts[-5], parts[-3]
@@ -179,7 +181,7 @@ async def test_unmodified_sdk_polls_lros_to_completion() -> None:
                 ),
             )
             result = await asyncio.wait_for(poller.result(), 30)
-            assert isinstance(result, m.ReplicationProtectedItem)
+            assert isinstance(result, m.ReplicationProtectedItem) and result.properties is not None
             assert result.properties.test_failover_state == "WaitingForCompletion"
             policy = await (
                 await client.replication_policies.begin_create(

@@ -65,6 +65,7 @@ def test_converters_read_the_networks_the_sdk_models_carry(
             "",
             "",
         )
+    assert model.properties is not None
     details: Any = model.properties.provider_specific_details
     # set through the SDK's own attribute names, so the wire names are the SDK's, not ours
     failover, test, group = attributes

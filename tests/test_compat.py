@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,15 +15,15 @@ from asr_console.model.records import ChurnSample, Disk, Nic, VirtualMachine
 GB = 1024**3
 
 
-def disk(key: int, gb: float, **kw: object) -> Disk:
-    return Disk(key=key, label=f"Hard disk {key - 1999}", capacity_bytes=int(gb * GB), **kw)  # type: ignore[arg-type]
+def disk(key: int, gb: float, **kw: Any) -> Disk:
+    return Disk(key=key, label=f"Hard disk {key - 1999}", capacity_bytes=int(gb * GB), **kw)
 
 
 def nic(key: int) -> Nic:
     return Nic(key=key, label=f"Network adapter {key - 3999}", network="VM Network")
 
 
-def vm(**kw: object) -> VirtualMachine:
+def vm(**kw: Any) -> VirtualMachine:
     base = VirtualMachine(
         moref="vm-1",
         name="web-01",
@@ -31,7 +32,7 @@ def vm(**kw: object) -> VirtualMachine:
         disks=(disk(2000, 80), disk(2001, 500)),
         nics=(nic(4000),),
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, **kw)
 
 
 def churn(*mb_per_s: float) -> ChurnSample:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from asr_console.model.errors import Unreachable
 from asr_console.model.intervals import Intervals
+from asr_console.model.listed import Listed
 from asr_console.model.records import Kind, ProtectedItem
 from asr_console.model.store import Freshness, Store, stalest
 from asr_console.sim import SimEngine
@@ -19,12 +20,12 @@ from asr_console.sync.streams import ASR, ITEMS, JOBS, build_engine
 class ItemsReadFails(AzureRecoveryService):
     """The SDK source on the simulated site, except that listing protected items fails."""
 
-    def protected_item_pages(self) -> AsyncIterator[list[ProtectedItem]]:
+    def protected_item_pages(self) -> AsyncIterator[Listed[ProtectedItem]]:
         return self._refused()
 
-    async def _refused(self) -> AsyncIterator[list[ProtectedItem]]:
+    async def _refused(self) -> AsyncIterator[Listed[ProtectedItem]]:
         raise Unreachable("protected items: connection reset by peer")
-        yield []  # an async generator, as the method it replaces
+        yield Listed([])  # an async generator, as the method it replaces
 
 
 def failing_items_service(site: SiteEndpoint) -> ItemsReadFails:

@@ -38,8 +38,8 @@ from asr_console.sources import azure_inputs as inputs
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.azure_operations import item_path
 from tests.arm_site import sdk_service
-from tests.test_ui_panes import wait_for
 from tests.ui_fixtures import build_store, item_id, make_test_app
+from tests.waiting import wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "asr-examples"
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
@@ -221,7 +221,7 @@ async def test_the_simulated_site_routes_every_operation_at_the_sdks_path(
         answered: dict[Operation, str] = {}
         for op in Operation:
             start = getattr(getattr(client, op.spec.sdk_operations), op.spec.sdk_method)
-            body = ({"properties": {}},) if op.spec.input_model else ()
+            body: tuple[dict[str, Any], ...] = ({"properties": {}},) if op.spec.input_model else ()
             try:
                 await start(*rv, *targets[op.spec.resource], *body, polling=False)
                 answered[op] = "accepted"
@@ -266,6 +266,6 @@ async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
 
     async with app.run_test(size=(120, 40)) as pilot:
         app.push_screen(FailoverDialog([item_id(1)]))
-        await wait_for(pilot, lambda: bool(app.screen.query("#fo-op")))
+        await wait_until(lambda: bool(app.screen.query("#fo-op")), pilot=pilot)
         select = app.screen.query_one("#fo-op", Select)
         assert options_of(select) == expected

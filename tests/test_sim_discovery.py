@@ -27,25 +27,12 @@ from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.vmware import VCenterInventory
 from tests.arm_site import sdk_service
-from tests.vcsim_fixture import Topology, VcsimFactory
+from tests.vcsim_fixture import Topology, VcsimFactory, moref_of
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.vcsim
 
 DEADLINE = 30.0
-
-
-async def eventually(check: Callable[[], Any], what: str) -> None:
-    """Poll an async or plain check until it holds."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def connect(url: str) -> Any:
@@ -83,7 +70,7 @@ async def test_site_discovers_and_follows_the_vcenter(vcsim_factory: VcsimFactor
     sim = vcsim_factory(Topology(dc=2, cluster=1, host=2, standalone=1, vm=2))
     si = connect(sim.url)
     try:
-        vcenter_vms = {vm._moId: vm for vm in vms_of(si)}
+        vcenter_vms = {moref_of(vm): vm for vm in vms_of(si)}
         assert len(vcenter_vms) == 12
         names = {vm.name for vm in vcenter_vms.values()}
         source = VCenterInventory(sim.url, "user", "secret")
@@ -138,7 +125,7 @@ async def test_site_discovers_and_follows_the_vcenter(vcsim_factory: VcsimFactor
                             and item.os_type == "Windows"
                         )
 
-                    await eventually(created, "the created VM listed as protectable")
+                    await wait_until(created, DEADLINE, what="the created VM listed as protectable")
 
                     # renamed and destroyed unprotected VMs follow
                     unprotected = [
@@ -153,15 +140,18 @@ async def test_site_discovers_and_follows_the_vcenter(vcsim_factory: VcsimFactor
                         now = await protectable()
                         return "renamed-db-01" in now and old_name not in now and gone_name not in now
 
-                    await eventually(followed, "rename and destroy reach the protectable items")
+                    await wait_until(
+                        followed, DEADLINE, what="rename and destroy reach the protectable items"
+                    )
 
                     # a protected VM destroyed in vCenter keeps its item, which stops hearing from it
                     victim = next(i for i in protected if i.replication_health.value == "Normal")
                     vm = next(v for v in vms_of(si) if v.name == victim.friendly_name)
                     await destroy(vm)
-                    await eventually(
+                    await wait_until(
                         lambda: victim.friendly_name not in {v.name for v in engine.estate.vms.values()},
-                        "discovery of the destroyed VM",
+                        DEADLINE,
+                        what="discovery of the destroyed VM",
                     )
                     engine.advance(3 * 3600)
                     after = {i.id: i for i in await service.protected_items()}
@@ -190,6 +180,7 @@ async def test_demo_with_vcenter_discovers_it_on_both_sides(
     )
     settings = cli.settings_from_args(args)
     async with open_demo_site(args, settings) as session:
+        assert session.engine is not None
         await session.engine.start()
         store = session.store
 
@@ -198,7 +189,9 @@ async def test_demo_with_vcenter_discovers_it_on_both_sides(
             protectable = {p.friendly_name for p in store.all(ProtectableItem)}
             return vms == names and protectable == names and len(store.all(ProtectedItem)) == 2
 
-        await eventually(both_sides, "the console's vCenter and the site's protectable items agree")
+        await wait_until(
+            both_sides, DEADLINE, what="the console's vCenter and the site's protectable items agree"
+        )
         protected = {i.friendly_name for i in store.all(ProtectedItem)}
         assert protected <= names
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,8 @@ from asr_console.sim.clock import DEFAULT_EPOCH
 from asr_console.sim.errors import SimError
 
 
-def site(**kwargs: object) -> SimEngine:
-    options: dict[str, object] = {
+def site(**kwargs: Any) -> SimEngine:
+    options: dict[str, Any] = {
         "vms": 40,
         "protected": 24,
         "seed": 11,
@@ -22,10 +23,10 @@ def site(**kwargs: object) -> SimEngine:
         "start": DEFAULT_EPOCH,
     }
     options.update(kwargs)
-    return make_demo_site(**options)  # type: ignore[arg-type]
+    return make_demo_site(**options)
 
 
-def path_of(item: dict) -> tuple[str, str, str]:
+def path_of(item: dict[str, Any]) -> tuple[str, str, str]:
     parts = item["id"].split("/")
     return (
         parts[parts.index("replicationFabrics") + 1],
@@ -34,8 +35,9 @@ def path_of(item: dict) -> tuple[str, str, str]:
     )
 
 
-def props(engine: SimEngine, path: tuple[str, str, str]) -> dict:
-    return engine.get_protected_item(*path)["properties"]
+def props(engine: SimEngine, path: tuple[str, str, str]) -> dict[str, Any]:
+    properties: dict[str, Any] = engine.get_protected_item(*path)["properties"]
+    return properties
 
 
 def pick(engine: SimEngine, operation: str, provider: str | None = None) -> tuple[str, str, str]:
@@ -48,7 +50,7 @@ def pick(engine: SimEngine, operation: str, provider: str | None = None) -> tupl
     raise AssertionError(f"no item allows {operation}")
 
 
-def finish(engine: SimEngine, job: str) -> dict:
+def finish(engine: SimEngine, job: str) -> dict[str, Any]:
     assert engine.run_until(lambda: engine.get_job(job)["properties"]["state"] != "InProgress", limit=7200)
     return engine.get_job(job)
 
@@ -237,17 +239,13 @@ def test_enable_replication_goes_through_initial_replication_to_protected() -> N
     assert props(engine, path)["protectionState"] == "EnablingProtection"
     finish(engine, job)
     assert props(engine, path)["providerSpecificDetails"]["initialReplicationProgressPercentage"] < 100
-    seen = []
-    engine.run_until(
-        lambda: (
-            seen.append(
-                props(engine, path)["providerSpecificDetails"]["initialReplicationProgressPercentage"]
-            )
-            or props(engine, path)["protectionState"] == "Protected"
-        ),
-        limit=3 * 86400,
-        step=600,
-    )
+    seen: list[int] = []
+
+    def protected() -> bool:
+        seen.append(props(engine, path)["providerSpecificDetails"]["initialReplicationProgressPercentage"])
+        return bool(props(engine, path)["protectionState"] == "Protected")
+
+    engine.run_until(protected, limit=3 * 86400, step=600)
     assert props(engine, path)["protectionState"] == "Protected"
     assert seen == sorted(seen) and seen[-1] == 100
     with pytest.raises(InvalidInput):

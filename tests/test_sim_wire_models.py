@@ -45,7 +45,7 @@ def _hints(cls: type) -> dict[str, Any]:
         for klass in reversed(cls.__mro__):
             module = vars(sys.modules[klass.__module__])
             for name, hint in vars(klass).get("__annotations__", {}).items():
-                _HINTS[cls][name] = typing._eval_type(  # type: ignore[attr-defined]
+                _HINTS[cls][name] = typing._eval_type(  # type: ignore[attr-defined]  # not in typeshed
                     typing.ForwardRef(hint) if isinstance(hint, str) else hint, {**module, **namespace}, None
                 )
     return _HINTS[cls]
@@ -62,10 +62,10 @@ def _expected(hint: Any) -> tuple[type, ...] | None:
 def check_model(value: Model, where: str, problems: list[str]) -> None:
     """Read every field back through the model; collect what did not deserialize as declared."""
     cls = type(value)
-    if "__mapping__" in cls.__dict__ and cls.__mapping__:  # type: ignore[attr-defined]
+    if "__mapping__" in cls.__dict__ and cls.__mapping__:  # type: ignore[attr-defined]  # polymorphic bases only
         problems.append(f"{where}: unknown discriminator, left as {cls.__name__} {dict(value)}")
     hints = _hints(cls)
-    for attr, rest_field in cls._attr_to_rest_field.items():  # type: ignore[attr-defined]
+    for attr, rest_field in vars(cls)["_attr_to_rest_field"].items():  # set on each model class
         if rest_field._rest_name not in value:
             continue
         try:
@@ -129,7 +129,7 @@ def busy_site() -> SimEngine:
     for provider in ("InMageRcm", "InMageAzureV2"):
         candidates = allowing("TestFailover", provider)
         finished = engine.test_failover(*candidates[1], network)
-        engine.run_until(lambda j=finished: engine.get_job(j)["properties"]["state"] != "InProgress")
+        engine.run_until(lambda: engine.get_job(finished)["properties"]["state"] != "InProgress")  # noqa: B023
         engine.fail_next("TestFailover", "78169")
         engine.test_failover(*candidates[2], network)
     failover = allowing("UnplannedFailover", "InMageRcm")[-1]
@@ -243,8 +243,9 @@ async def test_every_served_body_deserializes_with_the_sdk_models() -> None:
                 resource(model, f"{kind}[{i}]", problems)
     assert not problems, "\n".join(problems[:40])
 
-    # the key typed fields the console reads, per kind
-    items = [m.ReplicationProtectedItem(b) for b in served["protected_item"]]
+    # the key typed fields the console reads, per kind; the models are read back dynamically (as
+    # ``Any``): the SDK types every field Optional, and each one read here is asserted present
+    items: list[Any] = [m.ReplicationProtectedItem(b) for b in served["protected_item"]]
     rcm = [
         i for i in items if isinstance(i.properties.provider_specific_details, m.InMageRcmReplicationDetails)
     ]
@@ -270,7 +271,7 @@ async def test_every_served_body_deserializes_with_the_sdk_models() -> None:
         isinstance(d.rpo_in_seconds, int) for d in (i.properties.provider_specific_details for i in classic)
     )
 
-    fabrics = [m.Fabric(b) for b in served["fabric"]]
+    fabrics: list[Any] = [m.Fabric(b) for b in served["fabric"]]
     details = [f.properties.custom_details for f in fabrics]
     assert any(isinstance(d, m.InMageRcmFabricSpecificDetails) for d in details)
     assert any(isinstance(d, m.VMwareDetails) for d in details)
@@ -280,22 +281,23 @@ async def test_every_served_body_deserializes_with_the_sdk_models() -> None:
                 isinstance(p.last_heartbeat_utc, dt.datetime) for p in d.process_servers
             )
 
-    policies = [m.Policy(b).properties.provider_specific_details for b in served["policy"]]
+    policy_models: list[Any] = [m.Policy(b) for b in served["policy"]]
+    policies = [p.properties.provider_specific_details for p in policy_models]
     assert any(isinstance(p, m.InMageRcmPolicyDetails) for p in policies)
     assert any(isinstance(p, m.InMageAzureV2PolicyDetails) for p in policies)
 
-    jobs = [m.Job(b) for b in served["job"]]
+    jobs: list[Any] = [m.Job(b) for b in served["job"]]
     assert all(isinstance(j.properties.start_time, dt.datetime) for j in jobs)
     assert {j.properties.state for j in jobs} >= {"InProgress", "Succeeded", "Failed"}
     failed = [j for j in jobs if j.properties.state == "Failed" and j.properties.errors]
     assert failed and failed[0].properties.errors[0].service_error_details.code == "78169"
     assert any(t.state for j in jobs for t in j.properties.tasks or [])
 
-    points = [m.RecoveryPoint(b) for b in served["recovery_point"]]
+    points: list[Any] = [m.RecoveryPoint(b) for b in served["recovery_point"]]
     assert points and all(isinstance(p.properties.recovery_point_time, dt.datetime) for p in points)
-    events = [m.Event(b) for b in served["event"]]
+    events: list[Any] = [m.Event(b) for b in served["event"]]
     assert all(isinstance(e.properties.time_of_occurrence, dt.datetime) for e in events)
-    health = m.VaultHealthDetails(served["vault_health"][0])
+    health: Any = m.VaultHealthDetails(served["vault_health"][0])
     assert health.properties.protected_items_health is not None
 
 

@@ -3,6 +3,8 @@ and the recovery service's reads and writes (the Azure source on the site's ARM 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from asr_console.model.errors import NotFound, OperationRejected
@@ -22,10 +24,10 @@ from asr_console.sources.azure import AzureRecoveryService
 from tests.arm_site import on_site
 
 
-def site(provider: str = "mixed", **kwargs: object) -> SimEngine:
-    options: dict[str, object] = {"vms": 60, "protected": 30, "seed": 5, "speed": 0.0, "provider": provider}
+def site(provider: str = "mixed", **kwargs: Any) -> SimEngine:
+    options: dict[str, Any] = {"vms": 60, "protected": 30, "seed": 5, "speed": 0.0, "provider": provider}
     options.update(kwargs)
-    return make_demo_site(**options)  # type: ignore[arg-type]
+    return make_demo_site(**options)
 
 
 async def settle(engine: SimEngine, service: AzureRecoveryService, job_id: str) -> str:

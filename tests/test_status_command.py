@@ -253,7 +253,7 @@ async def test_status_and_the_health_pane_count_the_same(capsys: pytest.CaptureF
     from asr_console.session import build_session
     from asr_console.widgets.health import HealthView
     from tests.arm_site import sdk_service
-    from tests.test_ui_panes import wait_for
+    from tests.waiting import wait_until
 
     engine = make_demo_site(vms=60, protected=45, seed=8, speed=0.0, provider="mixed", start=DEFAULT_EPOCH)
     engine.advance(3 * 3600)
@@ -263,9 +263,8 @@ async def test_status_and_the_health_pane_count_the_same(capsys: pytest.CaptureF
         assert summary["warning"] and summary["critical"] and summary["rpo_breaches"]
         service = sdk_service(site)
         session = build_session(Settings(profile="sim"), service, None)
-        app = make_app(
-            session.settings, session.store, session.engine, session.actions, clock=engine.clock.now
-        )
+        session.clock = engine.clock.now
+        app = make_app(session)
         try:
             async with app.run_test(size=(160, 48)) as pilot:
                 health = app.screen.query_one("#tile-health", HealthView)
@@ -281,7 +280,7 @@ async def test_status_and_the_health_pane_count_the_same(capsys: pytest.CaptureF
                     return (s.total, s.warning, s.critical, s.rpo_breaches)
 
                 # policies (the RPO thresholds) arrive after the items: wait for both to be read
-                await wait_for(pilot, lambda: shown() == expected, timeout=20)
+                await wait_until(lambda: shown() == expected, timeout=20, pilot=pilot)
                 # and the pane's own line shows them
                 assert (
                     f"{summary['critical']} crit · {summary['warning']} warn · {summary['rpo_breaches']} RPO"

@@ -122,7 +122,8 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
         session = build_session(
             dataclasses.replace(Settings(profile="t"), read_only=False), service, None, intervals=budgeted
         )
-        store, engine = session.store, session.engine
+        store, engine, followed = session.store, session.engine, session.actions.followed
+        assert engine is not None and followed is not None
         assert await engine.poll_once("asr-items") and await engine.poll_once("asr-jobs")
         item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
         await engine.start()
@@ -131,14 +132,19 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
             list_reads = engine.streams["asr-items"].polls
             network = site.scope.network_id("vnet-test")
             job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
-            await wait(
-                lambda: store.typed(ProtectedItem, item.id).test_failover_state != item.test_failover_state
-            )
-            assert item.id in session.actions.followed and service.single_reads >= 1
+
+            def tested() -> bool:
+                current = store.typed(ProtectedItem, item.id)
+                return current is not None and current.test_failover_state != item.test_failover_state
+
+            def ended() -> bool:
+                current = store.typed(Job, job.id)
+                return current is not None and not current.running and item.id not in followed
+
+            await wait(tested)
+            assert item.id in followed and service.single_reads >= 1
             site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
-            await wait(
-                lambda: not store.typed(Job, job.id).running and item.id not in session.actions.followed
-            )
+            await wait(ended)
             reads = service.single_reads
             assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
             await asyncio.sleep(0.3)

@@ -123,7 +123,11 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
             ("events", "Message"),
         ):
             tmux.command(command)
-            tmux.wait_for(lambda s, m=marker: m in s, timeout=15)
+
+            def shown(screen: str, wanted: str = marker) -> bool:
+                return wanted in screen
+
+            tmux.wait_for(shown, timeout=15)
         # A test failover and its cleanup on the first candidate, from the keyboard.
         tmux.command("failover")
         tmux.wait_for(lambda s: "Failover candidates" in s and " TFO " in s, timeout=15)
@@ -135,7 +139,9 @@ def test_demo_under_tmux_shows_health_and_switches_panes(tmp_path: Path) -> None
         tmux.wait_for(lambda s: "filter: TFO" not in s, timeout=10)
         tmux.send("o")
         screen = tmux.wait_for(lambda s: "Test network" in s, timeout=10)
-        name = re.search(r"Failover — 1 item\(s\): (\S+)", screen).group(1)  # type: ignore[union-attr]
+        heading = re.search(r"Failover — 1 item\(s\): (\S+)", screen)
+        assert heading is not None
+        name = heading.group(1)
         # the dialog starts on the test network picker; open it and take the first offered network
         # (the isolated network the vault's earlier tests used most), then run
         tmux.send("Enter")

@@ -20,7 +20,8 @@ from asr_console.sim.inventory import SimulatedInventory
 from asr_console.widgets.health import HealthView
 from asr_console.widgets.others import FailoverView
 from tests.arm_site import on_site
-from tests.test_ui_panes import wait_for
+from tests.ui_fixtures import select_values
+from tests.waiting import wait_until
 
 FAST = Intervals(
     items=0.3,
@@ -43,7 +44,8 @@ async def simulated_app() -> AsyncIterator[tuple[Any, Any, Any]]:
         session = build_session(
             Settings(profile="sim"), service, SimulatedInventory(site, poll=0.05), intervals=FAST
         )
-        app = make_app(session.settings, session.store, session.engine, session.actions, clock=site.clock.now)
+        session.clock = site.clock.now
+        app = make_app(session)
         yield app, session, site
 
 
@@ -54,10 +56,12 @@ def job_state(site: Any, job_id: str) -> str:
 async def test_live_data_from_the_simulated_site_fills_the_panes() -> None:
     async with simulated_app() as (app, session, _site), app.run_test(size=(160, 48)) as pilot:
         health = app.screen.query_one("#tile-health", HealthView)
-        await wait_for(pilot, lambda: health.table.row_count == 30, timeout=15)
-        await wait_for(pilot, lambda: app.screen.query_one("#tile-vms").table.row_count == 60, timeout=15)
+        await wait_until(lambda: health.table.row_count == 30, timeout=15, pilot=pilot)
+        await wait_until(
+            lambda: app.screen.query_one("#tile-vms").table.row_count == 60, timeout=15, pilot=pilot
+        )
         # every protected item's VM is matched in the inventory (the protection badge)
-        await wait_for(pilot, lambda: len(session.store.join.pairs()) == 30, timeout=15)
+        await wait_until(lambda: len(session.store.join.pairs()) == 30, timeout=15, pilot=pilot)
         status = str(app.screen.query_one("StatusBar").render())
         assert "asr" in status and "vcenter" in status and "STALE" not in status
 
@@ -68,7 +72,7 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("4")
             table = app.screen.query_one(FailoverView).table
-            await wait_for(pilot, lambda: table.row_count == 30, timeout=15)
+            await wait_until(lambda: table.row_count == 30, timeout=15, pilot=pilot)
             item = next(
                 i
                 for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
@@ -76,22 +80,22 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
             )
             assert table.move_cursor_to(item.id)
             await pilot.press("o")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+            await wait_until(lambda: type(app.screen).__name__ == "FailoverDialog", pilot=pilot)
             # the picker offers the site's isolated test networks: take the first from the keyboard, run
             pick = app.screen.query_one("#fo-network-pick", Select)
-            first = next(str(v) for _label, v in pick._options if v is not Select.NULL)
+            first = str(select_values(pick)[0])
             assert "vnet-dr-test" in first
             await pilot.press("enter")
-            await wait_for(pilot, lambda: pick.expanded)
+            await wait_until(lambda: pick.expanded, pilot=pilot)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: not pick.expanded)
+            await wait_until(lambda: not pick.expanded, pilot=pilot)
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: bool(app.followed_jobs), timeout=10)
+            await wait_until(lambda: bool(app.followed_jobs), timeout=10, pilot=pilot)
             job_id = app.followed_jobs[0]
             assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
             assert job_state(site, job_id) == "Succeeded"
             progress = app.screen.query_one("#failover-progress")
-            await wait_for(pilot, lambda: "Succeeded  started" in str(progress.render()), timeout=10)
+            await wait_until(lambda: "Succeeded  started" in str(progress.render()), timeout=10, pilot=pilot)
             job = store.typed(Job, job_id)
             assert job is not None and all(t.state == "Succeeded" for t in job.tasks)
 
@@ -99,20 +103,24 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
                 current = store.typed(ProtectedItem, item.id)
                 return current is not None and "TestFailoverCleanup" in current.allowed_operations
 
-            await wait_for(pilot, cleanup_allowed, timeout=10)
+            await wait_until(cleanup_allowed, timeout=10, pilot=pilot)
             await pilot.press("o")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "FailoverDialog")
+            await wait_until(lambda: type(app.screen).__name__ == "FailoverDialog", pilot=pilot)
             await pilot.press(*"checked RDP", "enter")
-            await wait_for(
-                pilot, lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id, timeout=10
+            await wait_until(
+                lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id,
+                timeout=10,
+                pilot=pilot,
             )
             cleanup_id = app.followed_jobs[0]
             assert site.run_until(lambda: job_state(site, cleanup_id) != "InProgress")
-            await wait_for(
-                pilot,
+            await wait_until(
                 lambda: (j := store.typed(Job, cleanup_id)) is not None and j.state == "Succeeded",
                 timeout=10,
+                pilot=pilot,
             )
-            await wait_for(pilot, lambda: not cleanup_allowed(), timeout=10)  # nothing left to clean up
+            await wait_until(
+                lambda: not cleanup_allowed(), timeout=10, pilot=pilot
+            )  # nothing left to clean up
             tested = store.typed(ProtectedItem, item.id)
             assert tested is not None and tested.test_network_id == first  # the site recorded the choice

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asr_console.app import make_app
+from textual.command import CommandList
+
+from asr_console import config
 from asr_console.themes import builtin_themes, load_themes
 from asr_console.widgets.table import KeyedTable
-from tests.test_ui_panes import wait_for
-from tests.ui_fixtures import MONO, NOW, Settings, build_actions, build_store
+from tests.ui_fixtures import make_test_app
+from tests.waiting import wait_until
 
 HEALTH_VARS = {"health-normal", "health-warning", "health-critical", "health-stale"}
 
@@ -42,63 +44,56 @@ def test_user_theme_loads_and_broken_one_is_reported(tmp_path: Path) -> None:
 
 
 async def test_unknown_configured_theme_falls_back_with_a_message(tmp_path: Path) -> None:
-    store = build_store()
-    actions, _ = build_actions(store)
     (tmp_path / "themes").mkdir()
     (tmp_path / "themes" / "bad.toml").write_text("primary = 3\n")
-    settings = Settings(theme="nope", config_path=str(tmp_path / "config.toml"))
-    app = make_app(settings, store, None, actions, clock=lambda: NOW, monotonic=lambda: MONO, no_color=False)
+    app = make_test_app(theme="nope", config_path=str(tmp_path / "config.toml"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.1)
+        await wait_until(lambda: len(app.notifications) >= 2, pilot=pilot)
         assert app.theme == "dark"
-        messages = [str(n.message) for n in app._notifications]
-        assert any("'nope' not found" in m for m in messages)
-        assert any("bad.toml" in m for m in messages)
+        assert any("'nope' not found" in m for m in app.notifications)
+        assert any("bad.toml" in m for m in app.notifications)
 
 
 async def test_switch_theme_by_command_and_persist() -> None:
-    store = build_store()
-    actions, _ = build_actions(store)
-    settings = Settings()
-    app = make_app(settings, store, None, actions, clock=lambda: NOW, monotonic=lambda: MONO, no_color=False)
+    app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.1)
+        await wait_until(lambda: app.screen.query(KeyedTable).first().row_count > 2, pilot=pilot)
         table = app.screen.query(KeyedTable).first()
 
         def row_background() -> object:
             # row 1, not the cursor row: its trailing fill carries the table's own background
-            return table.render_line(2).__iter__().__next__().style.bgcolor  # type: ignore[union-attr]
+            first = next(iter(table.render_line(2)))
+            assert first.style is not None
+            return first.style.bgcolor
 
         dark = row_background()
         await pilot.press(":", *"theme high-contrast", "enter")
-        await wait_for(pilot, lambda: app.theme == "high-contrast")
-        assert settings.saved_themes == ["high-contrast"]
+        await wait_until(lambda: app.theme == "high-contrast", pilot=pilot)
+        assert config.load_saved_theme() == "high-contrast"
         assert app.get_css_variables()["health-critical"].lower() == "#ff3030"
-        await pilot.pause(0.1)
         # the table's cached base style follows the theme
-        assert row_background() == table.rich_style.bgcolor != dark
+        await wait_until(lambda: row_background() == table.rich_style.bgcolor, pilot=pilot)
+        assert row_background() != dark
 
 
 async def test_palette_lists_pane_and_theme_commands() -> None:
-    store = build_store()
-    actions, _ = build_actions(store)
-    app = make_app(
-        Settings(), store, None, actions, clock=lambda: NOW, monotonic=lambda: MONO, no_color=False
-    )
+    app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await wait_until(lambda: type(app.screen).__name__ == "CommandPalette", pilot=pilot)
         await pilot.press(*"theme mono")
-        await pilot.pause(0.5)
+        hits = app.screen.query_one(CommandList)
+        await wait_until(
+            lambda: any(
+                "monochrome" in str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)
+            ),
+            pilot=pilot,
+        )
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.theme == "monochrome")
+        await wait_until(lambda: app.theme == "monochrome", pilot=pilot)
 
 
 async def test_no_color_selects_monochrome() -> None:
-    store = build_store()
-    app = make_app(
-        Settings(theme="dark"), store, None, None, clock=lambda: NOW, monotonic=lambda: MONO, no_color=True
-    )
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.05)
+    app = make_test_app(theme="dark", no_color=True)
+    async with app.run_test(size=(80, 24)):
         assert app.theme == "monochrome"

@@ -16,7 +16,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from asr_console.cli import main
-from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory
+from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, moref_of
 
 pytestmark = pytest.mark.vcsim
 
@@ -156,13 +156,13 @@ def test_watch_prints_one_line_per_change(vcsim_factory: VcsimFactory) -> None:
         vm = next(v for v in view.view if v.runtime.powerState == "poweredOn")
         _wait_task(vm.PowerOffVM_Task())
         line = json.loads(_readline(proc, deadline))
-        assert (line["moref"], line["change"], line["detail"]) == (vm._moId, "power", "powered off")
+        assert (line["moref"], line["change"], line["detail"]) == (moref_of(vm), "power", "powered off")
         _wait_task(vm.Rename_Task("watched-vm"))
         line = json.loads(_readline(proc, deadline))
         assert (line["change"], line["name"]) == ("renamed", "watched-vm")
         _wait_task(vm.Destroy_Task())
         line = json.loads(_readline(proc, deadline))
-        assert (line["moref"], line["change"]) == (vm._moId, "destroyed")
+        assert (line["moref"], line["change"]) == (moref_of(vm), "destroyed")
     finally:
         Disconnect(si)
         proc.terminate()

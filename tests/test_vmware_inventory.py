@@ -29,19 +29,12 @@ from asr_console.model.records import (
 from asr_console.model.store import Store
 from asr_console.sources.vmware import BadURL, UntrustedCertificate, VCenterInventory
 from asr_console.sync.streams import VCENTER, build_engine
-from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory
+from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, moref_of
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.vcsim
 
 DEADLINE = 20.0
-
-
-async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def direct(url: str) -> Any:
@@ -61,7 +54,7 @@ def all_of(si: Any, vimtype: Any) -> list[Any]:
 def datacenter_of(entity: Any) -> str:
     while entity is not None and not isinstance(entity, vim.Datacenter):
         entity = entity.parent
-    return entity._moId if entity is not None else ""
+    return moref_of(entity) if entity is not None else ""
 
 
 async def full_sync(inventory: VCenterInventory, store: Store) -> None:
@@ -105,19 +98,19 @@ async def test_full_inventory_equals_simulator(vcsim: Vcsim, session_inventory: 
 
     si = direct(vcsim.url)
     try:
-        expected_dcs = {dc._moId: dc.name for dc in all_of(si, vim.Datacenter)}
+        expected_dcs = {moref_of(dc): dc.name for dc in all_of(si, vim.Datacenter)}
         assert {d.moref: d.name for d in store.all(Datacenter)} == expected_dcs
 
         clusters = all_of(si, vim.ClusterComputeResource)
         assert {c.moref: (c.name, c.datacenter) for c in store.all(Cluster)} == {
-            c._moId: (c.name, datacenter_of(c)) for c in clusters
+            moref_of(c): (c.name, datacenter_of(c)) for c in clusters
         }
         hosts = all_of(si, vim.HostSystem)
         assert {h.moref: (h.name, h.datacenter, h.cluster, h.connection_state) for h in store.all(Host)} == {
-            h._moId: (
+            moref_of(h): (
                 h.name,
                 datacenter_of(h),
-                h.parent._moId if isinstance(h.parent, vim.ClusterComputeResource) else None,
+                moref_of(h.parent) if isinstance(h.parent, vim.ClusterComputeResource) else None,
                 h.runtime.connectionState,
             )
             for h in hosts
@@ -125,17 +118,17 @@ async def test_full_inventory_equals_simulator(vcsim: Vcsim, session_inventory: 
         assert sum(1 for h in store.all(Host) if h.cluster is None) == topo.dc * topo.standalone
         datastores = all_of(si, vim.Datastore)
         assert {d.moref: (d.name, d.capacity_bytes, d.free_bytes) for d in store.all(Datastore)} == {
-            d._moId: (d.name, d.summary.capacity, d.summary.freeSpace) for d in datastores
+            moref_of(d): (d.name, d.summary.capacity, d.summary.freeSpace) for d in datastores
         }
         networks = all_of(si, vim.Network)
         assert {n.moref: (n.name, n.datacenter) for n in store.all(Network)} == {
-            n._moId: (n.name, datacenter_of(n)) for n in networks
+            moref_of(n): (n.name, datacenter_of(n)) for n in networks
         }
 
         vms = all_of(si, vim.VirtualMachine)
         assert len(vms) == topo.vms
         for vm in vms:
-            rec = store.typed(VirtualMachine, vm._moId)
+            rec = store.typed(VirtualMachine, moref_of(vm))
             assert rec is not None and rec.details_loaded
             config = vm.config
             host = vm.runtime.host
@@ -148,12 +141,12 @@ async def test_full_inventory_equals_simulator(vcsim: Vcsim, session_inventory: 
             assert rec.instance_uuid == config.instanceUuid
             assert rec.firmware == config.firmware
             assert rec.secure_boot == bool(config.bootOptions.efiSecureBootEnabled)
-            assert rec.host == host._moId
+            assert rec.host == moref_of(host)
             assert rec.cluster == (
-                host.parent._moId if isinstance(host.parent, vim.ClusterComputeResource) else ""
+                moref_of(host.parent) if isinstance(host.parent, vim.ClusterComputeResource) else ""
             )
             assert rec.datacenter == datacenter_of(vm)
-            disks = [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
+            disks: list[Any] = [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
             assert [(d.key, d.capacityInKB * 1024, d.backing.diskMode) for d in disks] == [
                 (d.key, d.capacity_bytes, d.mode) for d in rec.disks
             ]
@@ -193,20 +186,26 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
     si = direct(sim.url)
     try:
         await engine.start()
-        await wait_for(lambda: inventory.synced and store.count(Kind.VM) == 4, "initial sync")
+        await wait_until(
+            lambda: inventory.synced and store.count(Kind.VM) == 4, DEADLINE, what="initial sync"
+        )
         assert not store.freshness(VCENTER).stale
 
         vm = next(v for v in all_of(si, vim.VirtualMachine) if v.runtime.powerState == "poweredOn")
-        moref = vm._moId
+        moref = moref_of(vm)
 
         def record() -> VirtualMachine | None:
             return store.typed(VirtualMachine, moref)
 
         await _run_task(vm.PowerOffVM_Task)
-        await wait_for(lambda: (r := record()) is not None and r.power_state == "poweredOff", "power off")
+        await wait_until(
+            lambda: (r := record()) is not None and r.power_state == "poweredOff", DEADLINE, what="power off"
+        )
 
         await _run_task(lambda: vm.Rename_Task("renamed-by-test"))
-        await wait_for(lambda: (r := record()) is not None and r.name == "renamed-by-test", "rename")
+        await wait_until(
+            lambda: (r := record()) is not None and r.name == "renamed-by-test", DEADLINE, what="rename"
+        )
 
         # A disk added and removed by ReconfigVM_Task. The watched filter names no device lists: the
         # change arrives as a marker (vcsim reports summary.config.numVirtualDisks; vCenter also bumps
@@ -217,24 +216,25 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
 
         before = set(disks())
         await _run_task(lambda: vm.ReconfigVM_Task(spec=_add_disk_spec(vm, size_gb=3)))
-        await wait_for(lambda: len(disks()) == len(before) + 1, "disk added")
+        await wait_until(lambda: len(disks()) == len(before) + 1, DEADLINE, what="disk added")
         (added,) = (d for key, d in disks().items() if key not in before)
         assert added.capacity_bytes == 3 * 1024**3 and added.thin
         await _run_task(lambda: vm.ReconfigVM_Task(spec=_remove_disk_spec(vm, added.key)))
-        await wait_for(lambda: set(disks()) == before, "disk removed")
+        await wait_until(lambda: set(disks()) == before, DEADLINE, what="disk removed")
 
         # A migration to another host (and out of or into the cluster) comes as summary.runtime.
-        target = next(h for h in all_of(si, vim.HostSystem) if h._moId != vm.runtime.host._moId)
-        cluster = target.parent._moId if isinstance(target.parent, vim.ClusterComputeResource) else ""
+        target = next(h for h in all_of(si, vim.HostSystem) if moref_of(h) != moref_of(vm.runtime.host))
+        cluster = moref_of(target.parent) if isinstance(target.parent, vim.ClusterComputeResource) else ""
         relocate = vim.vm.RelocateSpec(host=target, pool=target.parent.resourcePool)
         await _run_task(lambda: vm.RelocateVM_Task(spec=relocate))
-        await wait_for(
-            lambda: (r := record()) is not None and (r.host, r.cluster) == (target._moId, cluster),
-            "migration",
+        await wait_until(
+            lambda: (r := record()) is not None and (r.host, r.cluster) == (moref_of(target), cluster),
+            DEADLINE,
+            what="migration",
         )
 
         await _run_task(vm.Destroy_Task)
-        await wait_for(lambda: record() is None, "destroy")
+        await wait_until(lambda: record() is None, DEADLINE, what="destroy")
         assert store.count(Kind.VM) == 3
 
         host = all_of(si, vim.HostSystem)[0]
@@ -248,17 +248,20 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
             memoryMB=512,
         )
         await _run_task(lambda: folder.CreateVM_Task(config=create, pool=pool, host=host))
-        await wait_for(
-            lambda: any(v.name == "created-by-test" for v in store.all(VirtualMachine)), "created VM"
+        await wait_until(
+            lambda: any(v.name == "created-by-test" for v in store.all(VirtualMachine)),
+            DEADLINE,
+            what="created VM",
         )
         assert store.count(Kind.VM) == 4
         created = next(v for v in store.all(VirtualMachine) if v.name == "created-by-test")
-        assert created.host == host._moId and created.details_loaded
+        assert created.host == moref_of(host) and created.details_loaded
 
         # the power-off reached the activity stream too
-        await wait_for(
+        await wait_until(
             lambda: any(e.entity_id == moref and "Off" in e.event_type for e in store.all(_event_cls())),
-            "power-off event",
+            DEADLINE,
+            what="power-off event",
         )
     finally:
         await engine.stop()
@@ -320,17 +323,23 @@ async def test_kill_and_restart_recovers(vcsim_factory: VcsimFactory) -> None:
     engine = build_engine(store, None, inventory, Intervals(inventory_wait=1, events=1, churn=30))
     try:
         await engine.start()
-        await wait_for(lambda: inventory.synced and store.count(Kind.VM) == topology.vms, "initial sync")
+        await wait_until(
+            lambda: inventory.synced and store.count(Kind.VM) == topology.vms, DEADLINE, what="initial sync"
+        )
         before = set(store.keys(Kind.VM))
 
         sim.kill()
-        await wait_for(lambda: store.freshness(VCENTER).stale, "stale after the simulator died")
+        await wait_until(
+            lambda: store.freshness(VCENTER).stale, DEADLINE, what="stale after the simulator died"
+        )
         error = store.freshness(VCENTER).last_error or ""
         assert "Unreachable" in error and sim.url in error
 
         await asyncio.to_thread(sim.restart)
-        await wait_for(lambda: not store.freshness(VCENTER).stale, "fresh again after restart", timeout=60)
-        await wait_for(lambda: inventory.synced, "resynchronised", timeout=60)
+        await wait_until(
+            lambda: not store.freshness(VCENTER).stale, timeout=60, what="fresh again after restart"
+        )
+        await wait_until(lambda: inventory.synced, timeout=60, what="resynchronised")
         assert set(store.keys(Kind.VM)) == before, "no VM duplicated or lost across the resync"
         assert store.count(Kind.HOST) == topology.hosts
 
@@ -339,11 +348,13 @@ async def test_kill_and_restart_recovers(vcsim_factory: VcsimFactory) -> None:
         try:
             vm = next(v for v in all_of(si, vim.VirtualMachine) if v.runtime.powerState == "poweredOn")
             await _run_task(vm.PowerOffVM_Task)
-            await wait_for(
+            await wait_until(
                 lambda: (
-                    (r := store.typed(VirtualMachine, vm._moId)) is not None and r.power_state == "poweredOff"
+                    (r := store.typed(VirtualMachine, moref_of(vm))) is not None
+                    and r.power_state == "poweredOff"
                 ),
-                "power off after restart",
+                DEADLINE,
+                what="power off after restart",
             )
         finally:
             Disconnect(si)
@@ -380,7 +391,7 @@ async def test_resync_replaces_what_changed_while_away(vcsim_factory: VcsimFacto
         assert store.count(Kind.VM) == 2
         si = direct(sim.url)
         try:
-            assert set(store.keys(Kind.VM)) == {v._moId for v in all_of(si, vim.VirtualMachine)}
+            assert set(store.keys(Kind.VM)) == {moref_of(v) for v in all_of(si, vim.VirtualMachine)}
         finally:
             Disconnect(si)
     finally:

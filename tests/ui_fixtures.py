@@ -1,16 +1,28 @@
-"""A small, fixed site for UI tests: records straight into a Store, a frozen clock, and a recording
-RecoveryService under the real ``Actions`` (so read-only, audit events and InvalidInput behave as in
-production, and "nothing was sent" is checked on the service's call log)."""
+"""A small, fixed site for UI tests: records straight into a Store, a frozen clock, the real
+``Settings``, and a fake ``RecoveryService`` under the real ``Actions`` (so read-only, audit events and
+InvalidInput behave as in production, and "nothing was sent" is checked on the service's call log)."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+from textual.notifications import SeverityLevel
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Select
+
+from asr_console import app as app_module
 from asr_console.actions import Actions
+from asr_console.app import PANES, AsrConsoleApp
+from asr_console.config import Settings
+from asr_console.model.errors import NotFound
+from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.protocols import Infrastructure, RecoveryService
 from asr_console.model.records import (
     ChurnSample,
     Cluster,
@@ -47,10 +59,14 @@ from asr_console.model.specs import (
     InvalidInput,
     PolicySpec,
     RecoveryPointChoice,
+    RecoveryPointKind,
     validate_enable,
     validate_policy,
 )
 from asr_console.model.store import Batch, Freshness, Store
+from asr_console.session import Session
+from asr_console.widgets.tableview import TableView
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 3, 2, 9, 30, 0, tzinfo=UTC)
 MONO = 1000.0
@@ -67,23 +83,6 @@ def item_id(n: int) -> str:
 
 def policy_id(name: str) -> str:
     return f"{VAULT}/replicationPolicies/{name}"
-
-
-@dataclass
-class Settings:
-    """Stands in for ``asr_console.config.Settings`` (the attributes the app reads)."""
-
-    profile: str = "demo"
-    vault: str = "vault-dr"
-    environment: str = "TEST"
-    environment_color: str = "magenta"
-    read_only: bool = False
-    theme: str = "dark"
-    config_path: str = ""
-    saved_themes: list[str] = field(default_factory=list)
-
-    def save_theme(self, theme: str) -> None:
-        self.saved_themes.append(theme)
 
 
 def _vm(n: int, host: Host, cluster: str, dc: str) -> VirtualMachine:
@@ -393,7 +392,7 @@ def build_records() -> list[Any]:
 def build_store() -> Store:
     store = Store()
     store.apply(Batch().upsert(*build_records()))
-    # Freshness with a fixed clock so snapshots do not depend on when the test ran.
+    # Freshness on a fixed clock so snapshots do not depend on when the test ran.
     for stream in ("asr-items", "asr-jobs"):
         store.set_freshness(
             Freshness(
@@ -413,24 +412,103 @@ def build_store() -> Store:
     return store
 
 
-class RecordingService:
-    """The write half of ``RecoveryService``: validates like the real one, records, returns a job."""
+def test_settings(*, read_only: bool = False, theme: str = "dark", config_path: str = "") -> Settings:
+    """The real settings of a profile named "demo" on the fixed site's vault."""
+    return Settings(
+        profile="demo",
+        vault="vault-dr",
+        environment="TEST",
+        environment_color="magenta",
+        read_only=read_only,
+        theme=theme,
+        config_path=config_path,
+    )
+
+
+class FakeRecoveryService:
+    """A ``RecoveryService`` on the fixed site: reads come from the store; writes validate like the
+    real one, are recorded in ``calls`` (so "nothing was sent" is a check on the list) and return a
+    running job. ``refusals[op]`` makes the next ``op`` raise that ``InvalidInput`` instead."""
 
     name = "asr"
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.calls: list[tuple[str | Operation, tuple[Any, ...]]] = []
-        self._n = 0
+        self.refusals: dict[str | Operation, InvalidInput] = {}
+        self.jobs_started = 0
 
-    def _job(self, op: str, target: str, display: str) -> Job:
-        self._n += 1
+    # ------------------------------------------------------------------ reads
+
+    async def vault(self) -> Vault:
+        vault = next(iter(self.store.all(Vault)), None)
+        if vault is None:
+            raise NotFound("no vault")
+        return vault
+
+    async def infrastructure(self) -> Infrastructure:
+        return Infrastructure(
+            fabrics=self.store.all(Fabric),
+            process_servers=self.store.all(ProcessServer),
+            vcenters=self.store.all(VCenterRegistration),
+            containers=self.store.all(ProtectionContainer),
+            mappings=self.store.all(ContainerMapping),
+        )
+
+    async def policies(self) -> Listed[Policy]:
+        return Listed(self.store.all(Policy))
+
+    async def protectable_items(self) -> Listed[ProtectableItem]:
+        return Listed(self.store.all(ProtectableItem))
+
+    async def protected_items(self) -> Listed[ProtectedItem]:
+        return Listed(self.store.all(ProtectedItem))
+
+    async def protected_item(self, item_id: str) -> ProtectedItem:
+        item = self.store.typed(ProtectedItem, item_id)
+        if item is None:
+            raise NotFound(item_id)
+        return item
+
+    async def recovery_points(self, item_id: str) -> Listed[RecoveryPoint]:
+        return Listed(r for r in self.store.all(RecoveryPoint) if r.item_id == item_id)
+
+    async def jobs(self, *, since: datetime | None = None, state: str | None = None) -> Listed[Job]:
+        return Listed(
+            j
+            for j in self.store.all(Job)
+            if (since is None or (j.start is not None and j.start >= since)) and state in (None, j.state)
+        )
+
+    async def job(self, job_id: str) -> Job:
+        job = self.store.typed(Job, job_id)
+        if job is None:
+            raise NotFound(job_id)
+        return job
+
+    async def recovery_plans(self) -> Listed[RecoveryPlan]:
+        return Listed(self.store.all(RecoveryPlan))
+
+    async def events(self, *, since: datetime | None = None) -> Listed[Event]:
+        return Listed(e for e in self.store.all(Event) if since is None or e.time >= since)
+
+    # ------------------------------------------------------------------ writes
+
+    async def _record(self, op: str | Operation, target: str, *args: Any) -> Job:
+        refusal = self.refusals.pop(op, None)
+        if refusal is not None:
+            raise refusal
+        self.calls.append((op, args))
+        self.jobs_started += 1
+        n = self.jobs_started
+        display = op.label if isinstance(op, Operation) else op.replace("_", " ").capitalize()
+        scenario = op.action if isinstance(op, Operation) else op
         item = self.store.typed(ProtectedItem, target)
-        job = Job(
-            id=f"{VAULT}/replicationJobs/new-{self._n}",
-            name=f"new-{self._n}",
+        return Job(
+            id=f"{VAULT}/replicationJobs/new-{n}",
+            name=f"new-{n}",
             display_name=display,
-            scenario=op,
+            scenario=scenario,
             state="InProgress",
             start=NOW,
             target_object_id=target,
@@ -440,50 +518,81 @@ class RecordingService:
                 JobTask(name="t2", friendly_name=display, state=""),
             ),
         )
-        return job
-
-    async def _record(self, op: str | Operation, *args: Any) -> Job:
-        self.calls.append((op, args))
-        name = op.action if isinstance(op, Operation) else op
-        target = args[0] if args and isinstance(args[0], str) else name
-        display = op.label if isinstance(op, Operation) else name.replace("_", " ").capitalize()
-        return self._job(name, target, display)
-
-    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
-        return await self._record(op, target_id, given)
 
     async def create_policy(self, spec: PolicySpec) -> Job:
         errors = validate_policy(spec)
         if errors:
             raise InvalidInput(errors)
-        return await self._record("create_policy", spec)
+        return await self._record("create_policy", "create_policy", spec)
 
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
         errors = validate_policy(spec)
         if errors:
             raise InvalidInput(errors)
-        return await self._record("update_policy", policy_id, spec)
+        return await self._record("update_policy", policy_id, policy_id, spec)
+
+    async def delete_policy(self, policy_id: str) -> Job:
+        return await self._record("delete_policy", policy_id, policy_id)
+
+    async def associate_policy(self, policy_id: str, container_id: str) -> Job:
+        return await self._record("associate_policy", policy_id, policy_id, container_id)
+
+    async def dissociate_policy(self, mapping_id: str) -> Job:
+        return await self._record("dissociate_policy", mapping_id, mapping_id)
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         errors = validate_enable(spec)
         if errors:
             raise InvalidInput(errors)
-        return await self._record("enable_replication", spec.protectable_item_id, spec)
+        return await self._record(
+            "enable_replication", spec.protectable_item_id, spec.protectable_item_id, spec
+        )
 
-    async def test_failover(self, item_id: str, rp: RecoveryPointChoice, network_id: str) -> Job:
-        return await self._record("test_failover", item_id, rp, network_id)
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
+        return await self._record(op, target_id, target_id, given)
 
-    async def recovery_points(self, item_id: str) -> list[RecoveryPoint]:
-        return [r for r in self.store.all(RecoveryPoint) if r.item_id == item_id]
+    # the typed shorthands are ``operate`` with their inputs, as in the real service
 
-    def __getattr__(self, op: str) -> Any:
-        if op.startswith("_"):
-            raise AttributeError(op)
+    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
+        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
+        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
 
-        async def call(*args: Any) -> Job:
-            return await self._record(op, *args)
+    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
+        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
 
-        return call
+    async def unplanned_failover(
+        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
+    ) -> Job:
+        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
+        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
+
+    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
+        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
+        given = OperationInputs(recovery_point=point)
+        return await self.operate(Operation.CHANGE_RECOVERY_POINT, item_id, given)
+
+    async def commit_failover(self, item_id: str) -> Job:
+        return await self.operate(Operation.COMMIT, item_id, OperationInputs())
+
+    async def reprotect(self, item_id: str) -> Job:
+        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
+
+    async def resync(self, item_id: str) -> Job:
+        return await self.operate(Operation.RESYNC, item_id, OperationInputs())
+
+    async def disable_replication(self, item_id: str) -> Job:
+        return await self.operate(Operation.DISABLE_REPLICATION, item_id, OperationInputs())
+
+    async def cancel_job(self, job_id: str) -> Job:
+        return await self.operate(Operation.CANCEL_JOB, job_id, OperationInputs())
+
+    async def restart_job(self, job_id: str) -> Job:
+        return await self.operate(Operation.RESTART_JOB, job_id, OperationInputs())
+
+    async def close(self) -> None:
+        pass
+
+    # ------------------------------------------------------------------ test control
 
     def complete(self, job_id: str) -> None:
         """Move a job to Succeeded with all tasks done, as the jobs stream would."""
@@ -497,20 +606,89 @@ class RecordingService:
         )
 
 
-def build_actions(store: Store, *, read_only: bool = False) -> tuple[Actions, RecordingService]:
-    service = RecordingService(store)
-    return Actions(service, store, read_only=read_only), service  # type: ignore[arg-type]
+# mypy checks here that the fake is a whole RecoveryService: a missing or mistyped method fails typing.
+_FAKE_IS_A_SERVICE: type[RecoveryService] = FakeRecoveryService
 
 
-def make_test_app(*, read_only: bool = False, theme: str = "dark", store: Store | None = None) -> Any:
-    from asr_console.app import make_app
+class ConsoleTestApp(AsrConsoleApp):
+    """The console as the tests drive it, with what they observe: the fake service behind the real
+    ``Actions``, and every notification the console showed."""
 
+    # Textual reads a relative CSS_PATH beside the subclass's module: name the console's own file.
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+
+    def __init__(self, session: Session, service: FakeRecoveryService, *, no_color: bool) -> None:
+        self.notifications: list[str] = []
+        super().__init__(session, monotonic=lambda: MONO, no_color=no_color)
+        self.service = service
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        self.notifications.append(message)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+
+def make_test_app(
+    *,
+    read_only: bool = False,
+    theme: str = "dark",
+    store: Store | None = None,
+    clock: Callable[[], datetime] | None = None,
+    config_path: str = "",
+    no_color: bool = False,
+) -> ConsoleTestApp:
+    """The console on the fixed site through ``make_app``'s path: real ``Settings``, ``Store`` and
+    ``Actions``; no sync engine (nothing polls: the store holds the site)."""
     store = store or build_store()
-    actions, service = build_actions(store, read_only=read_only)
-    settings = Settings(read_only=read_only, theme=theme)
-    app = make_app(settings, store, None, actions, clock=lambda: NOW, monotonic=lambda: MONO, no_color=False)
-    app.test_service = service  # type: ignore[attr-defined]
-    return app
+    settings = test_settings(read_only=read_only, theme=theme, config_path=config_path)
+    service = FakeRecoveryService(store)
+    actions = Actions(service, store, read_only=read_only)
+    session = Session(settings, store, None, actions, service, None, clock=clock or (lambda: NOW))
+    return ConsoleTestApp(session, service, no_color=no_color)
 
 
-__all__ = ["NOW", "Kind", "build_store", "make_test_app"]
+V = TypeVar("V", bound=TableView)
+
+
+async def open_pane(pilot: Pilot[None], app: AsrConsoleApp, mode: str, view: type[V], rows: int) -> V:
+    """Switch to a pane by its number key and wait until its view shows ``rows`` rows."""
+    await pilot.press(PANES[mode][0])
+    await wait_until(lambda: app.current_mode == mode, pilot=pilot)
+    found = app.screen.query_one(view)
+    await wait_until(lambda: found.table.row_count == rows, pilot=pilot, what=f"{rows} rows in {mode}")
+    return found
+
+
+S = TypeVar("S", bound=Screen[Any])
+
+
+def screen_as(app: AsrConsoleApp, cls: type[S]) -> S:
+    """The current screen, which the test expects to be a ``cls``."""
+    screen = app.screen
+    assert isinstance(screen, cls), f"on {type(screen).__name__}, not {cls.__name__}"
+    return screen
+
+
+def select_values(select: Select[Any]) -> list[object]:
+    """The values a ``Select`` offers, blank excluded. Textual keeps them only in ``_options`` (no
+    public read; its overlay holds the labels, not the values): this is the one place tests read it."""
+    return [value for _label, value in select._options if value is not Select.NULL]
+
+
+def screen_name(app: AsrConsoleApp) -> str:
+    return type(app.screen).__name__
+
+
+def live_actions(app: AsrConsoleApp) -> set[str]:
+    """The actions the current screen's keys run now (what the footer and ``?`` show)."""
+    return {active.binding.action for active in app.screen.active_bindings.values()}
+
+
+__all__ = ["NOW", "Kind", "build_store", "make_test_app", "open_pane", "screen_name"]

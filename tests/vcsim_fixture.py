@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,9 @@ def vcsim_factory(request: pytest.FixtureRequest) -> Iterator[VcsimFactory]:
         yield factory
     finally:
         factory.close()
+
+
+def moref_of(managed_object: Any) -> str:
+    """The managed object reference id (``vm-42``) of a pyVmomi object: the one place the tests read
+    pyVmomi's ``_moId``, which is how pyVmomi exposes the id (it has no public property for it)."""
+    return str(managed_object._moId)

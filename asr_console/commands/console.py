@@ -70,7 +70,7 @@ async def _console(settings: Settings) -> int:
         )
     session = build_session(settings, service, inventory)
     try:
-        app = make_app(settings, session.store, session.engine, session.actions)
+        app = make_app(session)
         await app.run_async()
         return app.return_code or 0
     finally:

@@ -46,14 +46,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         async with open_demo_site(args, settings) as session:
-            app = make_app(
-                settings,
-                session.store,
-                session.engine,
-                session.actions,
-                demo_label=f"simulated site · seed {args.seed} · ×{args.speed:g}",
-                clock=session.clock,
-            )
+            app = make_app(session, demo_label=f"simulated site · seed {args.seed} · ×{args.speed:g}")
             await app.run_async()
             return app.return_code or 0
     except (OSError, SourceError) as exc:

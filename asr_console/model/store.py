@@ -165,7 +165,15 @@ def _identity(key: str) -> str:
 
 
 class Store:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        # When freshness is stamped: the wall clock and time.monotonic unless a test fixes them.
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic or time.monotonic
         self._data: dict[Kind, dict[str, Record]] = {kind: {} for kind in Kind}
         self._subscribers: list[Subscriber] = []
         self._freshness: dict[str, Freshness] = {}
@@ -249,8 +257,8 @@ class Store:
             Freshness(
                 stream=stream,
                 source=source or (old.source if old else stream),
-                last_success=datetime.now(UTC),
-                last_success_monotonic=time.monotonic(),
+                last_success=self._clock(),
+                last_success_monotonic=self._monotonic(),
                 stale=False,
                 dropped=dropped if dropped is not None else (old.dropped if old else 0),
             )
@@ -266,7 +274,7 @@ class Store:
                 last_success=old.last_success if old else None,
                 last_success_monotonic=old.last_success_monotonic if old else None,
                 last_error=reason,
-                last_error_at=datetime.now(UTC),
+                last_error_at=self._clock(),
                 stale=True,
                 dropped=old.dropped if old else 0,
             )

@@ -20,6 +20,7 @@ from asr_console.model.records import (
     ProtectedItem,
     VirtualMachine,
 )
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import age, churn, duration, memory, size_gb, stamp
 from asr_console.widgets.inventory import compat_of
 from asr_console.widgets.jobs import job_text
@@ -53,11 +54,11 @@ class DetailBody(StoreBound, Static):
         self.KINDS = kinds
 
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.register_bound(self)
 
     def on_unmount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.unregister_bound(self)
 
     def reset(self) -> None:
@@ -70,7 +71,7 @@ class DetailBody(StoreBound, Static):
         self.reset()
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(ConsoleAccess, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,backspace", "back", "Back")]
     KINDS: frozenset[Kind] = frozenset()
     PANE_TITLE = "Details"
@@ -81,10 +82,6 @@ class DetailScreen(Screen[None]):
         with VerticalScroll(id="detail-scroll"):
             yield DetailBody(self.render_text, self.KINDS)
         yield Footer()
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def render_text(self) -> Text:
         raise NotImplementedError

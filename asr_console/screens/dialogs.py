@@ -14,6 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.status import StatusBar
 
 
 class CommandBar(ModalScreen[str | None]):
@@ -113,40 +114,33 @@ class HelpScreen(Dialog[None]):
         if about:
             text.append(" ".join(about.split()) + "\n\n")
         keys_of: dict[str, list[str]] = {}
-        for node in (*self._focus_chain(), self.under, self.app):
-            bindings_map = getattr(node, "_bindings", None)
-            if bindings_map is None:
+        # What is live in the pane under this dialog: its focus chain, the pane and the app, as
+        # check_action decides (a read-only console lists no write keys).
+        live = self.under.active_bindings.values()
+        # the focused widget's keys first, then the pane's, then the app's
+        layer = {self.under: 1, self.app: 2}
+        for active in sorted(live, key=lambda a: layer.get(a.node, 0)):
+            binding = active.binding
+            description = binding.description
+            if not description or description in _NOISE or binding.key.startswith("super+"):
                 continue
-            for binding in (b for group in bindings_map.key_to_bindings.values() for b in group):
-                description = binding.description
-                if not description or description in _NOISE or binding.key.startswith("super+"):
-                    continue
-                shown = binding.key_display or binding.key
-                keys = keys_of.setdefault(description, [])
-                if shown not in keys and not any(shown in k for k in keys_of.values() if k is not keys):
-                    keys.append(shown)
+            shown = binding.key_display or binding.key
+            keys = keys_of.setdefault(description, [])
+            if shown not in keys and not any(shown in k for k in keys_of.values() if k is not keys):
+                keys.append(shown)
         for description, keys in keys_of.items():
             if keys:
                 text.append(f"  {', '.join(keys):<22}", style="bold")
                 text.append(f"{description}\n")
         text.append("\n  /, then text          filter (prefix re: for a regex)\n")
         text.append("  :  then a command     e.g. :health, :jobs, :theme high-contrast\n")
-        status = self.app.query("StatusBar")
+        status = self.under.query(StatusBar)
         if status:
             text.append("\nData sources\n", style="bold")
-            for line in status.first().freshness_lines():  # type: ignore[attr-defined]
+            for line in status.first().freshness_lines():
                 text.append(f"  {line}\n")
         with VerticalScroll():
             yield Static(text, id="help-text")
-
-    def _focus_chain(self) -> list[Any]:
-        focused = self.under.focused
-        chain = []
-        node: Any = focused
-        while node is not None and node is not self.under:
-            chain.append(node)
-            node = node.parent
-        return chain
 
     def action_close(self) -> None:
         self.dismiss(None)

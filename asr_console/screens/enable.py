@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
@@ -28,7 +29,9 @@ from asr_console.model.specs import (
     InvalidInput,
     validate_enable,
 )
+from asr_console.model.store import Store
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.console import ConsoleAccess
 
 FIELD_LABELS = {
     "policy": "Policy",
@@ -40,12 +43,12 @@ FIELD_LABELS = {
 }
 
 
-def protectable_for(store: Any, vm: VirtualMachine) -> ProtectableItem | None:
+def protectable_for(store: Store, vm: VirtualMachine) -> ProtectableItem | None:
     """The vault's discovered machine for a vCenter VM (by name: discovery reports the VM's name)."""
     name = vm.name.strip().lower()
     for item in store.all(ProtectableItem):
         if (item.friendly_name or item.name).strip().lower() == name:
-            return item  # type: ignore[no-any-return]
+            return item
     return None
 
 
@@ -57,7 +60,7 @@ def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
     return tuple(f.message for f in result.findings if f.status is Status.BLOCKED)
 
 
-class EnableReplicationScreen(Dialog[None]):
+class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
     """Attributes: ``morefs`` — the VMs chosen; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,10 +83,6 @@ class EnableReplicationScreen(Dialog[None]):
         super().__init__()
         self.morefs = morefs
         self.errors: list[FieldError] = []
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def pairs(self) -> list[tuple[VirtualMachine, ProtectableItem | None]]:
         store = self.console.store
@@ -194,7 +193,7 @@ class EnableReplicationScreen(Dialog[None]):
 
             self.console.start_action(
                 f"{Operation.ENABLE_REPLICATION.action} {spec.item_name}",
-                lambda spec=spec: self.console.actions.enable_replication(spec),
+                partial(self.console.actions.enable_replication, spec),
                 on_done=done,
                 on_invalid=self._show_invalid,
             )

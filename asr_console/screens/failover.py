@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -34,7 +34,11 @@ from asr_console.model.specs import (
     validate_test_network,
 )
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
+
+if TYPE_CHECKING:  # the app sits above the screens; only its type comes down
+    from asr_console.app import AsrConsoleApp
 
 POINT_LABELS = {
     RecoveryPointKind.LATEST_PROCESSED: "Latest processed (lowest RTO)",
@@ -97,7 +101,7 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
 
 
-def open_failover(app: Any, items: list[ProtectedItem]) -> None:
+def open_failover(app: AsrConsoleApp, items: list[ProtectedItem]) -> None:
     if not items:
         app.notify("no protected item selected", severity="warning")
         return
@@ -106,7 +110,7 @@ def open_failover(app: Any, items: list[ProtectedItem]) -> None:
     app.push_screen(FailoverDialog([i.id for i in items]))
 
 
-def open_plan_picker(app: Any) -> None:
+def open_plan_picker(app: AsrConsoleApp) -> None:
     plans = app.store.all(RecoveryPlan)
     if not plans:
         app.notify("this vault has no recovery plans", severity="warning")
@@ -147,7 +151,7 @@ class PlanPicker(Dialog[None]):
         self.dismiss(None)
 
 
-class FailoverDialog(Dialog[None]):
+class FailoverDialog(ConsoleAccess, Dialog[None]):
     """Attributes: ``item_ids`` — the items operated on; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -168,10 +172,6 @@ class FailoverDialog(Dialog[None]):
         self.item_ids = item_ids
         self.plan_name = plan_name
         self.errors: list[FieldError] = []
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def items(self) -> list[ProtectedItem]:
         store = self.console.store
@@ -205,9 +205,7 @@ class FailoverDialog(Dialog[None]):
             )
             yield Select([], prompt="recovery points load…", id="fo-custom-point")
             yield Label("Test network (an isolated network, never the failover network)", id="fo-net-label")
-            choices = test_network_choices(
-                self.console.store.all(ProtectedItem), items, self._network_candidates()
-            )
+            choices = test_network_choices(self.console.store.all(ProtectedItem), items)
             yield Select(
                 [*choices, ("Other… (type a virtual network id)", OTHER_NETWORK)],
                 prompt="pick a test network",
@@ -216,7 +214,7 @@ class FailoverDialog(Dialog[None]):
             )
             yield Input(
                 placeholder="/subscriptions/…/virtualNetworks/vnet-test",
-                suggester=SuggestFromList(self._network_candidates(), case_sensitive=False),
+                suggester=SuggestFromList([arm_id for _label, arm_id in choices], case_sensitive=False),
                 id="fo-network",
             )
             yield Label("Notes for the test record", id="fo-notes-label")
@@ -227,11 +225,6 @@ class FailoverDialog(Dialog[None]):
             with Horizontal():
                 yield Button("Run (ctrl+r)", id="fo-run", variant="primary")
                 yield Button("Cancel (esc)", id="fo-cancel")
-
-    def _network_candidates(self) -> list[str]:
-        settings = self.console.settings
-        candidates = list(getattr(settings, "test_networks", ()) or ())
-        return [str(c) for c in candidates]
 
     def on_mount(self) -> None:
         if self.query("#fo-op"):
@@ -358,7 +351,7 @@ class FailoverDialog(Dialog[None]):
         if len(items) == 1:
             return items[0].display_name
         vault = next(iter(self.console.store.all(Vault)), None)
-        return str(getattr(self.console.settings, "vault", "") or (vault.name if vault else "vault"))
+        return self.console.settings.vault or (vault.name if vault else "vault")
 
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []

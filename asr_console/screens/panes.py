@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from asr_console.model.operations import Operation
 from asr_console.model.queries import health_summary
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.filterbar import FilterBar
 from asr_console.widgets.health import HealthView
 from asr_console.widgets.inventory import InventoryView
@@ -30,17 +31,18 @@ from asr_console.widgets.table import KeyedTable
 from asr_console.widgets.tableview import TableView
 
 
-class PaneScreen(Screen[None]):
+class PaneScreen(ConsoleAccess, Screen[None]):
     PANE_TITLE: ClassVar[str] = ""
     PANE_HELP: ClassVar[str] = ""
+    # This pane's actions that write to ASR: a read-only console neither shows nor runs them.
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "back", "Back", show=False),
     ]
 
-    @property
-    def console(self) -> Any:
-        return self.app
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.WRITE_ACTIONS and self.console.read_only)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -98,6 +100,8 @@ class PaneScreen(Screen[None]):
         mode = getattr(self.app, "current_mode", "")
         for binding in type(self).__dict__.get("BINDINGS", []):
             if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if not self.check_action(binding.action, ()):
                 continue
             words = binding.description.rstrip("…").lower()
             commands.append(
@@ -199,6 +203,7 @@ Enter opens details: every health error with possible causes and recommended act
 and the item's jobs. f opens the failover dialog for the marked items (or the one under the cursor).
 """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "failover", "Failover…")]
+    WRITE_ACTIONS = frozenset({"failover"})
 
     def body(self) -> ComposeResult:
         yield HealthView(id="health")
@@ -216,7 +221,7 @@ and the item's jobs. f opens the failover dialog for the marked items (or the on
         items = view.table.marked_records() or (
             [view.table.cursor_record] if view.table.cursor_record else []
         )
-        open_failover(self.app, items)
+        open_failover(self.console, items)
 
 
 class JobsScreen(PaneScreen):
@@ -230,6 +235,7 @@ c cancels and r restarts the job under the cursor when ASR allows it. Enter show
         Binding("c", "cancel_job", "Cancel job"),
         Binding("r", "restart_job", "Restart job"),
     ]
+    WRITE_ACTIONS = frozenset({"cancel_job", "restart_job"})
 
     def body(self) -> ComposeResult:
         yield JobsView(id="jobs")
@@ -286,6 +292,7 @@ marked VMs (or the one under the cursor). Enter opens VM details.
         Binding("e", "enable", "Enable replication…"),
         Binding("tab", "focus_next", "Tree/table", show=False),
     ]
+    WRITE_ACTIONS = frozenset({"enable"})
 
     def body(self) -> ComposeResult:
         yield InventoryView(id="vms")
@@ -332,12 +339,14 @@ The form validates as you type and shows the ASR job it started.
         Binding("a", "associate", "Associate"),
         Binding("x", "dissociate", "Dissociate"),
     ]
+    WRITE_ACTIONS = frozenset({"new", "edit", "delete", "associate", "dissociate"})
 
     def body(self) -> ComposeResult:
         yield PoliciesView(id="policies")
 
     def _policy(self) -> Policy | None:
-        return self.query_one(PoliciesView).table.cursor_record  # type: ignore[no-any-return]
+        policy: Policy | None = self.query_one(PoliciesView).table.cursor_record
+        return policy
 
     @on(KeyedTable.Activated)
     def _activated(self) -> None:
@@ -403,6 +412,7 @@ started jobs follows below, task by task.
         Binding("p", "plan", "Recovery plan…"),
         Binding("u", "clear_marks", "Unmark all"),
     ]
+    WRITE_ACTIONS = frozenset({"operate", "plan"})
 
     def body(self) -> ComposeResult:
         from asr_console.widgets.progress import JobProgress
@@ -421,12 +431,12 @@ started jobs follows below, task by task.
         items: list[ProtectedItem] = table.marked_records() or (
             [table.cursor_record] if table.cursor_record else []
         )
-        open_failover(self.app, items)
+        open_failover(self.console, items)
 
     def action_plan(self) -> None:
         from asr_console.screens.failover import open_plan_picker
 
-        open_plan_picker(self.app)
+        open_plan_picker(self.console)
 
     def action_clear_marks(self) -> None:
         self.query_one(FailoverView).table.clear_marks()

@@ -36,6 +36,7 @@ from asr_console.model.specs import (
     validate_policy,
 )
 from asr_console.screens.dialog import Dialog
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.others import container_name
 from asr_console.widgets.progress import JobProgress
 
@@ -52,7 +53,7 @@ PROVIDERS = [
 ]
 
 
-class PolicyFormScreen(Dialog[None]):
+class PolicyFormScreen(ConsoleAccess, Dialog[None]):
     """Attributes: ``policy`` (None when creating), ``errors`` (the current field errors)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -81,10 +82,6 @@ class PolicyFormScreen(Dialog[None]):
         self.policy = policy
         self.errors: list[FieldError] = []
         self.sent = False
-
-    @property
-    def console(self) -> Any:
-        return self.app
 
     def compose(self) -> ComposeResult:
         policy = self.policy
@@ -250,7 +247,7 @@ def serves_provider(store: Any, container: ProtectionContainer, provider: Provid
     return fabric is not None and _PROVIDER_OF_FABRIC.get(fabric.kind) is provider
 
 
-class AssociateScreen(Dialog[None]):
+class AssociateScreen(ConsoleAccess, Dialog[None]):
     """Associate a policy with a protection container (a configuration server's or appliance's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
@@ -263,7 +260,7 @@ class AssociateScreen(Dialog[None]):
         self.policy = policy
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         options = [
             (container_name(store, c.id), c.id)
             for c in store.all(ProtectionContainer)
@@ -290,7 +287,7 @@ class AssociateScreen(Dialog[None]):
         if value is Select.NULL:
             self.notify("choose a container first", severity="warning")
             return
-        app: Any = self.app
+        app = self.console
         container_id = str(value)
 
         def done(job: Any) -> None:
@@ -307,7 +304,7 @@ class AssociateScreen(Dialog[None]):
         self.dismiss(None)
 
 
-class DissociateScreen(Dialog[None]):
+class DissociateScreen(ConsoleAccess, Dialog[None]):
     # a screen's DEFAULT_CSS applies to that screen only, so each dialog sizes its own panel
     DEFAULT_CSS = """
     DissociateScreen > VerticalScroll { width: 80; max-width: 98%; }
@@ -319,7 +316,7 @@ class DissociateScreen(Dialog[None]):
         self.policy = policy
 
     def compose(self) -> ComposeResult:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.console.store
         maps: list[ContainerMapping] = mappings_of_policy(store, self.policy.id)
         with VerticalScroll():
             yield Static(f"[b]Dissociate policy {self.policy.name}[/b]")
@@ -341,7 +338,7 @@ class DissociateScreen(Dialog[None]):
         if value is Select.NULL:
             self.notify("choose an association first", severity="warning")
             return
-        app: Any = self.app
+        app = self.console
         mapping_id = str(value)
 
         def done(job: Any) -> None:

@@ -92,7 +92,7 @@ class Estate:
 
     @property
     def vms(self) -> dict[str, VirtualMachine]:
-        return self.records[Kind.VM]  # type: ignore[return-value]
+        return self.records[Kind.VM]  # type: ignore[return-value]  # the VM collection holds VirtualMachine only
 
     def all_records(self) -> dict[Kind, list[Record]]:
         return {kind: list(coll.values()) for kind, coll in self.records.items()}

@@ -49,7 +49,7 @@ API_VERSION = "2025-08-01"
 T = TypeVar("T")
 
 
-class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
+class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]  # azure-core generic without params
     """azure-core honours Retry-After without a limit (ARM has asked for 900 s). Here a wait up to
     ``max_retry_after`` is taken inside the request; a longer one is not: the 429 goes back to the
     caller as ``Throttled`` with the wait ARM asked for, and the caller decides (a headless command
@@ -70,7 +70,7 @@ class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]
         return None if value is None else min(float(value), self.max_retry_after)
 
 
-class OneContextTransport(AioHttpTransport):  # type: ignore[misc]
+class OneContextTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core base typed as Any
     """The transport on one aiohttp session whose connector verifies with one SSLContext (the CA bundle's).
 
     Given a CA bundle path per request (``connection_verify``), azure-core builds a new SSLContext for
@@ -99,13 +99,13 @@ class OneContextTransport(AioHttpTransport):  # type: ignore[misc]
         await super().open()
 
 
-class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]
+class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]  # azure-core generic without params
     """A polling method that keeps the operation's first response and never polls."""
 
     response: Any = None
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()  # type: ignore[no-untyped-call]  # azure-core leaves it unannotated
 
     def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
         super().initialize(client, initial_response, deserialization_callback)

@@ -100,7 +100,7 @@ def shared(value: Any) -> Any:
 def stext(value: Any) -> str:
     if value.__class__ is not str:
         value = text(value)
-    return _share(value, value)  # type: ignore[no-any-return]
+    return _share(value, value)  # type: ignore[no-any-return]  # _share returns its str argument
 
 
 def trim_shared() -> None:
@@ -162,7 +162,7 @@ def when(value: Any) -> datetime | None:
     # many items share a timestamp (one RPO computation, one heartbeat sweep): parse each once
     cached = _TIMES.get(value, _TIMES)
     if cached is not _TIMES:
-        return cached  # type: ignore[return-value]
+        return cached  # type: ignore[return-value]  # the sentinel was ruled out above
     try:
         parsed: datetime | None = datetime.fromisoformat(value)
     except ValueError:

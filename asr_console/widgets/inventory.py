@@ -6,14 +6,14 @@ churn from the latest performance sample and the Azure compatibility verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Tree
 
+from asr_console.model.compat import check_vm
 from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
 from asr_console.model.store import Store
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
@@ -31,30 +31,16 @@ class Compat:
 
 
 _COMPAT_ROLE = {"ok": "normal", "warning": "warning", "blocked": "critical", "unknown": "muted"}
-_UNAVAILABLE = Compat("unknown", ("compatibility checks are not available in this build",))
-
-
-def _load_checker() -> Callable[[VirtualMachine, ChurnSample | None], Any] | None:
-    try:
-        from asr_console.model import compat
-    except ImportError:  # the rules ship with the core; a trimmed build shows "unknown" instead
-        return None
-    return compat.check_vm
-
-
-_check_vm = _load_checker()
 # moref → (vm, churn, verdict): records are immutable, so identity tells whether it is still current.
 _compat_cache: dict[str, tuple[VirtualMachine, ChurnSample | None, Compat]] = {}
 
 
 def compat_of(vm: VirtualMachine, churn_sample: ChurnSample | None = None) -> Compat:
-    if _check_vm is None:
-        return _UNAVAILABLE
     cached = _compat_cache.get(vm.moref)
     if cached is not None and cached[0] is vm and cached[1] is churn_sample:
         return cached[2]
     try:
-        result = _check_vm(vm, churn_sample)
+        result = check_vm(vm, churn_sample)
         verdict = Compat(str(result.status), tuple(result.reasons), bool(result.complete))
     except Exception as exc:  # a rule's bug must not take the inventory down
         verdict = Compat("unknown", (f"check failed: {exc}",))

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from asr_console.model.records import Kind
 from asr_console.model.store import ChangeSet, Store
+from asr_console.widgets.console import ConsoleAccess
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -49,7 +50,7 @@ class Pending:
         return bool(self.freshness or self.join or self.touches(Kind))
 
 
-class StoreBound:
+class StoreBound(ConsoleAccess):
     """Mixin for widgets that show store data.
 
     ``KINDS``: the collections the widget shows; ``JOIN``: whether VM ↔ item join changes matter.
@@ -62,12 +63,11 @@ class StoreBound:
 
     @property
     def store(self) -> Store:
-        app: Any = self.widget.app
-        return app.store  # type: ignore[no-any-return]
+        return self.console.store
 
     @property
     def widget(self) -> Widget:
-        return self  # type: ignore[return-value]
+        return cast("Widget", self)  # StoreBound is mixed into widgets only
 
     def interested(self, pending: Pending) -> bool:
         return pending.touches(self.KINDS) or (self.JOIN and bool(pending.join))

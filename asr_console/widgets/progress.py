@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.widgets import Static
 
@@ -28,18 +26,18 @@ class JobProgress(StoreBound, Static):
         self.own_jobs = job_ids
 
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.register_bound(self)
 
     def on_unmount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.unregister_bound(self)
 
     @property
     def job_ids(self) -> list[str]:
         if self.own_jobs is not None:
             return list(self.own_jobs)
-        app: Any = self.app
+        app = self.console
         return list(app.followed_jobs)
 
     def follow(self, job_ids: list[str]) -> None:
@@ -51,7 +49,7 @@ class JobProgress(StoreBound, Static):
         return any(j in up for j in self.job_ids)
 
     def reset(self) -> None:
-        app: Any = self.app
+        app = self.console
         self.set_class(not self.job_ids, "idle")
         text = Text()
         for job_id in self.job_ids:

@@ -5,8 +5,6 @@ Attributes: none public; it reads ``app.settings``, ``app.store`` and ``app.now(
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from asr_console.model.records import Kind, Vault
@@ -26,11 +24,11 @@ class StatusBar(StoreBound, Line):
     """
 
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.register_bound(self)
 
     def on_unmount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.unregister_bound(self)
 
     def interested(self, pending: Pending) -> bool:
@@ -48,7 +46,7 @@ class StatusBar(StoreBound, Line):
     def freshness_lines(self) -> list[str]:
         """Per back end (its stalest stream) and then per stream, for help and tooltips: age, stale,
         why, and records a read could not convert."""
-        app: Any = self.app
+        app = self.console
         now = app.monotonic()
         lines = []
         for backend in self.store.backend_freshness():
@@ -82,18 +80,18 @@ class StatusBar(StoreBound, Line):
         return text
 
     def _compose_bar(self, *, compact: bool) -> Text:
-        app: Any = self.app
+        app = self.console
         settings = app.settings
         text = Text()
-        label = getattr(settings, "environment", "") or app.demo_label or ""
-        colour = getattr(settings, "environment_color", "") or ""
+        label = settings.environment or app.demo_label or ""
+        colour = settings.environment_color
         if label:
             style = f"bold reverse {colour}" if colour else "bold reverse"
             text.append(f" {label} ", style=style)
             text.append(" ")
         if not compact:
-            profile = getattr(settings, "profile", "")
-            vault = getattr(settings, "vault", "") or next((v.name for v in self.store.all(Vault)), "")
+            profile = settings.profile
+            vault = settings.vault or next((v.name for v in self.store.all(Vault)), "")
             if profile:
                 text.append(f"{profile} ", style="bold")
             if vault:

@@ -184,6 +184,15 @@ class KeyedTable(ScrollView, can_focus=True):
         return self.rows.record(key)
 
     @property
+    def cursor_row(self) -> int:
+        """The cursor's position among the visible rows."""
+        return self._cursor_row
+
+    def cells(self, key: str) -> tuple[Cell, ...]:
+        """A row's cells as the table paints them."""
+        return tuple(self._render_row(self.rows.record(key)))
+
+    @property
     def cursor_record(self) -> Any:
         return self.rows.record(self.cursor_key)
 

@@ -80,19 +80,19 @@ class TableView(StoreBound, Vertical):
 
     @property
     def now(self) -> datetime:
-        app: Any = self.app
-        return app.now()  # type: ignore[no-any-return]
+        app = self.console
+        return app.now()
 
     def compose(self) -> ComposeResult:
         yield Line(self.TITLE, classes="headline")
         yield self.table
 
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.register_bound(self)
 
     def on_unmount(self) -> None:
-        app: Any = self.app
+        app = self.console
         app.unregister_bound(self)
 
     def records(self) -> list[Record]:
