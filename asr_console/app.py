@@ -300,7 +300,7 @@ class AsrConsoleApp(App[None]):
         self.call_later(self.switch_mode, mode)
 
     def action_command_bar(self) -> None:
-        from asr_console.screens.dialogs import CommandBar
+        from asr_console.screens.command_bar import CommandBar
 
         names = [name for name, _h, _c in self.command_table()]
 
@@ -311,7 +311,7 @@ class AsrConsoleApp(App[None]):
         self.push_screen(CommandBar(names), done)
 
     def action_help(self) -> None:
-        from asr_console.screens.dialogs import HelpScreen
+        from asr_console.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.screen))
 

@@ -14,7 +14,7 @@ from asr_console.model.records import Event, Job, ProtectedItem
 from asr_console.model.specs import RecoveryPointChoice, RecoveryPointKind
 from asr_console.model.store import Batch
 from asr_console.screens.failover import OTHER_NETWORK, FailoverDialog
-from asr_console.widgets.others import FailoverView
+from asr_console.widgets.failover import FailoverView
 from tests.ui_fixtures import (
     item_id,
     live_actions,

@@ -12,7 +12,7 @@ from asr_console.model.store import Batch
 from asr_console.screens.enable import EnableReplicationScreen
 from asr_console.screens.policy_form import PolicyFormScreen
 from asr_console.widgets.inventory import InventoryView
-from asr_console.widgets.others import PoliciesView
+from asr_console.widgets.policies import PoliciesView
 from tests.ui_fixtures import (
     CONTAINER,
     PS,

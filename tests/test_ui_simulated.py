@@ -17,8 +17,8 @@ from asr_console.model.records import Job, ProtectedItem
 from asr_console.session import build_session
 from asr_console.sim import make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
+from asr_console.widgets.failover import FailoverView
 from asr_console.widgets.health import HealthView
-from asr_console.widgets.others import FailoverView
 from tests.arm_site import on_site
 from tests.ui_fixtures import select_values
 from tests.waiting import wait_until

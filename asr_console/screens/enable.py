@@ -30,7 +30,7 @@ from asr_console.model.specs import (
     validate_enable,
 )
 from asr_console.model.store import Store
-from asr_console.screens.dialog import Dialog
+from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 
 FIELD_LABELS = {

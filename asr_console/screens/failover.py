@@ -33,7 +33,7 @@ from asr_console.model.specs import (
     require_allowed,
     validate_test_network,
 )
-from asr_console.screens.dialog import Dialog
+from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
 
@@ -405,7 +405,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         if not op.spec.irreversible:
             self._send(op)
             return
-        from asr_console.screens.dialogs import TypedConfirmScreen
+        from asr_console.screens.confirm import TypedConfirmScreen
 
         def confirmed(yes: bool | None) -> None:
             if yes:

@@ -20,12 +20,15 @@ from asr_console.model.operations import Operation
 from asr_console.model.queries import health_summary
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.console import ConsoleAccess
+from asr_console.widgets.events import EventsView
+from asr_console.widgets.failover import FailoverView
 from asr_console.widgets.filterbar import FilterBar
 from asr_console.widgets.health import HealthView
+from asr_console.widgets.infra import InfraView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.jobs import JobsView
 from asr_console.widgets.line import Line
-from asr_console.widgets.others import EventsView, FailoverView, InfraView, PoliciesView
+from asr_console.widgets.policies import PoliciesView
 from asr_console.widgets.status import StatusBar
 from asr_console.widgets.table import KeyedTable
 from asr_console.widgets.tableview import TableView
@@ -262,7 +265,7 @@ c cancels and r restarts the job under the cursor when ASR allows it. Enter show
                 severity="warning",
             )
             return
-        from asr_console.screens.dialogs import ConfirmScreen
+        from asr_console.screens.confirm import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -371,7 +374,7 @@ The form validates as you type and shows the ASR job it started.
         policy = self._policy()
         if policy is None or self.console.refuse_if_read_only("delete policy"):
             return
-        from asr_console.screens.dialogs import TypedConfirmScreen
+        from asr_console.screens.confirm import TypedConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -35,9 +35,9 @@ from asr_console.model.specs import (
     PolicySpec,
     validate_policy,
 )
-from asr_console.screens.dialog import Dialog
+from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
-from asr_console.widgets.others import container_name
+from asr_console.widgets.policies import container_name
 from asr_console.widgets.progress import JobProgress
 
 NUMBER_FIELDS = (

@@ -1,0 +1,73 @@
+"""The `:` command bar: pane names and commands with tab completion."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Static
+
+
+class CommandBar(ModalScreen[str | None]):
+    """`:` then a command; tab or → completes, enter runs, esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+    ]
+    DEFAULT_CSS = """
+    CommandBar { align: left bottom; background: transparent; }
+    CommandBar > Vertical { height: auto; width: 100%; background: $panel; }
+    CommandBar Input, CommandBar Input:focus { border: none; height: 1; padding: 0 1; }
+    CommandBar #command-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, commands: list[str]) -> None:
+        super().__init__()
+        self.commands = commands
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("", id="command-hint")
+            yield Input(
+                placeholder=":command (tab completes)",
+                suggester=SuggestFromList(self.commands, case_sensitive=False),
+                id="command-input",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self._hint("")
+
+    def _hint(self, text: str) -> None:
+        matches = [c for c in self.commands if c.startswith(text.strip())][:8]
+        self.query_one("#command-hint", Static).update("  ".join(f":{m}" for m in matches))
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._hint(event.value.lstrip(":"))
+
+    def action_complete(self) -> None:
+        field = self.query_one(Input)
+        text = field.value.lstrip(":").strip()
+        matches = [c for c in self.commands if c.startswith(text)]
+        if not matches:
+            return
+        prefix = matches[0]
+        for m in matches[1:]:
+            while not m.startswith(prefix):
+                prefix = prefix[:-1]
+        field.value = prefix if len(matches) > 1 else matches[0]
+        field.cursor_position = len(field.value)
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
