@@ -9,8 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +26,7 @@ from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.vmware import VCenterInventory
 from tests.arm_site import sdk_service
 from tests.vcsim_fixture import Topology, VcsimFactory, moref_of
-from tests.waiting import wait_until
+from tests.waiting import run_task, wait_until
 
 pytestmark = pytest.mark.vcsim
 
@@ -46,18 +44,6 @@ def vms_of(si: Any) -> list[Any]:
         return list(view.view)
     finally:
         view.Destroy()
-
-
-async def run_task(start: Callable[[], Any]) -> None:
-    def run() -> None:
-        task = start()
-        deadline = time.monotonic() + DEADLINE
-        while task.info.state not in ("success", "error"):
-            assert time.monotonic() < deadline, "vCenter task did not finish"
-            time.sleep(0.02)
-        assert task.info.state == "success", task.info.error
-
-    await asyncio.to_thread(run)
 
 
 async def destroy(vm: Any) -> None:

@@ -3,9 +3,7 @@ SDK, its vCenter in process)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from typing import Any
 
 from asr_console.config import Settings
 from asr_console.model.intervals import Intervals
@@ -15,8 +13,9 @@ from asr_console.sim.arm_server import serve_site
 from asr_console.sim.engine import make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
 from asr_console.sources.azure import AzureRecoveryService
-from asr_console.sync.streams import ASR, VCENTER, build_engine
+from asr_console.sync.streams import ASR, FOLLOWED, VCENTER, build_engine
 from tests.arm_site import on_site, sdk_service
+from tests.waiting import wait_until
 
 
 async def test_one_poll_of_every_stream_fills_every_collection() -> None:
@@ -128,7 +127,7 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
         item = next(i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations)
         await engine.start()
         try:
-            await wait(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
+            await wait_until(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
             list_reads = engine.streams["asr-items"].polls
             network = site.scope.network_id("vnet-test")
             job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
@@ -141,22 +140,17 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
                 current = store.typed(Job, job.id)
                 return current is not None and not current.running and item.id not in followed
 
-            await wait(tested)
+            await wait_until(tested)
             assert item.id in followed and service.single_reads >= 1
             site.advance(3600)  # the job ends; the jobs stream sees it, the item is read a last time
-            await wait(ended)
+            await wait_until(ended)
             reads = service.single_reads
             assert store.typed(ProtectedItem, item.id) == await service.protected_item(item.id)  # final state
-            await asyncio.sleep(0.3)
-            assert service.single_reads == reads + 1  # (the line above) no longer followed
+            # the followed stream keeps polling (every 0.1 s) and reads nothing more: no longer followed
+            polled = engine.streams[FOLLOWED].polls
+            await wait_until(lambda: engine.streams[FOLLOWED].polls >= polled + 3)
+            assert service.single_reads == reads + 1  # (the line above)
             # unbudgeted, the list would have been read every 0.1 s; at 1 item a minute it waits
             assert engine.streams["asr-items"].polls == list_reads
         finally:
             await session.close()
-
-
-async def wait(condition: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)

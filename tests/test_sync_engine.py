@@ -4,7 +4,6 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -17,14 +16,7 @@ from asr_console.sync.engine import StreamSpec, SyncEngine
 from asr_console.sync.streams import asr_streams
 from tests.arm_site import on_site
 from tests.factories import item, vm
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+from tests.waiting import wait_until
 
 
 async def test_stream_applies_batches_and_marks_fresh() -> None:
@@ -39,7 +31,7 @@ async def test_stream_applies_batches_and_marks_fresh() -> None:
 
     engine.add(StreamSpec("vms", "vcenter", fetch, interval=0.01))
     await engine.start()
-    await wait_for(lambda: store.count(Kind.VM) >= 3)
+    await wait_until(lambda: store.count(Kind.VM) >= 3)
     await engine.stop()
     assert not store.freshness("vcenter").stale
 
@@ -65,7 +57,7 @@ async def test_polls_never_overlap_even_when_slow_and_kicked() -> None:
     for _ in range(20):
         engine.kick()
         await asyncio.sleep(0.001)
-    await wait_for(lambda: done >= 5)
+    await wait_until(lambda: done >= 5)
     await engine.stop()
     assert peak == 1
 
@@ -83,7 +75,7 @@ async def test_errors_become_stale_freshness_and_backoff_grows() -> None:
     state = engine.streams["asr-items"]
     state.backoff.base = 0.01
     await engine.start()
-    await wait_for(lambda: len(attempts) >= 4)
+    await wait_until(lambda: len(attempts) >= 4)
     await engine.stop()
     fresh = store.freshness("asr")
     assert fresh.stale
@@ -154,9 +146,9 @@ async def test_kick_wakes_a_sleeping_stream() -> None:
 
     engine.add(StreamSpec("s", "asr", fetch, interval=3600.0))
     await engine.start()
-    await wait_for(lambda: count == 1)
+    await wait_until(lambda: count == 1)
     engine.kick("s")
-    await wait_for(lambda: count == 2)
+    await wait_until(lambda: count == 2)
     await engine.stop()
 
 
@@ -254,7 +246,7 @@ async def test_a_kick_while_a_poll_runs_is_not_lost() -> None:
         await asyncio.wait_for(started.wait(), 5)
         engine.kick("slow")  # arrives mid-poll: the next poll must follow at once, not in an hour
         release.set()
-        await wait_for(lambda: calls >= 2)
+        await wait_until(lambda: calls >= 2)
     finally:
         await engine.stop()
 
@@ -271,7 +263,7 @@ async def test_a_fetch_that_never_answers_turns_its_stream_stale_by_its_deadline
     engine.add(StreamSpec("asr-items", "asr", silent, interval=60.0, deadline=0.2))
     started = time.monotonic()
     await engine.start()
-    await wait_for(
+    await wait_until(
         lambda: store.freshness("asr-items").stale and bool(store.freshness("asr-items").last_error)
     )
     await engine.stop()
@@ -302,10 +294,10 @@ async def test_a_throttled_stream_quiets_every_stream_of_its_back_end_and_says_u
     engine.add(StreamSpec("asr-jobs", "asr", jobs, interval=0.01, initial_delay=0.05))
     engine.add(StreamSpec("vcenter-inventory", "vcenter", inventory, interval=0.01))
     await engine.start()
-    await wait_for(lambda: bool(throttled_at) and store.freshness("asr-items").stale)
+    await wait_until(lambda: bool(throttled_at) and store.freshness("asr-items").stale)
     assert "throttled until" in (store.freshness("asr-items").last_error or "")
     engine.kick()  # not even a kick polls a throttled back end
-    await wait_for(lambda: not store.freshness("asr-items").stale, timeout=5.0)
+    await wait_until(lambda: not store.freshness("asr-items").stale, timeout=5.0)
     await engine.stop()
     # the jobs stream of the same back end waited out the same pause (capped at 0.5 s, not 900)
     assert jobs_polls and min(jobs_polls) >= throttled_at[0] + 0.45

@@ -8,7 +8,6 @@ import select
 import subprocess
 import sys
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from pyVmomi import vim
 
 from asr_console.cli import main
 from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, moref_of
+from tests.waiting import finish_task
 
 pytestmark = pytest.mark.vcsim
 
@@ -127,14 +127,6 @@ def _readline(proc: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError("no watch line before the deadline")
 
 
-def _wait_task(task: Any) -> None:
-    deadline = time.monotonic() + 20
-    while task.info.state not in ("success", "error"):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    assert task.info.state == "success"
-
-
 def test_watch_prints_one_line_per_change(vcsim_factory: VcsimFactory) -> None:
     sim = vcsim_factory(Topology(dc=1, cluster=1, host=1, standalone=0, vm=2))
     env = {**os.environ, "GOVC_PASSWORD": "pw", "GOVC_URL": sim.url, "GOVC_USERNAME": "admin"}
@@ -154,13 +146,13 @@ def test_watch_prints_one_line_per_change(vcsim_factory: VcsimFactory) -> None:
         assert ready and "watching" in proc.stderr.readline()
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.VirtualMachine], True)
         vm = next(v for v in view.view if v.runtime.powerState == "poweredOn")
-        _wait_task(vm.PowerOffVM_Task())
+        finish_task(vm.PowerOffVM_Task())
         line = json.loads(_readline(proc, deadline))
         assert (line["moref"], line["change"], line["detail"]) == (moref_of(vm), "power", "powered off")
-        _wait_task(vm.Rename_Task("watched-vm"))
+        finish_task(vm.Rename_Task("watched-vm"))
         line = json.loads(_readline(proc, deadline))
         assert (line["change"], line["name"]) == ("renamed", "watched-vm")
-        _wait_task(vm.Destroy_Task())
+        finish_task(vm.Destroy_Task())
         line = json.loads(_readline(proc, deadline))
         assert (line["moref"], line["change"]) == (moref_of(vm), "destroyed")
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +30,7 @@ from asr_console.model.store import Store
 from asr_console.sources.vmware import BadURL, UntrustedCertificate, VCenterInventory
 from asr_console.sync.streams import VCENTER, build_engine
 from tests.vcsim_fixture import SESSION_TOPOLOGY, Topology, Vcsim, VcsimFactory, moref_of
-from tests.waiting import wait_until
+from tests.waiting import run_task, wait_until
 
 pytestmark = pytest.mark.vcsim
 
@@ -197,12 +197,12 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
         def record() -> VirtualMachine | None:
             return store.typed(VirtualMachine, moref)
 
-        await _run_task(vm.PowerOffVM_Task)
+        await run_task(vm.PowerOffVM_Task)
         await wait_until(
             lambda: (r := record()) is not None and r.power_state == "poweredOff", DEADLINE, what="power off"
         )
 
-        await _run_task(lambda: vm.Rename_Task("renamed-by-test"))
+        await run_task(lambda: vm.Rename_Task("renamed-by-test"))
         await wait_until(
             lambda: (r := record()) is not None and r.name == "renamed-by-test", DEADLINE, what="rename"
         )
@@ -215,25 +215,25 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
             return {d.key: d for d in rec.disks} if rec is not None else {}
 
         before = set(disks())
-        await _run_task(lambda: vm.ReconfigVM_Task(spec=_add_disk_spec(vm, size_gb=3)))
+        await run_task(lambda: vm.ReconfigVM_Task(spec=_add_disk_spec(vm, size_gb=3)))
         await wait_until(lambda: len(disks()) == len(before) + 1, DEADLINE, what="disk added")
         (added,) = (d for key, d in disks().items() if key not in before)
         assert added.capacity_bytes == 3 * 1024**3 and added.thin
-        await _run_task(lambda: vm.ReconfigVM_Task(spec=_remove_disk_spec(vm, added.key)))
+        await run_task(lambda: vm.ReconfigVM_Task(spec=_remove_disk_spec(vm, added.key)))
         await wait_until(lambda: set(disks()) == before, DEADLINE, what="disk removed")
 
         # A migration to another host (and out of or into the cluster) comes as summary.runtime.
         target = next(h for h in all_of(si, vim.HostSystem) if moref_of(h) != moref_of(vm.runtime.host))
         cluster = moref_of(target.parent) if isinstance(target.parent, vim.ClusterComputeResource) else ""
         relocate = vim.vm.RelocateSpec(host=target, pool=target.parent.resourcePool)
-        await _run_task(lambda: vm.RelocateVM_Task(spec=relocate))
+        await run_task(lambda: vm.RelocateVM_Task(spec=relocate))
         await wait_until(
             lambda: (r := record()) is not None and (r.host, r.cluster) == (moref_of(target), cluster),
             DEADLINE,
             what="migration",
         )
 
-        await _run_task(vm.Destroy_Task)
+        await run_task(vm.Destroy_Task)
         await wait_until(lambda: record() is None, DEADLINE, what="destroy")
         assert store.count(Kind.VM) == 3
 
@@ -247,7 +247,7 @@ async def test_changes_reach_the_store(vcsim_factory: VcsimFactory) -> None:
             numCPUs=1,
             memoryMB=512,
         )
-        await _run_task(lambda: folder.CreateVM_Task(config=create, pool=pool, host=host))
+        await run_task(lambda: folder.CreateVM_Task(config=create, pool=pool, host=host))
         await wait_until(
             lambda: any(v.name == "created-by-test" for v in store.all(VirtualMachine)),
             DEADLINE,
@@ -300,21 +300,6 @@ def _event_cls() -> Any:
     return Event
 
 
-async def _run_task(start: Callable[[], Any]) -> None:
-    """Start a vCenter task from a worker thread and wait for it there (pyvmomi blocks)."""
-
-    def run() -> None:
-        task = start()
-        deadline = time.monotonic() + DEADLINE
-        while task.info.state not in ("success", "error"):
-            if time.monotonic() > deadline:
-                raise AssertionError("task did not finish")
-            time.sleep(0.02)
-        assert task.info.state == "success", task.info.error
-
-    await asyncio.to_thread(run)
-
-
 async def test_kill_and_restart_recovers(vcsim_factory: VcsimFactory) -> None:
     topology = Topology(dc=1, cluster=1, host=2, standalone=0, vm=3)
     sim = vcsim_factory(topology)
@@ -347,7 +332,7 @@ async def test_kill_and_restart_recovers(vcsim_factory: VcsimFactory) -> None:
         si = direct(sim.url)
         try:
             vm = next(v for v in all_of(si, vim.VirtualMachine) if v.runtime.powerState == "poweredOn")
-            await _run_task(vm.PowerOffVM_Task)
+            await run_task(vm.PowerOffVM_Task)
             await wait_until(
                 lambda: (
                     (r := store.typed(VirtualMachine, moref_of(vm))) is not None

@@ -35,3 +35,20 @@ async def wait_until(
         if pilot is not None:
             await pilot.pause()
         await asyncio.sleep(POLL_SECONDS)
+
+
+def finish_task(task: Any, timeout: float = 30.0) -> None:
+    """Block until a vCenter task (pyVmomi ``vim.Task``) ends; fail unless it succeeded in time."""
+    deadline = time.monotonic() + timeout
+    while task.info.state not in ("success", "error"):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"vCenter task {task.info.descriptionId or ''} did not finish in {timeout} s"
+            )
+        time.sleep(POLL_SECONDS)
+    assert task.info.state == "success", task.info.error
+
+
+async def run_task(start: Callable[[], Any], timeout: float = 30.0) -> None:
+    """Start a vCenter task (``start()`` returns it) and wait for it off the event loop."""
+    await asyncio.to_thread(lambda: finish_task(start(), timeout))
