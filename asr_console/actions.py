@@ -14,15 +14,13 @@ from datetime import UTC, datetime
 from asr_console.audit import AuditLog
 from asr_console.model.arm import arm_key, same_arm_id
 from asr_console.model.errors import SourceError
-from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.operations import Operation, OperationInputs, OperationShorthands
 from asr_console.model.protocols import RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
 from asr_console.model.specs import (
     EnableReplicationSpec,
     InvalidInput,
     PolicySpec,
-    RecoveryPointChoice,
-    RecoveryPointKind,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
 from asr_console.sync.engine import SyncEngine
@@ -39,7 +37,7 @@ class ReadOnlyError(PermissionError):
 _sequence = itertools.count(1)
 
 
-class Actions:
+class Actions(OperationShorthands):
     def __init__(
         self,
         service: RecoveryService,
@@ -186,47 +184,6 @@ class Actions:
             [spec.protectable_item_id],
             lambda: self.service.enable_replication(spec),
         )
-
-    # The typed shorthands below are kept for scripts and tests; each is ``operate`` with its inputs.
-
-    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
-        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
-
-    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
-
-    async def unplanned_failover(
-        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
-    ) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
-        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
-
-    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
-        return await self.operate(
-            Operation.CHANGE_RECOVERY_POINT, item_id, OperationInputs(recovery_point=point)
-        )
-
-    async def commit_failover(self, item_id: str) -> Job:
-        return await self.operate(Operation.COMMIT, item_id)
-
-    async def reprotect(self, item_id: str) -> Job:
-        return await self.operate(Operation.REPROTECT, item_id)
-
-    async def resync(self, item_id: str) -> Job:
-        return await self.operate(Operation.RESYNC, item_id)
-
-    async def disable_replication(self, item_id: str) -> Job:
-        return await self.operate(Operation.DISABLE_REPLICATION, item_id)
-
-    # ------------------------------------------------------------------ jobs
-
-    async def cancel_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.CANCEL_JOB, job_id)
-
-    async def restart_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.RESTART_JOB, job_id)
 
     # ------------------------------------------------------------------ reads on demand
 

@@ -21,7 +21,7 @@ from asr_console.app import PANES, AsrConsoleApp
 from asr_console.config import Settings
 from asr_console.model.errors import NotFound
 from asr_console.model.listed import Listed
-from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.operations import Operation, OperationInputs, OperationShorthands
 from asr_console.model.protocols import Infrastructure, RecoveryService
 from asr_console.model.records import (
     ChurnSample,
@@ -58,8 +58,6 @@ from asr_console.model.specs import (
     EnableReplicationSpec,
     InvalidInput,
     PolicySpec,
-    RecoveryPointChoice,
-    RecoveryPointKind,
     validate_enable,
     validate_policy,
 )
@@ -425,7 +423,7 @@ def test_settings(*, read_only: bool = False, theme: str = "dark", config_path: 
     )
 
 
-class FakeRecoveryService:
+class FakeRecoveryService(OperationShorthands):
     """A ``RecoveryService`` on the fixed site: reads come from the store; writes validate like the
     real one, are recorded in ``calls`` (so "nothing was sent" is a check on the list) and return a
     running job. ``refusals[op]`` makes the next ``op`` raise that ``InvalidInput`` instead."""
@@ -550,44 +548,6 @@ class FakeRecoveryService:
 
     async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
         return await self._record(op, target_id, target_id, given)
-
-    # the typed shorthands are ``operate`` with their inputs, as in the real service
-
-    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
-        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
-
-    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
-
-    async def unplanned_failover(
-        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
-    ) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
-        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
-
-    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
-        given = OperationInputs(recovery_point=point)
-        return await self.operate(Operation.CHANGE_RECOVERY_POINT, item_id, given)
-
-    async def commit_failover(self, item_id: str) -> Job:
-        return await self.operate(Operation.COMMIT, item_id, OperationInputs())
-
-    async def reprotect(self, item_id: str) -> Job:
-        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
-
-    async def resync(self, item_id: str) -> Job:
-        return await self.operate(Operation.RESYNC, item_id, OperationInputs())
-
-    async def disable_replication(self, item_id: str) -> Job:
-        return await self.operate(Operation.DISABLE_REPLICATION, item_id, OperationInputs())
-
-    async def cancel_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.CANCEL_JOB, job_id, OperationInputs())
-
-    async def restart_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.RESTART_JOB, job_id, OperationInputs())
 
     async def close(self) -> None:
         pass

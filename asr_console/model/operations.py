@@ -12,10 +12,12 @@ screens all read this table.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
-from asr_console.model.specs import RecoveryPointChoice
+from asr_console.model.records import Job
+from asr_console.model.specs import RecoveryPointChoice, RecoveryPointKind
 
 
 class Resource(StrEnum):
@@ -306,3 +308,48 @@ class OperationInputs:
     network_id: str = ""
     notes: str = ""
     shutdown_source: bool = False
+
+
+class OperationShorthands(abc.ABC):
+    """The typed shorthands of the item and job operations, each ``operate`` with its inputs, written
+    once for every class that has ``operate`` (the services and ``Actions``)."""
+
+    @abc.abstractmethod
+    async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job: ...
+
+    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
+        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
+        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
+
+    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
+        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
+
+    async def unplanned_failover(
+        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
+    ) -> Job:
+        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
+        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
+
+    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
+        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
+        return await self.operate(
+            Operation.CHANGE_RECOVERY_POINT, item_id, OperationInputs(recovery_point=point)
+        )
+
+    async def commit_failover(self, item_id: str) -> Job:
+        return await self.operate(Operation.COMMIT, item_id, OperationInputs())
+
+    async def reprotect(self, item_id: str) -> Job:
+        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
+
+    async def resync(self, item_id: str) -> Job:
+        return await self.operate(Operation.RESYNC, item_id, OperationInputs())
+
+    async def disable_replication(self, item_id: str) -> Job:
+        return await self.operate(Operation.DISABLE_REPLICATION, item_id, OperationInputs())
+
+    async def cancel_job(self, job_id: str) -> Job:
+        return await self.operate(Operation.CANCEL_JOB, job_id, OperationInputs())
+
+    async def restart_job(self, job_id: str) -> Job:
+        return await self.operate(Operation.RESTART_JOB, job_id, OperationInputs())

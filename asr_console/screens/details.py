@@ -53,14 +53,6 @@ class DetailBody(StoreBound, Static):
         self._render_text = render
         self.KINDS = kinds
 
-    def on_mount(self) -> None:
-        app = self.console
-        app.register_bound(self)
-
-    def on_unmount(self) -> None:
-        app = self.console
-        app.unregister_bound(self)
-
     def reset(self) -> None:
         self.update(self._render_text())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from asr_console.model.errors import NotFound
 from asr_console.model.listed import Listed
-from asr_console.model.operations import Operation, OperationInputs, Resource
+from asr_console.model.operations import Operation, OperationInputs, OperationShorthands, Resource
 from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import (
     Event,
@@ -56,7 +56,7 @@ def job_name_of(job_id: str) -> str:
     return job_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-class AsrOperations(abc.ABC):
+class AsrOperations(OperationShorthands):
     """The protocol's behaviour; subclasses implement the ``_``-prefixed resource access."""
 
     name = "asr"
@@ -283,42 +283,6 @@ class AsrOperations(abc.ABC):
         if body is None:
             inputs.check_allowed(op, item)
         return await self._started(op, path, body)
-
-    async def test_failover(self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, network_id=network_id)
-        return await self.operate(Operation.TEST_FAILOVER, item_id, given)
-
-    async def test_failover_cleanup(self, item_id: str, notes: str) -> Job:
-        return await self.operate(Operation.TEST_FAILOVER_CLEANUP, item_id, OperationInputs(notes=notes))
-
-    async def unplanned_failover(
-        self, item_id: str, recovery_point: RecoveryPointChoice, shutdown_source: bool
-    ) -> Job:
-        given = OperationInputs(recovery_point=recovery_point, shutdown_source=shutdown_source)
-        return await self.operate(Operation.UNPLANNED_FAILOVER, item_id, given)
-
-    async def change_recovery_point(self, item_id: str, recovery_point_id: str) -> Job:
-        point = RecoveryPointChoice(RecoveryPointKind.CUSTOM, recovery_point_id)
-        given = OperationInputs(recovery_point=point)
-        return await self.operate(Operation.CHANGE_RECOVERY_POINT, item_id, given)
-
-    async def commit_failover(self, item_id: str) -> Job:
-        return await self.operate(Operation.COMMIT, item_id, OperationInputs())
-
-    async def reprotect(self, item_id: str) -> Job:
-        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
-
-    async def resync(self, item_id: str) -> Job:
-        return await self.operate(Operation.RESYNC, item_id, OperationInputs())
-
-    async def disable_replication(self, item_id: str) -> Job:
-        return await self.operate(Operation.DISABLE_REPLICATION, item_id, OperationInputs())
-
-    async def cancel_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.CANCEL_JOB, job_id, OperationInputs())
-
-    async def restart_job(self, job_id: str) -> Job:
-        return await self.operate(Operation.RESTART_JOB, job_id, OperationInputs())
 
     async def _point_id(self, item_id: str, choice: RecoveryPointChoice) -> str:
         if choice.kind is RecoveryPointKind.LATEST:

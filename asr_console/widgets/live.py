@@ -65,6 +65,13 @@ class StoreBound(ConsoleAccess):
     def store(self) -> Store:
         return self.console.store
 
+    # Textual calls these for every class of the widget's MRO that defines them, mixins included
+    def on_mount(self) -> None:
+        self.console.register_bound(self)
+
+    def on_unmount(self) -> None:
+        self.console.unregister_bound(self)
+
     @property
     def widget(self) -> Widget:
         return cast("Widget", self)  # StoreBound is mixed into widgets only

@@ -25,14 +25,6 @@ class JobProgress(StoreBound, Static):
         # None: follow the app's latest operation; a list: follow exactly these (a form's own job).
         self.own_jobs = job_ids
 
-    def on_mount(self) -> None:
-        app = self.console
-        app.register_bound(self)
-
-    def on_unmount(self) -> None:
-        app = self.console
-        app.unregister_bound(self)
-
     @property
     def job_ids(self) -> list[str]:
         if self.own_jobs is not None:

@@ -23,14 +23,6 @@ class StatusBar(StoreBound, Line):
     StatusBar { dock: top; height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def on_mount(self) -> None:
-        app = self.console
-        app.register_bound(self)
-
-    def on_unmount(self) -> None:
-        app = self.console
-        app.unregister_bound(self)
-
     def interested(self, pending: Pending) -> bool:
         return pending.freshness or pending.touches(self.KINDS)
 

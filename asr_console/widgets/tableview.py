@@ -87,14 +87,6 @@ class TableView(StoreBound, Vertical):
         yield Line(self.TITLE, classes="headline")
         yield self.table
 
-    def on_mount(self) -> None:
-        app = self.console
-        app.register_bound(self)
-
-    def on_unmount(self) -> None:
-        app = self.console
-        app.unregister_bound(self)
-
     def records(self) -> list[Record]:
         return list(self.store.values(self.KIND))
 
