@@ -78,6 +78,8 @@ def test_asr_names_are_the_ones_asr_and_the_sdk_know() -> None:
     sdk_item_ops = {o.value for o in m.ReplicationProtectedItemOperation}
     assert {op.asr_name for op in ITEM_OPERATIONS} <= sdk_item_ops
     # the examples list these names for items: the catalogue spells them the same way
+    if not EXAMPLES.is_dir():
+        pytest.skip("official examples not present (../shared beside the repository)")
     listed = example_names("allowedOperations")
     for name in ("TestFailover", "TestFailoverCleanup", "UnplannedFailover", "ChangePit", "Commit"):
         assert name in listed and by_asr_name(name) is not None
