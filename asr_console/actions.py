@@ -3,15 +3,24 @@
 Every write goes through here so none can skip the read-only check or the audit log. Input validation
 happens in the service before anything is sent (``InvalidInput``); this layer records the outcome,
 puts a console event in the activity stream and tells the sync engine to follow the job closely.
+
+Audit before action: a write's intent is recorded (and fsynced) before the service is called; if it
+cannot be, nothing is sent (``NotAudited``). One write per intent: while an operation on some targets is
+in flight (from the call until ASR has accepted it and named its job), the same operation on any of
+those targets is refused (``AlreadyInFlight``) — a key pressed twice, a dialog submitted twice or two
+panes all come here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asr_console.audit import AuditLog
+from asr_console.audit import AuditError, AuditLog, Target
 from asr_console.model.arm import arm_key, same_arm_id
 from asr_console.model.errors import SourceError
 from asr_console.model.operations import Operation, OperationInputs, OperationShorthands
@@ -27,11 +36,45 @@ from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import DISCOVERY, ITEMS
 
+log = logging.getLogger(__name__)
+
 
 class ReadOnlyError(PermissionError):
     def __init__(self, action: str) -> None:
         super().__init__(f"{action} refused: this console is read-only (profile read_only or --read-only)")
         self.action = action
+
+
+class WriteRefused(Exception):
+    """A write refused before anything was sent; ``str()`` is one line for a person."""
+
+
+class NotAudited(WriteRefused):
+    """The write's intent could not be recorded in the audit log, so it was not sent."""
+
+    def __init__(self, action: str, names: str, error: AuditError) -> None:
+        super().__init__(f"{action} {names} not sent: {error}")
+        self.path = error.path
+
+
+class AlreadyInFlight(WriteRefused):
+    """The same operation on one of these targets has been sent and ASR has not answered yet."""
+
+    def __init__(self, action: str, names: str, running: InFlight) -> None:
+        super().__init__(f"{action} {names} refused: {running} is still in flight")
+        self.running = running
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """One write between its call and ASR's answer."""
+
+    action: str
+    names: str
+    since: datetime
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.names} (sent {self.since.astimezone():%H:%M:%S})"
 
 
 _sequence = itertools.count(1)
@@ -55,12 +98,18 @@ class Actions(OperationShorthands):
         self.read_only = read_only
         self.followed = followed
         # jobs this console started (by arm_key: the jobs list may spell the id otherwise), until they
-        # end: the audit log records how each one finished
-        self._following: dict[str, tuple[Operation, list[str]]] = {}
+        # end: the audit log records how each one finished, under the intent that started it
+        self._following: dict[str, tuple[Operation, list[Target], str]] = {}
+        # (operation, arm_key(target)) of every write between its call and ASR's answer
+        self._in_flight: dict[tuple[Operation, str], InFlight] = {}
         self._unsubscribe = store.subscribe(self._on_change)
 
     def close(self) -> None:
         self._unsubscribe()
+
+    def in_flight(self) -> list[InFlight]:
+        """The writes sent and not yet answered, oldest first."""
+        return sorted(set(self._in_flight.values()), key=lambda f: f.since)
 
     def _on_change(self, changes: ChangeSet) -> None:
         if not self._following:
@@ -72,9 +121,9 @@ class Actions(OperationShorthands):
             job = self.store.typed(Job, job_id)
             if job is None or job.running or not job.state:
                 continue
-            op, targets = self._following.pop(arm_key(job_id))
+            op, targets, intent = self._following.pop(arm_key(job_id))
             severity = "info" if job.state == "Succeeded" else "warning"
-            self._record(op.action, targets, result=f"job {job.state}", job_id=job_id, severity=severity)
+            self._outcome(op.action, targets, intent, f"job {job.state}", severity, job_id=job_id)
             # operations that add or remove protected items change which VMs are protectable: the
             # item list and the protectable items (each read on a slow cycle for a large vault) are
             # read when they start and end
@@ -84,26 +133,47 @@ class Actions(OperationShorthands):
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _run(self, op: Operation, targets: list[str], call: Callable[[], Awaitable[Job]]) -> Job:
+    async def _run(self, op: Operation, target_ids: list[str], call: Callable[[], Awaitable[Job]]) -> Job:
         action = op.action
+        targets = [Target(t, self._name_of(t)) for t in target_ids]
+        names = ", ".join(t.name for t in targets)
         if self.read_only:
-            self._record(action, targets, result="refused: read-only", severity="warning")
+            self._refused(action, targets, "refused: read-only")
             raise ReadOnlyError(action)
+        keys = [(op, arm_key(t)) for t in target_ids]
+        running = next((self._in_flight[k] for k in keys if k in self._in_flight), None)
+        if running is not None:
+            refusal = AlreadyInFlight(action, names, running)
+            self._refused(action, targets, f"refused: {running} is still in flight")
+            raise refusal
+        # claimed before the first await, so a second call in the same loop turn already sees it
+        mine = InFlight(action, names, datetime.now(UTC))
+        for key in keys:
+            self._in_flight[key] = mine
         try:
-            job = await call()
-        except InvalidInput as exc:
-            # Nothing was sent: no audit entry for a write that never happened, but say so.
-            self._event(f"{action} not sent: {exc}", targets, "warning")
-            raise
-        except SourceError as exc:
-            self._record(action, targets, result=f"failed: {exc}", severity="error")
-            raise
-        self._following[arm_key(job.id)] = (op, targets)
-        self._record(action, targets, result="started", job_id=job.id, severity="info")
+            intent = await self._intend(action, targets, names)
+            try:
+                job = await call()
+            except InvalidInput as exc:
+                await self._outcome_async(action, targets, intent, f"not sent: {exc}", "warning")
+                raise
+            except SourceError as exc:
+                await self._outcome_async(action, targets, intent, f"failed: {exc}", "error")
+                raise
+            except BaseException as exc:
+                # cancelled (the console quit) or a bug: whether ASR got it is unknown; say so
+                self._outcome(action, targets, intent, f"unknown: {type(exc).__name__} {exc}", "error")
+                raise
+        finally:
+            for key in keys:
+                if self._in_flight.get(key) is mine:
+                    del self._in_flight[key]
+        self._following[arm_key(job.id)] = (op, targets, intent)
+        await self._outcome_async(action, targets, intent, "started", "info", job_id=job.id)
         self.store.apply(Batch().upsert(job))
         if self.followed is not None:
             self.followed.add(
-                (t for t in targets if self.store.get(Kind.PROTECTED_ITEM, t) is not None), job.id
+                (t for t in target_ids if self.store.get(Kind.PROTECTED_ITEM, t) is not None), job.id
             )
         if self.engine is not None:
             self.engine.hurry()
@@ -111,13 +181,56 @@ class Actions(OperationShorthands):
                 self.engine.kick(ITEMS)
         return job
 
-    def _record(
-        self, action: str, targets: list[str], *, result: str, job_id: str = "", severity: str
+    async def _intend(self, action: str, targets: list[Target], names: str) -> str:
+        """The intent recorded before anything is sent; ``NotAudited`` (nothing sent) if it cannot be."""
+        if self.audit is None:
+            return ""
+        try:
+            # an fsync can take a while on a busy disk: not on the event loop
+            return await asyncio.to_thread(self.audit.intent, action, targets)
+        except AuditError as exc:
+            refusal = NotAudited(action, names, exc)
+            self._event(str(refusal), [t.id for t in targets], "error")
+            raise refusal from exc
+
+    async def _outcome_async(
+        self, action: str, targets: list[Target], intent: str, result: str, severity: str, *, job_id: str = ""
     ) -> None:
+        if self.audit is not None and intent:
+            try:
+                await asyncio.to_thread(self.audit.result, intent, action, targets, result, job_id=job_id)
+            except AuditError as exc:
+                self._unrecorded(action, targets, result, exc)
+        self._say(action, targets, result, severity)
+
+    def _outcome(
+        self, action: str, targets: list[Target], intent: str, result: str, severity: str, *, job_id: str = ""
+    ) -> None:
+        if self.audit is not None and intent:
+            try:
+                self.audit.result(intent, action, targets, result, job_id=job_id)
+            except AuditError as exc:
+                self._unrecorded(action, targets, result, exc)
+        self._say(action, targets, result, severity)
+
+    def _refused(self, action: str, targets: list[Target], result: str) -> None:
+        """A refusal sends nothing: record it if the log can be written, never hide the refusal."""
         if self.audit is not None:
-            self.audit.write(action, targets, result=result, job_id=job_id)
-        names = ", ".join(self._name_of(t) for t in targets)
-        self._event(f"{action} {names}: {result}", targets, severity)
+            try:
+                self.audit.refused(action, targets, result)
+            except AuditError as exc:
+                self._unrecorded(action, targets, result, exc)
+        self._say(action, targets, result, "warning")
+
+    def _unrecorded(self, action: str, targets: list[Target], result: str, exc: AuditError) -> None:
+        # the write was already sent (or refused): failing it now would invite a second attempt
+        message = f"{action} {', '.join(t.name for t in targets)}: {result}, but {exc}"
+        log.error("%s", message)
+        self._event(message, [t.id for t in targets], "error")
+
+    def _say(self, action: str, targets: list[Target], result: str, severity: str) -> None:
+        names = ", ".join(t.name for t in targets)
+        self._event(f"{action} {names}: {result}", [t.id for t in targets], severity)
 
     def _event(self, message: str, targets: list[str], severity: str) -> None:
         now = datetime.now(UTC)
@@ -134,7 +247,8 @@ class Actions(OperationShorthands):
         self.store.apply(Batch().upsert(event))
 
     def _name_of(self, target: str) -> str:
-        for kind in (Kind.PROTECTED_ITEM, Kind.POLICY, Kind.JOB, Kind.PROTECTABLE, Kind.MAPPING):
+        kinds = (Kind.PROTECTED_ITEM, Kind.POLICY, Kind.JOB, Kind.PROTECTABLE, Kind.MAPPING, Kind.CONTAINER)
+        for kind in kinds:
             record = self.store.get(kind, target)
             if record is not None:
                 display = getattr(record, "display_name", "") or getattr(record, "name", "")

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from asr_console import config
-from asr_console.actions import Actions, ReadOnlyError
+from asr_console.actions import Actions, ReadOnlyError, WriteRefused
 from asr_console.config import Settings
 from asr_console.model.errors import SourceError
 from asr_console.model.records import Job
@@ -348,6 +348,9 @@ class AsrConsoleApp(App[None]):
                 result = await call()
             except ReadOnlyError as exc:
                 self.notify(str(exc), severity="error", title="Read-only")
+                return None
+            except WriteRefused as exc:
+                self.notify(str(exc), severity="error", title="Not sent", timeout=10)
                 return None
             except InvalidInput as exc:
                 if on_invalid is not None:

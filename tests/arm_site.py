@@ -14,6 +14,7 @@ import pytest
 
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
+from asr_console.sim.faults import Faults
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
 
@@ -52,10 +53,12 @@ async def on_site(
     *,
     page_size: int = 100,
     service_class: type[AzureRecoveryService] = AzureRecoveryService,
+    faults: Faults | None = None,
     **options: Any,
 ) -> AsyncIterator[AzureRecoveryService]:
-    """The Azure source on ``engine``'s ARM face: the site served over HTTPS, the unmodified SDK on it."""
-    async with serve_site(engine, page_size=page_size, lro_retry_after=0) as site:
+    """The Azure source on ``engine``'s ARM face: the site served over HTTPS (with ``faults``, if
+    given), the unmodified SDK on it."""
+    async with serve_site(engine, page_size=page_size, lro_retry_after=0, faults=faults) as site:
         service = sdk_service(site, service_class=service_class, **options)
         try:
             yield service

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from asr_console.actions import Actions, ReadOnlyError
-from asr_console.audit import AuditLog
+from asr_console.audit import AuditLog, Target
 from asr_console.model.records import Event, EventSource, Job, Kind, ProtectedItem, Provider
 from asr_console.model.specs import InvalidInput, PolicySpec
 from asr_console.model.store import Batch, Store
@@ -54,6 +54,7 @@ async def test_read_only_refuses_and_sends_nothing(service: AzureRecoveryService
     assert len(await service.jobs()) == jobs_before
     [entry] = audit.entries()
     assert entry["action"] == "resync" and entry["result"] == "refused: read-only"
+    assert entry["phase"] == "refused"  # no intent: nothing was about to be sent
 
 
 async def test_write_is_audited_with_job_and_followed_fast(
@@ -70,18 +71,22 @@ async def test_write_is_audited_with_job_and_followed_fast(
     job = await actions.test_failover(item.id, RecoveryPointChoice(), network)
     assert isinstance(job, Job) and job.id
     assert store.get(Kind.JOB, job.id) is not None
-    [entry] = audit.entries()
-    assert entry["action"] == "test-failover" and entry["job_id"] == job.id
-    assert entry["profile"] == "lab" and entry["targets"] == [item.id] and entry["user"]
-    assert entry["result"] == "started"
-    # when the job ends, the audit log says how
+    intent, started = audit.entries()
+    assert intent["phase"] == "intent" and "result" not in intent
+    assert intent["action"] == "test-failover" and intent["profile"] == "lab" and intent["user"]
+    # targets are named beside their ids
+    assert intent["targets"] == [{"id": item.id, "name": item.display_name}]
+    assert started["phase"] == "result" and started["intent"] == intent["intent"]
+    assert started["result"] == "started" and started["job_id"] == job.id
+    # when the job ends, the audit log says how, under the same intent
     sim.advance(3600)
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
     entries = audit.entries()
-    assert [e["result"] for e in entries] == ["started", "job Succeeded"]
-    assert entries[1]["job_id"] == job.id and entries[1]["action"] == "test-failover"
+    assert [e.get("result") for e in entries] == [None, "started", "job Succeeded"]
+    assert entries[2]["job_id"] == job.id and entries[2]["action"] == "test-failover"
+    assert entries[2]["intent"] == intent["intent"]
     store.apply(Batch().replace(Kind.JOB, await service.jobs()))
-    assert len(audit.entries()) == 2  # recorded once
+    assert len(audit.entries()) == 3  # recorded once
     events = [e for e in store.all(Event) if e.source is EventSource.CONSOLE]
     assert events and item.display_name in events[-1].message
     assert engine.is_fast()
@@ -103,7 +108,8 @@ async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
     sim.advance(3600)
     listed = [dataclasses.replace(j, id=j.id.upper()) for j in await service.jobs()]
     store.apply(Batch().replace(Kind.JOB, listed))
-    assert [(e["action"], e["result"]) for e in audit.entries()] == [
+    assert [(e["action"], e.get("result")) for e in audit.entries()] == [
+        ("test-failover", None),
         ("test-failover", "started"),
         ("test-failover", "job Succeeded"),
     ]
@@ -111,7 +117,9 @@ async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
     assert store.typed(Job, job.id) is not None
 
 
-async def test_invalid_input_is_not_sent_nor_audited(service: AzureRecoveryService, tmp_path: Path) -> None:
+async def test_invalid_input_is_not_sent_and_audited_as_such(
+    service: AzureRecoveryService, tmp_path: Path
+) -> None:
     store = await loaded_store(service)
     audit = AuditLog(tmp_path / "audit.log")
     actions = Actions(service, store, audit=audit)
@@ -126,16 +134,23 @@ async def test_invalid_input_is_not_sent_nor_audited(service: AzureRecoveryServi
         await actions.create_policy(bad)
     assert info.value.errors[0].field == "app_consistent_frequency_minutes"
     assert len(await service.policies()) == policies_before
-    assert audit.entries() == []
+    intent, result = audit.entries()
+    assert intent["phase"] == "intent" and result["intent"] == intent["intent"]
+    assert result["result"].startswith("not sent: ") and result["job_id"] == ""
 
 
 async def test_audit_log_is_append_only_json_lines(tmp_path: Path) -> None:
     audit = AuditLog(tmp_path / "logs" / "audit.log", profile="p")
-    audit.write("commit-failover", ["/x/item-1"], result="started", job_id="j1")
-    audit.write("reprotect", ["/x/item-1"], result="failed: 409 Conflict")
+    item = [Target("/x/item-1", "app-001")]
+    first = audit.intent("commit-failover", item)
+    audit.result(first, "commit-failover", item, "started", job_id="j1")
+    second = audit.intent("reprotect", item)
+    audit.result(second, "reprotect", item, "failed: 409 Conflict")
     text = (tmp_path / "logs" / "audit.log").read_text()
-    assert text.count("\n") == 2
-    assert [e["action"] for e in audit.entries()] == ["commit-failover", "reprotect"]
+    assert text.count("\n") == 4
+    entries = audit.entries()
+    assert [e["action"] for e in entries] == ["commit-failover"] * 2 + ["reprotect"] * 2
+    assert [e["intent"] for e in entries] == [first, first, second, second] and first != second
 
 
 async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_items(
