@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
+import logging.handlers
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from asr_console import __version__
 from asr_console.commands.argtypes import bounded_float, non_negative_int, positive_int
-from asr_console.config import AUTH_METHODS, ConfigError, Settings, resolve
+from asr_console.config import AUTH_METHODS, ConfigError, Settings, log_dir, resolve
 from asr_console.model.redact import MaskingFilter
 
 PROG = "asr-console"
@@ -192,13 +196,54 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return resolve(flags=flags, profile=getattr(args, "profile", None))
 
 
-def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+# Commands that draw the console on the terminal: while they run, nothing else may write to it.
+TUI_COMMANDS = frozenset({None, "demo"})
+CONSOLE_LOG = "console.log"
+LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 3
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotated log file only its owner can read (0600), the current one and each new one after a
+    rotation: log lines may name hosts, users and vaults."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # a file left by an older version (or another umask) keeps its mode across open(O_CREAT)
+        os.fchmod(fd, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def console_log_path() -> Path:
+    return log_dir() / CONSOLE_LOG
+
+
+def _log_handler(to_file: Path | None) -> logging.Handler:
+    if to_file is None:
+        return logging.StreamHandler(sys.stderr)
+    to_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return PrivateRotatingFileHandler(
+        to_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
     )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(MaskingFilter())
+
+
+def _configure_logging(verbosity: int, to_file: Path | None = None) -> None:
+    """Log to stderr, or with ``to_file`` only to that file (the console owns the terminal: a line on
+    stderr would land over its status bar)."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    try:
+        handler = _log_handler(to_file)
+    except OSError as exc:
+        # no log file is no reason to refuse the console; its lines are dropped instead of drawn over it
+        print(f"{PROG}: cannot write the log file {to_file}: {exc}", file=sys.stderr)
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    for each in logging.getLogger().handlers:
+        each.addFilter(MaskingFilter())
+    if to_file is not None:
+        # Python's own warnings (an unclosed connection at exit) go to stderr unless routed to logging.
+        logging.captureWarnings(True)
     if verbosity < 2:
         # azure-core logs every request at INFO; that is noise unless asked for.
         logging.getLogger("azure").setLevel(logging.WARNING)
@@ -210,7 +255,8 @@ def _configure_logging(verbosity: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(getattr(args, "verbose", 0) or 0)
+    tui = getattr(args, "command", None) in TUI_COMMANDS
+    _configure_logging(getattr(args, "verbose", 0) or 0, console_log_path() if tui else None)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:
@@ -228,8 +274,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # `asr-console jobs | head`: the reader left; say nothing more, like any Unix filter.
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141

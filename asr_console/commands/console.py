@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from asr_console.commands.quit_guard import QuitGuard
 from asr_console.config import Settings
 from asr_console.model.errors import SourceError
 
@@ -43,7 +44,8 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
         print(f"asr-console: {problem}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_console(settings))
+        with QuitGuard() as guard:
+            return asyncio.run(_console(settings, guard))
     except KeyboardInterrupt:
         return 130
     except SourceError as exc:
@@ -51,7 +53,7 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
         return 3
 
 
-async def _console(settings: Settings) -> int:
+async def _console(settings: Settings, guard: QuitGuard) -> int:
     from asr_console.app import make_app
     from asr_console.model.protocols import InventorySource
     from asr_console.session import build_session
@@ -71,7 +73,11 @@ async def _console(settings: Settings) -> int:
     session = build_session(settings, service, inventory)
     try:
         app = make_app(session)
-        await app.run_async()
+        try:
+            await app.run_async()
+        finally:
+            # the terminal is the shell's again; closing the session must not keep it
+            guard.arm(app.return_code or 0)
         return app.return_code or 0
     finally:
         await session.close()

@@ -12,6 +12,7 @@ import dataclasses
 import sys
 from typing import Any
 
+from asr_console.commands.quit_guard import QuitGuard
 from asr_console.config import Settings
 from asr_console.model.errors import SourceError
 
@@ -29,12 +30,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"asr-console: {problem}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_demo(args, settings))
+        with QuitGuard() as guard:
+            return asyncio.run(_demo(args, settings, guard))
     except KeyboardInterrupt:
         return 130
 
 
-async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+async def _demo(args: argparse.Namespace, settings: Settings, guard: QuitGuard) -> int:
     from asr_console.app import make_app
     from asr_console.commands.site import open_demo_site
 
@@ -47,7 +49,11 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with open_demo_site(args, settings) as session:
             app = make_app(session, demo_label=f"simulated site · seed {args.seed} · ×{args.speed:g}")
-            await app.run_async()
+            try:
+                await app.run_async()
+            finally:
+                # the terminal is the shell's again; closing the site and the session must not keep it
+                guard.arm(app.return_code or 0)
             return app.return_code or 0
     except (OSError, SourceError) as exc:
         print(f"asr-console demo: cannot start the simulated site: {exc}", file=sys.stderr)

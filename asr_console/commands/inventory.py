@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asr_console.commands.deadline import Deadline
+from asr_console.commands.quit_guard import QuitGuard
 from asr_console.config import Settings
 from asr_console.model.backoff import Backoff
 from asr_console.model.compat import CompatResult, check_vm
@@ -66,9 +67,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except SourceError as exc:
         return _fail(exc)
     deadline = Deadline(settings.timeout)
-    main = _watch(inventory, args, deadline) if args.watch else _once(inventory, args, deadline)
+    guard = QuitGuard()
+    main = _watch(inventory, args, deadline, guard) if args.watch else _once(inventory, args, deadline)
     try:
-        return asyncio.run(main)
+        with guard:
+            return asyncio.run(main)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `| head`: the reader has what it wanted
@@ -294,7 +297,11 @@ WATCHED = (Kind.VM, Kind.HOST, Kind.CLUSTER, Kind.DATACENTER, Kind.DATASTORE, Ki
 
 
 async def _watch(
-    inventory: VCenterInventory, args: argparse.Namespace, deadline: Deadline, max_wait: float = 30.0
+    inventory: VCenterInventory,
+    args: argparse.Namespace,
+    deadline: Deadline,
+    guard: QuitGuard,
+    max_wait: float = 30.0,
 ) -> int:
     store = Store()
     try:
@@ -337,6 +344,10 @@ async def _watch(
                     continue
                 for entry in describe_changes(old[kind], store, kind, kc.added, kc.updated, kc.removed):
                     _print_change(entry, args.json)
+    except asyncio.CancelledError:
+        # Ctrl-C: asyncio.run cancels this task; the process ends soon whatever vCenter does
+        guard.arm(130)
+        raise
     finally:
         await inventory.close()
 

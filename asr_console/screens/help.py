@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from asr_console.screens.dialog_frame import Dialog
+from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.status import StatusBar
 
 _NOISE = frozenset(
@@ -31,7 +32,7 @@ _NOISE = frozenset(
 )
 
 
-class HelpScreen(Dialog[None]):
+class HelpScreen(ConsoleAccess, Dialog[None]):
     """Every key of the pane under it, from its bindings and the app's."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
@@ -76,6 +77,10 @@ class HelpScreen(Dialog[None]):
             text.append("\nData sources\n", style="bold")
             for line in status.first().freshness_lines():
                 text.append(f"  {line}\n")
+        log_file = self.console.session.log_file
+        if log_file is not None:
+            text.append("\nLog file ", style="bold")
+            text.append(f"{log_file}\n")
         with VerticalScroll():
             yield Static(text, id="help-text")
 

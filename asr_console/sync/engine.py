@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from asr_console.model.backoff import Backoff
+from asr_console.model.records import Event, EventSource
 from asr_console.model.store import Batch, Store
 
 log = logging.getLogger(__name__)
 
 # None: nothing needed reading this time (no request made, so freshness is left alone)
 Fetch = Callable[[], Awaitable[Batch | None]]
+
+_event_ids = itertools.count(1)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -77,6 +81,8 @@ class StreamState:
     last_duration: float = 0.0
     in_flight: bool = False
     backoff_delay: float = 1.0
+    # why the stream last failed, as told to the events pane ("" while it reads)
+    announced: str = ""
 
 
 class SyncEngine:
@@ -127,15 +133,20 @@ class SyncEngine:
         task = asyncio.create_task(self._run(self._streams[name]), name=f"sync:{name}")
         self._tasks[name] = task
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 1.0) -> None:
+        """Cancel every stream; wait at most ``grace`` seconds for them to end (a fetch that ignores
+        its cancellation is left behind rather than hold up quitting)."""
         self._running = False
         tasks = list(self._tasks.values())
+        self._tasks.clear()
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=grace)
+        if pending:
+            names = ", ".join(t.get_name() for t in pending)
+            log.warning("streams still running after %g s: %s", grace, names)
 
     # ------------------------------------------------------------------ control
 
@@ -194,6 +205,7 @@ class SyncEngine:
         except Exception as exc:  # every failure becomes freshness, never a crash
             state.errors += 1
             reason = f"no answer in {deadline:g} s" if isinstance(exc, TimeoutError) else describe_error(exc)
+            cause = reason
             delay = state.backoff.next(self._rng)
             retry_after = retry_after_of(exc)
             if retry_after is not None:
@@ -205,6 +217,7 @@ class SyncEngine:
                 reason += f"; throttled until {resume:%H:%M:%S}"
             log.warning("stream %s failed: %s", spec.name, reason)
             self.store.mark_error(spec.name, reason, spec.source)
+            self._announce(state, cause, reason)
             state.backoff_delay = delay
             return False
         finally:
@@ -219,10 +232,35 @@ class SyncEngine:
         except Exception as exc:  # a subscriber's bug must not kill the stream
             log.exception("applying %s failed", spec.name)
             self.store.mark_error(spec.name, describe_error(exc), spec.source)
+            self._announce(state, describe_error(exc), describe_error(exc))
             return False
         state.backoff.reset()
         self.store.mark_ok(spec.name, spec.source, dropped=len(batch.unreadable))
+        self._announce(state, "", "")
         return True
+
+    def _announce(self, state: StreamState, cause: str, reason: str) -> None:
+        """A console event when a stream starts failing, fails for another ``cause`` or reads again —
+        not at every failed poll (``reason`` is what the event says: the cause and its throttling)."""
+        before, state.announced = state.announced, cause
+        if cause == before:
+            return
+        name = state.spec.name
+        if cause:
+            message, severity = f"stream {name} failed: {reason}", "warning"
+        else:
+            message, severity = f"stream {name} reads again", "info"
+        now = datetime.now(UTC)
+        event = Event(
+            id=f"console:stream:{name}:{next(_event_ids)}",
+            time=now,
+            source=EventSource.CONSOLE,
+            message=message,
+            severity=severity,
+            event_type="StreamFailed" if cause else "StreamRecovered",
+            entity_name=state.spec.source,
+        )
+        self.store.apply(Batch().upsert(event))
 
     async def _run(self, state: StreamState) -> None:
         if state.spec.initial_delay > 0:

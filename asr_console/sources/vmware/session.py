@@ -54,6 +54,10 @@ def _is_session_error(exc: BaseException) -> bool:
 
 _SOCKET_DEFAULT = threading.Lock()
 
+# Seconds a close waits for the logout. A vCenter that answers logs out in one round trip; quitting
+# (q, Ctrl-C) must not wait for one that does not.
+LOGOUT_GRACE = 0.5
+
 
 @contextlib.contextmanager
 def _default_socket_timeout(seconds: float) -> Iterator[None]:
@@ -262,8 +266,9 @@ class VCenterSession:
         )
         return Unreachable(f"vCenter {self.url}: connection lost ({reason}); reconnecting")
 
-    async def close(self, before_logout: Callable[[], None]) -> None:
-        """Log out; ``before_logout`` runs first on the logout thread (e.g. to cancel a long poll)."""
+    async def close(self, before_logout: Callable[[], None], grace: float = LOGOUT_GRACE) -> None:
+        """Log out; ``before_logout`` runs first on the logout thread (e.g. to cancel a long poll).
+        Waits at most ``grace`` seconds: a vCenter that does not answer has its session expire."""
         if self.closed:
             return
         self.closed = True
@@ -281,6 +286,6 @@ class VCenterSession:
             thread = threading.Thread(target=logout, name="pyvmomi-logout", daemon=True)
             thread.start()
             # wait a little for a clean logout, never for a vCenter that does not answer
-            deadline = asyncio.get_running_loop().time() + min(self.timeout, 2.0)
+            deadline = asyncio.get_running_loop().time() + min(self.timeout, grace)
             while thread.is_alive() and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.02)
