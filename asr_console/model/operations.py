@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
-from asr_console.model.specs import RecoveryPointChoice
+from asr_console.model.inputs import RecoveryPointChoice
 
 
 class Resource(StrEnum):
