@@ -30,9 +30,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from asr_console.model.operations import Operation, Resource
-from asr_console.model.specs import InvalidInput
 from asr_console.sim.engine import SimEngine
-from asr_console.sim.errors import SimError
+from asr_console.sim.errors import Rejected, SimError
 from asr_console.sim.faults import Fault, Faults
 from asr_console.sim.ids import API_VERSION
 from asr_console.sim.jsonutil import iso
@@ -182,16 +181,8 @@ class ArmSite:
                 )
             try:
                 return await handler(Request(http, self), tuple(args))
-            except InvalidInput as exc:
-                return _error(
-                    400,
-                    "InvalidInput",
-                    str(exc),
-                    details=[
-                        {"code": "InvalidParameter", "target": e.field, "message": e.message}
-                        for e in exc.errors
-                    ],
-                )
+            except Rejected as exc:
+                return _error(400, exc.code, exc.message, details=exc.details(), target=exc.errors[0].field)
             except SimError as exc:
                 return _error(exc.status, exc.code, exc.message)
         if matched_path:
@@ -320,7 +311,7 @@ class ArmSite:
             Operation.UPDATE_POLICY: lambda a, b: e.update_policy(a[0], b),
             Operation.DELETE_POLICY: lambda a, b: e.delete_policy(a[0]),
             Operation.ASSOCIATE_POLICY: lambda a, b: e.create_mapping(a[0], a[1], a[2], b),
-            Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(*a),
+            Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(a[0], a[1], a[2], b),
             Operation.ENABLE_REPLICATION: lambda a, b: e.enable_protection(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER: lambda a, b: e.test_failover(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER_CLEANUP: lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
@@ -432,8 +423,11 @@ def _error(
     message: str,
     headers: dict[str, str] | None = None,
     details: list[dict[str, Any]] | None = None,
+    target: str = "",
 ) -> web.Response:
     error: dict[str, Any] = {"code": code, "message": message}
+    if target:
+        error["target"] = target
     if details:
         error["details"] = details
     return _json({"error": error}, status=status, headers={"x-ms-error-code": code, **(headers or {})})

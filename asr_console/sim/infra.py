@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from asr_console.model.records import Provider
-from asr_console.model.specs import PolicySpec
 from asr_console.sim.clock import SimClock
 from asr_console.sim.ids import ArmScope
 from asr_console.sim.items import CLASSIC, RCM
@@ -215,18 +213,6 @@ class SimPolicy:
     crash_minutes: int = 5
     rpo_threshold_minutes: int = 60
     multi_vm: bool = False
-
-    @classmethod
-    def from_spec(cls, spec: PolicySpec) -> SimPolicy:
-        return cls(
-            name=spec.name,
-            provider=RCM if spec.provider is Provider.INMAGE_RCM else CLASSIC,
-            retention_minutes=spec.recovery_point_history_minutes,
-            app_minutes=spec.app_consistent_frequency_minutes,
-            crash_minutes=spec.crash_consistent_frequency_minutes,
-            rpo_threshold_minutes=spec.rpo_threshold_minutes,
-            multi_vm=spec.multi_vm_sync,
-        )
 
     def to_arm(self, scope: ArmScope) -> dict[str, Any]:
         if self.provider == RCM:
