@@ -48,6 +48,12 @@ _VAULT = (
     + r"/providers/Microsoft\.RecoveryServices/vaults/"
     + _NAME
 )
+# Azure Migrate's VMware site, where a modernized appliance's discovered machines are read from
+_SITE_MACHINES = re.compile(
+    r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.OffAzure/VMwareSites/([^/]+)/machines/?$",
+    re.IGNORECASE,
+)
+OFFAZURE_API_VERSION = "2020-01-01"
 _FABRIC = r"/replicationFabrics/" + _NAME
 _CONTAINER = _FABRIC + r"/replicationProtectionContainers/" + _NAME
 _ITEM = _CONTAINER + r"/replicationProtectedItems/" + _NAME
@@ -150,6 +156,9 @@ class ArmSite:
             return _error(
                 503, "ServiceUnavailable", "The service is temporarily unavailable.", {"Retry-After": "1"}
             )
+        machines = _SITE_MACHINES.match(http.path)
+        if machines is not None:
+            return self._site_machines(http, machines.group(1), machines.group(2), machines.group(3))
         if http.query.get("api-version") != API_VERSION:
             return _error(
                 400,
@@ -194,7 +203,36 @@ class ArmSite:
     def vault_url(self) -> str:
         return self.base_url + self.engine.scope.vault_id
 
-    def _page(self, request: Request, key: str, produce: Callable[[], Sequence[Listed]]) -> web.Response:
+    def _site_machines(self, http: web.Request, sub: str, rg: str, site: str) -> web.Response:
+        if http.method != "GET":
+            return _error(405, "MethodNotAllowed", f"The method {http.method} is not allowed here.")
+        if http.query.get("api-version") != OFFAZURE_API_VERSION:
+            return _error(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{http.query.get('api-version', '')}' is invalid. "
+                f"The supported version is '{OFFAZURE_API_VERSION}'.",
+            )
+        scope = self.engine.scope
+        if sub.lower() != scope.subscription.lower() or rg.lower() != scope.resource_group.lower():
+            return _error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+        try:
+            return self._page(
+                Request(http, self),
+                "machines",
+                lambda: self.engine.site_machines(site),
+                api_version=OFFAZURE_API_VERSION,
+            )
+        except SimError as exc:
+            return _error(exc.status, exc.code, exc.message)
+
+    def _page(
+        self,
+        request: Request,
+        key: str,
+        produce: Callable[[], Sequence[Listed]],
+        api_version: str = API_VERSION,
+    ) -> web.Response:
         """One page of a list; the first request snapshots the whole list so later pages are consistent."""
         token = request.http.query.get("skipToken") or request.http.query.get("$skiptoken")
         now = time.monotonic()
@@ -221,7 +259,7 @@ class ArmSite:
                 snap_id = f"{key}{next(self._tokens)}"
                 self._snapshots[snap_id] = _Snapshot(values, now)
             body["nextLink"] = (
-                f"{self.base_url}{request.http.path}?api-version={API_VERSION}"
+                f"{self.base_url}{request.http.path}?api-version={api_version}"
                 f"&skipToken={quote(f'{snap_id}.{offset + self.page_size}')}"
             )
         elif snap_id:

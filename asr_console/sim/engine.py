@@ -46,6 +46,7 @@ class SimEngine:
         history_jobs: int | None = None,
         clock: SimClock | None = None,
         inventory: Mapping[Kind, Iterable[Record]] | None = None,
+        modernized_discovery: bool = False,
     ) -> None:
         if provider not in PROVIDERS:
             raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}")
@@ -63,7 +64,15 @@ class SimEngine:
         estate = Estate(
             random.Random(rng.getrandbits(64)), vms, clock.at(clock.elapsed()), inventory=inventory
         )
-        self.state = SiteState(rng=rng, seed=seed, provider=provider, clock=clock, scope=scope, estate=estate)
+        self.state = SiteState(
+            rng=rng,
+            seed=seed,
+            provider=provider,
+            clock=clock,
+            scope=scope,
+            estate=estate,
+            modernized_discovery=modernized_discovery,
+        )
         self.model = TickModel(self.state)
         self.reads = ArmReads(self.state, self.model.step)
         self.writes = ArmWrites(self.state, self.model.step)
@@ -196,6 +205,9 @@ class SimEngine:
     def get_policy(self, name: str) -> dict[str, Any]:
         return self.reads.get_policy(name)
 
+    def site_machines(self, site: str) -> list[Callable[[], dict[str, Any]]]:
+        return self.reads.site_machines(site)
+
     def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
         return self.reads.list_protectable_items(fabric, container)
 
@@ -303,6 +315,7 @@ def make_demo_site(
     history_jobs: int | None = None,
     start: datetime | None = None,
     estate_from: Mapping[Kind, Iterable[Record]] | None = None,
+    modernized_discovery: bool = False,
 ) -> SimEngine:
     """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating.
 
@@ -310,6 +323,8 @@ def make_demo_site(
     holds); keep it current with ``SimEngine.adopt_inventory`` (``sim.discovery`` does). Its clock
     starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to the site
     and to a client); everything else depends only on ``seed`` and the clock's advances.
+    ``modernized_discovery`` makes the InMageRcm containers list no protectable items, as a real
+    modernized vault's do; the machines are then read from the fabric's Azure Migrate site.
     """
     if start is None:
         start = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -321,6 +336,7 @@ def make_demo_site(
         history_jobs=history_jobs,
         clock=SimClock(speed=speed, start=start),
         inventory=estate_from,
+        modernized_discovery=modernized_discovery,
     )
 
 

@@ -83,9 +83,13 @@ class SimFabric:
             },
         }
 
+    @property
+    def site_name(self) -> str:
+        return f"{self.name}-site"
+
     def site_id(self, scope: ArmScope) -> str:
         """The Azure Migrate VMware site the appliance discovers into."""
-        return scope.discovery_machine_id(f"{self.name}-site", "").rsplit("/machines/", 1)[0]
+        return scope.discovery_machine_id(self.site_name, "").rsplit("/machines/", 1)[0]
 
     def _rcm(self, clock: SimClock, elapsed: float, scope: ArmScope) -> dict[str, Any]:
         servers: list[dict[str, Any]] = []

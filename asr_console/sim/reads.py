@@ -13,7 +13,7 @@ from typing import Any
 from asr_console.sim.errors import not_found
 from asr_console.sim.health_catalog import CATALOG, health_error
 from asr_console.sim.infra import SimFabric
-from asr_console.sim.items import CLASSIC, RCM, recovery_points
+from asr_console.sim.items import CLASSIC, RCM, disks_of, recovery_points
 from asr_console.sim.jsonutil import iso
 from asr_console.sim.site_state import CONTAINER_TYPE, SiteState
 
@@ -162,6 +162,51 @@ class ArmReads:
         self.step()
         return self.state.policy(name).to_arm(self.state.scope)
 
+    def site_machines(self, site: str) -> list[Callable[[], dict[str, Any]]]:
+        """The machines an appliance discovered into its Azure Migrate VMware site (Microsoft.OffAzure,
+        ``GET {vmwareSiteId}/machines``), each rendered when its page is asked for."""
+        self.step()
+        fabric = next(
+            (
+                f
+                for f in self.state.fabrics.values()
+                if f.provider == RCM and f.site_name.lower() == site.lower()
+            ),
+            None,
+        )
+        if fabric is None:
+            raise not_found("VMware site", site)
+        return [functools.partial(self._render_machine, fabric, vm) for vm in self.state.estate.vms.values()]
+
+    def _render_machine(self, f: SimFabric, vm: Any) -> dict[str, Any]:
+        name = self.state.protectable_name(f, vm.instance_uuid)  # opaque: never the VM's name
+        extra = self.state.estate.extra[vm.moref]
+        return {
+            "id": f"{f.site_id(self.state.scope)}/machines/{name}",
+            "name": name,
+            "type": "Microsoft.OffAzure/VMwareSites/machines",
+            "properties": {
+                "displayName": vm.name,
+                "instanceUuid": vm.instance_uuid,
+                "biosGuid": vm.bios_uuid,
+                "powerStatus": "ON" if vm.power_state == "poweredOn" else "OFF",
+                "vCenterFQDN": f"{f.vcenter}.corp.example",
+                "hostName": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
+                "numberOfProcessorCore": vm.num_cpu,
+                "allocatedMemoryInMB": vm.memory_mb,
+                "firmware": vm.firmware.upper(),
+                "disks": [
+                    {"uuid": uuid, "label": label, "maxSizeInBytes": size, "lun": lun}
+                    for lun, (uuid, label, size) in enumerate(disks_of(vm))
+                ],
+                "networkAdapters": [
+                    {"macAddress": nic.mac, "ipAddressList": list(nic.ips), "networkName": nic.network}
+                    for nic in vm.nics
+                ],
+                "operatingSystemDetails": {"osType": extra.os_type, "osName": vm.guest_full_name},
+            },
+        }
+
     def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
         return [render() for render in self.protectable_snapshot(fabric, container)]
 
@@ -183,6 +228,9 @@ class ArmReads:
         f = self.state.fabric(fabric)
         if f.container != container:
             raise not_found("Protection container", container)
+        if f.provider == RCM and self.state.modernized_discovery:
+            # a modernized vault lists none: its machines come from the Azure Migrate site (site_machines)
+            return []
         # a VM replicated through either stack is protected, whichever container lists it
         by_vm = {i.vm_moref: i for i in self.state.items.values()}
         out: list[Callable[[], dict[str, Any]]] = []

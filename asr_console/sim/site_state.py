@@ -57,6 +57,7 @@ class SiteState:
         clock: SimClock,
         scope: ArmScope,
         estate: Estate,
+        modernized_discovery: bool = False,
     ) -> None:
         self.rng = rng
         self.seed = seed
@@ -72,6 +73,9 @@ class SiteState:
         self.jobs: dict[str, SimJob] = {}
         self.events: list[dict[str, Any]] = []
         self.plans: dict[str, list[str]] = {}
+        # as a real modernized vault: InMageRcm containers list no protectable items, the machines are
+        # read from the fabric's Azure Migrate site instead
+        self.modernized_discovery = modernized_discovery
         self.fail_next_codes: dict[str, str] = {}  # scenario → catalog error its next job fails with
 
     @property

@@ -208,8 +208,17 @@ class ArmWrites:
             )
         if kind != f.provider:
             errors.append(FieldProblem(f"{_DETAILS}.instanceType", f"{fabric} replicates with {f.provider}"))
-        if not protectable:
-            errors.append(FieldProblem("properties.protectableItemId", "is required: the machine to protect"))
+        # a modernized item names its machine in the Azure Migrate site; a classic one its protectable item
+        machine_id = str(details.get("fabricDiscoveryMachineId") or "") if kind == RCM else ""
+        wanted, where = protectable, "properties.protectableItemId"
+        if machine_id:
+            wanted, where = _last(machine_id), f"{_DETAILS}.fabricDiscoveryMachineId"
+            if not machine_id.lower().startswith(f"{f.site_id(self.state.scope)}/machines/".lower()):
+                errors.append(FieldProblem(where, f"is not a machine of {fabric}'s VMware site"))
+            elif protectable and protectable.lower() != wanted.lower():
+                errors.append(FieldProblem(where, "does not name the protectable item being protected"))
+        if not wanted:
+            errors.append(FieldProblem(where, "is required: the machine to protect"))
         if not policy_name:
             errors.append(FieldProblem("properties.policyId", "is required: the replication policy"))
         rg_key = "targetResourceGroupId" if kind == RCM else "targetAzureV2ResourceGroupId"
@@ -219,16 +228,14 @@ class ArmWrites:
             (
                 v
                 for v in self.state.estate.vms.values()
-                if self.state.protectable_name(f, v.instance_uuid) == protectable
+                if self.state.protectable_name(f, v.instance_uuid).lower() == wanted.lower()
             ),
             None,
         )
-        if protectable and vm is None:
-            errors.append(
-                FieldProblem("properties.protectableItemId", f"the vault has not discovered '{protectable}'")
-            )
+        if wanted and vm is None:
+            errors.append(FieldProblem(where, f"the vault has not discovered '{wanted}'"))
         if vm is not None and any(i.vm_moref == vm.moref for i in self.state.items.values()):
-            errors.append(FieldProblem("properties.protectableItemId", f"{vm.name} is already protected"))
+            errors.append(FieldProblem(where, f"{vm.name} is already protected"))
         if name in self.state.items:
             errors.append(FieldProblem("name", f"an item named {name} already exists"))
         if policy_name and not any(
@@ -244,16 +251,6 @@ class ArmWrites:
         if ps_id and ps_id not in servers:
             errors.append(
                 FieldProblem(f"{_DETAILS}.processServerId", f"{fabric} has no process server {ps_id}")
-            )
-        if (
-            kind == RCM
-            and vm is not None
-            and (details.get("fabricDiscoveryMachineId") or "").rsplit("/", 1)[-1] != protectable
-        ):
-            errors.append(
-                FieldProblem(
-                    f"{_DETAILS}.fabricDiscoveryMachineId", "does not name the machine being protected"
-                )
             )
         reject(errors)
         assert vm is not None
