@@ -142,7 +142,7 @@ async def test_server_side_validation_answers_400_with_field_errors(
 
         error = translate(caught.value)
         assert isinstance(error, OperationRejected) and error.code == "InvalidInput"
-        assert "recovery_point_history_minutes" in str(error)
+        assert "properties.providerSpecificInput.recoveryPointHistoryInMinutes" in str(error)
     finally:
         await client.close()
         await svc.close()

@@ -41,3 +41,41 @@ def test_core_never_imports_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"core module imports Textual: {result.stdout}{result.stderr}"
+
+
+# The simulated site is an independent contract (issue 10): it must not be built from the console's own
+# form validation, its real back ends or its UI, or a wrong write could pass both sides the same way.
+SIM_FORBIDDEN = (
+    "asr_console.model.specs",
+    "asr_console.sources",
+    "asr_console.app",
+    "asr_console.screens",
+    "asr_console.widgets",
+    "asr_console.themes",
+    "asr_console.commands",
+    "asr_console.cli",
+    "textual",
+)
+
+
+def sim_modules() -> list[str]:
+    import asr_console.sim
+
+    return ["asr_console.sim"] + [
+        info.name for info in pkgutil.walk_packages(asr_console.sim.__path__, "asr_console.sim.")
+    ]
+
+
+def test_simulator_loads_none_of_the_console_validation_sources_or_ui() -> None:
+    code = (
+        "import importlib, sys\n"
+        f"roots = {SIM_FORBIDDEN!r}\n"
+        f"for name in {sim_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    bad = sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') for f in roots))\n"
+        "    if bad:\n"
+        "        print(name, bad[:3]); sys.exit(1)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"a sim module loads a forbidden module: {result.stdout}{result.stderr}"
+    assert "asr_console.sim.contract" in sim_modules()

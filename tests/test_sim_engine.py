@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from asr_console.model.specs import InvalidInput
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.clock import DEFAULT_EPOCH
-from asr_console.sim.errors import SimError
+from asr_console.sim.errors import Rejected, SimError
 
 
 def site(**kwargs: Any) -> SimEngine:
@@ -88,10 +87,8 @@ def test_test_failover_then_cleanup(provider: str) -> None:
         {
             "properties": {
                 "networkId": engine.scope.network_id("vnet-test"),
-                "providerSpecificDetails": {
-                    "instanceType": provider,
-                    "networkId": engine.scope.network_id("vnet-test"),
-                },
+                "providerSpecificDetails": {"instanceType": provider}
+                | ({"networkId": engine.scope.network_id("vnet-test")} if provider == "InMageRcm" else {}),
             }
         },
     )
@@ -129,7 +126,18 @@ def test_failover_change_point_commit_reprotect() -> None:
     assert engine.estate.vms[vm].power_state == "poweredOff"  # performShutdown
     points = engine.list_recovery_points(*path)
     older = points[-1]["id"]
-    finish(engine, engine.apply_recovery_point(*path, {"properties": {"recoveryPointId": older}}))
+    finish(
+        engine,
+        engine.apply_recovery_point(
+            *path,
+            {
+                "properties": {
+                    "recoveryPointId": older,
+                    "providerSpecificDetails": {"instanceType": "InMageRcm", "recoveryPointId": older},
+                }
+            },
+        ),
+    )
     assert props(engine, path)["failoverRecoveryPointId"] == older
     finish(engine, engine.commit(*path))
     committed = props(engine, path)
@@ -156,13 +164,13 @@ def test_operation_not_allowed_is_rejected_before_any_change() -> None:
     path = pick(engine, "TestFailover")
     before = json.dumps(engine.get_protected_item(*path))
     jobs = len(engine.jobs)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(Rejected) as caught:
         engine.commit(*path)
     assert "Commit is not allowed" in str(caught.value)
     target = engine.items[path[2]].target_network_id
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(Rejected) as caught:
         engine.test_failover(*path, {"properties": {"networkId": target}})
-    assert caught.value.errors[0].field == "test_network"
+    assert caught.value.errors[0].field == "properties.networkId"  # the failover network: refused
     assert json.dumps(engine.get_protected_item(*path)) == before
     assert len(engine.jobs) == jobs
 
@@ -181,10 +189,13 @@ def test_invalid_policy_rejected_and_valid_one_created() -> None:
             }
         }
     }
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(Rejected) as caught:
         engine.create_policy("too-long", bad)
     fields = {e.field for e in caught.value.errors}
-    assert fields == {"recovery_point_history_minutes", "app_consistent_frequency_minutes"}
+    assert fields == {
+        "properties.providerSpecificInput.recoveryPointHistoryInMinutes",
+        "properties.providerSpecificInput.appConsistentFrequencyInMinutes",
+    }
     assert len(engine.jobs) == jobs and "too-long" not in engine.policies
     good = {
         "properties": {
@@ -248,7 +259,7 @@ def test_enable_replication_goes_through_initial_replication_to_protected() -> N
     engine.run_until(protected, limit=3 * 86400, step=600)
     assert props(engine, path)["protectionState"] == "Protected"
     assert seen == sorted(seen) and seen[-1] == 100
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Rejected):
         engine.enable_protection(*path, body)  # already protected
 
 

@@ -16,8 +16,8 @@ import abc
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
+from asr_console.model.inputs import RecoveryPointChoice, RecoveryPointKind
 from asr_console.model.records import Job
-from asr_console.model.specs import RecoveryPointChoice, RecoveryPointKind
 
 
 class Resource(StrEnum):

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from asr_console.model.inputs import RecoveryPointChoice
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs
 from asr_console.model.records import (
@@ -33,8 +34,11 @@ from asr_console.model.records import (
     Vault,
     VCenterRegistration,
 )
-from asr_console.model.specs import EnableReplicationSpec, PolicySpec, RecoveryPointChoice
 from asr_console.model.store import Batch
+
+if TYPE_CHECKING:
+    # annotations only: the simulated site implements InventorySource without the console's validation
+    from asr_console.model.specs import EnableReplicationSpec, PolicySpec
 
 
 @dataclass(frozen=True, slots=True)

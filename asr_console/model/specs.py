@@ -8,9 +8,12 @@ crash-consistent every 5 minutes. Errors name the field and say what to change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from asr_console.model.arm import same_arm_id
+from asr_console.model.inputs import FieldError as FieldError
+from asr_console.model.inputs import InvalidInput as InvalidInput
+from asr_console.model.inputs import RecoveryPointChoice as RecoveryPointChoice
+from asr_console.model.inputs import RecoveryPointKind as RecoveryPointKind
 from asr_console.model.records import Provider
 
 MAX_RETENTION_MINUTES = 15 * 24 * 60
@@ -18,23 +21,6 @@ APP_CONSISTENT_MIN = 60
 APP_CONSISTENT_MAX = 720
 CRASH_CONSISTENT_MINUTES = 5
 RPO_THRESHOLD_MAX_MINUTES = 24 * 60
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
-class InvalidInput(ValueError):
-    """Raised by a service before sending anything; carries every field error at once."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,26 +91,6 @@ def validate_policy(spec: PolicySpec) -> list[FieldError]:
     ):
         errors.append(FieldError("rpo_threshold_minutes", f"use 1–{RPO_THRESHOLD_MAX_MINUTES} minutes"))
     return errors
-
-
-class RecoveryPointKind(StrEnum):
-    LATEST = "Latest"
-    LATEST_PROCESSED = "LatestProcessed"
-    LATEST_APP_CONSISTENT = "LatestApplicationConsistent"
-    LATEST_MULTI_VM_PROCESSED = "LatestProcessedMultiVm"
-    LATEST_MULTI_VM_APP_CONSISTENT = "LatestApplicationConsistentMultiVm"
-    CUSTOM = "Custom"
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryPointChoice:
-    kind: RecoveryPointKind = RecoveryPointKind.LATEST_PROCESSED
-    recovery_point_id: str = ""  # with CUSTOM
-
-    def validate(self) -> list[FieldError]:
-        if self.kind is RecoveryPointKind.CUSTOM and not self.recovery_point_id:
-            return [FieldError("recovery_point", "pick a recovery point from the list")]
-        return []
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,9 +30,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from asr_console.model.operations import Operation, Resource
-from asr_console.model.specs import InvalidInput
 from asr_console.sim.engine import SimEngine
-from asr_console.sim.errors import SimError
+from asr_console.sim.errors import Rejected, SimError
 from asr_console.sim.faults import Fault, Faults
 from asr_console.sim.ids import API_VERSION
 from asr_console.sim.jsonutil import iso
@@ -49,6 +48,12 @@ _VAULT = (
     + r"/providers/Microsoft\.RecoveryServices/vaults/"
     + _NAME
 )
+# Azure Migrate's VMware site, where a modernized appliance's discovered machines are read from
+_SITE_MACHINES = re.compile(
+    r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.OffAzure/VMwareSites/([^/]+)/machines/?$",
+    re.IGNORECASE,
+)
+OFFAZURE_API_VERSION = "2020-01-01"
 _FABRIC = r"/replicationFabrics/" + _NAME
 _CONTAINER = _FABRIC + r"/replicationProtectionContainers/" + _NAME
 _ITEM = _CONTAINER + r"/replicationProtectedItems/" + _NAME
@@ -151,6 +156,9 @@ class ArmSite:
             return _error(
                 503, "ServiceUnavailable", "The service is temporarily unavailable.", {"Retry-After": "1"}
             )
+        machines = _SITE_MACHINES.match(http.path)
+        if machines is not None:
+            return self._site_machines(http, machines.group(1), machines.group(2), machines.group(3))
         if http.query.get("api-version") != API_VERSION:
             return _error(
                 400,
@@ -182,16 +190,8 @@ class ArmSite:
                 )
             try:
                 return await handler(Request(http, self), tuple(args))
-            except InvalidInput as exc:
-                return _error(
-                    400,
-                    "InvalidInput",
-                    str(exc),
-                    details=[
-                        {"code": "InvalidParameter", "target": e.field, "message": e.message}
-                        for e in exc.errors
-                    ],
-                )
+            except Rejected as exc:
+                return _error(400, exc.code, exc.message, details=exc.details(), target=exc.errors[0].field)
             except SimError as exc:
                 return _error(exc.status, exc.code, exc.message)
         if matched_path:
@@ -203,7 +203,36 @@ class ArmSite:
     def vault_url(self) -> str:
         return self.base_url + self.engine.scope.vault_id
 
-    def _page(self, request: Request, key: str, produce: Callable[[], Sequence[Listed]]) -> web.Response:
+    def _site_machines(self, http: web.Request, sub: str, rg: str, site: str) -> web.Response:
+        if http.method != "GET":
+            return _error(405, "MethodNotAllowed", f"The method {http.method} is not allowed here.")
+        if http.query.get("api-version") != OFFAZURE_API_VERSION:
+            return _error(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{http.query.get('api-version', '')}' is invalid. "
+                f"The supported version is '{OFFAZURE_API_VERSION}'.",
+            )
+        scope = self.engine.scope
+        if sub.lower() != scope.subscription.lower() or rg.lower() != scope.resource_group.lower():
+            return _error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+        try:
+            return self._page(
+                Request(http, self),
+                "machines",
+                lambda: self.engine.site_machines(site),
+                api_version=OFFAZURE_API_VERSION,
+            )
+        except SimError as exc:
+            return _error(exc.status, exc.code, exc.message)
+
+    def _page(
+        self,
+        request: Request,
+        key: str,
+        produce: Callable[[], Sequence[Listed]],
+        api_version: str = API_VERSION,
+    ) -> web.Response:
         """One page of a list; the first request snapshots the whole list so later pages are consistent."""
         token = request.http.query.get("skipToken") or request.http.query.get("$skiptoken")
         now = time.monotonic()
@@ -230,7 +259,7 @@ class ArmSite:
                 snap_id = f"{key}{next(self._tokens)}"
                 self._snapshots[snap_id] = _Snapshot(values, now)
             body["nextLink"] = (
-                f"{self.base_url}{request.http.path}?api-version={API_VERSION}"
+                f"{self.base_url}{request.http.path}?api-version={api_version}"
                 f"&skipToken={quote(f'{snap_id}.{offset + self.page_size}')}"
             )
         elif snap_id:
@@ -320,7 +349,7 @@ class ArmSite:
             Operation.UPDATE_POLICY: lambda a, b: e.update_policy(a[0], b),
             Operation.DELETE_POLICY: lambda a, b: e.delete_policy(a[0]),
             Operation.ASSOCIATE_POLICY: lambda a, b: e.create_mapping(a[0], a[1], a[2], b),
-            Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(*a),
+            Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(a[0], a[1], a[2], b),
             Operation.ENABLE_REPLICATION: lambda a, b: e.enable_protection(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER: lambda a, b: e.test_failover(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER_CLEANUP: lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
@@ -432,8 +461,11 @@ def _error(
     message: str,
     headers: dict[str, str] | None = None,
     details: list[dict[str, Any]] | None = None,
+    target: str = "",
 ) -> web.Response:
     error: dict[str, Any] = {"code": code, "message": message}
+    if target:
+        error["target"] = target
     if details:
         error["details"] = details
     return _json({"error": error}, status=status, headers={"x-ms-error-code": code, **(headers or {})})

@@ -3,11 +3,12 @@
 Everything is deterministic for a seed and the sequence of clock advances: time is applied in fixed
 30-second ticks (``step``), and every random draw comes from the engine's own ``random.Random``.
 Reads return ARM wire JSON (what the ARM face serves and the SDK models deserialize); writes take ARM
-request bodies, validate them before changing anything (``InvalidInput``) and return the job they start.
+request bodies, refuse them before changing anything (``Rejected``, a 400) and return the job they start.
 
-The engine is assembled from parts named for what they are: ``site_state`` (the state and shared
-helpers), ``reads``, ``writes`` (validation and state machines), ``tick_model`` (behaviour over time) and
-``site_builder`` (the initial site).
+The state is one object (``SiteState``: the dicts, clock, scope, estate and shared helpers); the parts
+that act on it receive it: ``ArmReads``, ``ArmWrites`` (the contract and state machines), ``TickModel``
+(behaviour over time) and ``SiteBuilder`` (the initial site). ``SimEngine`` composes them and keeps one
+public face for the ARM server, the inventory face, discovery and the tests.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from asr_console.sim.items import SimItem
 from asr_console.sim.jobs import SimJob
 from asr_console.sim.reads import ArmReads
 from asr_console.sim.site_builder import SiteBuilder
-from asr_console.sim.site_state import MAX_TICKS_PER_STEP, PROVIDERS, TICK
+from asr_console.sim.site_state import PROVIDERS, TICK, SiteState
+from asr_console.sim.tick_model import TickModel
 from asr_console.sim.writes import ArmWrites
 
 
-class SimEngine(ArmReads, ArmWrites, SiteBuilder):
+class SimEngine:
     def __init__(
         self,
         *,
@@ -44,6 +46,7 @@ class SimEngine(ArmReads, ArmWrites, SiteBuilder):
         history_jobs: int | None = None,
         clock: SimClock | None = None,
         inventory: Mapping[Kind, Iterable[Record]] | None = None,
+        modernized_discovery: bool = False,
     ) -> None:
         if provider not in PROVIDERS:
             raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}")
@@ -55,46 +58,94 @@ class SimEngine(ArmReads, ArmWrites, SiteBuilder):
             protected = min(protected, vms)
         if protected > vms:
             raise ValueError("cannot protect more VMs than the estate has")
-        self.rng = random.Random(seed)
-        self.seed = seed
-        self.provider = provider
-        self.clock = clock or SimClock(speed=speed)
-        self.elapsed = self.clock.elapsed()  # simulated time the model has reached
-        # where the tick model has reached; ``elapsed`` may run ahead of it by less than a tick
-        self._ticked = self.elapsed
-        self.scope = ArmScope(
-            subscription=seeded_uuid(self.rng), resource_group="rg-asr-weu", vault="vault-dr-weu"
+        rng = random.Random(seed)
+        clock = clock or SimClock(speed=speed)
+        scope = ArmScope(subscription=seeded_uuid(rng), resource_group="rg-asr-weu", vault="vault-dr-weu")
+        estate = Estate(
+            random.Random(rng.getrandbits(64)), vms, clock.at(clock.elapsed()), inventory=inventory
         )
-        self.estate = Estate(
-            random.Random(self.rng.getrandbits(64)), vms, self.clock.at(self.elapsed), inventory=inventory
+        self.state = SiteState(
+            rng=rng,
+            seed=seed,
+            provider=provider,
+            clock=clock,
+            scope=scope,
+            estate=estate,
+            modernized_discovery=modernized_discovery,
         )
-        self.fabrics: dict[str, SimFabric] = {}
-        self.policies: dict[str, SimPolicy] = {}
-        self.mappings: dict[str, SimMapping] = {}
-        self.items: dict[str, SimItem] = {}
-        self.jobs: dict[str, SimJob] = {}
-        self.events: list[dict[str, Any]] = []
-        self.plans: dict[str, list[str]] = {}
-        self._fail_next: dict[str, str] = {}
-        self._build(protected, history_jobs if history_jobs is not None else min(200, 2 * protected + 20))
+        self.model = TickModel(self.state)
+        self.reads = ArmReads(self.state, self.model.step)
+        self.writes = ArmWrites(self.state, self.model.step)
+        SiteBuilder(self.state, self.model).build(
+            protected, history_jobs if history_jobs is not None else min(200, 2 * protected + 20)
+        )
+
+    # ================================================================== the state, read-only views
+
+    @property
+    def seed(self) -> int:
+        return self.state.seed
+
+    @property
+    def provider(self) -> str:
+        return self.state.provider
+
+    @property
+    def clock(self) -> SimClock:
+        return self.state.clock
+
+    @property
+    def elapsed(self) -> float:
+        return self.state.elapsed
+
+    @property
+    def now(self) -> datetime:
+        return self.state.now
+
+    @property
+    def scope(self) -> ArmScope:
+        return self.state.scope
+
+    @property
+    def estate(self) -> Estate:
+        return self.state.estate
+
+    @property
+    def fabrics(self) -> dict[str, SimFabric]:
+        return self.state.fabrics
+
+    @property
+    def policies(self) -> dict[str, SimPolicy]:
+        return self.state.policies
+
+    @property
+    def mappings(self) -> dict[str, SimMapping]:
+        return self.state.mappings
+
+    @property
+    def items(self) -> dict[str, SimItem]:
+        return self.state.items
+
+    @property
+    def jobs(self) -> dict[str, SimJob]:
+        return self.state.jobs
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return self.state.events
+
+    @property
+    def plans(self) -> dict[str, list[str]]:
+        return self.state.plans
+
+    def item_by_id(self, item_id: str) -> SimItem:
+        return self.state.item_by_id(item_id)
 
     # ================================================================== time
 
     def step(self) -> None:
         """Apply the simulated time that has passed since the last step."""
-        target = self.clock.elapsed()
-        if target <= self.elapsed:
-            return
-        # Reads come more often than ticks at high speed: the remainder below a tick is kept for the
-        # next step, not dropped, or a console polling every second would stop replication.
-        behind = target - self._ticked
-        ticks = int(behind // TICK)
-        dt = TICK if ticks <= MAX_TICKS_PER_STEP else behind / MAX_TICKS_PER_STEP
-        while self._ticked + dt <= target + 1e-9:
-            self._tick(self._ticked + dt, dt)
-            self._ticked += dt
-        self._advance_jobs(target)
-        self.elapsed = max(self.elapsed, target)
+        self.model.step()
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -117,13 +168,141 @@ class SimEngine(ArmReads, ArmWrites, SiteBuilder):
         the VM (no heartbeat, 78174) as in ASR. Returns (VMs that appeared, VMs that went).
         """
         self.step()
-        return self.estate.adopt(inventory, self.now)
+        return self.state.estate.adopt(inventory, self.state.now)
 
     def fail_next(self, scenario: str, code: str) -> None:
         """Make the next job of ``scenario`` fail with a catalog error (fault injection for tests)."""
         if code not in CATALOG:
             raise ValueError(f"unknown health error code {code}")
-        self._fail_next[scenario] = code
+        self.state.fail_next_codes[scenario] = code
+
+    # ================================================================== reads (ARM wire JSON)
+
+    def vault_health(self) -> dict[str, Any]:
+        return self.reads.vault_health()
+
+    def list_fabrics(self) -> list[dict[str, Any]]:
+        return self.reads.list_fabrics()
+
+    def get_fabric(self, name: str) -> dict[str, Any]:
+        return self.reads.get_fabric(name)
+
+    def list_vcenters(self, fabric: str | None = None) -> list[dict[str, Any]]:
+        return self.reads.list_vcenters(fabric)
+
+    def list_containers(self, fabric: str | None = None) -> list[dict[str, Any]]:
+        return self.reads.list_containers(fabric)
+
+    def list_mappings(self, fabric: str | None = None, container: str | None = None) -> list[dict[str, Any]]:
+        return self.reads.list_mappings(fabric, container)
+
+    def get_mapping(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        return self.reads.get_mapping(fabric, container, name)
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        return self.reads.list_policies()
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        return self.reads.get_policy(name)
+
+    def site_machines(self, site: str) -> list[Callable[[], dict[str, Any]]]:
+        return self.reads.site_machines(site)
+
+    def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
+        return self.reads.list_protectable_items(fabric, container)
+
+    def protectable_snapshot(self, fabric: str, container: str) -> list[Callable[[], dict[str, Any]]]:
+        return self.reads.protectable_snapshot(fabric, container)
+
+    def get_protectable_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        return self.reads.get_protectable_item(fabric, container, name)
+
+    def list_protected_items(
+        self, fabric: str | None = None, container: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.reads.list_protected_items(fabric, container)
+
+    def protected_item_snapshot(
+        self, fabric: str | None = None, container: str | None = None
+    ) -> list[Callable[[], dict[str, Any]]]:
+        return self.reads.protected_item_snapshot(fabric, container)
+
+    def get_protected_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:
+        return self.reads.get_protected_item(fabric, container, name)
+
+    def list_recovery_points(self, fabric: str, container: str, name: str) -> list[dict[str, Any]]:
+        return self.reads.list_recovery_points(fabric, container, name)
+
+    def list_jobs(self, since: datetime | None = None, state: str | None = None) -> list[dict[str, Any]]:
+        return self.reads.list_jobs(since, state)
+
+    def get_job(self, name: str) -> dict[str, Any]:
+        return self.reads.get_job(name)
+
+    def list_recovery_plans(self) -> list[dict[str, Any]]:
+        return self.reads.list_recovery_plans()
+
+    def get_recovery_plan(self, name: str) -> dict[str, Any]:
+        return self.reads.get_recovery_plan(name)
+
+    def list_events(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        return self.reads.list_events(since)
+
+    def operation(self, job_name: str) -> tuple[str, dict[str, Any] | None]:
+        return self.reads.operation(job_name)
+
+    # ================================================================== writes (ARM request bodies)
+
+    def create_policy(self, name: str, body: Any) -> str:
+        return self.writes.create_policy(name, body)
+
+    def update_policy(self, name: str, body: Any) -> str:
+        return self.writes.update_policy(name, body)
+
+    def delete_policy(self, name: str) -> str:
+        return self.writes.delete_policy(name)
+
+    def create_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.create_mapping(fabric, container, name, body)
+
+    def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
+        return self.writes.remove_mapping(fabric, container, name, body)
+
+    def enable_protection(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.enable_protection(fabric, container, name, body)
+
+    def test_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.test_failover(fabric, container, name, body)
+
+    def test_failover_cleanup(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.test_failover_cleanup(fabric, container, name, body)
+
+    def unplanned_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.unplanned_failover(fabric, container, name, body)
+
+    def apply_recovery_point(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.apply_recovery_point(fabric, container, name, body)
+
+    def commit(self, fabric: str, container: str, name: str) -> str:
+        return self.writes.commit(fabric, container, name)
+
+    def reprotect(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.reprotect(fabric, container, name, body)
+
+    def repair_replication(self, fabric: str, container: str, name: str) -> str:
+        return self.writes.repair_replication(fabric, container, name)
+
+    def disable_protection(self, fabric: str, container: str, name: str, body: Any = None) -> str:
+        return self.writes.disable_protection(fabric, container, name, body)
+
+    def purge(self, fabric: str, container: str, name: str) -> str:
+        return self.writes.purge(fabric, container, name)
+
+    def cancel_job(self, name: str) -> str:
+        return self.writes.cancel_job(name)
+
+    def restart_job(self, name: str) -> str:
+        return self.writes.restart_job(name)
 
 
 def make_demo_site(
@@ -136,6 +315,7 @@ def make_demo_site(
     history_jobs: int | None = None,
     start: datetime | None = None,
     estate_from: Mapping[Kind, Iterable[Record]] | None = None,
+    modernized_discovery: bool = False,
 ) -> SimEngine:
     """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating.
 
@@ -143,6 +323,8 @@ def make_demo_site(
     holds); keep it current with ``SimEngine.adopt_inventory`` (``sim.discovery`` does). Its clock
     starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to the site
     and to a client); everything else depends only on ``seed`` and the clock's advances.
+    ``modernized_discovery`` makes the InMageRcm containers list no protectable items, as a real
+    modernized vault's do; the machines are then read from the fabric's Azure Migrate site.
     """
     if start is None:
         start = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -154,6 +336,7 @@ def make_demo_site(
         history_jobs=history_jobs,
         clock=SimClock(speed=speed, start=start),
         inventory=estate_from,
+        modernized_discovery=modernized_discovery,
     )
 
 

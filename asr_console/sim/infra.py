@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from asr_console.model.records import Provider
-from asr_console.model.specs import PolicySpec
 from asr_console.sim.clock import SimClock
 from asr_console.sim.ids import ArmScope
 from asr_console.sim.items import CLASSIC, RCM
@@ -85,9 +83,13 @@ class SimFabric:
             },
         }
 
+    @property
+    def site_name(self) -> str:
+        return f"{self.name}-site"
+
     def site_id(self, scope: ArmScope) -> str:
         """The Azure Migrate VMware site the appliance discovers into."""
-        return scope.discovery_machine_id(f"{self.name}-site", "").rsplit("/machines/", 1)[0]
+        return scope.discovery_machine_id(self.site_name, "").rsplit("/machines/", 1)[0]
 
     def _rcm(self, clock: SimClock, elapsed: float, scope: ArmScope) -> dict[str, Any]:
         servers: list[dict[str, Any]] = []
@@ -215,18 +217,6 @@ class SimPolicy:
     crash_minutes: int = 5
     rpo_threshold_minutes: int = 60
     multi_vm: bool = False
-
-    @classmethod
-    def from_spec(cls, spec: PolicySpec) -> SimPolicy:
-        return cls(
-            name=spec.name,
-            provider=RCM if spec.provider is Provider.INMAGE_RCM else CLASSIC,
-            retention_minutes=spec.recovery_point_history_minutes,
-            app_minutes=spec.app_consistent_frequency_minutes,
-            crash_minutes=spec.crash_consistent_frequency_minutes,
-            rpo_threshold_minutes=spec.rpo_threshold_minutes,
-            multi_vm=spec.multi_vm_sync,
-        )
 
     def to_arm(self, scope: ArmScope) -> dict[str, Any]:
         if self.provider == RCM:

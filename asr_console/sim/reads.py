@@ -13,39 +13,43 @@ from typing import Any
 from asr_console.sim.errors import not_found
 from asr_console.sim.health_catalog import CATALOG, health_error
 from asr_console.sim.infra import SimFabric
-from asr_console.sim.items import CLASSIC, RCM, recovery_points
+from asr_console.sim.items import CLASSIC, RCM, disks_of, recovery_points
 from asr_console.sim.jsonutil import iso
 from asr_console.sim.site_state import CONTAINER_TYPE, SiteState
 
 
-class ArmReads(SiteState):
-    # ================================================================== reads (ARM wire JSON)
+class ArmReads:
+    """The site's state as ARM serves it; ``step`` first applies the simulated time that has passed."""
+
+    def __init__(self, state: SiteState, step: Callable[[], None]) -> None:
+        self.state = state
+        self.step = step
 
     def vault_health(self) -> dict[str, Any]:
         self.step()
         counts = {"Normal": 0, "Warning": 0, "Critical": 0}
         issues: dict[str, list[str]] = {}
-        for item in self.items.values():
+        for item in self.state.items.values():
             counts[item.health] = counts.get(item.health, 0) + 1
             for code in item.errors:
                 issues.setdefault(code, []).append(item.name)
         fabric_counts = {"Normal": 0, "Warning": 0, "Critical": 0}
-        for fabric in self.fabrics.values():
+        for fabric in self.state.fabrics.values():
             worst = "Normal"
             for ps in fabric.process_servers:
-                h = ps.health(self.elapsed)
+                h = ps.health(self.state.elapsed)
                 if h == "Critical" or (h == "Warning" and worst == "Normal"):
                     worst = h
             fabric_counts[worst] += 1
         return {
-            "id": f"{self.scope.vault_id}/replicationVaultHealth/default",
+            "id": f"{self.state.scope.vault_id}/replicationVaultHealth/default",
             "name": "default",
-            "location": self.scope.location,
+            "location": self.state.scope.location,
             "type": "Microsoft.RecoveryServices/vaults/replicationVaultHealth",
             "properties": {
                 "vaultErrors": [],
                 "protectedItemsHealth": {
-                    "resourceCount": len(self.items),
+                    "resourceCount": len(self.state.items),
                     "issues": [
                         {
                             "severity": CATALOG[code].level,
@@ -61,38 +65,43 @@ class ArmReads(SiteState):
                     "categorizedResourceCounts": counts,
                 },
                 "fabricsHealth": {
-                    "resourceCount": len(self.fabrics),
+                    "resourceCount": len(self.state.fabrics),
                     "issues": [],
                     "categorizedResourceCounts": fabric_counts,
                 },
-                "containersHealth": {"resourceCount": len(self.fabrics), "issues": []},
+                "containersHealth": {"resourceCount": len(self.state.fabrics), "issues": []},
             },
         }
 
     def list_fabrics(self) -> list[dict[str, Any]]:
         self.step()
-        return [f.to_arm(self.clock, self.elapsed, self.scope, health_error) for f in self.fabrics.values()]
+        return [
+            f.to_arm(self.state.clock, self.state.elapsed, self.state.scope, health_error)
+            for f in self.state.fabrics.values()
+        ]
 
     def get_fabric(self, name: str) -> dict[str, Any]:
         self.step()
-        return self._fabric(name).to_arm(self.clock, self.elapsed, self.scope, health_error)
+        return self.state.fabric(name).to_arm(
+            self.state.clock, self.state.elapsed, self.state.scope, health_error
+        )
 
     def list_vcenters(self, fabric: str | None = None) -> list[dict[str, Any]]:
         self.step()
         out = []
-        for f in self.fabrics.values():
+        for f in self.state.fabrics.values():
             if fabric is not None and f.name != fabric:
                 continue
             out.append(
                 {
-                    "id": self.scope.vcenter_id(f.name, f.vcenter),
+                    "id": self.state.scope.vcenter_id(f.name, f.vcenter),
                     "name": f.vcenter,
                     "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationvCenters",
-                    "location": self.scope.location,
+                    "location": self.state.scope.location,
                     "properties": {
                         "friendlyName": f.vcenter,
                         "internalId": f"{f.name}-{f.vcenter}",
-                        "lastHeartbeat": iso(self.clock.at(f.heartbeat)),
+                        "lastHeartbeat": iso(self.state.clock.at(f.heartbeat)),
                         "discoveryStatus": "Connected",
                         "processServerId": f.process_servers[0].id,
                         "ipAddress": "10.0.0.10",
@@ -109,20 +118,20 @@ class ArmReads(SiteState):
     def list_containers(self, fabric: str | None = None) -> list[dict[str, Any]]:
         self.step()
         out = []
-        for f in self.fabrics.values():
+        for f in self.state.fabrics.values():
             if fabric is not None and f.name != fabric:
                 continue
             out.append(
                 {
-                    "id": self.scope.container_id(f.name, f.container),
+                    "id": self.state.scope.container_id(f.name, f.container),
                     "name": f.container,
                     "type": CONTAINER_TYPE,
-                    "location": self.scope.location,
+                    "location": self.state.scope.location,
                     "properties": {
                         "fabricFriendlyName": f.friendly_name,
                         "friendlyName": f.container,
                         "fabricType": "InMageRcm" if f.provider == RCM else "VMware",
-                        "protectedItemCount": sum(1 for i in self.items.values() if i.fabric == f.name),
+                        "protectedItemCount": sum(1 for i in self.state.items.values() if i.fabric == f.name),
                         "pairingStatus": "Paired",
                         "role": "Primary",
                     },
@@ -133,25 +142,70 @@ class ArmReads(SiteState):
     def list_mappings(self, fabric: str | None = None, container: str | None = None) -> list[dict[str, Any]]:
         self.step()
         return [
-            m.to_arm(self.scope)
-            for m in self.mappings.values()
+            m.to_arm(self.state.scope)
+            for m in self.state.mappings.values()
             if (fabric is None or m.fabric == fabric) and (container is None or m.container == container)
         ]
 
     def get_mapping(self, fabric: str, container: str, name: str) -> dict[str, Any]:
         self.step()
-        mapping = self.mappings.get(name)
+        mapping = self.state.mappings.get(name)
         if mapping is None or mapping.fabric != fabric or mapping.container != container:
             raise not_found("Protection container mapping", name)
-        return mapping.to_arm(self.scope)
+        return mapping.to_arm(self.state.scope)
 
     def list_policies(self) -> list[dict[str, Any]]:
         self.step()
-        return [p.to_arm(self.scope) for p in self.policies.values()]
+        return [p.to_arm(self.state.scope) for p in self.state.policies.values()]
 
     def get_policy(self, name: str) -> dict[str, Any]:
         self.step()
-        return self._policy(name).to_arm(self.scope)
+        return self.state.policy(name).to_arm(self.state.scope)
+
+    def site_machines(self, site: str) -> list[Callable[[], dict[str, Any]]]:
+        """The machines an appliance discovered into its Azure Migrate VMware site (Microsoft.OffAzure,
+        ``GET {vmwareSiteId}/machines``), each rendered when its page is asked for."""
+        self.step()
+        fabric = next(
+            (
+                f
+                for f in self.state.fabrics.values()
+                if f.provider == RCM and f.site_name.lower() == site.lower()
+            ),
+            None,
+        )
+        if fabric is None:
+            raise not_found("VMware site", site)
+        return [functools.partial(self._render_machine, fabric, vm) for vm in self.state.estate.vms.values()]
+
+    def _render_machine(self, f: SimFabric, vm: Any) -> dict[str, Any]:
+        name = self.state.protectable_name(f, vm.instance_uuid)  # opaque: never the VM's name
+        extra = self.state.estate.extra[vm.moref]
+        return {
+            "id": f"{f.site_id(self.state.scope)}/machines/{name}",
+            "name": name,
+            "type": "Microsoft.OffAzure/VMwareSites/machines",
+            "properties": {
+                "displayName": vm.name,
+                "instanceUuid": vm.instance_uuid,
+                "biosGuid": vm.bios_uuid,
+                "powerStatus": "ON" if vm.power_state == "poweredOn" else "OFF",
+                "vCenterFQDN": f"{f.vcenter}.corp.example",
+                "hostName": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
+                "numberOfProcessorCore": vm.num_cpu,
+                "allocatedMemoryInMB": vm.memory_mb,
+                "firmware": vm.firmware.upper(),
+                "disks": [
+                    {"uuid": uuid, "label": label, "maxSizeInBytes": size, "lun": lun}
+                    for lun, (uuid, label, size) in enumerate(disks_of(vm))
+                ],
+                "networkAdapters": [
+                    {"macAddress": nic.mac, "ipAddressList": list(nic.ips), "networkName": nic.network}
+                    for nic in vm.nics
+                ],
+                "operatingSystemDetails": {"osType": extra.os_type, "osName": vm.guest_full_name},
+            },
+        }
 
     def list_protectable_items(self, fabric: str, container: str) -> list[dict[str, Any]]:
         return [render() for render in self.protectable_snapshot(fabric, container)]
@@ -171,18 +225,21 @@ class ArmReads(SiteState):
         self, fabric: str, container: str, name: str | None
     ) -> list[Callable[[], dict[str, Any]]]:
         self.step()
-        f = self._fabric(fabric)
+        f = self.state.fabric(fabric)
         if f.container != container:
             raise not_found("Protection container", container)
+        if f.provider == RCM and self.state.modernized_discovery:
+            # a modernized vault lists none: its machines come from the Azure Migrate site (site_machines)
+            return []
         # a VM replicated through either stack is protected, whichever container lists it
-        by_vm = {i.vm_moref: i for i in self.items.values()}
+        by_vm = {i.vm_moref: i for i in self.state.items.values()}
         out: list[Callable[[], dict[str, Any]]] = []
-        for vm in self.estate.vms.values():
-            if name is not None and self._protectable_name(f, vm.instance_uuid).lower() != name.lower():
+        for vm in self.state.estate.vms.values():
+            if name is not None and self.state.protectable_name(f, vm.instance_uuid).lower() != name.lower():
                 continue
             item = by_vm.get(vm.moref)
             protected = (
-                (self.scope.item_id(item.fabric, item.container, item.name), item.agent_version)
+                (self.state.scope.item_id(item.fabric, item.container, item.name), item.agent_version)
                 if item is not None
                 else None
             )
@@ -191,7 +248,7 @@ class ArmReads(SiteState):
                     self._render_protectable,
                     f,  # its names and provider never change
                     vm,  # a frozen record: the estate replaces it on change
-                    self.estate.extra[vm.moref].os_type,
+                    self.state.estate.extra[vm.moref].os_type,
                     protected,
                 )
             )
@@ -200,18 +257,18 @@ class ArmReads(SiteState):
     def _render_protectable(
         self, f: SimFabric, vm: Any, os_type: str, protected: tuple[str, str] | None
     ) -> dict[str, Any]:
-        name = self._protectable_name(f, vm.instance_uuid)
+        name = self.state.protectable_name(f, vm.instance_uuid)
         fabric = f.name
         return {
-            "id": self.scope.protectable_id(fabric, f.container, name),
+            "id": self.state.scope.protectable_id(fabric, f.container, name),
             "name": name,
             "type": CONTAINER_TYPE + "/replicationProtectableItems",
-            "location": self.scope.location,
+            "location": self.state.scope.location,
             "properties": {
                 "friendlyName": vm.name,
                 "protectionStatus": "Protected" if protected else "Unprotected",
                 "replicationProtectedItemId": protected[0] if protected else None,
-                "recoveryServicesProviderId": f"{self.scope.fabric_id(fabric)}/"
+                "recoveryServicesProviderId": f"{self.state.scope.fabric_id(fabric)}/"
                 f"replicationRecoveryServicesProviders/{fabric}-dra",
                 "protectionReadinessErrors": [],
                 "supportedReplicationProviders": [f.provider],
@@ -255,35 +312,35 @@ class ArmReads(SiteState):
         """
         self.step()
         out: list[Callable[[], dict[str, Any]]] = []
-        for item in self.items.values():
+        for item in self.state.items.values():
             if fabric is not None and item.fabric != fabric:
                 continue
             if container is None or item.container == container:
-                out.append(functools.partial(self._render, item))
+                out.append(functools.partial(self.state.render, item))
         return out
 
     def get_protected_item(self, fabric: str, container: str, name: str) -> dict[str, Any]:
         self.step()
-        return self._render(self._item(fabric, container, name))
+        return self.state.render(self.state.item(fabric, container, name))
 
     def list_recovery_points(self, fabric: str, container: str, name: str) -> list[dict[str, Any]]:
         self.step()
-        item = self._item(fabric, container, name)
-        policy = self.policies.get(item.policy)
+        item = self.state.item(fabric, container, name)
+        policy = self.state.policies.get(item.policy)
         app = policy.app_minutes if policy else 60
         retention = policy.retention_minutes if policy else 4320
-        item_id = self.scope.item_id(fabric, container, name)
+        item_id = self.state.scope.item_id(fabric, container, name)
         out = []
-        for t, kind in recovery_points(item, self.elapsed, app, retention):
-            rp_name = self._rp_name(item, t)
+        for t, kind in recovery_points(item, self.state.elapsed, app, retention):
+            rp_name = self.state.rp_name(item, t)
             out.append(
                 {
                     "id": f"{item_id}/recoveryPoints/{rp_name}",
                     "name": rp_name,
                     "type": CONTAINER_TYPE + "/replicationProtectedItems/recoveryPoints",
-                    "location": self.scope.location,
+                    "location": self.state.scope.location,
                     "properties": {
-                        "recoveryPointTime": iso(self.clock.at(t)),
+                        "recoveryPointTime": iso(self.state.clock.at(t)),
                         "recoveryPointType": kind,
                         "providerSpecificDetails": {"instanceType": item.provider}
                         if item.provider == RCM
@@ -297,41 +354,43 @@ class ArmReads(SiteState):
         self.step()
         out = []
         # newest first, as ASR lists them
-        for job in reversed(list(self.jobs.values())):
-            if since is not None and self.clock.at(job.start) < since:
+        for job in reversed(list(self.state.jobs.values())):
+            if since is not None and self.state.clock.at(job.start) < since:
                 continue
             if state is not None and job.state.lower() != state.lower():
                 continue
-            out.append(job.to_arm(self.clock, self.scope.job_id(job.name), self.elapsed))
+            out.append(job.to_arm(self.state.clock, self.state.scope.job_id(job.name), self.state.elapsed))
         return out
 
     def get_job(self, name: str) -> dict[str, Any]:
         self.step()
-        return self._job(name).to_arm(self.clock, self.scope.job_id(name), self.elapsed)
+        return self.state.job(name).to_arm(
+            self.state.clock, self.state.scope.job_id(name), self.state.elapsed
+        )
 
     def list_recovery_plans(self) -> list[dict[str, Any]]:
         self.step()
-        return [self._plan(name) for name in self.plans]
+        return [self.state.render_plan(name) for name in self.state.plans]
 
     def get_recovery_plan(self, name: str) -> dict[str, Any]:
         self.step()
-        if name not in self.plans:
+        if name not in self.state.plans:
             raise not_found("Recovery plan", name)
-        return self._plan(name)
+        return self.state.render_plan(name)
 
     def list_events(self, since: datetime | None = None) -> list[dict[str, Any]]:
         self.step()
         if since is None:
-            return list(reversed(self.events))
+            return list(reversed(self.state.events))
         cutoff = iso(since) or ""
-        return [e for e in reversed(self.events) if e["properties"]["timeOfOccurrence"] > cutoff]
+        return [e for e in reversed(self.state.events) if e["properties"]["timeOfOccurrence"] > cutoff]
 
     # ---- LRO bookkeeping for the ARM face
 
     def operation(self, job_name: str) -> tuple[str, dict[str, Any] | None]:
         """ARM status of the operation a job tracks, and its final body once it has one."""
         self.step()
-        job = self._job(job_name)
+        job = self.state.job(job_name)
         status = {"Succeeded": "Succeeded", "Failed": "Failed", "Cancelled": "Canceled"}.get(
             job.state, "InProgress"
         )

@@ -7,16 +7,21 @@ from asr_console.sim.ids import seeded_uuid
 from asr_console.sim.infra import SimFabric, SimMapping, SimPolicy, SimProcessServer
 from asr_console.sim.items import CLASSIC, RCM
 from asr_console.sim.jobs import SimJob
+from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover
 from asr_console.sim.tick_model import TickModel
 
 
-class SiteBuilder(TickModel):
-    # ================================================================== building the site
+class SiteBuilder:
+    """Fills an empty site's state from its seed; the tick model settles health and load at the end."""
 
-    def _build(self, protected: int, history_jobs: int) -> None:
-        rng = self.rng
-        kinds = {"inmagercm": [RCM], "inmageazurev2": [CLASSIC], "mixed": [RCM, CLASSIC]}[self.provider]
+    def __init__(self, state: SiteState, model: TickModel) -> None:
+        self.state = state
+        self.model = model
+
+    def build(self, protected: int, history_jobs: int) -> None:
+        rng = self.state.rng
+        kinds = {"inmagercm": [RCM], "inmageazurev2": [CLASSIC], "mixed": [RCM, CLASSIC]}[self.state.provider]
         for kind in kinds:
             n_ps = 1 + max(0, (protected // len(kinds) - 1) // 150)
             if kind == RCM:
@@ -27,7 +32,7 @@ class SiteBuilder(TickModel):
                 SimProcessServer(
                     id=seeded_uuid(rng),
                     name=f"{friendly}" if i == 0 else f"{friendly}-ps{i + 1:02d}",
-                    ip=f"10.0.{1 + len(self.fabrics)}.{10 + i}",
+                    ip=f"10.0.{1 + len(self.state.fabrics)}.{10 + i}",
                 )
                 for i in range(n_ps)
             ]
@@ -39,7 +44,7 @@ class SiteBuilder(TickModel):
                 process_servers=servers,
                 version=version,
             )
-            self.fabrics[name] = fabric
+            self.state.fabrics[name] = fabric
             policy = (
                 SimPolicy("policy-modernized-24h", RCM, retention_minutes=1440, app_minutes=240)
                 if kind == RCM
@@ -51,7 +56,7 @@ class SiteBuilder(TickModel):
                     rpo_threshold_minutes=60,
                 )
             )
-            self.policies[policy.name] = policy
+            self.state.policies[policy.name] = policy
             mapping = SimMapping(
                 name=f"{fabric.container}-{policy.name}",
                 fabric=name,
@@ -59,27 +64,30 @@ class SiteBuilder(TickModel):
                 policy=policy.name,
                 provider=kind,
             )
-            self.mappings[mapping.name] = mapping
-        self.policies["policy-unused-rcm"] = SimPolicy(
+            self.state.mappings[mapping.name] = mapping
+        self.state.policies["policy-unused-rcm"] = SimPolicy(
             "policy-unused-rcm", RCM, retention_minutes=4320, app_minutes=0
         )
 
-        fabrics = list(self.fabrics.values())
-        vms = list(self.estate.vms.values())
+        fabrics = list(self.state.fabrics.values())
+        vms = list(self.state.estate.vms.values())
         chosen = sorted(rng.sample(range(len(vms)), protected))
-        target_rg = self.scope.resource_group_id("rg-dr-recovery")
-        target_net = self.scope.network_id("vnet-dr-weu")
+        target_rg = self.state.scope.resource_group_id("rg-dr-recovery")
+        target_net = self.state.scope.network_id("vnet-dr-weu")
         # isolated networks for test failovers, never the failover network (ASR-NOTES)
-        test_nets = (self.scope.network_id("vnet-dr-test"), self.scope.network_id("vnet-dr-test-isolated"))
+        test_nets = (
+            self.state.scope.network_id("vnet-dr-test"),
+            self.state.scope.network_id("vnet-dr-test-isolated"),
+        )
         for n, index in enumerate(chosen):
             vm = vms[index]
             fabric = fabrics[n % len(fabrics)]
-            policy_name = next(m.policy for m in self.mappings.values() if m.fabric == fabric.name)
+            policy_name = next(m.policy for m in self.state.mappings.values() if m.fabric == fabric.name)
             ps = fabric.process_servers[n // len(fabrics) // 150 % len(fabric.process_servers)]
-            name = self._protectable_name(fabric, vm.instance_uuid)
+            name = self.state.protectable_name(fabric, vm.instance_uuid)
             if fabric.provider == CLASSIC:
                 name = seeded_uuid(rng)  # classic items carry generated names
-            item = self._new_item(
+            item = self.state.new_item(
                 name,
                 fabric,
                 vm,
@@ -87,35 +95,35 @@ class SiteBuilder(TickModel):
                 ps,
                 target_rg,
                 target_net,
-                self.scope.storage_id("stasrcacheweu01"),
+                self.state.scope.storage_id("stasrcacheweu01"),
             )
             age = rng.uniform(3, 120) * 86_400
-            item.created = self.elapsed - age
-            item.agent_heartbeat = self.elapsed - rng.uniform(0, 60)
+            item.created = self.state.elapsed - age
+            item.agent_heartbeat = self.state.elapsed - rng.uniform(0, 60)
             roll = rng.random()
             if roll < 0.05:
                 item.phase = Phase.INITIAL_REPLICATION
                 item.ir_percent = rng.uniform(2, 95)
-                item.created = self.elapsed - rng.uniform(1, 20) * 3600
+                item.created = self.state.elapsed - rng.uniform(1, 20) * 3600
             else:
                 item.phase = Phase.PROTECTED
-                item.last_rp = self.elapsed - rng.uniform(30, 300)
-                item.last_app_rp = self.elapsed - rng.uniform(0, 3600)
+                item.last_rp = self.state.elapsed - rng.uniform(30, 300)
+                item.last_app_rp = self.state.elapsed - rng.uniform(0, 3600)
                 if rng.random() < 0.25:
-                    item.last_test_failover = self.elapsed - rng.uniform(5, 90) * 86_400
+                    item.last_test_failover = self.state.elapsed - rng.uniform(5, 90) * 86_400
                     item.test_network_id = test_nets[1 if n % 3 == 2 else 0]
                 if roll > 0.985:
                     item.resync_required = True
                 elif roll > 0.97:
                     item.test_failover = TestFailover.CLEANUP_PENDING
-                    item.test_network_id = self.scope.network_id("vnet-dr-test")
-                    item.last_test_failover = self.elapsed - rng.uniform(1, 48) * 3600
+                    item.test_network_id = self.state.scope.network_id("vnet-dr-test")
+                    item.last_test_failover = self.state.elapsed - rng.uniform(1, 48) * 3600
                 elif roll > 0.95:
                     item.vss_broken = True
-                    item.last_app_rp = self.elapsed - rng.uniform(3, 10) * 3600
-            self.items[item.name] = item
+                    item.last_app_rp = self.state.elapsed - rng.uniform(3, 10) * 3600
+            self.state.items[item.name] = item
             if vm.power_state != "poweredOn":
-                item.agent_heartbeat = self.elapsed - rng.uniform(1, 48) * 3600
+                item.agent_heartbeat = self.state.elapsed - rng.uniform(1, 48) * 3600
         # the most recent history: jobs that ran before the console started
         scenarios = (
             "EnableDr",
@@ -124,17 +132,19 @@ class SiteBuilder(TickModel):
             "RepairReplication",
             "UpdateProtectionProfile",
         )
-        names = list(self.items.values())
+        names = list(self.state.items.values())
         for _ in range(history_jobs):
             scenario = rng.choice(scenarios)
             target = rng.choice(names) if names else None
-            start = self.elapsed - rng.uniform(600, 3 * 86_400)
-            target_id = self.scope.item_id(target.fabric, target.container, target.name) if target else ""
+            start = self.state.elapsed - rng.uniform(600, 3 * 86_400)
+            target_id = (
+                self.state.scope.item_id(target.fabric, target.container, target.name) if target else ""
+            )
             target_name = target.friendly_name if target else ""
             target_type = "ProtectionEntity"
             if scenario == "UpdateProtectionProfile":  # a policy's job names the policy
-                policy_name = rng.choice(sorted(self.policies))
-                target_id, target_name = self.scope.policy_id(policy_name), policy_name
+                policy_name = rng.choice(sorted(self.state.policies))
+                target_id, target_name = self.state.scope.policy_id(policy_name), policy_name
                 target_type = "ProtectionProfile"
             job = SimJob(
                 name=seeded_uuid(rng),
@@ -145,20 +155,22 @@ class SiteBuilder(TickModel):
                 target_instance_type=target_type,
                 fail_code="95001" if scenario == "EnableDr" and rng.random() < 0.15 else "",
             )
-            job.advance(self.elapsed)
-            self.jobs[job.name] = job
-        self.jobs = dict(sorted(self.jobs.items(), key=lambda kv: kv[1].start))
+            job.advance(self.state.elapsed)
+            self.state.jobs[job.name] = job
+        self.state.jobs = dict(sorted(self.state.jobs.items(), key=lambda kv: kv[1].start))
         # two recovery plans grouping some items, as admins build for application tiers
         if names:
-            self.plans["rp-tier1-web"] = [i.name for i in names[: max(1, len(names) // 10)]]
-            self.plans["rp-tier2-app"] = [i.name for i in names[len(names) // 10 : len(names) // 10 * 2 or 1]]
-        by_id = {ps.id: ps for f in self.fabrics.values() for ps in f.process_servers}
-        for item in self.items.values():
-            self._update_health(
+            self.state.plans["rp-tier1-web"] = [i.name for i in names[: max(1, len(names) // 10)]]
+            self.state.plans["rp-tier2-app"] = [
+                i.name for i in names[len(names) // 10 : len(names) // 10 * 2 or 1]
+            ]
+        by_id = {ps.id: ps for f in self.state.fabrics.values() for ps in f.process_servers}
+        for item in self.state.items.values():
+            self.model.update_health(
                 item,
                 by_id.get(item.process_server_id),
-                self.elapsed,
-                self.estate.extra[item.vm_moref].churn_kbps,
+                self.state.elapsed,
+                self.state.estate.extra[item.vm_moref].churn_kbps,
             )
-        self._count_load(by_id)
-        self.events.clear()
+        self.model.count_load(by_id)
+        self.state.events.clear()

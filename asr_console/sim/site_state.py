@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from asr_console.model.operations import Operation
-from asr_console.model.specs import FieldError
 from asr_console.sim.clock import SimClock
-from asr_console.sim.errors import not_found
+from asr_console.sim.errors import FieldProblem, not_found
 from asr_console.sim.estate import Estate
 from asr_console.sim.health_catalog import health_error
 from asr_console.sim.ids import ArmScope, seeded_uuid
@@ -43,45 +42,61 @@ REPLICATING = (Phase.PROTECTED, Phase.REPROTECTED)
 
 
 class SiteState:
-    rng: random.Random
-    seed: int
-    provider: str
-    clock: SimClock
-    elapsed: float  # simulated time the model has reached
-    scope: ArmScope
-    estate: Estate
-    fabrics: dict[str, SimFabric]
-    policies: dict[str, SimPolicy]
-    mappings: dict[str, SimMapping]
-    items: dict[str, SimItem]
-    jobs: dict[str, SimJob]
-    events: list[dict[str, Any]]
-    plans: dict[str, list[str]]
-    _fail_next: dict[str, str]
+    """One simulated site's state: what the reads render, the writes change and the tick model moves.
+
+    The engine's parts (``ArmReads``, ``ArmWrites``, ``TickModel``, ``SiteBuilder``) each receive this
+    one object; the lookups, renderings, job starts and events below are shared by them.
+    """
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        seed: int,
+        provider: str,
+        clock: SimClock,
+        scope: ArmScope,
+        estate: Estate,
+        modernized_discovery: bool = False,
+    ) -> None:
+        self.rng = rng
+        self.seed = seed
+        self.provider = provider
+        self.clock = clock
+        self.elapsed = clock.elapsed()  # simulated time the model has reached
+        self.scope = scope
+        self.estate = estate
+        self.fabrics: dict[str, SimFabric] = {}
+        self.policies: dict[str, SimPolicy] = {}
+        self.mappings: dict[str, SimMapping] = {}
+        self.items: dict[str, SimItem] = {}
+        self.jobs: dict[str, SimJob] = {}
+        self.events: list[dict[str, Any]] = []
+        self.plans: dict[str, list[str]] = {}
+        # as a real modernized vault: InMageRcm containers list no protectable items, the machines are
+        # read from the fabric's Azure Migrate site instead
+        self.modernized_discovery = modernized_discovery
+        self.fail_next_codes: dict[str, str] = {}  # scenario → catalog error its next job fails with
 
     @property
     def now(self) -> datetime:
         return self.clock.at(self.elapsed)
 
-    def step(self) -> None:
-        """Apply the simulated time that has passed since the last step (``SimEngine.step``)."""
-        raise NotImplementedError
-
     # ================================================================== helpers
 
-    def _fabric(self, name: str) -> SimFabric:
+    def fabric(self, name: str) -> SimFabric:
         fabric = self.fabrics.get(name)
         if fabric is None:
             raise not_found("Fabric", name)
         return fabric
 
-    def _policy(self, name: str) -> SimPolicy:
+    def policy(self, name: str) -> SimPolicy:
         policy = self.policies.get(name)
         if policy is None:
             raise not_found("Replication policy", name)
         return policy
 
-    def _item(self, fabric: str, container: str, name: str) -> SimItem:
+    def item(self, fabric: str, container: str, name: str) -> SimItem:
         item = self.items.get(name)
         if item is None or item.fabric != fabric or item.container != container:
             raise not_found("Replication protected item", name)
@@ -95,21 +110,21 @@ class SiteState:
             name = parts[parts.index("replicationProtectedItems") + 1]
         except (ValueError, IndexError):
             raise not_found("Replication protected item", item_id) from None
-        return self._item(fabric, container, name)
+        return self.item(fabric, container, name)
 
-    def _job(self, name: str) -> SimJob:
+    def job(self, name: str) -> SimJob:
         job = self.jobs.get(name)
         if job is None:
             raise not_found("Job", name)
         return job
 
-    def _render(self, item: SimItem) -> dict[str, Any]:
+    def render(self, item: SimItem) -> dict[str, Any]:
         policy = self.policies.get(item.policy)
         return item.to_arm(
             self.clock, self.elapsed, self.scope, policy.name if policy else item.policy, health_error
         )
 
-    def _plan(self, name: str) -> dict[str, Any]:
+    def render_plan(self, name: str) -> dict[str, Any]:
         members = [self.items[n] for n in self.plans[name] if n in self.items]
         fabric = members[0].fabric if members else next(iter(self.fabrics))
         scenario = "None"
@@ -165,49 +180,47 @@ class SiteState:
             },
         }
 
-    def _protectable_name(self, fabric: SimFabric, instance_uuid: str) -> str:
+    def protectable_name(self, fabric: SimFabric, instance_uuid: str) -> str:
         # Azure Migrate names a discovered VMware machine "<vCenter>_<VM instance UUID>"
         return f"{fabric.vcenter}_{instance_uuid}"
 
-    def _rp_name(self, item: SimItem, t: float) -> str:
+    def rp_name(self, item: SimItem, t: float) -> str:
         digest = hashlib.sha1(f"{item.name}/{t:.0f}".encode()).hexdigest()
         return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
-    def _latest_rp_id(self, item: SimItem) -> str:
+    def latest_rp_id(self, item: SimItem) -> str:
         if item.last_rp is None:
             return ""
         points = recovery_points(item, self.elapsed, 0, 60)
         if not points:
             return ""
         item_id = self.scope.item_id(item.fabric, item.container, item.name)
-        return f"{item_id}/recoveryPoints/{self._rp_name(item, points[0][0])}"
+        return f"{item_id}/recoveryPoints/{self.rp_name(item, points[0][0])}"
 
-    def _check_recovery_point(self, item: SimItem, rp: str) -> list[FieldError]:
+    def check_recovery_point(self, item: SimItem, rp: str, where: str) -> list[FieldProblem]:
         if not rp:
             return []
         policy = self.policies.get(item.policy)
         app = policy.app_minutes if policy else 60
         retention = policy.retention_minutes if policy else 4320
-        names = {self._rp_name(item, t) for t, _ in recovery_points(item, self.elapsed, app, retention)}
+        names = {self.rp_name(item, t) for t, _ in recovery_points(item, self.elapsed, app, retention)}
         if rp.rstrip("/").rsplit("/", 1)[-1] not in names:
             return [
-                FieldError(
-                    "recovery_point", "that recovery point is no longer available; pick one from the list"
-                )
+                FieldProblem(where, f"recovery point '{rp}' does not exist (or is past the retention window)")
             ]
         return []
 
-    def _set_scenario(self, item: SimItem, scenario: str, job: SimJob) -> None:
+    def set_scenario(self, item: SimItem, scenario: str, job: SimJob) -> None:
         item.scenario = scenario
         item.scenario_job = job.name
         item.scenario_start = job.start
 
-    def _clear_scenario(self, item: SimItem) -> None:
+    def clear_scenario(self, item: SimItem) -> None:
         item.scenario = "None"
         item.scenario_job = ""
         item.scenario_start = None
 
-    def _item_job(
+    def item_job(
         self,
         item: SimItem,
         scenario: str,
@@ -215,14 +228,14 @@ class SiteState:
         done: Callable[[], None],
         undo: Callable[[], None],
     ) -> str:
-        fail = self._fail_next.pop(scenario, "")
+        fail = self.fail_next_codes.pop(scenario, "")
 
         def begin() -> None:
             if start:
                 start()
-            self._set_scenario(item, scenario, job)
+            self.set_scenario(item, scenario, job)
 
-        job = self._start(
+        job = self.start_job(
             scenario,
             self.scope.item_id(item.fabric, item.container, item.name),
             item.friendly_name,
@@ -233,11 +246,11 @@ class SiteState:
         )
         job.on_failure = undo
         job.on_cancel = undo
-        job.result = lambda: self._render(item) if item.name in self.items else None
+        job.result = lambda: self.render(item) if item.name in self.items else None
         begin()
         return job.name
 
-    def _start(
+    def start_job(
         self,
         scenario: str,
         target_id: str,
@@ -262,15 +275,15 @@ class SiteState:
         self.jobs[job.name] = job
         return job
 
-    def _advance_jobs(self, elapsed: float) -> None:
+    def advance_jobs(self, elapsed: float) -> None:
         for job in list(self.jobs.values()):
             if job.running and job.advance(elapsed):
-                self._job_event(job)
+                self.job_event(job)
 
-    def _job_event(self, job: SimJob) -> None:
+    def job_event(self, job: SimJob) -> None:
         at = job.end if job.end is not None else self.elapsed
         severity = {"Succeeded": "OK", "Failed": "Critical", "Cancelled": "Warning"}.get(job.state, "OK")
-        self._event(
+        self.event(
             at,
             f"{job.scenario} - {job.state}",
             "JobStatus",
@@ -280,7 +293,7 @@ class SiteState:
             [],
         )
 
-    def _event(
+    def event(
         self,
         at: float,
         description: str,
@@ -312,7 +325,7 @@ class SiteState:
         if len(self.events) > 5000:
             del self.events[:1000]
 
-    def _new_item(
+    def new_item(
         self,
         name: str,
         fabric: SimFabric,
@@ -324,7 +337,7 @@ class SiteState:
         log_sa: str,
     ) -> SimItem:
         extra = self.estate.extra[vm.moref]
-        protectable = self._protectable_name(fabric, vm.instance_uuid)
+        protectable = self.protectable_name(fabric, vm.instance_uuid)
         return SimItem(
             name=name,
             provider=fabric.provider,

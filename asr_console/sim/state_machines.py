@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from asr_console.model.operations import Operation
-from asr_console.model.specs import FieldError, InvalidInput
+from asr_console.sim.errors import FieldProblem
 
 # ASR's names for what an item allows next (the simulated site decides when by its own rules)
 _CHANGE_RECOVERY_POINT = Operation.CHANGE_RECOVERY_POINT.asr_name
@@ -109,9 +109,9 @@ def allowed_operations(phase: Phase, test_failover: TestFailover, resync_require
     return allowed
 
 
-def require(operation: str, allowed: tuple[str, ...], item_name: str) -> None:
+def not_allowed(operation: str, allowed: tuple[str, ...], item_name: str) -> list[FieldProblem]:
     """ASR refuses an operation its allowedOperations does not list for the item."""
-    if operation.lower() not in {a.lower() for a in allowed}:
-        shown = ", ".join(allowed) or "none"
-        message = f"{operation} is not allowed for {item_name} now (allowed: {shown})"
-        raise InvalidInput([FieldError("operation", message)])
+    if operation.lower() in {a.lower() for a in allowed}:
+        return []
+    shown = ", ".join(allowed) or "none"
+    return [FieldProblem("operation", f"{operation} is not allowed for {item_name} now (allowed: {shown})")]

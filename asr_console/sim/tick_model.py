@@ -8,20 +8,48 @@ from typing import Any
 from asr_console.sim.health_catalog import CATALOG, health_error
 from asr_console.sim.infra import SimProcessServer
 from asr_console.sim.items import SimItem
-from asr_console.sim.site_state import CHURN_LIMIT_KBPS, HEARTBEAT_LIMIT, REPLICATING, SiteState
+from asr_console.sim.site_state import (
+    CHURN_LIMIT_KBPS,
+    HEARTBEAT_LIMIT,
+    MAX_TICKS_PER_STEP,
+    REPLICATING,
+    TICK,
+    SiteState,
+)
 from asr_console.sim.state_machines import Phase
 
 
-class TickModel(SiteState):
-    # ================================================================== the model over time
+class TickModel:
+    """Moves a site's state through simulated time, in fixed ticks."""
+
+    def __init__(self, state: SiteState) -> None:
+        self.state = state
+        self._ticked = state.elapsed  # where the ticks have reached; ``elapsed`` may be ahead by < a tick
+
+    def step(self) -> None:
+        """Apply the simulated time that has passed on the site's clock since the last step."""
+        state = self.state
+        target = state.clock.elapsed()
+        if target <= state.elapsed:
+            return
+        # Reads come more often than ticks at high speed: the remainder below a tick is kept for the
+        # next step, not dropped, or a console polling every second would stop replication.
+        behind = target - self._ticked
+        ticks = int(behind // TICK)
+        dt = TICK if ticks <= MAX_TICKS_PER_STEP else behind / MAX_TICKS_PER_STEP
+        while self._ticked + dt <= target + 1e-9:
+            self._tick(self._ticked + dt, dt)
+            self._ticked += dt
+        state.advance_jobs(target)
+        state.elapsed = max(state.elapsed, target)
 
     def _tick(self, elapsed: float, dt: float) -> None:
-        rng = self.rng
-        self.elapsed = elapsed
-        now = self.clock.at(elapsed)
-        self.estate.tick(now, dt)
+        rng = self.state.rng
+        self.state.elapsed = elapsed
+        now = self.state.clock.at(elapsed)
+        self.state.estate.tick(now, dt)
         hours = dt / 3600
-        for fabric in self.fabrics.values():
+        for fabric in self.state.fabrics.values():
             fabric.heartbeat = elapsed
             for ps in fabric.process_servers:
                 if ps.up(elapsed):
@@ -31,27 +59,27 @@ class TickModel(SiteState):
                         ps.down_until = elapsed + rng.uniform(10, 45) * 60
                 elif elapsed - ps.heartbeat > HEARTBEAT_LIMIT:
                     ps.errors.setdefault("806", elapsed)
-        servers = {ps.id: ps for f in self.fabrics.values() for ps in f.process_servers}
-        for item in self.items.values():
+        servers = {ps.id: ps for f in self.state.fabrics.values() for ps in f.process_servers}
+        for item in self.state.items.values():
             self._tick_item(item, servers.get(item.process_server_id), elapsed, dt)
-        self._count_load(servers)
-        self._advance_jobs(elapsed)
+        self.count_load(servers)
+        self.state.advance_jobs(elapsed)
 
-    def _count_load(self, servers: dict[str, SimProcessServer]) -> None:
+    def count_load(self, servers: dict[str, SimProcessServer]) -> None:
         for ps in servers.values():
             ps.load_kbps = 0.0
             ps.items = 0
-        for item in self.items.values():
+        for item in self.state.items.values():
             server = servers.get(item.process_server_id)
             if server is not None and item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING):
                 server.items += 1
-                extra = self.estate.extra.get(item.vm_moref)
+                extra = self.state.estate.extra.get(item.vm_moref)
                 server.load_kbps += min(item.bandwidth_kbps, extra.churn_kbps if extra else 0.0)
 
     def _tick_item(self, item: SimItem, ps: SimProcessServer | None, elapsed: float, dt: float) -> None:
-        rng = self.rng
-        vm = self.estate.vms.get(item.vm_moref)
-        extra = self.estate.extra.get(item.vm_moref)
+        rng = self.state.rng
+        vm = self.state.estate.vms.get(item.vm_moref)
+        extra = self.state.estate.extra.get(item.vm_moref)
         churn = extra.churn_kbps if extra is not None else 0.0  # a VM gone from vCenter writes nothing
         ps_up = ps is None or ps.up(elapsed)
         replicating = item.phase in REPLICATING or item.phase is Phase.INITIAL_REPLICATION
@@ -75,13 +103,13 @@ class TickModel(SiteState):
                     item.last_rp = elapsed
                     item.last_app_rp = elapsed
                     item.backlog_kb = 0.0
-                    self._event(
+                    self.state.event(
                         elapsed,
                         "Initial replication completed",
                         "VmHealth",
                         item.friendly_name,
                         "OK",
-                        self.scope.fabric_id(item.fabric),
+                        self.state.scope.fabric_id(item.fabric),
                         [],
                     )
             elif flowing:
@@ -90,7 +118,7 @@ class TickModel(SiteState):
                 candidate = elapsed - lag
                 if item.last_rp is None or candidate > item.last_rp:
                     item.last_rp = candidate
-                policy = self.policies.get(item.policy)
+                policy = self.state.policies.get(item.policy)
                 app = policy.app_minutes if policy else 0
                 if item.vss_broken:
                     if rng.random() < 0.05 * dt / 3600:
@@ -115,13 +143,11 @@ class TickModel(SiteState):
                 and elapsed - item.agent_heartbeat > 6 * 3600
             ):
                 item.resync_required = True
-        self._update_health(item, ps, elapsed, churn)
+        self.update_health(item, ps, elapsed, churn)
 
-    def _update_health(
-        self, item: SimItem, ps: SimProcessServer | None, elapsed: float, churn: float
-    ) -> None:
+    def update_health(self, item: SimItem, ps: SimProcessServer | None, elapsed: float, churn: float) -> None:
         wanted: dict[str, dict[str, Any]] = {}
-        policy = self.policies.get(item.policy)
+        policy = self.state.policies.get(item.policy)
         watched = item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING)
         if watched:
             if item.agent_heartbeat is not None and elapsed - item.agent_heartbeat > HEARTBEAT_LIMIT:
@@ -156,11 +182,16 @@ class TickModel(SiteState):
         if health != item.health:
             errors = [
                 health_error(
-                    c, self.clock.at(t), item.name, vm=item.friendly_name, ps=item.process_server_name, **p
+                    c,
+                    self.state.clock.at(t),
+                    item.name,
+                    vm=item.friendly_name,
+                    ps=item.process_server_name,
+                    **p,
                 )
                 for c, (t, p) in item.errors.items()
             ]
-            self._event(
+            self.state.event(
                 elapsed,
                 "Virtual machine health is OK"
                 if health == "Normal"
@@ -168,7 +199,7 @@ class TickModel(SiteState):
                 "VmHealth",
                 item.friendly_name,
                 {"Normal": "OK", "Warning": "Warning", "Critical": "Critical"}[health],
-                self.scope.fabric_id(item.fabric),
+                self.state.scope.fabric_id(item.fabric),
                 errors,
             )
             item.health = health

@@ -1,145 +1,171 @@
-"""The simulated site's writes: ARM request bodies in, validated before anything changes
-(``InvalidInput``), and the ASR job each starts out; the jobs drive the state machines (test failover →
-cleanup, failover → change recovery point → commit → re-protect, resync, enable/disable)."""
+"""The simulated site's writes: ARM request bodies in, refused before anything changes (``Rejected``, a
+400 naming the field) and the ASR job each starts out; the jobs drive the state machines (test failover
+→ cleanup, failover → change recovery point → commit → re-protect, resync, enable/disable).
+
+Every body is checked first against the SDK input model the operation catalogue names for it
+(``contract.py``), then against ASR's documented service rules (``wire_inputs.py``, the allowed
+operations of the item's state, ids that exist in the vault). None of it is the console's validation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from asr_console.model.operations import Operation
-from asr_console.model.records import Provider
-from asr_console.model.specs import (
-    EnableReplicationSpec,
-    FieldError,
-    InvalidInput,
-    validate_enable,
-    validate_policy,
-    validate_test_network,
-)
-from asr_console.sim.errors import not_found
-from asr_console.sim.infra import SimMapping, SimPolicy
+from asr_console.sim.contract import check_body
+from asr_console.sim.errors import FieldProblem, Rejected, not_found, reject
+from asr_console.sim.infra import SimMapping
 from asr_console.sim.items import CLASSIC, RCM
 from asr_console.sim.site_state import SiteState
-from asr_console.sim.state_machines import Phase, TestFailover, require
-from asr_console.sim.wire_inputs import policy_spec, props
+from asr_console.sim.state_machines import Phase, TestFailover, not_allowed
+from asr_console.sim.wire_inputs import policy_from_wire, props
+
+_DETAILS = "properties.providerSpecificDetails"
 
 
-class ArmWrites(SiteState):
-    # ================================================================== writes
+class ArmWrites:
+    """The site's writes; ``step`` first applies the simulated time that has passed."""
+
+    def __init__(self, state: SiteState, step: Callable[[], None]) -> None:
+        self.state = state
+        self.step = step
+
+    def _body(self, op: Operation, body: Any) -> dict[str, Any]:
+        """The body's ``properties`` once it loads into the operation's SDK input model."""
+        check_body(op.spec.input_model, body)
+        return props(body)
 
     def create_policy(self, name: str, body: Any) -> str:
         self.step()
-        details = props(body).get("providerSpecificInput") or {}
-        spec = policy_spec(name, details)
-        _raise(validate_policy(spec))
-        policy = SimPolicy.from_spec(spec)
+        details = self._body(Operation.CREATE_POLICY, body).get("providerSpecificInput")
+        if not isinstance(details, dict):
+            where = "properties.providerSpecificInput"
+            raise Rejected([FieldProblem(where, "is required: the policy's provider settings")])
+        policy, problems = policy_from_wire(name, details, "properties.providerSpecificInput")
+        reject(problems)
 
         def done() -> None:
-            self.policies[name] = policy
+            self.state.policies[name] = policy
 
-        job = self._start("AddProtectionProfile", self.scope.policy_id(name), name, "ProtectionProfile", done)
-        job.result = lambda: self.policies[name].to_arm(self.scope) if name in self.policies else None
+        job = self.state.start_job(
+            "AddProtectionProfile", self.state.scope.policy_id(name), name, "ProtectionProfile", done
+        )
+        job.result = lambda: (
+            self.state.policies[name].to_arm(self.state.scope) if name in self.state.policies else None
+        )
         return job.name
 
     def update_policy(self, name: str, body: Any) -> str:
         self.step()
-        old = self._policy(name)
-        details = props(body).get("replicationProviderSettings") or {}
-        spec = policy_spec(name, details)
-        errors = validate_policy(spec)
-        if (
-            spec.provider is not Provider.OTHER
-            and (RCM if spec.provider is Provider.INMAGE_RCM else CLASSIC) != old.provider
-        ):
-            errors.append(
-                FieldError("provider", f"policy {name} is {old.provider}; its provider cannot change")
+        details = self._body(Operation.UPDATE_POLICY, body).get("replicationProviderSettings")
+        old = self.state.policy(name)
+        where = "properties.replicationProviderSettings"
+        if not isinstance(details, dict):
+            raise Rejected([FieldProblem(where, "is required: the policy's provider settings")])
+        policy, problems = policy_from_wire(name, details, where)
+        if not problems and policy.provider != old.provider:
+            problems.append(
+                FieldProblem(
+                    f"{where}.instanceType", f"policy {name} is {old.provider}; its provider cannot change"
+                )
             )
-        _raise(errors)
-        policy = SimPolicy.from_spec(spec)
+        reject(problems)
 
         def done() -> None:
-            self.policies[name] = policy
+            self.state.policies[name] = policy
 
-        job = self._start(
-            "UpdateProtectionProfile", self.scope.policy_id(name), name, "ProtectionProfile", done
+        job = self.state.start_job(
+            "UpdateProtectionProfile", self.state.scope.policy_id(name), name, "ProtectionProfile", done
         )
-        job.result = lambda: self.policies[name].to_arm(self.scope) if name in self.policies else None
+        job.result = lambda: (
+            self.state.policies[name].to_arm(self.state.scope) if name in self.state.policies else None
+        )
         return job.name
 
     def delete_policy(self, name: str) -> str:
         self.step()
-        self._policy(name)
-        in_use = [m.name for m in self.mappings.values() if m.policy == name]
+        self.state.policy(name)
+        in_use = [m.name for m in self.state.mappings.values() if m.policy == name]
         if in_use:
-            _raise([FieldError("policy", f"{name} is associated ({', '.join(in_use)}); dissociate it first")])
+            reject([FieldProblem("name", f"{name} is associated ({', '.join(in_use)}); dissociate it first")])
 
         def done() -> None:
-            self.policies.pop(name, None)
+            self.state.policies.pop(name, None)
 
-        return self._start(
-            "DeleteProtectionProfile", self.scope.policy_id(name), name, "ProtectionProfile", done
+        return self.state.start_job(
+            "DeleteProtectionProfile", self.state.scope.policy_id(name), name, "ProtectionProfile", done
         ).name
 
     def create_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        f = self._fabric(fabric)
+        f = self.state.fabric(fabric)
         if f.container != container:
             raise not_found("Protection container", container)
-        p = props(body)
+        p = self._body(Operation.ASSOCIATE_POLICY, body)
         policy_name = _last(p.get("policyId"))
-        errors: list[FieldError] = []
-        policy = self.policies.get(policy_name)
+        errors: list[FieldProblem] = []
+        policy = self.state.policies.get(policy_name)
         if policy is None:
-            errors.append(FieldError("policy", f"policy '{policy_name}' does not exist"))
+            errors.append(FieldProblem("properties.policyId", f"policy '{policy_name}' does not exist"))
         elif policy.provider != f.provider:
             errors.append(
-                FieldError(
-                    "policy", f"{policy_name} is an {policy.provider} policy; {fabric} needs {f.provider}"
+                FieldProblem(
+                    "properties.policyId",
+                    f"{policy_name} is an {policy.provider} policy; {fabric} needs {f.provider}",
                 )
             )
-        if any(m.fabric == fabric and m.policy == policy_name for m in self.mappings.values()):
-            errors.append(FieldError("policy", f"{policy_name} is already associated with {container}"))
-        _raise(errors)
+        if any(m.fabric == fabric and m.policy == policy_name for m in self.state.mappings.values()):
+            errors.append(
+                FieldProblem("properties.policyId", f"{policy_name} is already associated with {container}")
+            )
+        reject(errors)
         mapping = SimMapping(
             name=name, fabric=fabric, container=container, policy=policy_name, provider=f.provider
         )
 
         def done() -> None:
-            self.mappings[name] = mapping
+            self.state.mappings[name] = mapping
 
-        job = self._start(
+        job = self.state.start_job(
             "ConfigureProtection",
-            self.scope.container_id(fabric, container),
+            self.state.scope.container_id(fabric, container),
             container,
             "ProtectionContainer",
             done,
         )
-        job.result = lambda: self.mappings[name].to_arm(self.scope) if name in self.mappings else None
+        job.result = lambda: (
+            self.state.mappings[name].to_arm(self.state.scope) if name in self.state.mappings else None
+        )
         return job.name
 
-    def remove_mapping(self, fabric: str, container: str, name: str) -> str:
+    def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()
-        mapping = self.mappings.get(name)
+        if body:
+            self._body(Operation.DISSOCIATE_POLICY, body)
+        mapping = self.state.mappings.get(name)
         if mapping is None or mapping.fabric != fabric or mapping.container != container:
             raise not_found("Protection container mapping", name)
         users = [
-            i.friendly_name for i in self.items.values() if i.fabric == fabric and i.policy == mapping.policy
+            i.friendly_name
+            for i in self.state.items.values()
+            if i.fabric == fabric and i.policy == mapping.policy
         ]
         if users:
-            _raise(
+            reject(
                 [
-                    FieldError(
-                        "mapping", f"{len(users)} protected items use {mapping.policy}; disable them first"
+                    FieldProblem(
+                        "name", f"{len(users)} protected items use {mapping.policy}; disable them first"
                     )
                 ]
             )
 
         def done() -> None:
-            self.mappings.pop(name, None)
+            self.state.mappings.pop(name, None)
 
-        return self._start(
+        return self.state.start_job(
             "UnConfigureProtection",
-            self.scope.container_id(fabric, container),
+            self.state.scope.container_id(fabric, container),
             container,
             "ProtectionContainer",
             done,
@@ -147,95 +173,105 @@ class ArmWrites(SiteState):
 
     def enable_protection(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        f = self._fabric(fabric)
+        p = self._body(Operation.ENABLE_REPLICATION, body)
+        f = self.state.fabric(fabric)
         if f.container != container:
             raise not_found("Protection container", container)
-        p = props(body)
         details = p.get("providerSpecificDetails") or {}
-        provider = Provider.parse(details.get("instanceType"))
+        kind = details.get("instanceType")
         protectable = _last(p.get("protectableItemId"))
         policy_name = _last(p.get("policyId"))
-        if provider is Provider.INMAGE_RCM:
+        errors: list[FieldProblem] = []
+        if kind == RCM:
             target_rg = details.get("targetResourceGroupId") or ""
             target_net = details.get("targetNetworkId") or ""
             ps_id = details.get("processServerId") or ""
             disks = details.get("disksDefault") or {}
-            log_sa = disks.get("logStorageAccountId") or ""
-            if not disks and details.get("disksToInclude"):
-                log_sa = details["disksToInclude"][0].get("logStorageAccountId") or ""
-            disk_type = disks.get("diskType") or "Standard_LRS"
-        else:
+            included = details.get("disksToInclude") or []
+            log_sa = disks.get("logStorageAccountId") or (
+                included[0].get("logStorageAccountId") if included else ""
+            )
+            if not disks and not included:
+                errors.append(FieldProblem(f"{_DETAILS}.disksDefault", "give disksDefault or disksToInclude"))
+        elif kind == CLASSIC:
             target_rg = details.get("targetAzureV2ResourceGroupId") or ""
             target_net = details.get("targetAzureNetworkId") or ""
             ps_id = details.get("processServerId") or ""
             log_sa = details.get("logStorageAccountId") or ""
-            disk_type = details.get("diskType") or "Standard_LRS"
-        spec = EnableReplicationSpec(
-            protectable_item_id=p.get("protectableItemId") or "",
-            container_id=self.scope.container_id(fabric, container),
-            policy_id=p.get("policyId") or "",
-            provider=provider,
-            target_resource_group_id=target_rg,
-            target_network_id=target_net,
-            disk_type=disk_type,
-            process_server_id=ps_id,
-            log_storage_account_id=log_sa,
-        )
-        errors = validate_enable(spec)
+        else:
+            reject(
+                [
+                    FieldProblem(
+                        f"{_DETAILS}.instanceType", f"VMware machines replicate with {RCM} or {CLASSIC}"
+                    )
+                ]
+            )
+        if kind != f.provider:
+            errors.append(FieldProblem(f"{_DETAILS}.instanceType", f"{fabric} replicates with {f.provider}"))
+        # a modernized item names its machine in the Azure Migrate site; a classic one its protectable item
+        machine_id = str(details.get("fabricDiscoveryMachineId") or "") if kind == RCM else ""
+        wanted, where = protectable, "properties.protectableItemId"
+        if machine_id:
+            wanted, where = _last(machine_id), f"{_DETAILS}.fabricDiscoveryMachineId"
+            if not machine_id.lower().startswith(f"{f.site_id(self.state.scope)}/machines/".lower()):
+                errors.append(FieldProblem(where, f"is not a machine of {fabric}'s VMware site"))
+            elif protectable and protectable.lower() != wanted.lower():
+                errors.append(FieldProblem(where, "does not name the protectable item being protected"))
+        if not wanted:
+            errors.append(FieldProblem(where, "is required: the machine to protect"))
+        if not policy_name:
+            errors.append(FieldProblem("properties.policyId", "is required: the replication policy"))
+        rg_key = "targetResourceGroupId" if kind == RCM else "targetAzureV2ResourceGroupId"
+        if target_rg and not target_rg.lower().startswith("/subscriptions/"):
+            errors.append(FieldProblem(f"{_DETAILS}.{rg_key}", "must be a resource group's ARM id"))
         vm = next(
             (
                 v
-                for v in self.estate.vms.values()
-                if self._protectable_name(f, v.instance_uuid) == protectable
+                for v in self.state.estate.vms.values()
+                if self.state.protectable_name(f, v.instance_uuid).lower() == wanted.lower()
             ),
             None,
         )
-        if protectable and vm is None:
-            errors.append(FieldError("vm", f"the vault has not discovered '{protectable}'"))
-        if vm is not None and any(i.vm_moref == vm.moref for i in self.items.values()):
-            errors.append(FieldError("vm", f"{vm.name} is already protected"))
-        if name in self.items:
-            errors.append(FieldError("item_name", f"an item named {name} already exists"))
-        if (
-            provider is not Provider.OTHER
-            and (RCM if provider is Provider.INMAGE_RCM else CLASSIC) != f.provider
-        ):
-            errors.append(FieldError("provider", f"{fabric} replicates with {f.provider}"))
+        if wanted and vm is None:
+            errors.append(FieldProblem(where, f"the vault has not discovered '{wanted}'"))
+        if vm is not None and any(i.vm_moref == vm.moref for i in self.state.items.values()):
+            errors.append(FieldProblem(where, f"{vm.name} is already protected"))
+        if name in self.state.items:
+            errors.append(FieldProblem("name", f"an item named {name} already exists"))
         if policy_name and not any(
-            m.policy == policy_name and m.fabric == fabric for m in self.mappings.values()
+            m.policy == policy_name and m.fabric == fabric for m in self.state.mappings.values()
         ):
             errors.append(
-                FieldError("policy", f"{policy_name} is not associated with {container}; associate it first")
+                FieldProblem(
+                    "properties.policyId",
+                    f"{policy_name} is not associated with {container}; associate it first",
+                )
             )
         servers = {ps.id: ps for ps in f.process_servers}
         if ps_id and ps_id not in servers:
-            errors.append(FieldError("process_server", f"{fabric} has no process server {ps_id}"))
-        if (
-            provider is Provider.INMAGE_RCM
-            and vm is not None
-            and (details.get("fabricDiscoveryMachineId") or "").rsplit("/", 1)[-1] != protectable
-        ):
-            errors.append(FieldError("fabric_discovery_machine_id", "does not match the protectable item"))
-        _raise(errors)
+            errors.append(
+                FieldProblem(f"{_DETAILS}.processServerId", f"{fabric} has no process server {ps_id}")
+            )
+        reject(errors)
         assert vm is not None
         ps = servers.get(ps_id) or f.process_servers[0]
-        item = self._new_item(name, f, vm, policy_name, ps, target_rg, target_net, log_sa)
+        item = self.state.new_item(name, f, vm, policy_name, ps, target_rg, target_net, log_sa)
         item.phase = Phase.ENABLING
-        self.items[name] = item
-        fail = self._fail_next.pop("EnableDr", "")
+        self.state.items[name] = item
+        fail = self.state.fail_next_codes.pop("EnableDr", "")
 
         def done() -> None:
             item.phase = Phase.INITIAL_REPLICATION
             item.ir_percent = 0.0
-            item.agent_heartbeat = self.elapsed
-            self._clear_scenario(item)
+            item.agent_heartbeat = self.state.elapsed
+            self.state.clear_scenario(item)
 
         def failed() -> None:
-            self.items.pop(item.name, None)
+            self.state.items.pop(item.name, None)
 
-        job = self._start(
+        job = self.state.start_job(
             "EnableDr",
-            self.scope.item_id(fabric, container, name),
+            self.state.scope.item_id(fabric, container, name),
             vm.name,
             "ProtectionEntity",
             done,
@@ -243,24 +279,25 @@ class ArmWrites(SiteState):
         )
         job.on_failure = failed
         job.on_cancel = failed
-        self._set_scenario(item, "EnableDr", job)
-        job.result = lambda: self._render(item) if item.name in self.items else None
+        self.state.set_scenario(item, "EnableDr", job)
+        job.result = lambda: self.state.render(item) if item.name in self.state.items else None
         return job.name
 
     def test_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        p = props(body)
+        item = self.state.item(fabric, container, name)
+        p = self._body(Operation.TEST_FAILOVER, body)
         details = p.get("providerSpecificDetails") or {}
         network = details.get("networkId") or p.get("networkId") or ""
+        net_key = f"{_DETAILS}.networkId" if details.get("networkId") else "properties.networkId"
         rp = details.get("recoveryPointId") or ""
-        errors = validate_test_network(network, item.target_network_id)
-        errors += self._check_recovery_point(item, rp)
-        try:
-            require(Operation.TEST_FAILOVER.asr_name, item.allowed, item.friendly_name)
-        except InvalidInput as exc:
-            errors = exc.errors + errors
-        _raise(errors)
+        errors = not_allowed(Operation.TEST_FAILOVER.asr_name, item.allowed, item.friendly_name)
+        if not network:
+            errors.append(FieldProblem(net_key, "is required: the Azure network the test VM joins"))
+        elif item.target_network_id and network.lower() == item.target_network_id.lower():
+            errors.append(FieldProblem(net_key, "the test network must differ from the failover network"))
+        errors += self.state.check_recovery_point(item, rp, f"{_DETAILS}.recoveryPointId")
+        reject(errors)
         before = (item.test_failover, item.scenario, item.scenario_job, item.scenario_start)
 
         def start() -> None:
@@ -269,79 +306,77 @@ class ArmWrites(SiteState):
 
         def done() -> None:
             item.test_failover = TestFailover.CLEANUP_PENDING
-            item.last_test_failover = self.elapsed
-            self._clear_scenario(item)
+            item.last_test_failover = self.state.elapsed
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.test_failover, item.scenario, item.scenario_job, item.scenario_start = before
 
-        return self._item_job(item, "TestFailover", start, done, undo)
+        return self.state.item_job(item, "TestFailover", start, done, undo)
 
     def test_failover_cleanup(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        require(Operation.TEST_FAILOVER_CLEANUP.asr_name, item.allowed, item.friendly_name)
-        comments = str(props(body).get("comments") or "")
+        item = self.state.item(fabric, container, name)
+        comments = str(self._body(Operation.TEST_FAILOVER_CLEANUP, body).get("comments") or "")
+        errors = not_allowed(Operation.TEST_FAILOVER_CLEANUP.asr_name, item.allowed, item.friendly_name)
         if len(comments) > 1024:
-            _raise([FieldError("notes", "keep the notes under 1,024 characters")])
+            errors.append(FieldProblem("properties.comments", "must be at most 1,024 characters"))
+        reject(errors)
 
         def start() -> None:
             item.test_failover = TestFailover.CLEANING_UP
 
         def done() -> None:
             item.test_failover = TestFailover.NONE  # the test network stays: ASR keeps the last choice
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.test_failover = TestFailover.CLEANUP_PENDING
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "TestFailoverCleanup", start, done, undo)
+        return self.state.item_job(item, "TestFailoverCleanup", start, done, undo)
 
     def unplanned_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        details = props(body).get("providerSpecificDetails") or {}
+        item = self.state.item(fabric, container, name)
+        details = self._body(Operation.UNPLANNED_FAILOVER, body).get("providerSpecificDetails") or {}
         rp = details.get("recoveryPointId") or ""
         shutdown = str(details.get("performShutdown", "false")).lower() == "true"
-        errors = self._check_recovery_point(item, rp)
-        try:
-            require(Operation.UNPLANNED_FAILOVER.asr_name, item.allowed, item.friendly_name)
-        except InvalidInput as exc:
-            errors = exc.errors + errors
-        _raise(errors)
+        errors = not_allowed(Operation.UNPLANNED_FAILOVER.asr_name, item.allowed, item.friendly_name)
+        errors += self.state.check_recovery_point(item, rp, f"{_DETAILS}.recoveryPointId")
+        reject(errors)
 
         def start() -> None:
             item.phase = Phase.FAILING_OVER
 
         def done() -> None:
             item.phase = Phase.FAILED_OVER
-            item.last_failover = self.elapsed
-            item.failover_recovery_point = rp or self._latest_rp_id(item)
+            item.last_failover = self.state.elapsed
+            item.failover_recovery_point = rp or self.state.latest_rp_id(item)
             item.errors.clear()
             item.health = "Normal"
             if shutdown:
-                self.estate.set_power(item.vm_moref, "poweredOff", self.now)
-            self._clear_scenario(item)
+                self.state.estate.set_power(item.vm_moref, "poweredOff", self.state.now)
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.phase = Phase.PROTECTED
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "UnplannedFailover", start, done, undo)
+        return self.state.item_job(item, "UnplannedFailover", start, done, undo)
 
     def apply_recovery_point(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        p = props(body)
+        item = self.state.item(fabric, container, name)
+        p = self._body(Operation.CHANGE_RECOVERY_POINT, body)
         rp = p.get("recoveryPointId") or (p.get("providerSpecificDetails") or {}).get("recoveryPointId") or ""
-        errors = [] if rp else [FieldError("recovery_point", "pick a recovery point from the list")]
-        errors += self._check_recovery_point(item, rp)
-        try:
-            require(Operation.CHANGE_RECOVERY_POINT.asr_name, item.allowed, item.friendly_name)
-        except InvalidInput as exc:
-            errors = exc.errors + errors
-        _raise(errors)
+        errors = not_allowed(Operation.CHANGE_RECOVERY_POINT.asr_name, item.allowed, item.friendly_name)
+        if not rp:
+            errors.append(
+                FieldProblem("properties.recoveryPointId", "is required: the point to fail over to")
+            )
+        errors += self.state.check_recovery_point(item, rp, "properties.recoveryPointId")
+        reject(errors)
 
         def start() -> None:
             item.phase = Phase.CHANGING_RECOVERY_POINT
@@ -349,101 +384,104 @@ class ArmWrites(SiteState):
         def done() -> None:
             item.phase = Phase.FAILED_OVER
             item.failover_recovery_point = rp
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.phase = Phase.FAILED_OVER
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "ChangePit", start, done, undo)
+        return self.state.item_job(item, "ChangePit", start, done, undo)
 
     def commit(self, fabric: str, container: str, name: str) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        require(Operation.COMMIT.asr_name, item.allowed, item.friendly_name)
+        item = self.state.item(fabric, container, name)
+        reject(not_allowed(Operation.COMMIT.asr_name, item.allowed, item.friendly_name))
 
         def start() -> None:
             item.phase = Phase.COMMITTING
 
         def done() -> None:
             item.phase = Phase.COMMITTED
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.phase = Phase.FAILED_OVER
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "Commit", start, done, undo)
+        return self.state.item_job(item, "Commit", start, done, undo)
 
     def reprotect(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        require(Operation.REPROTECT.asr_name, item.allowed, item.friendly_name)
+        self._body(Operation.REPROTECT, body)
+        item = self.state.item(fabric, container, name)
+        reject(not_allowed(Operation.REPROTECT.asr_name, item.allowed, item.friendly_name))
 
         def start() -> None:
             item.phase = Phase.REPROTECTING
 
         def done() -> None:
             item.phase = Phase.REPROTECTED
-            item.last_rp = self.elapsed
-            item.last_app_rp = self.elapsed
+            item.last_rp = self.state.elapsed
+            item.last_app_rp = self.state.elapsed
             item.backlog_kb = 0.0
-            item.agent_heartbeat = self.elapsed
-            self._clear_scenario(item)
+            item.agent_heartbeat = self.state.elapsed
+            self.state.clear_scenario(item)
 
         def undo() -> None:
             item.phase = Phase.COMMITTED
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "Reprotect", start, done, undo)
+        return self.state.item_job(item, "Reprotect", start, done, undo)
 
     def repair_replication(self, fabric: str, container: str, name: str) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        require(Operation.RESYNC.asr_name, item.allowed, item.friendly_name)
+        item = self.state.item(fabric, container, name)
+        reject(not_allowed(Operation.RESYNC.asr_name, item.allowed, item.friendly_name))
 
         def done() -> None:
             item.resync_percent = 0.0
             item.ir_stalled = False
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
         def undo() -> None:
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "RepairReplication", None, done, undo)
+        return self.state.item_job(item, "RepairReplication", None, done, undo)
 
     def disable_protection(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()
-        item = self._item(fabric, container, name)
-        require(Operation.DISABLE_REPLICATION.asr_name, item.allowed, item.friendly_name)
+        if body:
+            self._body(Operation.DISABLE_REPLICATION, body)
+        item = self.state.item(fabric, container, name)
+        reject(not_allowed(Operation.DISABLE_REPLICATION.asr_name, item.allowed, item.friendly_name))
         previous = item.phase
 
         def start() -> None:
             item.phase = Phase.DISABLING
 
         def done() -> None:
-            self.items.pop(item.name, None)
-            for members in self.plans.values():
+            self.state.items.pop(item.name, None)
+            for members in self.state.plans.values():
                 if item.name in members:
                     members.remove(item.name)
 
         def undo() -> None:
             item.phase = previous
-            self._clear_scenario(item)
+            self.state.clear_scenario(item)
 
-        return self._item_job(item, "DisableDr", start, done, undo)
+        return self.state.item_job(item, "DisableDr", start, done, undo)
 
     def purge(self, fabric: str, container: str, name: str) -> str:
         """DELETE on the item: remove it whatever its state (ASR's purge)."""
         self.step()
-        item = self._item(fabric, container, name)
+        item = self.state.item(fabric, container, name)
 
         def done() -> None:
-            self.items.pop(item.name, None)
+            self.state.items.pop(item.name, None)
 
-        return self._start(
+        return self.state.start_job(
             "DisableDr",
-            self.scope.item_id(fabric, container, name),
+            self.state.scope.item_id(fabric, container, name),
             item.friendly_name,
             "ProtectionEntity",
             done,
@@ -451,41 +489,40 @@ class ArmWrites(SiteState):
 
     def cancel_job(self, name: str) -> str:
         self.step()
-        job = self._job(name)
+        job = self.state.job(name)
         if not job.running:
-            _raise(
+            reject(
                 [
-                    FieldError(
-                        "job",
+                    FieldProblem(
+                        "name",
                         f"{job.friendly_name} has {job.state.lower()}; only running jobs can be cancelled",
                     )
                 ]
             )
-        job.cancel(self.elapsed)
-        self._job_event(job)
-        job.result = lambda: job.to_arm(self.clock, self.scope.job_id(job.name), self.elapsed)
+        job.cancel(self.state.elapsed)
+        self.state.job_event(job)
+        job.result = lambda: job.to_arm(
+            self.state.clock, self.state.scope.job_id(job.name), self.state.elapsed
+        )
         return job.name
 
     def restart_job(self, name: str) -> str:
         self.step()
-        job = self._job(name)
+        job = self.state.job(name)
         if job.state not in ("Failed", "Cancelled"):
-            _raise(
+            reject(
                 [
-                    FieldError(
-                        "job",
+                    FieldProblem(
+                        "name",
                         f"{job.friendly_name} is {job.state.lower()}; only failed or cancelled jobs restart",
                     )
                 ]
             )
-        job.restart(self.elapsed)
-        job.result = lambda: job.to_arm(self.clock, self.scope.job_id(job.name), self.elapsed)
+        job.restart(self.state.elapsed)
+        job.result = lambda: job.to_arm(
+            self.state.clock, self.state.scope.job_id(job.name), self.state.elapsed
+        )
         return job.name
-
-
-def _raise(errors: list[FieldError]) -> None:
-    if errors:
-        raise InvalidInput(errors)
 
 
 def _last(value: Any) -> str:
