@@ -19,6 +19,7 @@ from azure.mgmt.recoveryservicessiterecovery import models as m
 
 from asr_console.sim import make_demo_site
 from asr_console.sources import azure_wire as wire
+from tests.sdk_fields import rest_fields, subclasses
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "asr-examples"
 
@@ -27,25 +28,15 @@ Read = tuple[tuple[Step, ...], str]
 
 
 def rest_names(model_cls: type[Any]) -> dict[str, str]:
-    """REST name → attribute name of an SDK model class, its discriminated siblings' included.
-
-    The 2.x models expose their REST field table only privately (``_attr_to_rest_field``, built on first
-    instantiation; ``__mapping__`` holds a polymorphic base's subclasses): this helper is the one place
-    the tests read it, and it fails loudly if an SDK upgrade moves it. Siblings count because the
-    converter reads other providers' common fields generically ("whichever they carry").
-    """
+    """REST name → attribute name of an SDK model class, its discriminated siblings' included: the
+    converter reads other providers' common fields generically ("whichever they carry")."""
     names: dict[str, str] = {}
     classes = [model_cls]
     for base in model_cls.__mro__:
-        mapping = base.__dict__.get("__mapping__")
-        if isinstance(mapping, dict) and mapping:
-            classes += list(mapping.values())
+        classes += subclasses(base)
     for cls in classes:
-        cls({})
-        table = cls._attr_to_rest_field
-        assert table, f"{cls.__name__} has no REST field table (SDK changed?)"
-        for attr, field in table.items():
-            names.setdefault(field._rest_name, attr)
+        for rest, attr in rest_fields(cls).items():
+            names.setdefault(rest, attr)
     return names
 
 

@@ -38,6 +38,7 @@ from asr_console.sources import azure_inputs as inputs
 from asr_console.sources.azure_auth import StaticTokenCredential
 from asr_console.sources.azure_operations import item_path
 from tests.arm_site import sdk_service
+from tests.sdk_fields import rest_fields
 from tests.ui_fixtures import build_store, item_id, make_test_app
 from tests.waiting import wait_until
 
@@ -112,8 +113,7 @@ def test_each_operation_names_an_sdk_method_that_takes_its_body(op: Operation) -
 
 def unknown_keys(model: Any, wire: dict[str, Any], where: str = "") -> list[str]:
     """REST keys of ``wire`` that the SDK model (as loaded, polymorphic types resolved) does not define."""
-    # The SDK's models keep their REST field table here; it is how the SDK itself serializes.
-    fields = {f._rest_name: attr for attr, f in type(model)._attr_to_rest_field.items()}
+    fields = rest_fields(type(model))
     missing = []
     for key, value in wire.items():
         if key not in fields:

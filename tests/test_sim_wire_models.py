@@ -18,12 +18,12 @@ from typing import Any
 
 import aiohttp
 from azure.mgmt.recoveryservicessiterecovery import models as m
-from azure.mgmt.recoveryservicessiterecovery._utils.model_base import Model
 
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.clock import DEFAULT_EPOCH
 from asr_console.sim.ids import API_VERSION
+from tests.sdk_fields import SdkModel, rest_fields, subclasses
 
 _SCALARS: dict[type, tuple[type, ...]] = {
     dt.datetime: (dt.datetime,),
@@ -59,14 +59,14 @@ def _expected(hint: Any) -> tuple[type, ...] | None:
     return _SCALARS.get(hint) if isinstance(hint, type) else None
 
 
-def check_model(value: Model, where: str, problems: list[str]) -> None:
+def check_model(value: Any, where: str, problems: list[str]) -> None:
     """Read every field back through the model; collect what did not deserialize as declared."""
     cls = type(value)
-    if "__mapping__" in cls.__dict__ and cls.__mapping__:  # type: ignore[attr-defined]  # polymorphic bases only
+    if subclasses(cls):  # a polymorphic base: the payload's discriminator matched none of its subtypes
         problems.append(f"{where}: unknown discriminator, left as {cls.__name__} {dict(value)}")
     hints = _hints(cls)
-    for attr, rest_field in vars(cls)["_attr_to_rest_field"].items():  # set on each model class
-        if rest_field._rest_name not in value:
+    for rest_name, attr in rest_fields(cls).items():
+        if rest_name not in value:
             continue
         try:
             field_value = getattr(value, attr)
@@ -79,7 +79,7 @@ def check_model(value: Model, where: str, problems: list[str]) -> None:
 def check_value(value: Any, hint: Any, where: str, problems: list[str]) -> None:
     if value is None:
         return
-    if isinstance(value, Model):
+    if isinstance(value, SdkModel):
         check_model(value, where, problems)
     elif isinstance(value, list):
         inner = typing.get_args(hint)
