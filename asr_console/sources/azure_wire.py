@@ -13,11 +13,12 @@ record made of defaults (``convert_all``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from asr_console.model.listed import Listed
 from asr_console.model.records import (
@@ -46,6 +47,8 @@ from asr_console.model.records import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _EMPTY: dict[str, Any] = {}
@@ -53,6 +56,25 @@ _EMPTY: dict[str, Any] = {}
 
 class WireError(ValueError):
     """A field present with a value of the wrong type."""
+
+
+def payload(convert: Callable[Concatenate[dict[str, Any], P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A converter of one ARM resource: anything but an object, or a shape the converter did not
+    expect anywhere inside, is a ``WireError`` naming what it met — a vault's payload is input, and a
+    bad one must be an unreadable record, never a traceback."""
+
+    def checked(value: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if not isinstance(value, dict):
+            raise _wrong("an object", value)
+        try:
+            return convert(value, *args, **kwargs)
+        except WireError:
+            raise
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:
+            raise WireError(f"unexpected shape ({type(exc).__name__}: {exc})") from exc
+
+    functools.update_wrapper(checked, convert)
+    return checked
 
 
 def _wrong(expected: str, value: Any) -> WireError:
@@ -238,6 +260,7 @@ def health_errors(values: Any) -> tuple[HealthError, ...]:
     return tuple(out)
 
 
+@payload
 def protectable_item(value: dict[str, Any]) -> ProtectableItem:
     """A discovered machine; ``customDetails`` is VMware's for both stacks, anything else shown bare."""
     item_id = text(value.get("id"))
@@ -257,6 +280,7 @@ def protectable_item(value: dict[str, Any]) -> ProtectableItem:
     )
 
 
+@payload
 def protected_item(value: dict[str, Any]) -> ProtectedItem:
     item_id = text(value.get("id"))
     props = obj(value.get("properties"))
@@ -345,6 +369,7 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
     return ProtectedItem(**common)
 
 
+@payload
 def job(value: dict[str, Any]) -> Job:
     props = obj(value.get("properties"))
     tasks = tuple(
@@ -391,6 +416,7 @@ def job(value: dict[str, Any]) -> Job:
 # --------------------------------------------------------------------------- vault and infrastructure
 
 
+@payload
 def vault(value: dict[str, Any], subscription: str, resource_group: str, name: str) -> Vault:
     """The vault health read (``replicationVaultHealth``)."""
     vault_id = prefix_until(text(value.get("id")), "replicationVaultHealth") or (
@@ -429,6 +455,7 @@ def _mbps(value: Any) -> float | None:
     return round(found * 8 / 1_000_000, 2) if found is not None else None
 
 
+@payload
 def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     """A fabric and the process servers its details list (appliance or configuration server)."""
     fabric_id = text(value.get("id"))
@@ -515,6 +542,7 @@ def vmware_site_id(value: dict[str, Any]) -> str:
     return text(obj(obj(value.get("properties")).get("customDetails")).get("vmwareSiteId"))
 
 
+@payload
 def vcenter(value: dict[str, Any]) -> VCenterRegistration:
     vcenter_id = text(value.get("id"))
     props = obj(value.get("properties"))
@@ -530,6 +558,7 @@ def vcenter(value: dict[str, Any]) -> VCenterRegistration:
     )
 
 
+@payload
 def container(value: dict[str, Any]) -> ProtectionContainer:
     container_id = text(value.get("id"))
     props = obj(value.get("properties"))
@@ -543,6 +572,7 @@ def container(value: dict[str, Any]) -> ProtectionContainer:
     )
 
 
+@payload
 def mapping(value: dict[str, Any]) -> ContainerMapping:
     mapping_id = text(value.get("id"))
     props = obj(value.get("properties"))
@@ -557,6 +587,7 @@ def mapping(value: dict[str, Any]) -> ContainerMapping:
     )
 
 
+@payload
 def policy(value: dict[str, Any]) -> Policy:
     props = obj(value.get("properties"))
     details = obj(props.get("providerSpecificDetails"))
@@ -598,6 +629,7 @@ def policy(value: dict[str, Any]) -> Policy:
 # --------------------------------------------------------------------------- points, plans, events
 
 
+@payload
 def recovery_point(value: dict[str, Any], item_id: str = "") -> RecoveryPoint:
     point_id = text(value.get("id"))
     props = obj(value.get("properties"))
@@ -610,6 +642,7 @@ def recovery_point(value: dict[str, Any], item_id: str = "") -> RecoveryPoint:
     )
 
 
+@payload
 def recovery_plan(value: dict[str, Any]) -> RecoveryPlan:
     props = obj(value.get("properties"))
     item_ids = []
@@ -634,6 +667,7 @@ def recovery_plan(value: dict[str, Any]) -> RecoveryPlan:
 _SEVERITY = {"ok": "info", "information": "info", "warning": "warning", "critical": "error", "error": "error"}
 
 
+@payload
 def event(value: dict[str, Any]) -> Event:
     props = obj(value.get("properties"))
     errors = health_errors(props.get("healthErrors"))
