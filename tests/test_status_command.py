@@ -309,3 +309,28 @@ async def test_throttling_beyond_the_cap_is_unknown_at_once_and_a_short_wait_is_
         assert took < 10
     else:
         assert code in (0, 1, 2) and json.loads(out)["summary"]["total"] == 5
+
+
+async def test_a_body_that_is_not_json_is_unknown_never_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A proxy's error page or a cut connection answered 200: a monitoring check reads UNKNOWN (3) with
+    one line, not WARNING (1) with a traceback."""
+    from asr_console.model.errors import Malformed
+    from tests.arm_site import sdk_service
+
+    engine = first_site(lambda h: True)
+    async with serve_site(engine) as site:
+        site.site.faults.queue("garbage", 1)
+        code, out, err = await status(capsys, "--json", *connection_flags(site))
+        assert (code, out) == (3, "") and err.count("\n") == 1
+        assert err.startswith("status: UNKNOWN - Malformed") and "Traceback" not in err
+        # a list page that is not JSON fails the read the same way
+        service = sdk_service(site)
+        try:
+            site.site.faults.queue("garbage", 1)
+            with pytest.raises(Malformed, match="not JSON"):
+                await service.protected_items()
+            assert len(await service.protected_items()) == 5  # the next read is whole again
+        finally:
+            await service.close()

@@ -35,6 +35,11 @@ class OperationRejected(SourceError):
         self.code = code
 
 
+class Malformed(SourceError):
+    """The service answered with something that is not what its API defines (not JSON, or a resource
+    of the wrong shape where one was read by itself)."""
+
+
 class NotAvailable(SourceError):
     """The back end for this command is not built yet."""
 

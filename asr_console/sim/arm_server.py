@@ -150,6 +150,10 @@ class ArmSite:
                 "The request was throttled; retry after the interval given.",
                 {"Retry-After": str(self.faults.retry_after)},
             )
+        if fault is Fault.GARBAGE:
+            return web.Response(
+                status=200, text='{"value": [{"id": "/subscriptions/', content_type="application/json"
+            )
         if fault is Fault.SERVER_ERROR:
             return _error(500, "InternalServerError", "An internal error occurred. Retry the operation.")
         if fault is Fault.UNAVAILABLE:

@@ -17,6 +17,7 @@ class Fault(StrEnum):
     UNAVAILABLE = "503"
     DROP = "drop"
     UNAUTHORIZED = "401"
+    GARBAGE = "garbage"  # 200 with a body that is not JSON (a proxy's error page, a cut connection)
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ import aiohttp
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ResourceNotFoundError,
     ServiceRequestError,
@@ -39,7 +40,15 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
 
-from asr_console.model.errors import AuthError, NotFound, OperationRejected, Throttled, Unreachable
+from asr_console.model.errors import (
+    AuthError,
+    Malformed,
+    NotFound,
+    OperationRejected,
+    SourceError,
+    Throttled,
+    Unreachable,
+)
 from asr_console.model.operations import Operation
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
 
@@ -225,7 +234,10 @@ class AzureRecoveryService(AsrOperations):
             if response.status_code != 200:
                 map_error(status_code=response.status_code, response=response, error_map=_LIST_ERRORS)
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError:
+                raise Malformed(f"ARM answered {request.url} with a body that is not JSON") from None
             page = body.get("value") if isinstance(body, dict) else None
             link = body.get("nextLink") if isinstance(body, dict) else None
             request = self._next_page(link) if link else None
@@ -354,6 +366,10 @@ class AzureRecoveryService(AsrOperations):
 
 def translate(exc: BaseException) -> Exception:
     """An azure-core / azure-identity exception as the console's ``SourceError``."""
+    if isinstance(exc, SourceError):
+        return exc
+    if isinstance(exc, DecodeError):
+        return Malformed(_reason(exc, "ARM answered with a body that is not JSON"))
     if isinstance(exc, ClientAuthenticationError):
         return AuthError(_reason(exc, "credentials were rejected"))
     if isinstance(exc, ResourceNotFoundError):

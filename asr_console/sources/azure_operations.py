@@ -8,11 +8,11 @@ it could convert with the ids of those it could not (``Listed.dropped``).
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from asr_console.model.errors import NotFound
+from asr_console.model.errors import Malformed, NotFound
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs, OperationShorthands, Resource
 from asr_console.model.protocols import Infrastructure
@@ -54,6 +54,9 @@ def item_path(item_id: str) -> ItemPath:
 
 def job_name_of(job_id: str) -> str:
     return job_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+T = TypeVar("T")
 
 
 class AsrOperations(OperationShorthands):
@@ -115,7 +118,8 @@ class AsrOperations(OperationShorthands):
     # ------------------------------------------------------------------ reads
 
     async def vault(self) -> Vault:
-        return wire.vault(await self._vault_health(), self.subscription, self.resource_group, self.vault_name)
+        health = await self._vault_health()
+        return _one(lambda v: wire.vault(v, self.subscription, self.resource_group, self.vault_name), health)
 
     async def infrastructure(self) -> Infrastructure:
         fabrics, servers = [], []
@@ -163,7 +167,7 @@ class AsrOperations(OperationShorthands):
         return Listed(out, dropped)
 
     async def protected_item(self, item_id: str) -> ProtectedItem:
-        return wire.protected_item(await self._item(item_path(item_id)))
+        return _one(wire.protected_item, await self._item(item_path(item_id)))
 
     async def protected_item_pages(self) -> AsyncIterator[Listed[ProtectedItem]]:
         """The protected items page by page as the service hands them out (a first load shows early)."""
@@ -186,7 +190,7 @@ class AsrOperations(OperationShorthands):
         return Listed(listed, read.dropped)
 
     async def job(self, job_id: str) -> Job:
-        return wire.job(await self._job(job_name_of(job_id)))
+        return _one(wire.job, await self._job(job_name_of(job_id)))
 
     async def recovery_plans(self) -> Listed[RecoveryPlan]:
         return wire.convert_all(wire.recovery_plan, await self._plans(), "recovery plan")
@@ -291,3 +295,12 @@ class AsrOperations(OperationShorthands):
 
     async def close(self) -> None:
         return None
+
+
+def _one(convert: Callable[[dict[str, Any]], T], value: dict[str, Any]) -> T:
+    """A resource read by itself: one the console cannot read is the read's failure (``Malformed``)."""
+    try:
+        return convert(value)
+    except wire.WireError as exc:
+        arm_id = value.get("id") if isinstance(value, dict) else None
+        raise Malformed(f"unreadable resource {arm_id or '(no id)'}: {exc}") from exc
