@@ -87,3 +87,14 @@ def test_azure_commands_against_a_silent_arm_end_by_their_deadline(
     assert "timed out after 3 s waiting for" in result.stderr
     assert "Traceback" not in result.stderr
     assert took < 15, took
+
+
+def test_simulate_discovering_a_silent_vcenter_ends_by_its_deadline(black_hole: int, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{black_hole}/sdk"
+    result, took = run_timed(
+        ["simulate", "--vcenter", url, "--user", "u", "--listen", "127.0.0.1:0", "--timeout", "3"], tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    assert "did not finish loading in 3 s" in result.stderr or "timed out" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert took < 15, took
