@@ -37,6 +37,20 @@ COMMANDS: dict[str, str] = {
     "inventory": "inventory",
     "simulate": "simulate",
     "config": "config_cmd",
+    # the scriptable writes share one module (commands/writes.py), which adds them all
+    **dict.fromkeys(
+        (
+            "test-failover",
+            "cleanup",
+            "failover",
+            "change-recovery-point",
+            "commit",
+            "reprotect",
+            "resync",
+            "disable",
+        ),
+        "writes",
+    ),
 }
 COMMAND_HELP: dict[str, str] = {
     "demo": "open the console on the embedded simulated site (no Azure, no vCenter needed)",
@@ -55,6 +69,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "inventory": ("vcenter", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
+    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module == "writes"},
 }
 SETTINGS_FLAGS = (
     "subscription",
@@ -186,7 +201,7 @@ def build_parser() -> Parser:
     _profile_flags(parser, suppress=False)
     action = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers = _Subparsers(action)
-    for module_name in COMMANDS.values():
+    for module_name in dict.fromkeys(COMMANDS.values()):
         importlib.import_module(f"asr_console.commands.{module_name}").add_parser(subparsers)
     return parser
 

@@ -1,0 +1,538 @@
+"""The scriptable writes on protected items, one framework for all of them:
+resolve → plan → confirm → send → wait.
+
+``asr-console test-failover | cleanup | failover | change-recovery-point | commit | reprotect | resync
+| disable ITEM...`` resolve every item (friendly name or ARM id), recovery point and network first and
+check the whole plan (the operation in each item's ``allowedOperations``, the inputs ASR needs) before
+anything is sent; they print the plan, ask for confirmation (typed on a terminal, ``--yes`` otherwise)
+and send each write through ``Actions`` (read-only guard, audit log, one write per intent), as the
+console's failover dialog does.
+
+Exit codes: 0 every write accepted (with ``--wait``: every job succeeded; ``--dry-run``: plan valid),
+1 a write was refused by ASR or (with ``--wait``) a job did not succeed, 2 usage, an unknown or invalid
+target, read-only, or no confirmation, 3 the back end is unreachable (or the deadline passed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from asr_console.config import Settings
+from asr_console.model.arm import arm_key
+from asr_console.model.errors import OperationRejected, SourceError
+from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
+from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.records import Job, ProtectedItem, Provider, RecoveryPoint
+from asr_console.model.specs import require_allowed, validate_test_network
+
+if TYPE_CHECKING:
+    # the modules behind a write are imported when one runs, not whenever the parser is built
+    from asr_console.actions import Actions
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.protocols import RecoveryService
+    from asr_console.model.store import Store
+
+OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
+
+# How often a followed job is read again with --wait. ASR's jobs take minutes; a poll every few seconds
+# shows each task as it starts without adding load to the vault.
+POLL_SECONDS = 2.0
+
+POINTS: dict[str, RecoveryPointKind] = {
+    "latest": RecoveryPointKind.LATEST,
+    "latest-processed": RecoveryPointKind.LATEST_PROCESSED,
+    "latest-app-consistent": RecoveryPointKind.LATEST_APP_CONSISTENT,
+    "latest-multi-vm": RecoveryPointKind.LATEST_MULTI_VM_PROCESSED,
+    "latest-multi-vm-app-consistent": RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT,
+}
+DEFAULT_POINT = "latest-processed"  # the failover dialog's default too
+VNET_PATH = "/providers/Microsoft.Network/virtualNetworks/"
+NOTES_MAX = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCommand:
+    name: str
+    op: Operation
+    help: str
+    single: bool = False  # takes exactly one ITEM
+
+
+WRITE_COMMANDS: dict[str, WriteCommand] = {
+    c.name: c
+    for c in (
+        WriteCommand(
+            "test-failover",
+            Operation.TEST_FAILOVER,
+            "test failover of protected items into an isolated network",
+        ),
+        WriteCommand(
+            "cleanup", Operation.TEST_FAILOVER_CLEANUP, "clean up the test failover of protected items"
+        ),
+        WriteCommand(
+            "failover", Operation.UNPLANNED_FAILOVER, "fail protected items over to Azure (unplanned)"
+        ),
+        WriteCommand(
+            "change-recovery-point",
+            Operation.CHANGE_RECOVERY_POINT,
+            "rebuild a failed-over item from another recovery point",
+            single=True,
+        ),
+        WriteCommand("commit", Operation.COMMIT, "commit the failover of protected items"),
+        WriteCommand(
+            "reprotect", Operation.REPROTECT, "re-protect failed-over items (Azure back to the source)"
+        ),
+        WriteCommand("resync", Operation.RESYNC, "resynchronize protected items"),
+        WriteCommand("disable", Operation.DISABLE_REPLICATION, "disable replication of protected items"),
+    )
+}
+COMMON_HELP = (
+    " (plan, confirmation, --dry-run, --yes, --json, --wait; exit 0 ok, 1 failed, 2 refused, 3 unreachable)"
+)
+
+
+class PlanError(Exception):
+    """The plan cannot be carried out as given; nothing was sent. ``str()`` names every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------------- parsing
+
+
+def add_parser(subparsers: Any) -> None:
+    for command in WRITE_COMMANDS.values():
+        parser = subparsers.add_parser(
+            command.name, help=command.help, description=command.help + COMMON_HELP
+        )
+        op = command.op
+        if command.single:
+            parser.add_argument(
+                "items", nargs=1, metavar="ITEM", help="protected item: friendly name or ARM id"
+            )
+        else:
+            parser.add_argument(
+                "items", nargs="+", metavar="ITEM", help="protected items: friendly names or ARM ids"
+            )
+        if op.spec.needs_network:
+            parser.add_argument(
+                "--network",
+                required=True,
+                metavar="NAME|ID",
+                help="the Azure virtual network for the test VM: its ARM id, or a bare name in the resource "
+                "group of the item's failover network",
+            )
+        if op.spec.needs_point:
+            if op.spec.listed_point_only:
+                parser.add_argument(
+                    "--recovery-point",
+                    required=True,
+                    metavar="ID",
+                    help="a listed recovery point's id or name",
+                )
+            else:
+                parser.add_argument(
+                    "--recovery-point",
+                    default=DEFAULT_POINT,
+                    metavar="POINT",
+                    help=f"{', '.join(POINTS)} or a recovery point id (default {DEFAULT_POINT})",
+                )
+        if op is Operation.TEST_FAILOVER_CLEANUP:
+            parser.add_argument("--notes", default="", help="notes recorded with the test failover")
+        if op is Operation.UNPLANNED_FAILOVER:
+            parser.add_argument(
+                "--shutdown-source",
+                action="store_true",
+                help="shut the source VM down before failing over (modernized items only)",
+            )
+        parser.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
+        parser.add_argument(
+            "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
+        )
+        parser.add_argument("--json", action="store_true", help='print {"plan": [...], "jobs": [...]}')
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="follow the jobs until they end; exit 1 if any did not succeed",
+        )
+        parser.set_defaults(func=run, write_command=command.name)
+
+
+# ---------------------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One write of the plan: an operation on one item with its inputs resolved to ids."""
+
+    item: ProtectedItem
+    op: Operation
+    given: OperationInputs
+    shown: dict[str, Any] = field(default_factory=dict)  # the inputs as the plan shows them
+
+    @property
+    def effect(self) -> str:
+        """What will happen to the item (its row already names it)."""
+        return self.op.spec.preview.removeprefix("{name}: ") or self.op.label
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item.display_name,
+            "item_id": self.item.id,
+            "operation": self.op.action,
+            "inputs": self.shown,
+        }
+
+    def row(self) -> str:
+        inputs = ", ".join(f"{k} {v}" for k, v in self.shown.items() if v not in ("", False))
+        text = f"  {self.item.display_name}: {self.op.action}"
+        if inputs:
+            text += f" ({inputs})"
+        return f"{text}\n      {self.effect}"
+
+
+def find_items(wanted: list[str], items: list[ProtectedItem]) -> tuple[list[ProtectedItem], list[str]]:
+    """The items named (friendly name or ARM id, case-insensitive), in the order given, each once."""
+    by_id = {arm_key(i.id): i for i in items}
+    by_name: dict[str, list[ProtectedItem]] = {}
+    for item in items:
+        by_name.setdefault(item.display_name.lower(), []).append(item)
+    found: list[ProtectedItem] = []
+    problems: list[str] = []
+    for name in wanted:
+        if name.startswith("/"):
+            match = by_id.get(arm_key(name))
+            candidates = [match] if match is not None else []
+        else:
+            candidates = by_name.get(name.strip().lower(), [])
+        if not candidates:
+            problems.append(f"unknown item {name}")
+        elif len(candidates) > 1:
+            problems.append(f"item name {name} is ambiguous ({len(candidates)} items); give its ARM id")
+        elif all(arm_key(f.id) != arm_key(candidates[0].id) for f in found):
+            found.append(candidates[0])
+    return found, problems
+
+
+def network_id_for(network: str, item: ProtectedItem) -> tuple[str, str]:
+    """(the network's ARM id, a problem): an id is taken as given; a bare name is looked for in the
+    resource group of the item's failover network (test networks usually sit beside it)."""
+    network = network.strip()
+    if network.startswith("/"):
+        if VNET_PATH.lower() not in network.lower():
+            return "", f"--network {network} is not a virtual network id (…{VNET_PATH}NAME)"
+        return network, ""
+    if not network or "/" in network:
+        return "", f"--network {network!r} is neither a network name nor an ARM id"
+    base = item.recovery_network_id
+    cut = base.lower().find("/providers/")
+    if not base or cut < 0:
+        return "", (
+            f"cannot resolve network {network} for {item.display_name}: it has no failover network to "
+            "find its resource group from; give the network's ARM id"
+        )
+    return f"{base[:cut]}{VNET_PATH}{network}", ""
+
+
+def point_for(
+    wanted: str, op: Operation, item: ProtectedItem, points: list[RecoveryPoint]
+) -> tuple[RecoveryPointChoice, dict[str, str], str]:
+    """(the choice to send, how the plan shows it, a problem). A named kind is resolved to the listed
+    point it means now and sent as that point, so what is sent is what the plan showed."""
+    from asr_console.sources.azure_inputs import resolve_recovery_point
+
+    kind = POINTS.get(wanted.strip().lower())
+    if kind is RecoveryPointKind.LATEST:
+        # ASR picks the point with the lowest RPO when the job runs; there is no id to show beforehand
+        return RecoveryPointChoice(kind), {"recovery_point": "latest (chosen by ASR when the job runs)"}, ""
+    if kind is None:
+        key = wanted.strip().lower()
+        point = next((p for p in points if p.id.lower() == key or p.name.lower() == key), None)
+        if point is None:
+            return RecoveryPointChoice(), {}, f"unknown recovery point {wanted} for {item.display_name}"
+        return RecoveryPointChoice(RecoveryPointKind.CUSTOM, point.id), _shown_point(wanted, point), ""
+    try:
+        point_id = resolve_recovery_point(RecoveryPointChoice(kind), points)
+    except InvalidInput as exc:
+        return RecoveryPointChoice(), {}, f"{item.display_name}: {exc}"
+    point = next(p for p in points if p.id == point_id)
+    return RecoveryPointChoice(RecoveryPointKind.CUSTOM, point.id), _shown_point(wanted, point), ""
+
+
+def _shown_point(wanted: str, point: RecoveryPoint) -> dict[str, str]:
+    when = point.time.isoformat().replace("+00:00", "Z") if point.time else "?"
+    return {"recovery_point": wanted, "recovery_point_id": point.id, "recovery_point_time": when}
+
+
+def _errors(errors: list[FieldError], item: ProtectedItem) -> list[str]:
+    return [f"{item.display_name}: {e.message}" if e.field != "operation" else e.message for e in errors]
+
+
+async def build_plan(
+    args: argparse.Namespace,
+    items: list[ProtectedItem],
+    load_points: Callable[[str], Any],
+) -> list[Step]:
+    """Every step, or ``PlanError`` naming every unknown target and invalid input."""
+    command = WRITE_COMMANDS[args.write_command]
+    op = command.op
+    targets, problems = find_items(args.items, items)
+    if op.spec.listed_point_only and args.recovery_point.strip().lower() in POINTS:
+        # a usage error whatever the item: say it alone rather than after each item's state
+        raise PlanError([f"{op.action} needs a recovery point id, not {args.recovery_point}"])
+    steps: list[Step] = []
+    for item in targets:
+        allowed = require_allowed(op.asr_name, item.allowed_operations, item.display_name)
+        if allowed:
+            problems += _errors(allowed, item)
+            continue
+        shown: dict[str, Any] = {}
+        given: dict[str, Any] = {}
+        if op.spec.needs_network:
+            network, problem = network_id_for(args.network, item)
+            problems += (
+                [problem]
+                if problem
+                else _errors(validate_test_network(network, item.recovery_network_id), item)
+            )
+            given["network_id"] = shown["network_id"] = network
+        if op.spec.needs_point:
+            points: list[RecoveryPoint] = list(await load_points(item.id))
+            choice, point_shown, problem = point_for(args.recovery_point, op, item, points)
+            problems += [problem] if problem else []
+            given["recovery_point"] = choice
+            shown.update(point_shown)
+        if op is Operation.TEST_FAILOVER_CLEANUP:
+            if len(args.notes) > NOTES_MAX:
+                problems.append(f"--notes: keep the notes under {NOTES_MAX:,} characters")
+            given["notes"] = shown["notes"] = args.notes
+        if op is Operation.UNPLANNED_FAILOVER:
+            if args.shutdown_source and item.provider is not Provider.INMAGE_RCM:
+                problems.append(
+                    f"{item.display_name}: --shutdown-source: only modernized (InMageRcm) items can shut "
+                    "the source down"
+                )
+            given["shutdown_source"] = shown["shutdown_source"] = bool(args.shutdown_source)
+        steps.append(Step(item, op, OperationInputs(**given), shown))
+    if problems:
+        raise PlanError(problems)
+    return steps
+
+
+# ---------------------------------------------------------------------------------------- confirming
+
+
+def confirm(steps: list[Step], vault: str, stdin: TextIO, out: TextIO) -> bool:
+    """Typed confirmation on a terminal: the item's name (one item) or the vault's (several) for an
+    irreversible operation, ``y`` for the rest."""
+    op = steps[0].op
+    count = f"{len(steps)} items" if len(steps) > 1 else steps[0].item.display_name
+    if op.spec.irreversible:
+        expected = steps[0].item.display_name if len(steps) == 1 else vault
+        what = "the item's name" if len(steps) == 1 else "the vault's name"
+        out.write(f"{op.label} of {count} cannot be undone. Type {what} ({expected}) to go ahead: ")
+    else:
+        expected = "y"
+        out.write(f"{op.label} of {count}? [y/N] ")
+    out.flush()
+    answer = stdin.readline().strip()
+    return answer == expected if op.spec.irreversible else answer.lower() in ("y", "yes")
+
+
+# ---------------------------------------------------------------------------------------- running
+
+
+@dataclass(slots=True)
+class Sent:
+    step: Step
+    job: Job | None = None
+    error: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.job is None:
+            return "NotSent"
+        return self.job.state or "NotStarted"
+
+    def as_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "item": self.step.item.display_name,
+            "job_id": self.job.name if self.job is not None else "",
+            "state": self.state,
+        }
+        if self.error:
+            row["error"] = self.error
+        return row
+
+
+def _say(message: str) -> None:
+    print(f"asr-console: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    command = WRITE_COMMANDS[args.write_command]
+    if not settings.has_azure_target():
+        _say(f"{command.name}: set --subscription, --resource-group and --vault")
+        return USAGE
+    try:
+        return asyncio.run(_run(args, settings, command))
+    except SourceError as exc:
+        _say(f"{command.name}: UNKNOWN - {type(exc).__name__}: {exc}")
+        return UNREACHABLE
+
+
+async def _run(args: argparse.Namespace, settings: Settings, command: WriteCommand) -> int:
+    from asr_console.actions import Actions
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.store import Batch, Store
+    from asr_console.session import audit_log
+    from asr_console.sources.azure import AzureRecoveryService
+
+    deadline = Deadline(settings.timeout)
+    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
+    store = Store()
+    actions = Actions(service, store, audit=audit_log(settings), read_only=settings.read_only)
+    try:
+        listed = await deadline.within(service.protected_items(), "the protected items")
+        store.apply(Batch().replace(ProtectedItem.KIND, list(listed)))
+
+        async def points(item_id: str) -> list[RecoveryPoint]:
+            return await deadline.within(actions.load_recovery_points(item_id), "the recovery points")
+
+        try:
+            steps = await build_plan(args, list(listed), points)
+        except PlanError as exc:
+            for problem in exc.problems:
+                _say(f"{command.name}: {problem}")
+            _say(f"{command.name}: nothing sent")
+            return USAGE
+        return await _carry_out(args, settings, steps, actions, service, store, deadline)
+    finally:
+        actions.close()
+        await service.close()
+
+
+async def _carry_out(
+    args: argparse.Namespace,
+    settings: Settings,
+    steps: list[Step],
+    actions: Actions,
+    service: RecoveryService,
+    store: Store,
+    deadline: Deadline,
+) -> int:
+    from asr_console.actions import ReadOnlyError, WriteRefused
+
+    command = WRITE_COMMANDS[args.write_command]
+    plan_out = sys.stderr if args.json else sys.stdout
+    interactive = sys.stdin.isatty() and not args.yes and not args.dry_run
+    if not args.json or interactive:
+        vault = settings.vault
+        print(f"Plan: {command.op.label.lower()} of {len(steps)} item(s) in vault {vault}", file=plan_out)
+        for step in steps:
+            print(step.row(), file=plan_out)
+    if args.dry_run:
+        if args.json:
+            print(json.dumps({"plan": [s.as_json() for s in steps], "jobs": []}, indent=2))
+        return OK
+    if actions.read_only:
+        # refused through Actions so each refusal is in the audit log as the console's are
+        for step in steps:
+            with contextlib.suppress(ReadOnlyError):
+                await actions.operate(step.op, step.item.id, step.given)
+        _say(f"{command.name}: refused: this console is read-only (profile read_only or --read-only)")
+        return USAGE
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _say(f"refusing to {command.name} {_count(steps)} without --yes (stdin is not a terminal)")
+            return USAGE
+        if not confirm(steps, settings.vault, sys.stdin, sys.stderr):
+            _say(f"{command.name}: not confirmed; nothing sent")
+            return USAGE
+    sent: list[Sent] = []
+    for step in steps:
+        record = Sent(step)
+        sent.append(record)
+        try:
+            record.job = await deadline.within(
+                actions.operate(step.op, step.item.id, step.given), f"ASR to accept {step.item.display_name}"
+            )
+        except WriteRefused as exc:
+            # not audited or already in flight: nothing was sent for this one, nor will be for the rest
+            record.error = str(exc)
+            _say(f"{command.name}: {exc}")
+            _report(args, steps, sent)
+            return USAGE
+        except (InvalidInput, OperationRejected) as exc:
+            record.error = str(exc)
+            _say(f"{command.name}: {step.item.display_name}: refused by ASR: {exc}")
+        except SourceError:
+            # unreachable, signed out or throttled: what was sent so far is reported before exit 3
+            _report(args, steps, sent)
+            raise
+        if record.job is not None and not args.json:
+            what = record.job.display_name or step.op.label
+            print(f"{step.item.display_name}: {what} started, job {record.job.name}")
+    if args.wait:
+        await _follow(args, sent, service, store, deadline)
+    _report(args, steps, sent)
+    if any(r.job is None for r in sent):
+        return FAILED
+    if args.wait and any(r.state != "Succeeded" for r in sent):
+        return FAILED
+    return OK
+
+
+def _count(steps: list[Step]) -> str:
+    return steps[0].item.display_name if len(steps) == 1 else f"{len(steps)} items"
+
+
+def _report(args: argparse.Namespace, steps: list[Step], sent: list[Sent]) -> None:
+    if args.json:
+        print(
+            json.dumps({"plan": [s.as_json() for s in steps], "jobs": [r.as_json() for r in sent]}, indent=2)
+        )
+
+
+async def _follow(
+    args: argparse.Namespace, sent: list[Sent], service: RecoveryService, store: Store, deadline: Deadline
+) -> None:
+    """Read each started job again until it ends; one progress line per item whenever its job moves on.
+
+    Each round of reads has the command's timeout to itself: the wait as a whole takes as long as the
+    jobs do, but a back end that stops answering still ends the command (exit 3)."""
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.store import Batch
+
+    progress = sys.stderr if args.json else sys.stdout
+    shown: dict[str, str] = {}
+    while True:
+        running = [(r, r.job) for r in sent if r.job is not None and r.job.running]
+        for record in sent:
+            job = record.job
+            if job is None:
+                continue
+            current = next((t.friendly_name or t.name for t in job.tasks if t.state == "InProgress"), "")
+            line = f"{record.step.item.display_name}: {job.display_name or record.step.op.label} {job.state}"
+            line += f" - {current}" if current and job.running else ""
+            if shown.get(job.name) != line:
+                shown[job.name] = line
+                print(line, file=progress, flush=True)
+        if not running:
+            return
+        await asyncio.sleep(POLL_SECONDS)
+        round_deadline = Deadline(deadline.seconds)
+        for record, before in running:
+            fresh = await round_deadline.within(service.job(before.id), f"job {before.name}")
+            record.job = fresh
+            # the Actions follow the store: the job's end is recorded in the audit log under its intent
+            store.apply(Batch().upsert(fresh))
