@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -280,7 +280,7 @@ def _errors(errors: list[FieldError], item: ProtectedItem) -> list[str]:
 async def build_plan(
     args: argparse.Namespace,
     items: list[ProtectedItem],
-    load_points: Callable[[str], Any],
+    load_points: Callable[[str], Awaitable[list[RecoveryPoint]]],
 ) -> list[Step]:
     """Every step, or ``PlanError`` naming every unknown target and invalid input."""
     command = WRITE_COMMANDS[args.write_command]
@@ -306,7 +306,7 @@ async def build_plan(
             )
             given["network_id"] = shown["network_id"] = network
         if op.spec.needs_point:
-            points: list[RecoveryPoint] = list(await load_points(item.id))
+            points = await load_points(item.id)
             choice, point_shown, problem = point_for(args.recovery_point, op, item, points)
             problems += [problem] if problem else []
             given["recovery_point"] = choice
