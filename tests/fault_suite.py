@@ -545,7 +545,7 @@ async def run_vcsim_case(case: VcsimCase, sim: Vcsim) -> Row:
                 # the one console session: every other one was ended or died with the simulator
                 others = await asyncio.to_thread(sessions_of, sim.url)
                 if len(others) != 1:
-                    note = (note + "; " if note else "") + f"{len(others)} console sessions"
+                    note = (note + "; " if note else "") + f"PROBLEM: {len(others)} console sessions"
             return Row(case.name, took, lost, 0, watch.max_lag, note)
         finally:
             await engine.stop()
