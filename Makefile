@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench vcsim test-tools install install-dev clean constraints
+.PHONY: demo test lint typecheck pytest bench faults vcsim test-tools install install-dev clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ pytest: $(DEVSTAMP) vcsim test-tools
 test: lint typecheck pytest
 
 bench: $(DEVSTAMP) vcsim
-	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; for b in $(filter-out bench/faults.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b; done
+
+# The fault suite's full profile: each fault's measured recovery as a table (make test runs the short one).
+faults: $(DEVSTAMP) vcsim
+	$(BIN)/python bench/faults.py $(ARGS)
 
 constraints:
 	$(BIN)/pip freeze --exclude-editable > constraints.txt

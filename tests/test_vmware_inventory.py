@@ -163,6 +163,30 @@ async def test_full_inventory_equals_simulator(vcsim: Vcsim, session_inventory: 
         Disconnect(si)
 
 
+async def test_one_shot_snapshot_reads_the_same_inventory_complete(vcsim: Vcsim) -> None:
+    """``snapshot()`` (what ``inventory`` without --watch reads, in one pass) holds what the whole
+    light/state/details sync holds, every VM with its devices, and leaves churn readable."""
+    synced, once = Store(), Store()
+    watching = VCenterInventory(vcsim.url, "user", "secret")
+    one_shot = VCenterInventory(vcsim.url, "user", "secret", page_size=7)  # several pages
+    try:
+        await full_sync(watching, synced)
+        once.apply(await one_shot.snapshot())
+        assert not one_shot.synced, "a snapshot sets up no watch"
+        churn = await one_shot.churn()
+    finally:
+        await watching.close()
+        await one_shot.close()
+    assert once.count(Kind.VM) == SESSION_TOPOLOGY.vms
+    assert all(vm.details_loaded for vm in once.all(VirtualMachine))
+    assert any(vm.disks for vm in once.all(VirtualMachine))
+    for kind in (Kind.VM, Kind.HOST, Kind.CLUSTER, Kind.DATACENTER, Kind.DATASTORE, Kind.NETWORK):
+        assert dict(once.collection(kind)) == dict(synced.collection(kind)), kind
+    running = [vm for vm in once.all(VirtualMachine) if vm.power_state == "poweredOn"]
+    assert {c.moref for c in churn} <= {vm.moref for vm in running}
+    assert churn or not running
+
+
 async def test_simulated_estate_exercises_compat_rules(
     vcsim: Vcsim, session_inventory: VCenterInventory
 ) -> None:

@@ -36,4 +36,6 @@ class Deadline:
             async with asyncio.timeout_at(self._ends):
                 return await work
         except TimeoutError:
-            raise TimedOut(f"timed out after {self.seconds:g} s waiting for {self.waiting_for}") from None
+            # its own ``what``: reads awaited together each name themselves
+            waiting_for = what if what is not None else self.waiting_for
+            raise TimedOut(f"timed out after {self.seconds:g} s waiting for {waiting_for}") from None

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asr_console.commands.deadline import Deadline
 from asr_console.commands.quit_guard import QuitGuard
@@ -34,7 +34,9 @@ from asr_console.model.records import (
     VirtualMachine,
 )
 from asr_console.model.store import Store
-from asr_console.sources.vmware import VCenterInventory
+
+if TYPE_CHECKING:  # pyVmomi loads only when this command runs, not for every command's parser
+    from asr_console.sources.vmware import VCenterInventory
 
 PROG = "asr-console inventory"
 EXIT_UNREACHABLE = 3
@@ -56,6 +58,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_console.sources.vmware import VCenterInventory
+
     try:
         inventory = VCenterInventory(
             settings.vcenter_url,
@@ -95,7 +99,8 @@ async def _once(inventory: VCenterInventory, args: argparse.Namespace, deadline:
     store = Store()
     try:
         info = await deadline.within(inventory.connect(), f"vCenter {inventory.url} to log in")
-        await deadline.within(_full_sync(inventory, store), f"vCenter {inventory.url}'s inventory")
+        # one pass: the light/state/details passes serve a first paint and a watch, not a one-shot read
+        store.apply(await deadline.within(inventory.snapshot(), f"vCenter {inventory.url}'s inventory"))
         churn = {}
         if args.churn:
             samples = await deadline.within(inventory.churn(), f"vCenter {inventory.url}'s performance data")

@@ -34,10 +34,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("status: UNKNOWN - set --subscription, --resource-group and --vault", file=sys.stderr)
         return UNKNOWN
     try:
-        vault, items, policies = asyncio.run(_read(settings))
+        return asyncio.run(_status(args, settings))
     except SourceError as exc:
         print(f"status: UNKNOWN - {type(exc).__name__}: {exc}", file=sys.stderr)
         return UNKNOWN
+
+
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    # Read, report and print inside the one task, which returns only the exit code: at its end
+    # asyncio.run formats the main task (repr of its result) when it restores the SIGINT handler, and
+    # the repr of 5,000 records is as slow as reading them.
+    vault, items, policies = await _read(settings)
     report = build_report(vault, items, policies)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -61,9 +68,12 @@ async def _read(settings: Settings) -> tuple[Vault, list[ProtectedItem], list[Po
     deadline = Deadline(settings.timeout)
     service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     try:
-        vault = await deadline.within(service.vault(), f"vault {settings.vault}")
-        items = await deadline.within(service.protected_items(), "the protected items")
-        policies = await deadline.within(service.policies(), "the replication policies")
+        # at once: the vault and the policies are a request each beside the items' pages
+        vault, items, policies = await asyncio.gather(
+            deadline.within(service.vault(), f"vault {settings.vault}"),
+            deadline.within(service.protected_items(), "the protected items"),
+            deadline.within(service.policies(), "the replication policies"),
+        )
         return vault, items, policies
     finally:
         await service.close()

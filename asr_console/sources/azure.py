@@ -15,6 +15,7 @@ azure-core errors become ``sources.errors``; Retry-After is capped.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 import urllib.parse
@@ -225,9 +226,11 @@ class AzureRecoveryService(AsrOperations):
 
         Next pages are requested as the SDK's pager does: the ``nextLink`` with its query kept and the
         client's api-version; non-200 answers raise the same azure-core errors the operation would.
+        The next page is requested before this one is handed out, so the service prepares and sends it
+        while the caller converts this one.
         """
-        request: HttpRequest | None = first
-        while request is not None:
+
+        async def fetch(request: HttpRequest) -> tuple[list[dict[str, Any]], HttpRequest | None]:
             # streamed, so the pipeline's ContentDecodePolicy does not parse a body we parse below
             response = await self.client.send_request(request, stream=True)
             await response.read()
@@ -240,8 +243,20 @@ class AzureRecoveryService(AsrOperations):
                 raise Malformed(f"ARM answered {request.url} with a body that is not JSON") from None
             page = body.get("value") if isinstance(body, dict) else None
             link = body.get("nextLink") if isinstance(body, dict) else None
-            request = self._next_page(link) if link else None
-            yield page if isinstance(page, list) else []
+            return page if isinstance(page, list) else [], self._next_page(link) if link else None
+
+        pending: asyncio.Task[tuple[list[dict[str, Any]], HttpRequest | None]] | None
+        pending = asyncio.ensure_future(fetch(first))
+        try:
+            while pending is not None:
+                page, request = await pending
+                pending = asyncio.ensure_future(fetch(request)) if request is not None else None
+                yield page
+        finally:
+            if pending is not None and not pending.done():
+                # the caller stopped early (or failed): the page asked for ahead is not wanted
+                pending.cancel()
+                pending.add_done_callback(_consume)
 
     def _next_page(self, link: str) -> HttpRequest:
         parsed = urllib.parse.urlparse(link)
@@ -404,3 +419,9 @@ def _reason(exc: BaseException, fallback: str) -> str:
         return f"{exc.error.code}: {exc.error.message}" if exc.error.code else exc.error.message
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return text or fallback
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    """Retrieve a page fetched ahead and not wanted, so its failure is not reported as unhandled."""
+    if not task.cancelled():
+        task.exception()

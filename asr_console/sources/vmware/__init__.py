@@ -92,6 +92,10 @@ class VCenterInventory:
     async def changes(self, max_wait: float) -> Batch:
         return await self._session.call(lambda login: self._inventory.changes(login, max_wait))
 
+    async def snapshot(self) -> Batch:
+        """The whole inventory once, in one pass (a one-shot command's read; ``changes`` watches)."""
+        return await self._session.call(lambda login: self._inventory.snapshot(login))
+
     async def events(self) -> list[Event]:
         return await self._session.call(self._events.read)
 

@@ -176,6 +176,45 @@ class InventorySync:
             batch.replace(kind, recs)
         return batch
 
+    def snapshot(self, session: Login) -> Batch:
+        """The whole inventory, VMs complete with devices and guest networking, in ONE
+        ``RetrievePropertiesEx`` pass and no filter: what a one-shot read needs. The light, state and
+        details passes of ``changes`` exist for a first paint and a watch that follows; a command that
+        reads once and exits pays for none of that. Returned as replacements, like the light pass."""
+        content = session.si.content
+        view = content.viewManager.CreateContainerView(content.rootFolder, VIEW_TYPES, True)
+        spec = PC.FilterSpec(
+            objectSet=[self._object_spec(view)], propSet=self._prop_specs(VM_LIGHT + VM_DETAILS)
+        )
+        pc = content.propertyCollector
+        fresh: dict[str, CachedObject] = {}
+        try:
+            result = pc.RetrievePropertiesEx(
+                specSet=[spec], options=PC.RetrieveOptions(maxObjects=self.page_size)
+            )
+            while result is not None:
+                for content_obj in result.objects:
+                    obj = content_obj.obj
+                    props = {prop.name: plain(prop.val) for prop in content_obj.propSet or ()}
+                    if obj._wsdlName == "VirtualMachine":
+                        props.setdefault(DEVICES, ())  # read: the record has its details, even if none
+                    fresh[obj._moId] = CachedObject(type=obj._wsdlName, props=props)
+                if not result.token:
+                    break
+                result = pc.ContinueRetrievePropertiesEx(token=result.token)
+        finally:
+            view.DestroyView()
+        with self.lock:
+            self._objects = fresh  # the churn and privilege readers read the cache
+            built = records(fresh)
+        batch = Batch()
+        by_kind: dict[Kind, list[Record]] = {kind: [] for kind in INVENTORY_KINDS}
+        for rec in built:
+            by_kind[rec.KIND].append(rec)
+        for kind, recs in by_kind.items():
+            batch.replace(kind, recs)
+        return batch
+
     def _wait(self, max_wait: float) -> Any:
         options = PC.WaitOptions(
             maxWaitSeconds=max(0, min(math.ceil(max_wait), int(self.max_wait_cap))),
