@@ -7,6 +7,7 @@ recovered, nothing lost, no duplicate write, the event loop never blocked > 100 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.fault_suite import (
     VcsimCase,
     arm_cases,
     run_arm_case,
+    run_audit_unwritable,
     run_soak,
     run_suspended,
     run_vcsim_case,
@@ -81,3 +83,9 @@ async def test_a_short_soak_at_demo_speed(private_vcsim: Vcsim) -> None:
     row = await run_soak(private_vcsim, seconds=15)
     assert "PROBLEM" not in row.note, row
     assert row.max_lag < MAX_LAG, row
+
+
+async def test_a_write_is_not_sent_while_the_audit_log_cannot_be_written(tmp_path: Path) -> None:
+    row = await run_audit_unwritable(tmp_path)
+    assert "sent 0" in row.note and "refused" in row.note and "PROBLEM" not in row.note, row.note
+    assert row.max_lag < MAX_LAG
