@@ -271,7 +271,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             reverse=True,
         )
         select = self.query_one("#fo-custom-point", Select)
-        select.set_options([(f"{stamp(p.time)}  {p.type}", p.id) for p in points])
+        select.set_options(
+            [(f"{stamp(p.time, utc=self.console.settings.utc)}  {p.type}", p.id) for p in points]
+        )
 
     def operation(self) -> Operation | None:
         selects = self.query("#fo-op")

@@ -31,7 +31,7 @@ class EventsView(TableView):
     def cells(self, event: Event) -> Sequence[Cell]:
         role = _SEVERITY_ROLE.get(event.severity, "")
         return (
-            event.time.strftime("%H:%M:%S"),
+            self.stamp(event.time, short=True),
             event.source.value,
             (event.severity, role) if role else event.severity,
             event.entity_name,

@@ -9,6 +9,7 @@ from asr_console.model.records import (
     Kind,
     ProtectedItem,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
@@ -23,6 +24,7 @@ class FailoverView(TableView):
     """Protected items as failover candidates: marks pick them, the dialog picks the operation."""
 
     KIND = Kind.PROTECTED_ITEM
+    STREAM = streams.ITEMS
     TITLE = "Failover candidates"
     MARKABLE = True
 

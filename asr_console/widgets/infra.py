@@ -12,6 +12,7 @@ from asr_console.model.records import (
     Record,
     VCenterRegistration,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
 from asr_console.widgets.live import Pending
 from asr_console.widgets.table import Cell, Column
@@ -26,6 +27,7 @@ class InfraView(TableView):
     """Configuration servers / appliances, their process servers and the vCenters they discover."""
 
     KIND = Kind.FABRIC
+    STREAM = streams.INFRA
     TITLE = "Infrastructure"
     PARTS = (Kind.FABRIC, Kind.PROCESS_SERVER, Kind.VCENTER)
 

@@ -16,6 +16,7 @@ from textual.widgets import Tree
 from asr_console.model.compat import check_vm
 from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
 from asr_console.model.store import Store
+from asr_console.sync import streams
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending
@@ -61,6 +62,7 @@ class InventoryView(TableView):
 
     AGES = False
     KIND = Kind.VM
+    STREAM = streams.VCENTER_INVENTORY
     TITLE = "VMs"
     MARKABLE = True
     JOIN = True
@@ -204,6 +206,8 @@ class InventoryView(TableView):
 
     def headline(self) -> str:
         base = super().headline()
+        if self.awaiting_first_read:
+            return base
         protected = sum(1 for _ in self.store.join.pairs())
         text = f"{base} — {protected} protected"
         if self.scope is not None:

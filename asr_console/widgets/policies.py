@@ -13,6 +13,7 @@ from asr_console.model.records import (
     ProtectionContainer,
     Provider,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import duration, short_id
 from asr_console.widgets.live import Pending
 from asr_console.widgets.table import Cell, Column
@@ -45,6 +46,7 @@ def container_name(store: Any, container_id: str) -> str:
 class PoliciesView(TableView):
     AGES = False
     KIND = Kind.POLICY
+    STREAM = streams.INFRA
     TITLE = "Policies"
 
     def extra_kinds(self) -> Sequence[Kind]:
