@@ -8,6 +8,7 @@ from asr_console.model.records import (
     Event,
     Kind,
 )
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -18,6 +19,13 @@ class EventsView(TableView):
     AGES = False
     KIND = Kind.EVENT
     TITLE = "Events"
+
+    def groupings(self) -> list[Grouping]:
+        return [
+            Grouping("level", lambda e: [e.severity or "—"]),
+            Grouping("source", lambda e: [e.source.value]),
+            Grouping("entity", lambda e: [e.entity_name or "—"]),
+        ]
 
     def columns(self) -> list[Column]:
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asr_console.model.operations import ITEM_OPERATIONS
 from asr_console.model.records import (
@@ -11,6 +12,8 @@ from asr_console.model.records import (
 )
 from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
+from asr_console.widgets.grouping import item_groupings, items_summary
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -27,6 +30,16 @@ class FailoverView(TableView):
     STREAM = streams.ITEMS
     TITLE = "Failover candidates"
     MARKABLE = True
+
+    def groupings(self) -> list[Grouping]:
+        return [
+            Grouping("state", lambda i: [i.protection_state_description or i.protection_state or "—"]),
+            Grouping("test failover", lambda i: [i.test_failover_state or "None"]),
+            *item_groupings(self.store),
+        ]
+
+    def group_summary(self, records: list[Any]) -> str:
+        return items_summary(records)
 
     def columns(self) -> list[Column]:
         return [

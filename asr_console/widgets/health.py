@@ -12,7 +12,9 @@ from asr_console.model.queries import HealthSummary, health_summary, rpo_thresho
 from asr_console.model.records import Health, Kind, ProtectedItem
 from asr_console.sync import streams
 from asr_console.widgets.fmt import age, duration, health_cell, rpo_role
+from asr_console.widgets.grouping import item_groupings, items_summary
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -31,6 +33,12 @@ class HealthView(TableView):
 
     def extra_kinds(self) -> Sequence[Kind]:
         return (Kind.POLICY,)
+
+    def groupings(self) -> list[Grouping]:
+        return item_groupings(self.store)
+
+    def group_summary(self, records: list[Any]) -> str:
+        return items_summary(records)
 
     def columns(self) -> list[Column]:
         def by_health(i: ProtectedItem) -> Any:

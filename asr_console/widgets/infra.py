@@ -15,6 +15,7 @@ from asr_console.model.records import (
 from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -46,6 +47,9 @@ class InfraView(TableView):
             removed += list(pending.removed.get(kind, ()))
         self.table.apply(upserts, removed)
         self.update_headline()
+
+    def groupings(self) -> list[Grouping]:
+        return [Grouping("kind", lambda r: [type(r).__name__])]
 
     def columns(self) -> list[Column]:
         return [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -18,8 +19,10 @@ from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Ki
 from asr_console.model.store import Store
 from asr_console.sync import streams
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
+from asr_console.widgets.grouping import vm_groupings, vms_summary
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -95,6 +98,12 @@ class InventoryView(TableView):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < self.NARROW_WIDTH, "narrow")
+
+    def groupings(self) -> list[Grouping]:
+        return vm_groupings(self.store)
+
+    def group_summary(self, records: list[Any]) -> str:
+        return vms_summary(self.store, records)
 
     def columns(self) -> list[Column]:
         return [

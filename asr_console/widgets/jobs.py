@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 
 from asr_console.model.records import Job, Kind
 from asr_console.sync import streams
 from asr_console.widgets.fmt import JOB_STATE_ROLE, duration, stamp
+from asr_console.widgets.grouping import job_groupings, jobs_summary
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -75,6 +78,12 @@ class JobsView(TableView):
     TITLE = "Jobs"
 
     state_filter = "all"
+
+    def groupings(self) -> list[Grouping]:
+        return job_groupings()
+
+    def group_summary(self, records: list[Any]) -> str:
+        return jobs_summary(records)
 
     def columns(self) -> list[Column]:
         return [

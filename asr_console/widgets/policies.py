@@ -16,6 +16,7 @@ from asr_console.model.records import (
 from asr_console.sync import streams
 from asr_console.widgets.fmt import duration, short_id
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -51,6 +52,9 @@ class PoliciesView(TableView):
 
     def extra_kinds(self) -> Sequence[Kind]:
         return (Kind.MAPPING, Kind.CONTAINER)
+
+    def groupings(self) -> list[Grouping]:
+        return [Grouping("provider", lambda p: [PROVIDER_LABEL.get(p.provider, p.provider.value)])]
 
     def columns(self) -> list[Column]:
         return [

@@ -19,7 +19,7 @@ from asr_console.model.queries import loading
 from asr_console.model.records import Kind, Record
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
-from asr_console.widgets.table import Cell, Column, KeyedTable, filter_problem
+from asr_console.widgets.table import Cell, Column, Grouping, KeyedTable, filter_problem
 
 
 class TableView(StoreBound, Vertical):
@@ -45,6 +45,8 @@ class TableView(StoreBound, Vertical):
             self.cells,
             self.search_text,
             markable=self.MARKABLE and not compact,
+            groupings=self.groupings(),
+            group_summary=self.group_summary,
             id=f"{id}-table" if id else None,
         )
 
@@ -58,6 +60,14 @@ class TableView(StoreBound, Vertical):
 
     def cells(self, record: Any) -> Sequence[Cell]:
         raise NotImplementedError
+
+    def groupings(self) -> list[Grouping]:
+        """The ways ``g`` groups this view's rows, in the order it cycles through them."""
+        return []
+
+    def group_summary(self, records: list[Any]) -> str:
+        """What a group header says about its records beyond their number."""
+        return ""
 
     def search_text(self, record: Any) -> str:
         return str(getattr(record, "name", ""))
@@ -80,6 +90,8 @@ class TableView(StoreBound, Vertical):
         text = f"{self.TITLE} {total}"
         if shown != total:
             text += f" (showing {shown})"
+        if self.table.grouping is not None:
+            text += f"  by {self.table.grouping.label}: {len(self.table.groups)} groups"
         if self.table.filter_text:
             text += f"  filter: {self.table.filter_text}"
             problem = filter_problem(self.table.filter_text)
@@ -127,6 +139,7 @@ class TableView(StoreBound, Vertical):
         self.update_headline()
 
     @on(KeyedTable.MarksChanged)
+    @on(KeyedTable.Regrouped)
     def _marks_changed(self) -> None:
         self.update_headline()
 
