@@ -45,8 +45,8 @@ class FailoverView(TableView):
         return [
             Column("name", "Item", 18, flex=True, max_width=40, sort=lambda i: i.display_name.lower()),
             Column("health", "Health", 8, sort=lambda i: i.replication_health.value),
-            Column("state", "State", 16, priority=2, sort=lambda i: i.protection_state),
-            Column("tfo", "Test failover", 14, sort=lambda i: i.test_failover_state),
+            Column("state", "State", 16, sort=lambda i: i.protection_state),
+            Column("tfo", "Test failover", 14, priority=2, sort=lambda i: i.test_failover_state),
             Column(
                 "last",
                 "Last TFO",

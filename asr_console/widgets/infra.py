@@ -38,6 +38,21 @@ class InfraView(TableView):
     def records(self) -> list[Record]:
         return [r for kind in self.PARTS for r in self.store.values(kind)]
 
+    def tree_position(self, record: Any) -> tuple[str, int, str]:
+        """Each configuration server / appliance, then its process servers, then its vCenters."""
+        if isinstance(record, Fabric):
+            return (record.display_name.lower(), 0, "")
+        fabric_id = getattr(record, "fabric_id", "")
+        fabric = self.store.typed(Fabric, fabric_id) if fabric_id else None
+        owner = fabric.display_name.lower() if fabric else fabric_id.lower()
+        rank = 1 if isinstance(record, ProcessServer) else 2
+        return (owner, rank, str(getattr(record, "name", "")).lower())
+
+    def reset(self) -> None:
+        if self.table.sort_column is None:
+            self.table.sort_column = "kind"
+        super().reset()
+
     def changed(self, pending: Pending) -> None:
         upserts: list[tuple[str, Any]] = []
         removed: list[str] = []
@@ -53,7 +68,7 @@ class InfraView(TableView):
 
     def columns(self) -> list[Column]:
         return [
-            Column("kind", "Kind", 18, sort=lambda r: type(r).__name__),
+            Column("kind", "Kind", 18, sort=self.tree_position),
             Column("name", "Name", 20, flex=True, max_width=40, sort=lambda r: r.name.lower()),
             Column("health", "Health", 8),
             Column("hb", "Heartbeat", 9, align="right", priority=1),

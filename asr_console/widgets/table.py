@@ -156,6 +156,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor_row = 0
         self._layout: list[tuple[int, int]] = []
         self._widths_for = -1
+        self._measured: list[int] | None = None
         self._base_style: Style | None = None
         self._pass_width: int | None = None
         # line on screen → (key, cells) it was last painted with; the clock tick repaints what differs
@@ -275,6 +276,10 @@ class KeyedTable(ScrollView, can_focus=True):
         if changed is None:
             self._reordered()
             return
+        if changed:
+            self._remeasure()
+            self.refresh()  # a wider value may move every column
+            return
         top = int(self.scroll_y)
         height = max(0, self.size.height - 1)
         index = self.rows.index
@@ -284,6 +289,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 self._repaint_line(row - top + 1)
 
     def _reordered(self) -> None:
+        self._remeasure()
         self._restore_cursor()
         self.virtual_size = Size(self.size.width, len(self.rows.order) + 1)
         self.refresh()
@@ -421,51 +427,92 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.rows.order) + 1)
-        self._widths_for = -1
+        self._remeasure()
         self._scroll_cursor_into_view()
 
+    # Rows measured for content widths: the first ones in order and those on screen. A table of
+    # 10,000 rows is not measured whole on each change.
+    MEASURE_ROWS = 300
+    # A column without max_width grows to at most this many cells from its content
+    CONTENT_CAP = 60
+    # A flexible column keeps at least this many cells (or its content's) before others are hidden
+    FLEX_MIN = 16
+
+    def _content_widths(self) -> list[int]:
+        """Per column, the cells its label and its widest measured value need."""
+        if self._measured is not None:
+            return self._measured
+        widths = [cell_len(c.label) + 2 for c in self.columns]  # room for the sort arrow
+        order = self.rows.passing
+        top = int(self.scroll_y)
+        sample = dict.fromkeys(order[: self.MEASURE_ROWS])
+        sample.update(dict.fromkeys(order[top : top + max(0, self.size.height)]))
+        for key in sample:
+            for i, cell in enumerate(self._render_row(self.rows.record(key))):
+                if i < len(widths):
+                    text = cell[0] if isinstance(cell, tuple) else cell
+                    widths[i] = max(widths[i], cell_len(text))
+        if self.markable and widths:
+            widths[0] += 2  # the mark
+        for i, col in enumerate(self.columns):
+            widths[i] = min(widths[i], col.max_width or self.CONTENT_CAP)
+        self._measured = widths
+        return widths
+
+    def _remeasure(self) -> None:
+        self._measured = None
+        self._widths_for = -1
+
     def _column_layout(self, width: int | None = None) -> list[tuple[int, int]]:
-        """(column index, width) of the columns that fit, hiding low-priority ones first."""
+        """(column index, width) of the columns that fit: each as wide as its content, hiding
+        low-priority columns first, then narrowing the widest flexible ones."""
         if width is None:
             width = self.scrollable_content_region.width
         if width == self._widths_for:
             return self._layout
+        content = self._content_widths() if self.rows.passing else [c.width for c in self.columns]
         shown = list(range(len(self.columns)))
+        # a flexible column (a name, a message) may give up cells before another column is hidden
+        least = {
+            i: min(content[i], max(cell_len(c.label) + 2, self.FLEX_MIN)) if c.flex else content[i]
+            for i, c in enumerate(self.columns)
+        }
 
-        def needed() -> int:
-            return sum(self.columns[i].width for i in shown) + len(shown) - 1
+        def needed(widths: dict[int, int]) -> int:
+            return sum(widths[i] for i in shown) + len(shown) - 1
 
-        while needed() > width:
+        while needed(least) > width:
             droppable = [i for i in shown if self.columns[i].priority > 0]
             if not droppable:
                 break
             shown.remove(max(droppable, key=lambda i: (self.columns[i].priority, i)))
-        widths = {i: self.columns[i].width for i in shown}
-        spare = width - needed()
-        if spare < 0:
-            deficit = -spare
-            for i in reversed(shown):
-                cut = min(deficit, widths[i] - 1)
-                widths[i] -= cut
-                deficit -= cut
-                if not deficit:
+        widths = {i: least[i] for i in shown}
+        spare = width - needed(widths)
+        growing = [i for i in shown if widths[i] < content[i]]
+        while spare > 0 and growing:
+            share = max(1, spare // len(growing))
+            for i in list(growing):
+                grow = min(share, spare, content[i] - widths[i])
+                widths[i] += grow
+                spare -= grow
+                if widths[i] >= content[i]:
+                    growing.remove(i)
+                if not spare:
                     break
-        else:
-            flex = [i for i in shown if self.columns[i].flex] or shown[:1]
-            while spare > 0 and flex:
-                share = max(1, spare // len(flex))
-                for i in list(flex):
-                    cap = self.columns[i].max_width
-                    grow = min(share, spare, cap - widths[i]) if cap else min(share, spare)
-                    widths[i] += grow
-                    spare -= grow
-                    if cap and widths[i] >= cap:
-                        flex.remove(i)
-                    if not spare:
-                        break
+        deficit = -spare
+        for i in reversed(shown):
+            if deficit <= 0:
+                break
+            cut = min(deficit, widths[i] - 1)
+            widths[i] -= cut
+            deficit -= cut
         self._layout = [(i, widths[i]) for i in shown]
         self._widths_for = width
         return self._layout
+
+    def column_widths(self) -> dict[str, int]:
+        """Column key → width, for the columns the current width shows."""
+        return {self.columns[i].key: w for i, w in self._column_layout()}
 
     def _fit(self, text: str, width: int, align: str) -> str:
         if width <= 0:
