@@ -50,6 +50,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         "ASR_CONSOLE_VAULT",
         "ASR_CONSOLE_READ_ONLY",
         "ASR_CONSOLE_THEME",
+        "ASR_CONSOLE_UTC",
         "GOVC_URL",
         "GOVC_USERNAME",
         "GOVC_PASSWORD",
