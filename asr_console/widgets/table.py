@@ -442,7 +442,8 @@ class KeyedTable(ScrollView, can_focus=True):
         """Per column, the cells its label and its widest measured value need."""
         if self._measured is not None:
             return self._measured
-        widths = [cell_len(c.label) + 2 for c in self.columns]  # room for the sort arrow
+        # the sorted column's label carries an arrow
+        widths = [cell_len(c.label) + (2 if c.key == self.sort_column else 0) for c in self.columns]
         order = self.rows.passing
         top = int(self.scroll_y)
         sample = dict.fromkeys(order[: self.MEASURE_ROWS])
