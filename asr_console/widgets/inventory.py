@@ -149,7 +149,15 @@ class InventoryView(TableView):
         return [
             Column("name", "VM", 18, flex=True, max_width=40, sort=lambda v: v.name.lower()),
             Column("power", "Power", 5, sort=lambda v: v.power_state),
-            Column("guest", "Guest OS", 16, priority=4, sort=lambda v: v.guest_full_name or v.guest_id),
+            Column(
+                "guest",
+                "Guest OS",
+                16,
+                flex=True,
+                max_width=40,
+                priority=4,
+                sort=lambda v: v.guest_full_name or v.guest_id,
+            ),
             Column("cpu", "CPU", 3, priority=5, align="right", sort=lambda v: v.num_cpu),
             Column("mem", "Mem", 5, priority=5, align="right", sort=lambda v: v.memory_mb),
             Column("disks", "Disks", 9, priority=3, align="right", sort=lambda v: v.total_disk_bytes),
