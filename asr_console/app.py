@@ -67,8 +67,6 @@ class ConsoleCommands(Provider):
         assert isinstance(app, AsrConsoleApp)  # the provider is registered on this app only
         for name, help_text, callback in app.command_table():
             yield f":{name}", help_text, callback
-        for theme in sorted(app.console_theme_names()):
-            yield f"theme {theme}", f"switch to the {theme} theme (saved)", partial(app.set_theme, theme)
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():
@@ -191,6 +189,9 @@ class AsrConsoleApp(App[None]):
         if name in self.available_themes:
             self.theme = name
             self.notify(f"theme: {name}")
+        else:
+            known = ", ".join(sorted(self.available_themes))
+            self.notify(f"unknown theme {name!r} (themes: {known})", severity="warning")
 
     def _save_theme(self, theme: str) -> None:
         try:
@@ -274,8 +275,11 @@ class AsrConsoleApp(App[None]):
         table.append(("help", "keys of the current pane", self.action_help))
         table.append(("quit", "leave the console", self.exit))
         table.append(("theme", "choose a theme (palette)", self.search_themes))
-        for theme in self.console_theme_names():
-            table.append((f"theme {theme}", f"switch to the {theme} theme", partial(self.set_theme, theme)))
+        # every registered theme, the console's own and Textual's, once each
+        for theme in sorted(self.available_themes):
+            table.append(
+                (f"theme {theme}", f"switch to the {theme} theme (saved)", partial(self.set_theme, theme))
+            )
         screen_commands = getattr(self.screen, "pane_commands", None)
         if callable(screen_commands):
             table.extend(screen_commands())
@@ -293,6 +297,9 @@ class AsrConsoleApp(App[None]):
         if len(matches) == 1:
             matches[0][2]()
             return True
+        if text.startswith("theme ") and not matches:
+            self.set_theme(text.removeprefix("theme ").strip())  # says which themes there are
+            return False
         self.notify(f"unknown command :{text}", severity="warning")
         return False
 

@@ -15,6 +15,7 @@ writes them anywhere.
     vcenter_url = "https://vc01.corp.example/sdk"
     vcenter_user = "svc-asr@vsphere.local"
     read_only = true
+    utc = false
     environment = "PROD"
     environment_color = "red"
 
@@ -91,6 +92,8 @@ class Settings:
     environment: str = ""
     environment_color: str = ""
     theme: str = "dark"
+    # event and job times in UTC rather than the local zone
+    utc: bool = False
     # a headless command's overall deadline, seconds
     timeout: float = 60.0
     intervals: Intervals = field(default_factory=Intervals)
@@ -160,7 +163,7 @@ _STR_KEYS = {
     "environment_color",
     "theme",
 }
-_BOOL_KEYS = {"insecure", "read_only"}
+_BOOL_KEYS = {"insecure", "read_only", "utc"}
 _NUMBER_KEYS = {"timeout"}
 _SECRET_KEYS = {"password", "vcenter_password", "secret", "client_secret", "token", "access_token"}
 _INTERVAL_KEYS = {f.name for f in fields(Intervals)}
@@ -179,6 +182,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "read_only": ("ASR_CONSOLE_READ_ONLY",),
     "environment": ("ASR_CONSOLE_ENVIRONMENT",),
     "theme": ("ASR_CONSOLE_THEME",),
+    "utc": ("ASR_CONSOLE_UTC",),
     "timeout": ("ASR_CONSOLE_TIMEOUT",),
 }
 

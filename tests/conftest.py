@@ -7,8 +7,13 @@ legitimate skips (vcsim not built) must not happen there because `make test` bui
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+
+# Times show in the local zone: fix it, so snapshots read the same on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 pytest_plugins = ["tests.vcsim_fixture", "tests.arm_site"]
 
@@ -45,6 +50,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         "ASR_CONSOLE_VAULT",
         "ASR_CONSOLE_READ_ONLY",
         "ASR_CONSOLE_THEME",
+        "ASR_CONSOLE_UTC",
         "GOVC_URL",
         "GOVC_USERNAME",
         "GOVC_PASSWORD",

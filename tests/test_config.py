@@ -117,3 +117,13 @@ def test_saved_theme_is_used_below_env_and_flags(tmp_path: Path) -> None:
     save_theme("high-contrast")
     assert resolve(path=tmp_path / "none.toml", env={}).theme == "high-contrast"
     assert resolve(path=tmp_path / "none.toml", env={"ASR_CONSOLE_THEME": "light"}).theme == "light"
+
+
+def test_utc_is_a_checked_boolean(tmp_path: Path) -> None:
+    assert not resolve(path=tmp_path / "none.toml", env={}).utc
+    settings = resolve(path=write(tmp_path, "[profiles.a]\nutc = true\n"), env={}, profile="a")
+    assert settings.utc and settings.origins["utc"] == "profile a"
+    path = write(tmp_path, '[profiles.a]\nutc = "yes"\n')
+    with pytest.raises(ConfigError) as info:
+        resolve(path=path, env={}, profile="a")
+    assert info.value.key == "profiles.a.utc" and info.value.line == 2

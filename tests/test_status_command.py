@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -154,9 +155,22 @@ async def test_exit_code_is_the_worst_health(
     async with serve_site(engine) as site:
         code, out, err = await status(capsys, *connection_flags(site))
     assert code == EXIT[worst] and err == ""
-    assert out.startswith(f"{site.vault}: 5 items")
-    if worst != "Normal":  # the plain report lists what is not normal, with its error codes
-        assert worst in out
+    # the monitoring-plugin first line: state, the deciding count of all items, the vault, perfdata
+    first, *rest = out.splitlines()
+    state = {"Normal": "OK", "Warning": "WARNING", "Critical": "CRITICAL"}[worst]
+    deciding = {"Normal": "normal", "Warning": "warning", "Critical": "critical"}[worst]
+    assert re.match(rf"{state} - \d of 5 items {deciding}\b.*\({site.vault}\) \| total=5 ", first), first
+    items = engine.list_protected_items()
+    if worst != "Normal":  # then what is not normal, with its errors' codes and messages
+        bad = [i for i in items if i["properties"]["replicationHealth"] != "Normal"]
+        assert any(line.startswith(worst) for line in rest)
+        errors = [e for i in bad for e in i["properties"].get("healthErrors") or []]
+        assert errors  # the site's unhealthy items say why
+        for error in errors:
+            assert f"  {error['errorCode']}: " in out
+            assert " ".join(error["errorMessage"].split()) in out
+    else:
+        assert rest == []
 
 
 def free_port() -> int:

@@ -65,8 +65,13 @@ def test_json_document(
         assert all({"network", "mac", "ips"} <= set(n) for n in vm["nics"])
         assert vm["azure"]["status"] in ("ok", "warning", "blocked")
         assert bool(vm["azure"]["reasons"]) == (vm["azure"]["status"] != "ok")
-    datacenters = {d["moref"] for d in doc["datacenters"]}
-    assert {vm["datacenter"] for vm in doc["vms"]} == datacenters
+    # the README's schema: a VM's host, cluster and datacenter by name, their morefs beside them
+    datacenters = {d["moref"]: d["name"] for d in doc["datacenters"]}
+    hosts = {h["moref"]: h["name"] for h in doc["hosts"]}
+    assert {vm["datacenter_moref"] for vm in doc["vms"]} == set(datacenters)
+    assert all(vm["datacenter"] == datacenters[vm["datacenter_moref"]] for vm in doc["vms"])
+    assert all(vm["host"] == hosts[vm["host_moref"]] for vm in doc["vms"])
+    assert all(d["free_gb"] >= 0 for d in doc["datastores"])
 
 
 def test_env_credentials_and_text_output(

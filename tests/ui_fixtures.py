@@ -410,7 +410,9 @@ def build_store() -> Store:
     return store
 
 
-def test_settings(*, read_only: bool = False, theme: str = "dark", config_path: str = "") -> Settings:
+def test_settings(
+    *, read_only: bool = False, theme: str = "dark", config_path: str = "", utc: bool = False
+) -> Settings:
     """The real settings of a profile named "demo" on the fixed site's vault."""
     return Settings(
         profile="demo",
@@ -420,6 +422,7 @@ def test_settings(*, read_only: bool = False, theme: str = "dark", config_path: 
         read_only=read_only,
         theme=theme,
         config_path=config_path,
+        utc=utc,
     )
 
 
@@ -603,11 +606,12 @@ def make_test_app(
     clock: Callable[[], datetime] | None = None,
     config_path: str = "",
     no_color: bool = False,
+    utc: bool = False,
 ) -> ConsoleTestApp:
     """The console on the fixed site through ``make_app``'s path: real ``Settings``, ``Store`` and
     ``Actions``; no sync engine (nothing polls: the store holds the site)."""
     store = store or build_store()
-    settings = test_settings(read_only=read_only, theme=theme, config_path=config_path)
+    settings = test_settings(read_only=read_only, theme=theme, config_path=config_path, utc=utc)
     service = FakeRecoveryService(store)
     actions = Actions(service, store, read_only=read_only)
     session = Session(settings, store, None, actions, service, None, clock=clock or (lambda: NOW))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import os
 import sys
@@ -57,6 +58,15 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def password_for(settings: Settings) -> str:
+    """GOVC_PASSWORD or the keyring; at a terminal, a user name without either asks for it."""
+    password = settings.vcenter_password()
+    if not password and settings.vcenter_user and sys.stdin.isatty():
+        with contextlib.suppress(EOFError):
+            password = getpass.getpass(f"vCenter password for {settings.vcenter_user} (or GOVC_PASSWORD): ")
+    return password
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from asr_console.sources.vmware import VCenterInventory
 
@@ -64,7 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         inventory = VCenterInventory(
             settings.vcenter_url,
             settings.vcenter_user,
-            settings.vcenter_password(),
+            password_for(settings),
             insecure=settings.insecure,
             cafile=settings.ca_bundle or None,
         )
@@ -125,7 +135,12 @@ def _sorted(records: list[Any]) -> list[Any]:
     return sorted(records, key=lambda r: (getattr(r, "datacenter", ""), r.name, r.moref))
 
 
-def vm_document(vm: VirtualMachine, compat: CompatResult) -> dict[str, Any]:
+def vm_document(
+    vm: VirtualMachine, compat: CompatResult, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One VM as the README's schema shows it: host, cluster and datacenter by name (``names``: moref →
+    name), their morefs beside them."""
+    names = names or {}
     return {
         "moref": vm.moref,
         "name": vm.name,
@@ -135,9 +150,12 @@ def vm_document(vm: VirtualMachine, compat: CompatResult) -> dict[str, Any]:
         "memory_mb": vm.memory_mb,
         "bios_uuid": vm.bios_uuid,
         "instance_uuid": vm.instance_uuid,
-        "host": vm.host,
-        "cluster": vm.cluster,
-        "datacenter": vm.datacenter,
+        "host": names.get(vm.host, vm.host),
+        "cluster": names.get(vm.cluster, vm.cluster),
+        "datacenter": names.get(vm.datacenter, vm.datacenter),
+        "host_moref": vm.host,
+        "cluster_moref": vm.cluster,
+        "datacenter_moref": vm.datacenter,
         "firmware": vm.firmware,
         "disks": [
             {"label": d.label, "capacity_gb": round(d.capacity_gb, 3), "thin": d.thin, "mode": d.mode}
@@ -156,6 +174,11 @@ def inventory_document(
     store: Store, churn: dict[str, ChurnSample], *, url: str, version: str
 ) -> dict[str, Any]:
     vms = _sorted(store.all(VirtualMachine))
+    names = {
+        **{d.moref: d.name for d in store.all(Datacenter)},
+        **{c.moref: c.name for c in store.all(Cluster)},
+        **{h.moref: h.name for h in store.all(Host)},
+    }
     return {
         "vcenter": {"url": url, "version": version},
         "datacenters": [{"moref": d.moref, "name": d.name} for d in _sorted(store.all(Datacenter))],
@@ -182,7 +205,7 @@ def inventory_document(
                 "datacenter": d.datacenter,
                 "type": d.type,
                 "capacity_gb": round(d.capacity_bytes / GB, 3),
-                "free_gb": round(d.free_bytes / GB, 3),
+                "free_gb": round(max(0, d.free_bytes) / GB, 3),
             }
             for d in _sorted(store.all(Datastore))
         ],
@@ -190,7 +213,7 @@ def inventory_document(
             {"moref": n.moref, "name": n.name, "datacenter": n.datacenter, "kind": n.kind}
             for n in _sorted(store.all(Network))
         ],
-        "vms": [vm_document(vm, check_vm(vm, churn.get(vm.moref))) for vm in vms],
+        "vms": [vm_document(vm, check_vm(vm, churn.get(vm.moref)), names) for vm in vms],
     }
 
 
@@ -205,7 +228,6 @@ def _print_text(document: dict[str, Any]) -> None:
         f"{len(document['clusters'])} clusters, {len(document['hosts'])} hosts, {len(vms)} VMs — Azure: "
         + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warning", "blocked"))
     )
-    names = {d["moref"]: d["name"] for d in document["datacenters"]}
     width = max((len(vm["name"]) for vm in vms), default=4)
     width = min(max(width, 4), 40)
     print(f"{'NAME':<{width}}  {'POWER':<10} {'DC':<10} {'CPU':>3} {'MEM GB':>6} {'DISK GB':>8}  AZURE")
@@ -216,7 +238,7 @@ def _print_text(document: dict[str, Any]) -> None:
         reason = f" — {azure['reasons'][0]}" if azure["reasons"] else ""
         more = f" (+{len(azure['reasons']) - 1})" if len(azure["reasons"]) > 1 else ""
         print(
-            f"{vm['name'][:width]:<{width}}  {power:<10} {names.get(vm['datacenter'], '')[:10]:<10} "
+            f"{vm['name'][:width]:<{width}}  {power:<10} {vm['datacenter'][:10]:<10} "
             f"{vm['num_cpu']:>3} {vm['memory_mb'] / 1024:>6.1f} {disk_gb:>8.0f}  "
             f"{azure['status']}{reason}{more}"
         )

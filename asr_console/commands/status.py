@@ -49,15 +49,7 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        s = report["summary"]
-        print(
-            f"{vault.name}: {s['total']} items, {s['normal']} normal, {s['warning']} warning, "
-            f"{s['critical']} critical, {s['other']} other, {s['rpo_breaches']} over RPO threshold"
-        )
-        for item in report["items"]:
-            if item["health"] in ("Warning", "Critical"):
-                codes = ", ".join(e["code"] for e in item["errors"]) or "-"
-                print(f"  {item['health']:<8} {item['name']:<32} {item['protection_state']:<24} {codes}")
+        print("\n".join(plain_report(report)))
     return exit_code(report)
 
 
@@ -130,6 +122,41 @@ def build_report(vault: Vault, items: list[ProtectedItem], policies: list[Policy
         "summary": {"total": summary.total, **counts, "rpo_breaches": summary.rpo_breaches},
         "items": rows,
     }
+
+
+STATE_WORDS = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+
+
+def plugin_line(report: dict[str, Any]) -> str:
+    """The monitoring-plugin first line: state, the counts that decided it, the vault, perfdata."""
+    s = report["summary"]
+    code = exit_code(report)
+    total = s["total"]
+    if code == CRITICAL:
+        counts = f"{s['critical']} of {total} items critical, {s['warning']} warning"
+    elif code == WARNING:
+        counts = f"{s['warning']} of {total} items warning"
+    else:
+        counts = f"{s['normal']} of {total} items normal"
+    if s["other"]:
+        counts += f", {s['other']} other"
+    counts += f", {s['rpo_breaches']} over RPO threshold"
+    perf = " ".join(
+        f"{k}={s[k]}" for k in ("total", "normal", "warning", "critical", "other", "rpo_breaches")
+    )
+    return f"{STATE_WORDS[code]} - {counts} ({report['vault']['name']}) | {perf}"
+
+
+def plain_report(report: dict[str, Any]) -> list[str]:
+    """The plugin line, then each item that is not normal with its errors' codes and messages."""
+    lines = [plugin_line(report)]
+    for item in report["items"]:
+        if item["health"] in ("Warning", "Critical"):
+            lines.append(f"{item['health']:<8} {item['name']}  {item['protection_state']}")
+            for error in item["errors"]:
+                message = " ".join(str(error["message"]).split()) or "(no message)"
+                lines.append(f"  {error['code']}: {message}")
+    return lines
 
 
 def exit_code(report: dict[str, Any]) -> int:

@@ -13,6 +13,7 @@ from asr_console.model.records import (
     ContainerMapping,
     Health,
     Job,
+    Kind,
     Policy,
     ProtectedItem,
     RecoveryPoint,
@@ -74,6 +75,12 @@ def health_summary(store: Store) -> HealthSummary:
         unknown=counts[Health.UNKNOWN],
         rpo_breaches=breaches,
     )
+
+
+def loading(store: Store, stream: str, kind: Kind) -> bool:
+    """Whether a count of ``kind`` would say 0 only because ``stream`` has not read it yet: the stream
+    never succeeded and the store holds none (a count shown then reads "loading", not 0)."""
+    return store.count(kind) == 0 and store.freshness(stream).last_success is None
 
 
 def vm_of(store: Store, item: ProtectedItem) -> VirtualMachine | None:

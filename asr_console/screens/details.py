@@ -28,7 +28,7 @@ from asr_console.widgets.live import Pending, StoreBound
 from asr_console.widgets.status import StatusBar
 
 
-def health_errors_text(errors: tuple[HealthError, ...], styles: dict[str, str]) -> Text:
+def health_errors_text(errors: tuple[HealthError, ...], styles: dict[str, str], *, utc: bool = False) -> Text:
     text = Text()
     if not errors:
         text.append("  no health errors\n", style=styles.get("normal", ""))
@@ -39,7 +39,7 @@ def health_errors_text(errors: tuple[HealthError, ...], styles: dict[str, str]) 
         if error.entity:
             text.append(f"    on: {error.entity}\n")
         if error.created_at:
-            text.append(f"    since: {stamp(error.created_at)}\n")
+            text.append(f"    since: {stamp(error.created_at, utc=utc)}\n")
         text.append(f"    possible causes: {error.possible_causes or '—'}\n")
         text.append(f"    recommended action: {error.recommended_action or '—'}\n")
     return text
@@ -128,7 +128,7 @@ class ItemDetailScreen(DetailScreen):
             ("RPO", f"{duration(item.rpo_seconds)} (alert above {threshold} min)"),
             (
                 "last recovery point",
-                f"{stamp(item.last_recovery_point)} ({age(item.last_recovery_point, now)} ago)",
+                f"{self.stamp(item.last_recovery_point)} ({age(item.last_recovery_point, now)} ago)",
             ),
             (
                 "initial replication",
@@ -150,7 +150,7 @@ class ItemDetailScreen(DetailScreen):
             (
                 "test failover",
                 f"{item.test_failover_state or '—'}; last success "
-                f"{stamp(item.last_successful_test_failover)}",
+                f"{self.stamp(item.last_successful_test_failover)}",
             ),
             ("allowed operations", ", ".join(item.allowed_operations) or "none"),
         ]
@@ -160,7 +160,7 @@ class ItemDetailScreen(DetailScreen):
             text.append(f"  {label:<22}", style="bold")
             text.append(f"{value}\n")
         text.append("\nHealth errors\n", style="bold")
-        text.append_text(health_errors_text(item.health_errors, styles))
+        text.append_text(health_errors_text(item.health_errors, styles, utc=self.console.settings.utc))
         points = sorted(
             recovery_points_of(store, item),
             key=lambda p: p.time or now,
@@ -168,7 +168,7 @@ class ItemDetailScreen(DetailScreen):
         )
         text.append(f"\nRecovery points ({len(points)})\n", style="bold")
         for point in points[:20]:
-            text.append(f"  {stamp(point.time)}  {point.type}\n")
+            text.append(f"  {self.stamp(point.time)}  {point.type}\n")
         if not points:
             text.append("  none loaded (l loads them)\n", style="dim")
         jobs = sorted(
@@ -178,7 +178,7 @@ class ItemDetailScreen(DetailScreen):
         )
         text.append(f"\nJobs ({len(jobs)})\n", style="bold")
         for job in jobs[:10]:
-            text.append_text(job_text(job, now, styles))
+            text.append_text(job_text(job, now, styles, utc=self.console.settings.utc))
         return text
 
 
@@ -252,7 +252,7 @@ class VmDetailScreen(DetailScreen):
                 f"{item.protection_state_description or item.protection_state}, "
                 f"RPO {duration(item.rpo_seconds)}\n"
             )
-            text.append_text(health_errors_text(item.health_errors, styles))
+            text.append_text(health_errors_text(item.health_errors, styles, utc=self.console.settings.utc))
         return text
 
 
@@ -268,7 +268,7 @@ class JobDetailScreen(DetailScreen):
         job = self.console.store.typed(Job, self.job_id)
         if job is None:
             return Text("This job is no longer listed by ASR.")
-        return job_text(job, self.console.now(), self.console.role_styles())
+        return job_text(job, self.console.now(), self.console.role_styles(), utc=self.console.settings.utc)
 
 
 class RecordDetailScreen(DetailScreen):
@@ -291,9 +291,11 @@ class RecordDetailScreen(DetailScreen):
                 continue
             value = getattr(record, name)
             text.append(f"  {name:<24}", style="bold")
-            text.append(f"{stamp(value) if hasattr(value, 'strftime') else value}\n")
+            text.append(f"{self.stamp(value) if hasattr(value, 'strftime') else value}\n")
         errors = getattr(record, "health_errors", None)
         if errors is not None:
             text.append("\nHealth errors\n", style="bold")
-            text.append_text(health_errors_text(errors, self.console.role_styles()))
+            text.append_text(
+                health_errors_text(errors, self.console.role_styles(), utc=self.console.settings.utc)
+            )
         return text

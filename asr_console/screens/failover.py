@@ -232,6 +232,8 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             self._focus_first_needed()
             if len(self.item_ids) == 1:
                 self._load_points(self.item_ids[0])
+            else:
+                self._fill_points()
 
     def _focus_first_needed(self) -> None:
         """Start where typing is needed: the test network, the cleanup notes, else the operation."""
@@ -271,7 +273,12 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             reverse=True,
         )
         select = self.query_one("#fo-custom-point", Select)
-        select.set_options([(f"{stamp(p.time)}  {p.type}", p.id) for p in points])
+        select.prompt = (
+            f"pick one of {len(points)} recovery points" if points else "no recovery points listed"
+        )
+        select.set_options(
+            [(f"{stamp(p.time, utc=self.console.settings.utc)}  {p.type}", p.id) for p in points]
+        )
 
     def operation(self) -> Operation | None:
         selects = self.query("#fo-op")
@@ -334,7 +341,16 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             lines.append(f"… and {len(self.item_ids) - 12} more")
         if spec.needs_point:
             choice = self.point_choice()
-            lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
+            point = (
+                self.console.store.typed(RecoveryPoint, choice.recovery_point_id)
+                if choice.recovery_point_id
+                else None
+            )
+            if point is not None:
+                picked = f"{stamp(point.time, utc=self.console.settings.utc)} {point.type}"
+                lines.append(f"Recovery point: {picked}")
+            else:
+                lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
         if spec.needs_network and self.test_network():
             lines.append(f"Test network: {network_label(self.test_network())}")
         if ExtraInput.SHUTDOWN_SOURCE in spec.inputs:

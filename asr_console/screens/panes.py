@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,7 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from asr_console.model.operations import Operation
-from asr_console.model.queries import health_summary
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.events import EventsView
@@ -27,9 +25,9 @@ from asr_console.widgets.health import HealthView
 from asr_console.widgets.infra import InfraView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.jobs import JobsView
-from asr_console.widgets.line import Line
 from asr_console.widgets.policies import PoliciesView
 from asr_console.widgets.status import StatusBar
+from asr_console.widgets.summary import SiteSummary
 from asr_console.widgets.table import KeyedTable
 from asr_console.widgets.tableview import TableView
 
@@ -133,7 +131,7 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     }
 
     def body(self) -> ComposeResult:
-        yield Line("", id="overview-summary")
+        yield SiteSummary("", id="overview-summary")
         with Grid(id="overview-grid"):
             yield InventoryView(compact=True, id="tile-vms")
             yield HealthView(compact=True, id="tile-health")
@@ -143,7 +141,6 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     def on_mount(self) -> None:
         self._layout(self.app.size.width, self.app.size.height)
         self.query_one("#tile-health", HealthView).table.focus()
-        self.set_interval(2.0, self.update_summary, name="overview-summary")
 
     def on_resize(self) -> None:
         self._layout(self.size.width, self.size.height)
@@ -151,43 +148,6 @@ opens its pane; tab moves between tiles. Below 140×40 only health is shown, wit
     def _layout(self, width: int, height: int) -> None:
         narrow = width < self.NARROW_WIDTH or height < self.NARROW_HEIGHT
         self.set_class(narrow, "narrow")
-        self.update_summary()
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.update_summary()
-
-    def update_summary(self) -> None:
-        if not self.has_class("narrow"):
-            return  # the tiles show it all; the summary line is hidden
-        line = self.query_one("#overview-summary", Line)
-        text = self.summary(compact=False)
-        # the line spans the screen less its padding; on mount and resize its own size may lag
-        if text.cell_len > self.app.size.width - 2:
-            text = self.summary(compact=True)
-        line.set_text(text)
-
-    def summary(self, *, compact: bool) -> Text:
-        """The other tiles in one line; at 80 columns in its short words, counts first."""
-        store = self.console.store
-        health = health_summary(store)
-        running = len(store.running_jobs())
-        role = self.console.role_style
-        words = (
-            ("protected", "normal", "warning", "critical", "RPO breaches", "policies", "jobs running")
-            if not compact
-            else ("prot", "ok", "warn", "crit", "RPO", "pol", "jobs")
-        )
-        text = Text(f"VMs {store.count(VirtualMachine.KIND)} · {words[0]} {health.total}: ")
-        text.append(f"{health.normal} {words[1]}", style=role("normal"))
-        text.append(", " if not compact else " ")
-        text.append(f"{health.warning} {words[2]}", style=role("warning") if health.warning else "")
-        text.append(", " if not compact else " ")
-        text.append(f"{health.critical} {words[3]}", style=role("critical") if health.critical else "")
-        text.append(", " if not compact else " ")
-        text.append(f"{health.rpo_breaches} {words[4]}", style=role("warning") if health.rpo_breaches else "")
-        text.append(f" · {words[5]} {store.count(Policy.KIND)} · {words[6]} {running}")
-        return text
 
     @on(KeyedTable.Activated)
     def _open_tile(self, event: KeyedTable.Activated) -> None:

@@ -298,7 +298,8 @@ def record(moref: str, obj: CachedObject, index: Index) -> Record | None:
             datacenter=datacenter,
             type=_str(props, "summary.type"),
             capacity_bytes=_int(props, "summary.capacity"),
-            free_bytes=_int(props, "summary.freeSpace"),
+            # an over-committed datastore (and vcsim's) can report less than nothing free
+            free_bytes=max(0, _int(props, "summary.freeSpace")),
         )
     return Network(moref=moref, name=name, datacenter=datacenter, kind=obj.type)
 

@@ -8,6 +8,7 @@ from asr_console.model.records import (
     Event,
     Kind,
 )
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -18,6 +19,13 @@ class EventsView(TableView):
     AGES = False
     KIND = Kind.EVENT
     TITLE = "Events"
+
+    def groupings(self) -> list[Grouping]:
+        return [
+            Grouping("level", lambda e: [e.severity or "—"]),
+            Grouping("source", lambda e: [e.source.value]),
+            Grouping("entity", lambda e: [e.entity_name or "—"]),
+        ]
 
     def columns(self) -> list[Column]:
         return [
@@ -31,7 +39,7 @@ class EventsView(TableView):
     def cells(self, event: Event) -> Sequence[Cell]:
         role = _SEVERITY_ROLE.get(event.severity, "")
         return (
-            event.time.strftime("%H:%M:%S"),
+            self.stamp(event.time, short=True),
             event.source.value,
             (event.severity, role) if role else event.severity,
             event.entity_name,

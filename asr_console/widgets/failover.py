@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from asr_console.model.operations import ITEM_OPERATIONS
 from asr_console.model.records import (
     Kind,
     ProtectedItem,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
+from asr_console.widgets.grouping import item_groupings, items_summary
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -23,15 +27,26 @@ class FailoverView(TableView):
     """Protected items as failover candidates: marks pick them, the dialog picks the operation."""
 
     KIND = Kind.PROTECTED_ITEM
+    STREAM = streams.ITEMS
     TITLE = "Failover candidates"
     MARKABLE = True
+
+    def groupings(self) -> list[Grouping]:
+        return [
+            Grouping("state", lambda i: [i.protection_state_description or i.protection_state or "—"]),
+            Grouping("test failover", lambda i: [i.test_failover_state or "None"]),
+            *item_groupings(self.store),
+        ]
+
+    def group_summary(self, records: list[Any]) -> str:
+        return items_summary(records)
 
     def columns(self) -> list[Column]:
         return [
             Column("name", "Item", 18, flex=True, max_width=40, sort=lambda i: i.display_name.lower()),
             Column("health", "Health", 8, sort=lambda i: i.replication_health.value),
-            Column("state", "State", 16, priority=2, sort=lambda i: i.protection_state),
-            Column("tfo", "Test failover", 14, sort=lambda i: i.test_failover_state),
+            Column("state", "State", 16, sort=lambda i: i.protection_state),
+            Column("tfo", "Test failover", 14, priority=2, sort=lambda i: i.test_failover_state),
             Column(
                 "last",
                 "Last TFO",

@@ -5,7 +5,7 @@ Everything relative to time takes ``now`` explicitly so snapshot tests can freez
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from asr_console.model.records import Health, ProtectedItem
 
@@ -48,8 +48,15 @@ def age(when: datetime | None, now: datetime) -> str:
     return duration((now - when).total_seconds())
 
 
-def stamp(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S") if when else "—"
+def stamp(when: datetime | None, *, utc: bool = False, short: bool = False) -> str:
+    """A moment with its date and zone, in the local zone unless ``utc``: ``2026-05-04 12:59:30 CEST``,
+    or ``short`` for table cells, ``May 04 12:59:30 CEST`` (a month name cannot be misread as a day)."""
+    if when is None:
+        return "—"
+    if when.tzinfo is None:  # records carry UTC; a naive one came from a source that dropped the zone
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC if utc else None)
+    return when.strftime("%b %d %H:%M:%S %Z" if short else "%Y-%m-%d %H:%M:%S %Z")
 
 
 def size_gb(n_bytes: int) -> str:

@@ -10,8 +10,11 @@ from typing import Any
 
 from asr_console.model.queries import HealthSummary, health_summary, rpo_threshold_minutes
 from asr_console.model.records import Health, Kind, ProtectedItem
+from asr_console.sync import streams
 from asr_console.widgets.fmt import age, duration, health_cell, rpo_role
+from asr_console.widgets.grouping import item_groupings, items_summary
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -22,6 +25,7 @@ class HealthView(TableView):
     """Protected items. Attributes: ``summary`` (the last ``HealthSummary``)."""
 
     KIND = Kind.PROTECTED_ITEM
+    STREAM = streams.ITEMS
     TITLE = "Replication health"
     MARKABLE = True
 
@@ -29,6 +33,12 @@ class HealthView(TableView):
 
     def extra_kinds(self) -> Sequence[Kind]:
         return (Kind.POLICY,)
+
+    def groupings(self) -> list[Grouping]:
+        return item_groupings(self.store)
+
+    def group_summary(self, records: list[Any]) -> str:
+        return items_summary(records)
 
     def columns(self) -> list[Column]:
         def by_health(i: ProtectedItem) -> Any:
@@ -105,6 +115,8 @@ class HealthView(TableView):
     def headline(self) -> str:
         self.summary = health_summary(self.store)
         base = super().headline()
+        if self.awaiting_first_read:
+            return base
         if self.compact:
             s = self.summary
             return f"{base} — {s.critical} crit · {s.warning} warn · {s.rpo_breaches} RPO"

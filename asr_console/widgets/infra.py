@@ -12,8 +12,10 @@ from asr_console.model.records import (
     Record,
     VCenterRegistration,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import age, health_cell
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -26,6 +28,7 @@ class InfraView(TableView):
     """Configuration servers / appliances, their process servers and the vCenters they discover."""
 
     KIND = Kind.FABRIC
+    STREAM = streams.INFRA
     TITLE = "Infrastructure"
     PARTS = (Kind.FABRIC, Kind.PROCESS_SERVER, Kind.VCENTER)
 
@@ -34,6 +37,21 @@ class InfraView(TableView):
 
     def records(self) -> list[Record]:
         return [r for kind in self.PARTS for r in self.store.values(kind)]
+
+    def tree_position(self, record: Any) -> tuple[str, int, str]:
+        """Each configuration server / appliance, then its process servers, then its vCenters."""
+        if isinstance(record, Fabric):
+            return (record.display_name.lower(), 0, "")
+        fabric_id = getattr(record, "fabric_id", "")
+        fabric = self.store.typed(Fabric, fabric_id) if fabric_id else None
+        owner = fabric.display_name.lower() if fabric else fabric_id.lower()
+        rank = 1 if isinstance(record, ProcessServer) else 2
+        return (owner, rank, str(getattr(record, "name", "")).lower())
+
+    def reset(self) -> None:
+        if self.table.sort_column is None:
+            self.table.sort_column = "kind"
+        super().reset()
 
     def changed(self, pending: Pending) -> None:
         upserts: list[tuple[str, Any]] = []
@@ -45,9 +63,12 @@ class InfraView(TableView):
         self.table.apply(upserts, removed)
         self.update_headline()
 
+    def groupings(self) -> list[Grouping]:
+        return [Grouping("kind", lambda r: [type(r).__name__])]
+
     def columns(self) -> list[Column]:
         return [
-            Column("kind", "Kind", 18, sort=lambda r: type(r).__name__),
+            Column("kind", "Kind", 18, sort=self.tree_position),
             Column("name", "Name", 20, flex=True, max_width=40, sort=lambda r: r.name.lower()),
             Column("health", "Health", 8),
             Column("hb", "Heartbeat", 9, align="right", priority=1),

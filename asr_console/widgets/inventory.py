@@ -6,20 +6,27 @@ churn from the latest performance sample and the Azure compatibility verdict.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Tree
 
 from asr_console.model.compat import check_vm
 from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
 from asr_console.model.store import Store
+from asr_console.sync import streams
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
+from asr_console.widgets.grouping import vm_groupings, vms_summary
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending
-from asr_console.widgets.table import Cell, Column
+from asr_console.widgets.rows import Grouping
+from asr_console.widgets.table import Cell, Column, KeyedTable
 from asr_console.widgets.tableview import TableView
 
 
@@ -48,6 +55,18 @@ def compat_of(vm: VirtualMachine, churn_sample: ChurnSample | None = None) -> Co
     return verdict
 
 
+# Disks listed one by one up to this many; more read as "+N more"
+DISKS_LISTED = 3
+
+
+def disk_sizes(vm: VirtualMachine) -> str:
+    """Each disk's size, ``60G+1.0T``: two disks of different sizes are not ``2×1.1T``."""
+    sizes = [size_gb(d.capacity_bytes) for d in vm.disks]
+    if len(sizes) > DISKS_LISTED + 1:
+        sizes = [*sizes[:DISKS_LISTED], f"{len(sizes) - DISKS_LISTED} more"]
+    return "+".join(sizes) or "—"
+
+
 def protection_badge(store: Store, vm: VirtualMachine) -> Cell:
     item = store.item_for_vm(vm.moref)
     if item is None:
@@ -56,11 +75,37 @@ def protection_badge(store: Store, vm: VirtualMachine) -> Cell:
     return (f"{item.replication_health.value}{rpo}", HEALTH_ROLE[item.replication_health])
 
 
+class InventoryTree(Tree[tuple[str, str] | None]):
+    """The datacenter / cluster / host tree, on the table's keys: j/k move, space marks the VMs
+    under the node (enter still scopes the table to it), Tab and shift+Tab leave it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("space", "mark_node", "Mark VMs"),
+        Binding("tab", "app.focus_next", "Next", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous", show=False),
+    ]
+
+    class MarkNode(Message):
+        """Space on a node: mark (or unmark) the VMs under it."""
+
+        def __init__(self, scope: tuple[str, str] | None) -> None:
+            super().__init__()
+            self.scope = scope
+
+    def action_mark_node(self) -> None:
+        node = self.cursor_node
+        if node is not None:
+            self.post_message(self.MarkNode(node.data))
+
+
 class InventoryView(TableView):
     """VMs; ``scope`` is the tree selection as (kind, moref) or None for everything."""
 
     AGES = False
     KIND = Kind.VM
+    STREAM = streams.VCENTER_INVENTORY
     TITLE = "VMs"
     MARKABLE = True
     JOIN = True
@@ -79,7 +124,7 @@ class InventoryView(TableView):
     def compose(self) -> ComposeResult:
         yield Line(self.TITLE, classes="headline")
         with Horizontal(id="inventory-body"):
-            tree: Tree[tuple[str, str] | None] = Tree("vCenter", data=None, id="inventory-tree")
+            tree = InventoryTree("vCenter", data=None, id="inventory-tree")
             tree.show_root = True
             yield tree
             yield self.table
@@ -94,11 +139,25 @@ class InventoryView(TableView):
     def on_resize(self) -> None:
         self.set_class(self.size.width < self.NARROW_WIDTH, "narrow")
 
+    def groupings(self) -> list[Grouping]:
+        return vm_groupings(self.store)
+
+    def group_summary(self, records: list[Any]) -> str:
+        return vms_summary(self.store, records)
+
     def columns(self) -> list[Column]:
         return [
             Column("name", "VM", 18, flex=True, max_width=40, sort=lambda v: v.name.lower()),
             Column("power", "Power", 5, sort=lambda v: v.power_state),
-            Column("guest", "Guest OS", 16, priority=4, sort=lambda v: v.guest_full_name or v.guest_id),
+            Column(
+                "guest",
+                "Guest OS",
+                16,
+                flex=True,
+                max_width=40,
+                priority=4,
+                sort=lambda v: v.guest_full_name or v.guest_id,
+            ),
             Column("cpu", "CPU", 3, priority=5, align="right", sort=lambda v: v.num_cpu),
             Column("mem", "Mem", 5, priority=5, align="right", sort=lambda v: v.memory_mb),
             Column("disks", "Disks", 9, priority=3, align="right", sort=lambda v: v.total_disk_bytes),
@@ -130,7 +189,7 @@ class InventoryView(TableView):
         badge = protection_badge(self.store, vm)
         sample = self.store.typed(ChurnSample, vm.moref)
         compat = compat_of(vm, sample)
-        disks = f"{len(vm.disks)}×{size_gb(vm.total_disk_bytes)}" if vm.details_loaded else "…"
+        disks = disk_sizes(vm) if vm.details_loaded else "…"
         return (
             vm.name,
             power,
@@ -192,18 +251,35 @@ class InventoryView(TableView):
         event.stop()
         self.set_scope(event.node.data)
 
+    @on(InventoryTree.MarkNode)
+    def _mark_node(self, event: InventoryTree.MarkNode) -> None:
+        """Mark the VMs under a node that the table shows; if all are marked already, unmark them."""
+        event.stop()
+        under = self.scope_predicate(event.scope)
+        keys = {k for k in self.table.visible_keys if under(self.table.record(k))}
+        if not keys:
+            return
+        marks = set(self.table.marks)
+        self.table.marks = marks - keys if keys <= marks else marks | keys
+        self.table.post_message(KeyedTable.MarksChanged(self.table))
+
+    @staticmethod
+    def scope_predicate(scope: tuple[str, str] | None) -> Callable[[VirtualMachine], bool]:
+        if scope is None:
+            return lambda vm: True
+        kind, moref = scope
+        attr = {"datacenter": "datacenter", "cluster": "cluster", "host": "host"}[kind]
+        return lambda vm: bool(getattr(vm, attr) == moref)
+
     def set_scope(self, scope: tuple[str, str] | None) -> None:
         self.scope = scope
-        if scope is None:
-            self.table.set_include(None)
-        else:
-            kind, moref = scope
-            attr = {"datacenter": "datacenter", "cluster": "cluster", "host": "host"}[kind]
-            self.table.set_include(lambda vm: getattr(vm, attr) == moref)
+        self.table.set_include(None if scope is None else self.scope_predicate(scope))
         self.update_headline()
 
     def headline(self) -> str:
         base = super().headline()
+        if self.awaiting_first_read:
+            return base
         protected = sum(1 for _ in self.store.join.pairs())
         text = f"{base} — {protected} protected"
         if self.scope is not None:

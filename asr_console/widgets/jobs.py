@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 
 from asr_console.model.records import Job, Kind
+from asr_console.sync import streams
 from asr_console.widgets.fmt import JOB_STATE_ROLE, duration, stamp
+from asr_console.widgets.grouping import job_groupings, jobs_summary
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -43,14 +47,14 @@ def task_progress(job: Job) -> str:
     return f"{done}/{len(job.tasks)}"
 
 
-def job_text(job: Job, now: datetime, role_style: dict[str, str]) -> Text:
+def job_text(job: Job, now: datetime, role_style: dict[str, str], *, utc: bool = False) -> Text:
     """Job with every task and error: the jobs details and the failover progress panel."""
     text = Text()
     role = JOB_STATE_ROLE.get(job.state, "")
     text.append(f"{job.display_name or job.scenario or job.name}", style="bold")
     text.append(f"  {job.target_object_name}  ")
     text.append(job.state or "?", style=role_style.get(role, ""))
-    text.append(f"  started {stamp(job.start)}  elapsed {duration(job_elapsed(job, now))}\n")
+    text.append(f"  started {stamp(job.start, utc=utc)}  elapsed {duration(job_elapsed(job, now))}\n")
     for task in job.tasks:
         mark = {"Succeeded": "✔", "Failed": "✘", "InProgress": "▶", "Cancelled": "✘", "Skipped": "·"}.get(
             task.state, "○"
@@ -70,9 +74,16 @@ def job_text(job: Job, now: datetime, role_style: dict[str, str]) -> Text:
 
 class JobsView(TableView):
     KIND = Kind.JOB
+    STREAM = streams.JOBS
     TITLE = "Jobs"
 
     state_filter = "all"
+
+    def groupings(self) -> list[Grouping]:
+        return job_groupings()
+
+    def group_summary(self, records: list[Any]) -> str:
+        return jobs_summary(records)
 
     def columns(self) -> list[Column]:
         return [
@@ -94,7 +105,7 @@ class JobsView(TableView):
             name,
             job.target_object_name,
             state,
-            stamp(job.start),
+            self.stamp(job.start, short=True),
             duration(job_elapsed(job, self.now)),
             task_progress(job),
             ",".join(job.allowed_actions),
@@ -121,6 +132,8 @@ class JobsView(TableView):
 
     def headline(self) -> str:
         base = super().headline()
+        if self.awaiting_first_read:
+            return base
         running = sum(1 for j in self.store.all(Job) if j.running)
         text = f"{base} — {running} running"
         if self.state_filter != "all":

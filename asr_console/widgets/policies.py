@@ -13,8 +13,10 @@ from asr_console.model.records import (
     ProtectionContainer,
     Provider,
 )
+from asr_console.sync import streams
 from asr_console.widgets.fmt import duration, short_id
 from asr_console.widgets.live import Pending
+from asr_console.widgets.rows import Grouping
 from asr_console.widgets.table import Cell, Column
 from asr_console.widgets.tableview import TableView
 
@@ -45,10 +47,14 @@ def container_name(store: Any, container_id: str) -> str:
 class PoliciesView(TableView):
     AGES = False
     KIND = Kind.POLICY
+    STREAM = streams.INFRA
     TITLE = "Policies"
 
     def extra_kinds(self) -> Sequence[Kind]:
         return (Kind.MAPPING, Kind.CONTAINER)
+
+    def groupings(self) -> list[Grouping]:
+        return [Grouping("provider", lambda p: [PROVIDER_LABEL.get(p.provider, p.provider.value)])]
 
     def columns(self) -> list[Column]:
         return [

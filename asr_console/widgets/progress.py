@@ -49,7 +49,7 @@ class JobProgress(StoreBound, Static):
             if job is None:
                 text.append(f"waiting for job {job_id.rsplit('/', 1)[-1]}…\n", style="dim")
                 continue
-            text.append_text(job_text(job, app.now(), app.role_styles()))
+            text.append_text(job_text(job, app.now(), app.role_styles(), utc=app.settings.utc))
         self.update(text)
 
     def tick(self) -> None:

@@ -63,6 +63,30 @@ def filter_problem(text: str) -> str | None:
     return None
 
 
+# Keys of group header lines: no record key starts with a NUL.
+GROUP_PREFIX = "\x00group:"
+# What a record is grouped by: the values it belongs under (an item with two error codes is under both).
+GroupKey = Callable[[Any], Iterable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """One way a pane offers to group its rows: ``label`` ("error code") and the values of a record."""
+
+    label: str
+    values: GroupKey
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A header line: the records under one value that pass the filter, in sort order."""
+
+    key: str
+    value: str
+    keys: tuple[str, ...]
+    expanded: bool
+
+
 class _Missing:
     """Sorts after every real value, whatever its type."""
 
@@ -98,6 +122,12 @@ class RowSet:
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.marks: set[str] = set()
+        # the keys that pass, in sort order; ``order`` is these, or group headers and their members
+        self.passing: list[str] = []
+        self.groupings: list[Grouping] = []
+        self.grouping: Grouping | None = None
+        self.groups: dict[str, Group] = {}  # header key → group, in ``order``
+        self.expanded: set[str] = set()  # header keys whose members are shown
 
     def __len__(self) -> int:
         return len(self._records)
@@ -106,7 +136,21 @@ class RowSet:
         return self._records.get(key) if key is not None else None
 
     def marked_records(self) -> list[Any]:
-        return [self._records[k] for k in self.order if k in self.marks]
+        return [self._records[k] for k in self.passing if k in self.marks]
+
+    def group_by(self, grouping: Grouping | None) -> None:
+        """Show ``grouping``'s headers (collapsed) with their members under them, or plain rows."""
+        self.grouping = grouping
+        self.expanded.clear()
+        self.reorder()
+
+    def toggle_group(self, key: str) -> bool:
+        """Expand or collapse the group whose header is ``key``; False if ``key`` is no header."""
+        if key not in self.groups:
+            return False
+        self.expanded ^= {key}
+        self.reorder()
+        return True
 
     def set_include(self, include: Callable[[Any], bool] | None) -> None:
         self._include = include
@@ -157,7 +201,8 @@ class RowSet:
                     reorder = True
             self._search[k] = text
             changed.append(k)
-        if reorder:
+        if reorder or (self.grouping is not None and changed):
+            # a changed record may have moved between groups, and the headers count their members
             self.reorder()
             return None
         return changed
@@ -197,5 +242,31 @@ class RowSet:
                 order.sort(key=sort_value, reverse=self.sort_reverse)
             except TypeError:  # mixed types in one column: fall back to text
                 order.sort(key=lambda k: str(sort(records[k])), reverse=self.sort_reverse)
+        self.passing = order
+        if self.grouping is not None:
+            order = self._grouped(order, self.grouping)
+        else:
+            self.groups = {}
         self.order = order
-        self.index = {k: i for i, k in enumerate(order)}
+        index: dict[str, int] = {}
+        for i, k in enumerate(order):
+            index.setdefault(k, i)  # a record under two groups: the cursor finds its first line
+        self.index = index
+
+    def _grouped(self, keys: list[str], grouping: Grouping) -> list[str]:
+        members: dict[str, list[str]] = {}
+        for k in keys:
+            for value in dict.fromkeys(grouping.values(self._records[k])) or ("—",):
+                members.setdefault(value, []).append(k)
+        # the largest group first: "is it one cause?" is answered by the first line
+        ranked = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0].lower()))
+        self.groups = {}
+        lines: list[str] = []
+        for value, ks in ranked:
+            header = GROUP_PREFIX + value
+            expanded = header in self.expanded
+            self.groups[header] = Group(header, value, tuple(ks), expanded)
+            lines.append(header)
+            if expanded:
+                lines.extend(ks)
+        return lines

@@ -5,6 +5,7 @@ Attributes: none public; it reads ``app.settings``, ``app.store`` and ``app.now(
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from asr_console.model.records import Kind, Vault
@@ -12,8 +13,14 @@ from asr_console.model.store import Freshness
 from asr_console.widgets.fmt import duration
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
+from asr_console.widgets.summary import LOADING, running_jobs_text
 
 STALE_AFTER_SECONDS = 300
+# Cells of the stalest stream's reason beside STALE; the tooltip and ? show it whole.
+REASON_CELLS = 32
+MIN_REASON_CELLS = 12
+# Prefixes that say how a read failed rather than why
+_WRAPPERS = {"unreachable", "error", "failed", "read failed"}
 
 
 class StatusBar(StoreBound, Line):
@@ -63,15 +70,19 @@ class StatusBar(StoreBound, Line):
         """The full bar when it fits; on a narrow terminal the environment, read-only state, data
         ages and running jobs come first and the profile, vault and demo label give way."""
         width = self.size.width
-        text = self._compose_bar(compact=False)
+        text = self._compose_bar(compact=False, reason=REASON_CELLS)
         if width and text.cell_len > width:
-            text = self._compose_bar(compact=True)
+            text = self._compose_bar(compact=True, reason=REASON_CELLS)
+        if width and text.cell_len > width:
+            # the reason gives way first, down to a few words, before the bar is cut
+            room = REASON_CELLS - (text.cell_len - width)
+            text = self._compose_bar(compact=True, reason=max(MIN_REASON_CELLS, room))
         tooltip = "\n".join(self.freshness_lines())
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         return text
 
-    def _compose_bar(self, *, compact: bool) -> Text:
+    def _compose_bar(self, *, compact: bool, reason: int) -> Text:
         app = self.console
         settings = app.settings
         text = Text()
@@ -101,17 +112,37 @@ class StatusBar(StoreBound, Line):
             age = fresh.age_seconds(app.monotonic())
             if _is_stale(fresh, age):
                 text.append(f"{fresh.source} STALE {duration(age)}", style=app.role_style("stale") + " bold")
+                why = short_reason(fresh.last_error, reason)
+                if why:
+                    text.append(f": {why}", style=app.role_style("stale"))
             else:
                 text.append(f"{fresh.source} {duration(age)}", style=app.role_style("normal"))
             dropped = self.store.dropped(fresh.source)
             if dropped:
                 shown = f" {dropped} unreadable" if not compact else f" {dropped}!"
                 text.append(shown, style=app.role_style("warning"))
-        running = sum(1 for _ in self.store.running_jobs())
+        running = running_jobs_text(self)
         text.append(gap)
         shown = f"jobs running: {running}" if not compact else f"jobs {running}"
-        text.append(shown, style=app.role_style("warning") if running else "dim")
+        busy = running not in ("0", LOADING)
+        text.append(shown, style=app.role_style("warning") if busy else "dim")
         return text
+
+
+def short_reason(error: str | None, cells: int) -> str:
+    """A stream's last error in at most ``cells`` cells for the bar: its first line, without the
+    exception-type prefixes a read adds in front of what the back end said."""
+    if not error:
+        return ""
+    line = " ".join(error.strip().splitlines()[0].split()) if error.strip() else ""
+    # "ServiceRequestError: Unreachable: connection refused" → "connection refused"
+    parts = [p for p in line.split(": ") if p]
+    while len(parts) > 1 and (" " not in parts[0] or parts[0].lower() in _WRAPPERS):
+        parts.pop(0)
+    line = ": ".join(parts)
+    if cell_len(line) > cells:
+        line = set_cell_size(line, max(1, cells - 1)) + "…"
+    return line
 
 
 def _is_stale(fresh: Freshness, age: float | None) -> bool:

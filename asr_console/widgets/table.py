@@ -25,9 +25,17 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from asr_console.widgets.rows import Cell, Column, RowSet, compile_filter, filter_problem
+from asr_console.widgets.rows import (
+    Cell,
+    Column,
+    Group,
+    Grouping,
+    RowSet,
+    compile_filter,
+    filter_problem,
+)
 
-__all__ = ["ROLES", "Cell", "Column", "KeyedTable", "compile_filter", "filter_problem"]
+__all__ = ["ROLES", "Cell", "Column", "Grouping", "KeyedTable", "compile_filter", "filter_problem"]
 
 ROLES = ("normal", "warning", "critical", "stale", "muted", "accent", "ok")
 
@@ -40,18 +48,20 @@ class KeyedTable(ScrollView, can_focus=True):
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "edge(0)", "First", show=False),
+        Binding("home", "edge(0)", "First", show=False),
         Binding("end,G", "edge(1)", "Last", show=False),
         Binding("space", "toggle_mark", "Mark"),
         Binding("enter", "activate", "Open"),
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("g", "group_next", "Group"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "keyed-table--header",
         "keyed-table--cursor",
         "keyed-table--marked",
+        "keyed-table--group",
         *(f"keyed-table--{role}" for role in ROLES),
     }
 
@@ -69,6 +79,7 @@ class KeyedTable(ScrollView, can_focus=True):
         color: $block-cursor-foreground;
     }
     KeyedTable > .keyed-table--marked { text-style: bold; color: $accent; }
+    KeyedTable > .keyed-table--group { text-style: bold; background: $boost; }
     KeyedTable > .keyed-table--normal { color: $health-normal; }
     KeyedTable > .keyed-table--ok { color: $health-normal; }
     KeyedTable > .keyed-table--warning { color: $health-warning; }
@@ -100,6 +111,17 @@ class KeyedTable(ScrollView, can_focus=True):
         def control(self) -> KeyedTable:
             return self.table
 
+    class Regrouped(Message):
+        """``g`` chose another grouping (or none)."""
+
+        def __init__(self, table: KeyedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
     class MarksChanged(Message):
         def __init__(self, table: KeyedTable) -> None:
             super().__init__()
@@ -117,12 +139,16 @@ class KeyedTable(ScrollView, can_focus=True):
         *,
         include: Callable[[Any], bool] | None = None,
         markable: bool = True,
+        groupings: Sequence[Grouping] = (),
+        group_summary: Callable[[list[Any]], str] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.rows = RowSet(columns, search_text, include)
+        self.rows.groupings = list(groupings)
+        self._group_summary = group_summary
         self.columns = self.rows.columns
         self._render_row = render_row
         self.markable = markable
@@ -130,6 +156,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor_row = 0
         self._layout: list[tuple[int, int]] = []
         self._widths_for = -1
+        self._measured: list[int] | None = None
         self._base_style: Style | None = None
         self._pass_width: int | None = None
         # line on screen → (key, cells) it was last painted with; the clock tick repaints what differs
@@ -139,7 +166,8 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self.rows.order)
+        """Records that pass the filter (group header lines are not rows)."""
+        return len(self.rows.passing)
 
     @property
     def total_count(self) -> int:
@@ -147,7 +175,39 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def visible_keys(self) -> list[str]:
-        return list(self.rows.order)
+        return list(self.rows.passing)
+
+    @property
+    def grouping(self) -> Grouping | None:
+        return self.rows.grouping
+
+    @property
+    def groups(self) -> list[Group]:
+        """The group headers in the order shown (empty when not grouped)."""
+        return list(self.rows.groups.values())
+
+    def group_by(self, label: str | None) -> None:
+        """Group by the offered grouping named ``label`` (None: plain rows)."""
+        grouping = next((g for g in self.rows.groupings if g.label == label), None)
+        self.rows.group_by(grouping)
+        self._reordered()
+        self._set_cursor_row(0)
+        self.post_message(self.Regrouped(self))
+
+    def action_group_next(self) -> None:
+        """Cycle through the groupings this table offers, then back to plain rows."""
+        offered = self.rows.groupings
+        if not offered:
+            return
+        current = self.rows.grouping
+        i = offered.index(current) + 1 if current in offered else 0
+        self.group_by(offered[i].label if i < len(offered) else None)
+
+    def toggle_group(self, key: str) -> bool:
+        if not self.rows.toggle_group(key):
+            return False
+        self._reordered()
+        return True
 
     @property
     def filter_text(self) -> str:
@@ -216,6 +276,10 @@ class KeyedTable(ScrollView, can_focus=True):
         if changed is None:
             self._reordered()
             return
+        if changed:
+            self._remeasure()
+            self.refresh()  # a wider value may move every column
+            return
         top = int(self.scroll_y)
         height = max(0, self.size.height - 1)
         index = self.rows.index
@@ -225,6 +289,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 self._repaint_line(row - top + 1)
 
     def _reordered(self) -> None:
+        self._remeasure()
         self._restore_cursor()
         self.virtual_size = Size(self.size.width, len(self.rows.order) + 1)
         self.refresh()
@@ -313,6 +378,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._set_cursor_row(len(self.rows.order) - 1 if end else 0)
 
     def action_toggle_mark(self) -> None:
+        if self.cursor_key is not None and self.toggle_group(self.cursor_key):
+            return
         if not self.markable or self.cursor_key is None:
             return
         if self.cursor_key in self.marks:
@@ -330,6 +397,8 @@ class KeyedTable(ScrollView, can_focus=True):
             self.refresh()
 
     def action_activate(self) -> None:
+        if self.cursor_key is not None and self.toggle_group(self.cursor_key):
+            return
         if self.cursor_key is not None:
             self.post_message(self.Activated(self, self.cursor_key))
 
@@ -358,51 +427,93 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.rows.order) + 1)
-        self._widths_for = -1
+        self._remeasure()
         self._scroll_cursor_into_view()
 
+    # Rows measured for content widths: the first ones in order and those on screen. A table of
+    # 10,000 rows is not measured whole on each change.
+    MEASURE_ROWS = 300
+    # A column without max_width grows to at most this many cells from its content
+    CONTENT_CAP = 60
+    # A flexible column keeps at least this many cells (or its content's) before others are hidden
+    FLEX_MIN = 16
+
+    def _content_widths(self) -> list[int]:
+        """Per column, the cells its label and its widest measured value need."""
+        if self._measured is not None:
+            return self._measured
+        # the sorted column's label carries an arrow
+        widths = [cell_len(c.label) + (2 if c.key == self.sort_column else 0) for c in self.columns]
+        order = self.rows.passing
+        top = int(self.scroll_y)
+        sample = dict.fromkeys(order[: self.MEASURE_ROWS])
+        sample.update(dict.fromkeys(order[top : top + max(0, self.size.height)]))
+        for key in sample:
+            for i, cell in enumerate(self._render_row(self.rows.record(key))):
+                if i < len(widths):
+                    text = cell[0] if isinstance(cell, tuple) else cell
+                    widths[i] = max(widths[i], cell_len(text))
+        if self.markable and widths:
+            widths[0] += 2  # the mark
+        for i, col in enumerate(self.columns):
+            widths[i] = min(widths[i], col.max_width or self.CONTENT_CAP)
+        self._measured = widths
+        return widths
+
+    def _remeasure(self) -> None:
+        self._measured = None
+        self._widths_for = -1
+
     def _column_layout(self, width: int | None = None) -> list[tuple[int, int]]:
-        """(column index, width) of the columns that fit, hiding low-priority ones first."""
+        """(column index, width) of the columns that fit: each as wide as its content, hiding
+        low-priority columns first, then narrowing the widest flexible ones."""
         if width is None:
             width = self.scrollable_content_region.width
         if width == self._widths_for:
             return self._layout
+        content = self._content_widths() if self.rows.passing else [c.width for c in self.columns]
         shown = list(range(len(self.columns)))
+        # a flexible column (a name, a message) may give up cells before another column is hidden
+        least = {
+            i: min(content[i], max(cell_len(c.label) + 2, self.FLEX_MIN)) if c.flex else content[i]
+            for i, c in enumerate(self.columns)
+        }
 
-        def needed() -> int:
-            return sum(self.columns[i].width for i in shown) + len(shown) - 1
+        def needed(widths: dict[int, int]) -> int:
+            return sum(widths[i] for i in shown) + len(shown) - 1
 
-        while needed() > width:
+        while needed(least) > width:
             droppable = [i for i in shown if self.columns[i].priority > 0]
             if not droppable:
                 break
             shown.remove(max(droppable, key=lambda i: (self.columns[i].priority, i)))
-        widths = {i: self.columns[i].width for i in shown}
-        spare = width - needed()
-        if spare < 0:
-            deficit = -spare
-            for i in reversed(shown):
-                cut = min(deficit, widths[i] - 1)
-                widths[i] -= cut
-                deficit -= cut
-                if not deficit:
+        widths = {i: least[i] for i in shown}
+        spare = width - needed(widths)
+        growing = [i for i in shown if widths[i] < content[i]]
+        while spare > 0 and growing:
+            share = max(1, spare // len(growing))
+            for i in list(growing):
+                grow = min(share, spare, content[i] - widths[i])
+                widths[i] += grow
+                spare -= grow
+                if widths[i] >= content[i]:
+                    growing.remove(i)
+                if not spare:
                     break
-        else:
-            flex = [i for i in shown if self.columns[i].flex] or shown[:1]
-            while spare > 0 and flex:
-                share = max(1, spare // len(flex))
-                for i in list(flex):
-                    cap = self.columns[i].max_width
-                    grow = min(share, spare, cap - widths[i]) if cap else min(share, spare)
-                    widths[i] += grow
-                    spare -= grow
-                    if cap and widths[i] >= cap:
-                        flex.remove(i)
-                    if not spare:
-                        break
+        deficit = -spare
+        for i in reversed(shown):
+            if deficit <= 0:
+                break
+            cut = min(deficit, widths[i] - 1)
+            widths[i] -= cut
+            deficit -= cut
         self._layout = [(i, widths[i]) for i in shown]
         self._widths_for = width
         return self._layout
+
+    def column_widths(self) -> dict[str, int]:
+        """Column key → width, for the columns the current width shows."""
+        return {self.columns[i].key: w for i, w in self._column_layout()}
 
     def _fit(self, text: str, width: int, align: str) -> str:
         if width <= 0:
@@ -456,6 +567,9 @@ class KeyedTable(ScrollView, can_focus=True):
             self._painted.pop(y, None)
             return Strip.blank(width, base)
         key = self.rows.order[row]
+        group = self.rows.groups.get(key)
+        if group is not None:
+            return self._group_line(group, row, width, base)
         cells = tuple(self._render_row(self.rows.record(key)))
         self._painted[y] = (key, cells)
         row_style = base
@@ -485,6 +599,22 @@ class KeyedTable(ScrollView, can_focus=True):
             cursor = self.get_component_rich_style("keyed-table--cursor")
             segments = [Segment(s.text, (s.style or Style()) + cursor) for s in segments]
         return Strip(segments, width).crop(0, width)
+
+    def group_text(self, group: Group) -> str:
+        """A header line: the value, how many records are under it and what they are."""
+        records = [self.rows.record(k) for k in group.keys]
+        mark = "▾" if group.expanded else "▸"
+        label = self.rows.grouping.label if self.rows.grouping else ""
+        summary = self._group_summary(records) if self._group_summary else ""
+        text = f"{mark} {label} {group.value} ({len(records)})"
+        return f"{text}  {summary}" if summary else text
+
+    def _group_line(self, group: Group, row: int, width: int, base: Style) -> Strip:
+        self._painted.pop(row - int(self.scroll_y) + 1, None)
+        style = base + self.get_component_rich_style("keyed-table--group")
+        if row == self._cursor_row:
+            style += self.get_component_rich_style("keyed-table--cursor")
+        return Strip([Segment(self._fit(self.group_text(group), width, "left"), style)], width)
 
     def _repaint_line(self, y: int) -> None:
         """Repaint line ``y`` of the widget as it is on screen (0 is the header).

@@ -11,19 +11,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from asr_console.model.queries import loading
 from asr_console.model.records import Kind, Record
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
-from asr_console.widgets.table import Cell, Column, KeyedTable, filter_problem
+from asr_console.widgets.table import Cell, Column, Grouping, KeyedTable, filter_problem
 
 
 class TableView(StoreBound, Vertical):
     KIND: ClassVar[Kind]
     TITLE: ClassVar[str] = ""
     MARKABLE: ClassVar[bool] = False
+    # The stream whose first read fills this view: until it reports, counts say "loading", not 0.
+    STREAM: ClassVar[str] = ""
     # Whether cells show ages relative to now, which the clock tick must repaint.
     AGES: ClassVar[bool] = True
 
@@ -41,6 +45,8 @@ class TableView(StoreBound, Vertical):
             self.cells,
             self.search_text,
             markable=self.MARKABLE and not compact,
+            groupings=self.groupings(),
+            group_summary=self.group_summary,
             id=f"{id}-table" if id else None,
         )
 
@@ -55,21 +61,47 @@ class TableView(StoreBound, Vertical):
     def cells(self, record: Any) -> Sequence[Cell]:
         raise NotImplementedError
 
+    def groupings(self) -> list[Grouping]:
+        """The ways ``g`` groups this view's rows, in the order it cycles through them."""
+        return []
+
+    def group_summary(self, records: list[Any]) -> str:
+        """What a group header says about its records beyond their number."""
+        return ""
+
     def search_text(self, record: Any) -> str:
         return str(getattr(record, "name", ""))
 
+    @property
+    def awaiting_first_read(self) -> bool:
+        """Nothing to count yet: the stream has not reported a read and the store holds none."""
+        return bool(self.STREAM) and loading(self.store, self.STREAM, self.KIND)
+
+    def marked_count(self) -> tuple[int, int]:
+        """(marked rows shown, marked rows the filter hides): what an operation on the marks takes is
+        the first."""
+        shown = len(self.table.marked_records())
+        return shown, len(self.table.marks) - shown
+
     def headline(self) -> str:
+        if self.awaiting_first_read:
+            return f"{self.TITLE} loading…"
         shown, total = self.table.row_count, self.table.total_count
         text = f"{self.TITLE} {total}"
         if shown != total:
             text += f" (showing {shown})"
+        if self.table.grouping is not None:
+            text += f"  by {self.table.grouping.label}: {len(self.table.groups)} groups"
         if self.table.filter_text:
             text += f"  filter: {self.table.filter_text}"
             problem = filter_problem(self.table.filter_text)
             if problem:
                 text += f" — {problem}"
-        if self.table.marks:
-            text += f"  marked: {len(self.table.marks)}"
+        marked, hidden = self.marked_count()
+        if marked or hidden:
+            text += f"  marked: {marked}"
+            if hidden:
+                text += f" (+{hidden} hidden by the filter)"
         return text
 
     def dependents(self, pending: Pending) -> set[str]:
@@ -104,6 +136,11 @@ class TableView(StoreBound, Vertical):
             # Same records, different cells (a join or a related record moved). Only the lines on
             # screen are painted, so repainting them is as cheap as finding which of them moved.
             self.table.refresh()
+        self.update_headline()
+
+    @on(KeyedTable.MarksChanged)
+    @on(KeyedTable.Regrouped)
+    def _marks_changed(self) -> None:
         self.update_headline()
 
     def tick(self) -> None:

@@ -191,9 +191,12 @@ class VCenterSession:
 
     def _connect(self) -> Login:
         ep = self.endpoint
-        if not self.user or not self._password:
+        if not self.user:
+            raise AuthError(f"vCenter {ep.display}: no user name (pass --user or set GOVC_USERNAME)")
+        if not self._password:
             raise AuthError(
-                f"vCenter {ep.display}: no credentials (pass --user and set GOVC_PASSWORD, or GOVC_USERNAME)"
+                f"vCenter {ep.display}: no password for {self.user} (set GOVC_PASSWORD or keep it in the "
+                "OS keyring)"
             )
         where = f"{ep.host}:{ep.port}"
         try:
