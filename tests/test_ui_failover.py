@@ -141,7 +141,9 @@ async def test_test_network_equal_to_the_failover_network_is_refused_and_nothing
         dialog = screen_as(app, FailoverDialog)
         dialog.query_one("#fo-network-pick", Select).value = OTHER_NETWORK
         typed = dialog.query_one("#fo-network")
-        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
+        await wait_until(lambda: not typed.has_class("hidden"), pilot=pilot)
+        typed.focus()
+        await wait_until(lambda: app.focused is typed, pilot=pilot)
         await pilot.press(*DR_NET.upper(), "enter")  # ARM ids compare case-insensitively
         assert service.calls == [] and screen_name(app) == "FailoverDialog"  # enter alone sends nothing
         await pilot.press("ctrl+r")
@@ -176,7 +178,9 @@ async def test_a_plan_refuses_a_network_one_of_its_items_fails_over_into() -> No
         assert offered(dialog) == [TEST_NET, OTHER_NETWORK]  # neither item's failover network
         dialog.query_one("#fo-network-pick", Select).value = OTHER_NETWORK
         typed = dialog.query_one("#fo-network")
-        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
+        await wait_until(lambda: not typed.has_class("hidden"), pilot=pilot)
+        typed.focus()
+        await wait_until(lambda: app.focused is typed, pilot=pilot)
         await pilot.press(*TEST_NET_2, "enter", "ctrl+r")
         await wait_until(
             lambda: "failover network of app-002" in str(dialog.query_one("#fo-errors").render()), pilot=pilot
