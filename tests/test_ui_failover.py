@@ -327,3 +327,21 @@ async def test_resync_is_reversible_so_needs_no_typed_name() -> None:
         await wait_until(lambda: bool(service.calls), pilot=pilot)
         op, args = service.calls[0]
         assert op is Operation.RESYNC and args == (item_id(3), args[1])
+
+
+async def test_picking_other_moves_to_the_typed_network() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        give_networks(app)
+        await open_dialog_on(pilot, app, 1)
+        dialog = screen_as(app, FailoverDialog)
+        pick = dialog.query_one("#fo-network-pick", Select)
+        typed = dialog.query_one("#fo-network")
+        assert app.focused is dialog.query_one("#fo-op") and typed.has_class("hidden")
+        await pilot.press("tab", "tab")
+        await wait_until(lambda: app.focused is pick, pilot=pilot)
+        await pilot.press("enter")
+        await wait_until(lambda: pick.expanded, pilot=pilot)
+        await pilot.press("down", "down", "enter")  # past the two offered networks: Other…
+        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
+        assert pick.value == OTHER_NETWORK

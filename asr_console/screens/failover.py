@@ -318,7 +318,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             event.value == OTHER_NETWORK
             and op is not None
             and op.spec.needs_network
-            and event.select.has_focus
+            and event.select.has_focus_within
         ):
             self.query_one("#fo-network", Input).focus()
 
