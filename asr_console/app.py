@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -92,7 +93,8 @@ class AsrConsoleApp(App[None]):
             Binding(key, f"switch_mode('{name}')", title, show=True, priority=False)
             for name, (key, title, _) in PANES.items()
         ),
-        Binding("colon", "command_bar", ":cmd", key_display=":"),
+        # priority: run as the key arrives, before the keys typed after it are sent anywhere
+        Binding("colon", "command_bar", ":cmd", key_display=":", priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         # Textual 8 maps ctrl+c to copy; on-call users expect it to leave, as every terminal tool does.
@@ -306,8 +308,14 @@ class AsrConsoleApp(App[None]):
     def switch_to(self, mode: str) -> None:
         self.call_later(self.switch_mode, mode)
 
-    def action_command_bar(self) -> None:
+    async def action_command_bar(self) -> None:
+        from textual.screen import ModalScreen
+        from textual.widgets import Input
+
         from asr_console.screens.command_bar import CommandBar
+
+        if isinstance(self.focused, Input) or isinstance(self.screen, ModalScreen):
+            raise SkipAction()  # a `:` typed into a field, or over a dialog: not a command
 
         names = [name for name, _h, _c in self.command_table()]
 
@@ -315,7 +323,8 @@ class AsrConsoleApp(App[None]):
             if result:
                 self.run_command(result)
 
-        self.push_screen(CommandBar(names), done)
+        # awaited: the app handles the keys after `:` only once the bar is mounted and focused
+        await self.push_screen(CommandBar(names), done)
 
     def action_help(self) -> None:
         from asr_console.screens.help import HelpScreen

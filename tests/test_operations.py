@@ -270,4 +270,4 @@ async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
         app.push_screen(FailoverDialog([item_id(1)]))
         await wait_until(lambda: bool(app.screen.query("#fo-op")), pilot=pilot)
         select = app.screen.query_one("#fo-op", Select)
-        assert options_of(select) == expected
+        assert options_of(select) == ["choose an operation", *expected]  # the blank first

@@ -1,4 +1,5 @@
-"""Snapshots of every pane at 120×40 and 80×24, in the dark and high-contrast themes.
+"""Snapshots of every pane at 120×40 and 80×24, in the dark and high-contrast themes; of the dialogs
+(failover, policy form, both confirmations) in every built-in theme, showing the focused field.
 
 The site is the fixed UI fixture with a frozen clock, so a snapshot changes only when the UI does.
 Update with ``pytest tests/test_snapshots.py --snapshot-update`` and review the SVG diff.
@@ -10,7 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.ui_fixtures import make_test_app
+from asr_console.widgets.failover import FailoverView
+from asr_console.widgets.policies import PoliciesView
+from tests.ui_fixtures import item_id, make_test_app, policy_id
+from tests.waiting import wait_until
 
 PANES = {
     "overview": "0",
@@ -24,6 +28,7 @@ PANES = {
 }
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 THEMES = ("dark", "high-contrast")
+DIALOG_THEMES = ("dark", "light", "high-contrast", "monochrome")
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -34,20 +39,61 @@ def test_pane(snap_compare: Any, pane: str, size: str, theme: str) -> None:
     assert snap_compare(app, press=[PANES[pane]], terminal_size=SIZES[size])
 
 
-@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
 def test_failover_dialog(snap_compare: Any, theme: str) -> None:
+    """Test failover preselected, the operation field focused."""
     app = make_test_app(theme=theme)
     assert snap_compare(app, press=["4", "o"], terminal_size=(120, 40))
 
 
-def test_policy_form_with_errors(snap_compare: Any) -> None:
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_policy_form_with_errors(snap_compare: Any, theme: str) -> None:
+    """The name field focused, with its error and another field's."""
+
     async def fill(pilot: Any) -> None:
-        await pilot.press("3", "n", *"bad name!")
+        await pilot.press("3", "n")
+        await wait_until(lambda: type(pilot.app.screen).__name__ == "PolicyFormScreen", pilot=pilot)
+        await pilot.press("tab", *"bad name!")
         pilot.app.screen.query_one("#f-app_consistent_frequency_minutes").value = "90"
         await pilot.pause()
 
-    app = make_test_app()
+    app = make_test_app(theme=theme)
     assert snap_compare(app, run_before=fill, terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_confirm_screen(snap_compare: Any, theme: str) -> None:
+    """The plan of a resync (preselected: the item needs one), answered with y."""
+
+    async def review(pilot: Any) -> None:
+        await pilot.press("4")
+        await wait_until(lambda: pilot.app.current_mode == "failover", pilot=pilot)
+        table = pilot.app.screen.query_one(FailoverView).table
+        await wait_until(lambda: table.move_cursor_to(item_id(9)), pilot=pilot)
+        await pilot.press("o")
+        await wait_until(lambda: type(pilot.app.screen).__name__ == "FailoverDialog", pilot=pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: type(pilot.app.screen).__name__ == "ConfirmScreen", pilot=pilot)
+
+    app = make_test_app(theme=theme)
+    assert snap_compare(app, run_before=review, terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_typed_confirm_screen(snap_compare: Any, theme: str) -> None:
+    """Deleting a policy: its plan, the name to type, the input focused."""
+
+    async def delete(pilot: Any) -> None:
+        await pilot.press("3")
+        await wait_until(lambda: pilot.app.current_mode == "policies", pilot=pilot)
+        table = pilot.app.screen.query_one(PoliciesView).table
+        await wait_until(lambda: table.move_cursor_to(policy_id("gold")), pilot=pilot)
+        await pilot.press("d")
+        await wait_until(lambda: type(pilot.app.screen).__name__ == "TypedConfirmScreen", pilot=pilot)
+        await pilot.press(*"gol")
+
+    app = make_test_app(theme=theme)
+    assert snap_compare(app, run_before=delete, terminal_size=(120, 40))
 
 
 def test_help(snap_compare: Any) -> None:

@@ -1,5 +1,6 @@
-"""Pilot flows of the failover pane: test failover and cleanup from the keyboard, validation, typed
-confirmation, read-only refusal, progress followed task by task."""
+"""Pilot flows of the failover pane: test failover and cleanup from the keyboard, validation, the
+confirmation of every write (y, or the typed name), the safe preselection, read-only refusal, progress
+followed task by task."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from asr_console.model.store import Batch
 from asr_console.screens.failover import OTHER_NETWORK, FailoverDialog
 from asr_console.widgets.failover import FailoverView
 from tests.ui_fixtures import (
+    confirm_with_y,
     item_id,
     live_actions,
     make_test_app,
@@ -65,18 +67,24 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         give_networks(app)
         await open_dialog_on(pilot, app, 1)
-        # Test failover is offered first, and the dialog starts on the test network picker: the
-        # networks the vault tested in, most used first, never the item's failover network
+        # Test failover is preselected, the dialog starts on its first field (the operation); the test
+        # network picker offers the networks the vault tested in, most used first, never the item's
+        # failover network
         dialog = screen_as(app, FailoverDialog)
+        operation = dialog.query_one("#fo-op", Select)
+        assert app.focused is operation and operation.value == "TestFailover"
         pick = dialog.query_one("#fo-network-pick", Select)
-        assert app.focused is pick
         assert offered(dialog) == [TEST_NET, TEST_NET_2, OTHER_NETWORK]
+        await pilot.press("tab", "tab")  # the recovery point, then the network picker
+        await wait_until(lambda: app.focused is pick, pilot=pilot)
         await pilot.press("enter")  # open the list
         await wait_until(lambda: pick.expanded, pilot=pilot)
         await pilot.press("enter")  # take the highlighted one: the first offered
         await wait_until(lambda: not pick.expanded, pilot=pilot)
         assert "Test network: vnet-test — rg-dr" in str(dialog.query_one("#fo-preview").render())
         await pilot.press("ctrl+r")
+        plan = await confirm_with_y(pilot, app)
+        assert "app-001" in plan and "Test network: vnet-test" in plan and "Latest processed" in plan
         await wait_until(lambda: bool(service.calls), pilot=pilot)
         op, args = service.calls[0]
         assert op is Operation.TEST_FAILOVER
@@ -110,7 +118,12 @@ async def test_test_failover_then_cleanup_from_the_keyboard() -> None:
         )
         await pilot.press("o")
         await wait_until(lambda: screen_name(app) == "FailoverDialog", pilot=pilot)
-        await pilot.press(*"checked RDP and size", "enter")
+        cleanup = screen_as(app, FailoverDialog)
+        assert cleanup.query_one("#fo-op", Select).value == "TestFailoverCleanup"
+        await pilot.press("tab")  # from the operation to the notes
+        await wait_until(lambda: app.focused is cleanup.query_one("#fo-notes"), pilot=pilot)
+        await pilot.press(*"checked RDP and size", "enter", "ctrl+r")
+        assert "Notes: checked RDP and size" in await confirm_with_y(pilot, app)
         await wait_until(lambda: len(service.calls) == 2, pilot=pilot)
         op, args = service.calls[1]
         assert op is Operation.TEST_FAILOVER_CLEANUP and args[0] == item_id(1)
@@ -128,8 +141,12 @@ async def test_test_network_equal_to_the_failover_network_is_refused_and_nothing
         dialog = screen_as(app, FailoverDialog)
         dialog.query_one("#fo-network-pick", Select).value = OTHER_NETWORK
         typed = dialog.query_one("#fo-network")
-        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
+        await wait_until(lambda: not typed.has_class("hidden"), pilot=pilot)
+        typed.focus()
+        await wait_until(lambda: app.focused is typed, pilot=pilot)
         await pilot.press(*DR_NET.upper(), "enter")  # ARM ids compare case-insensitively
+        assert service.calls == [] and screen_name(app) == "FailoverDialog"  # enter alone sends nothing
+        await pilot.press("ctrl+r")
         await wait_until(lambda: bool(dialog.errors), pilot=pilot)
         assert screen_name(app) == "FailoverDialog"
         assert [e.field for e in dialog.errors] == ["test_network"]
@@ -138,6 +155,7 @@ async def test_test_network_equal_to_the_failover_network_is_refused_and_nothing
         # an offered network goes through
         dialog.query_one("#fo-network-pick", Select).value = TEST_NET_2
         await pilot.press("ctrl+r")
+        await confirm_with_y(pilot, app)
         await wait_until(lambda: bool(service.calls), pilot=pilot)
         op, args = service.calls[0]
         assert op is Operation.TEST_FAILOVER and args[1].network_id == TEST_NET_2
@@ -160,8 +178,10 @@ async def test_a_plan_refuses_a_network_one_of_its_items_fails_over_into() -> No
         assert offered(dialog) == [TEST_NET, OTHER_NETWORK]  # neither item's failover network
         dialog.query_one("#fo-network-pick", Select).value = OTHER_NETWORK
         typed = dialog.query_one("#fo-network")
-        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
-        await pilot.press(*TEST_NET_2, "enter")
+        await wait_until(lambda: not typed.has_class("hidden"), pilot=pilot)
+        typed.focus()
+        await wait_until(lambda: app.focused is typed, pilot=pilot)
+        await pilot.press(*TEST_NET_2, "enter", "ctrl+r")
         await wait_until(
             lambda: "failover network of app-002" in str(dialog.query_one("#fo-errors").render()), pilot=pilot
         )
@@ -227,10 +247,16 @@ async def test_read_only_refuses_failover() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await open_pane(pilot, app, "failover", FailoverView, 12)
         assert not {"operate", "plan"} & live_actions(app)
-        # o and p do nothing; enter on a row still reaches the screen and is refused with a message
-        await pilot.press("o", "p", "enter")
+        # o and p do nothing; the palette's operation is refused with a message; enter opens details
+        await pilot.press("o", "p")
+        assert screen_name(app) == "FailoverScreen"
+        from asr_console.screens.failover import open_failover
+
+        open_failover(app, [app.store.all(ProtectedItem)[0]])
         await wait_until(lambda: any("read-only" in m for m in app.notifications), pilot=pilot)
         assert screen_name(app) == "FailoverScreen"
+        await pilot.press("enter")
+        await wait_until(lambda: screen_name(app) == "ItemDetailScreen", pilot=pilot)
         assert app.service.calls == []
 
 
@@ -242,10 +268,14 @@ async def test_change_recovery_point_uses_a_listed_point_and_needs_the_name() ->
         dialog = screen_as(app, FailoverDialog)
         ops = [str(v) for v in select_values(dialog.query_one("#fo-op", Select))]
         assert ops == ["ChangePit", "Commit"]
-        dialog.query_one("#fo-op", Select).value = "ChangePit"
+        # both cannot be undone: nothing is preselected, and nothing asked for is shown yet
+        assert dialog.query_one("#fo-op", Select).value is Select.NULL
+        assert dialog.operation() is None
         custom = dialog.query_one("#fo-custom-point", Select)
+        assert custom.has_class("hidden")
+        dialog.query_one("#fo-op", Select).value = "ChangePit"
         await wait_until(lambda: len(select_values(custom)) == 3, pilot=pilot)
-        assert not custom.has_class("hidden")
+        await wait_until(lambda: not custom.has_class("hidden"), pilot=pilot)
         await pilot.press("ctrl+r")
         await wait_until(lambda: bool(dialog.errors), pilot=pilot)
         assert [e.field for e in dialog.errors] == ["recovery_point"]
@@ -272,7 +302,12 @@ async def test_recovery_plan_operates_its_items() -> None:
         await pilot.press("enter")  # the only plan: web tier, items 1 and 2
         await wait_until(lambda: screen_name(app) == "FailoverDialog", pilot=pilot)
         assert "plan web tier: 2 item(s)" in str(app.screen.query_one("#fo-title").render())
-        await pilot.press(*TEST_NET, "enter")
+        typed = app.screen.query_one("#fo-network")
+        typed.focus()
+        await wait_until(lambda: app.focused is typed, pilot=pilot)
+        await pilot.press(*TEST_NET, "enter", "ctrl+r")
+        plan = await confirm_with_y(pilot, app)
+        assert "app-001" in plan and "app-002" in plan
         await wait_until(lambda: len(service.calls) == 2, pilot=pilot)
         assert sorted(args[0] for _op, args in service.calls) == [item_id(1), item_id(2)]
         await wait_until(lambda: len(app.followed_jobs) == 2, pilot=pilot)
@@ -288,6 +323,25 @@ async def test_resync_is_reversible_so_needs_no_typed_name() -> None:
             lambda: "rises meanwhile" in str(app.screen.query_one("#fo-preview").render()), pilot=pilot
         )
         await pilot.press("ctrl+r")
+        assert "Resynchronize" in await confirm_with_y(pilot, app)
         await wait_until(lambda: bool(service.calls), pilot=pilot)
         op, args = service.calls[0]
         assert op is Operation.RESYNC and args == (item_id(3), args[1])
+
+
+async def test_picking_other_moves_to_the_typed_network() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        give_networks(app)
+        await open_dialog_on(pilot, app, 1)
+        dialog = screen_as(app, FailoverDialog)
+        pick = dialog.query_one("#fo-network-pick", Select)
+        typed = dialog.query_one("#fo-network")
+        assert app.focused is dialog.query_one("#fo-op") and typed.has_class("hidden")
+        await pilot.press("tab", "tab")
+        await wait_until(lambda: app.focused is pick, pilot=pilot)
+        await pilot.press("enter")
+        await wait_until(lambda: pick.expanded, pilot=pilot)
+        await pilot.press("down", "down", "enter")  # past the two offered networks: Other…
+        await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
+        assert pick.value == OTHER_NETWORK

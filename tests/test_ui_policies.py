@@ -16,6 +16,7 @@ from asr_console.widgets.policies import PoliciesView
 from tests.ui_fixtures import (
     CONTAINER,
     PS,
+    confirm_with_y,
     live_actions,
     make_test_app,
     open_pane,
@@ -60,12 +61,22 @@ async def test_create_policy_sends_the_spec_and_follows_its_job() -> None:
         await pilot.press("n")
         await wait_until(lambda: screen_name(app) == "PolicyFormScreen", pilot=pilot)
         form = screen_as(app, PolicyFormScreen)
-        await pilot.press(*"silver-24h")
+        # the first field has the focus; Tab goes on to the name
+        assert app.focused is form.query_one("#f-provider")
+        await pilot.press("tab")
+        await wait_until(lambda: app.focused is form.query_one("#f-name"), pilot=pilot)
+        await pilot.press(*"silver-24h", "enter")  # enter moves on and never saves
+        await wait_until(
+            lambda: app.focused is form.query_one("#f-recovery_point_history_minutes"), pilot=pilot
+        )
+        assert app.service.calls == [] and screen_name(app) == "PolicyFormScreen"
         form.query_one("#f-recovery_point_history_minutes", Input).value = "1440"
         form.query_one("#f-app_consistent_frequency_minutes", Input).value = "120"
         await pilot.pause()
         assert form.errors == []
         await pilot.press("ctrl+r")
+        plan = await confirm_with_y(pilot, app)
+        assert "Policy: silver-24h (InMageRcm)" in plan and "Retention (minutes): 1440" in plan
         await wait_until(lambda: bool(app.service.calls), pilot=pilot)
         op, (spec,) = app.service.calls[0]
         assert op == "create_policy"
@@ -95,6 +106,7 @@ async def test_classic_provider_shows_rpo_threshold_field() -> None:
         threshold.value = "45"
         await wait_until(lambda: not form.errors, pilot=pilot)
         await pilot.press("ctrl+r")
+        assert "RPO alert threshold (minutes): 45" in await confirm_with_y(pilot, app)
         await wait_until(lambda: bool(app.service.calls), pilot=pilot)
         op, (pid, spec) = app.service.calls[0]
         assert op == "update_policy" and pid == policy_id("classic-24h") and spec.rpo_threshold_minutes == 45
@@ -117,6 +129,8 @@ async def test_delete_policy_needs_its_name_typed() -> None:
         assert view.table.move_cursor_to(policy_id("gold"))
         await pilot.press("d")
         await wait_until(lambda: screen_name(app) == "TypedConfirmScreen", pilot=pilot)
+        assert "Policy: gold" in str(app.screen.query_one("#typed-plan").render())
+        assert app.focused is app.screen.query_one("#typed-input")
         await pilot.press(*"glod", "enter")
         await wait_until(
             lambda: str(app.screen.query_one("#typed-error").render()).strip() != "", pilot=pilot
@@ -147,6 +161,7 @@ async def test_associate_policy_with_a_container() -> None:
         await wait_until(lambda: screen_name(app) == "AssociateScreen", pilot=pilot)
         app.screen.query_one("#a-container", Select).value = CONTAINER
         await pilot.click("#a-go")
+        assert "Policy: silver" in await confirm_with_y(pilot, app)
         await wait_until(lambda: bool(app.service.calls), pilot=pilot)
         assert app.service.calls[0] == ("associate_policy", (policy_id("silver"), CONTAINER))
 
@@ -162,10 +177,11 @@ async def test_read_only_hides_and_refuses_policy_writes() -> None:
         await open_pane(pilot, app, "policies", PoliciesView, 2)
         assert not writes & live_actions(app)  # neither in the footer nor in ? help
         assert not any(name.startswith("policies ") for name, _h, _c in app.command_table())
-        # the keys do nothing; enter (edit) still reaches the screen and is refused with a message
-        await pilot.press("n", "e", "d", "a", "x", "enter")
-        await wait_until(lambda: any("read-only" in m for m in app.notifications), pilot=pilot)
+        # the keys do nothing; enter opens the policy's details, which write nothing
+        await pilot.press("n", "e", "d", "a", "x")
         assert screen_name(app) == "PoliciesScreen"
+        await pilot.press("enter")
+        await wait_until(lambda: screen_name(app) == "RecordDetailScreen", pilot=pilot)
         assert app.service.calls == []
 
 
@@ -206,6 +222,8 @@ async def test_enable_replication_for_marked_vms() -> None:
         dialog.query_one("#en-ps", Select).value = PS
         await pilot.pause()
         await pilot.press("ctrl+r")
+        plan = await confirm_with_y(pilot, app)
+        assert "VM: app-013" in plan and "VM: app-014" in plan and "Policy: gold" in plan
         await wait_until(lambda: len(app.service.calls) == 2, pilot=pilot)
         names = sorted(args[1].target_vm_name for _op, args in app.service.calls)
         assert names == ["app-013", "app-014"]
@@ -222,6 +240,7 @@ async def test_dissociate_policy_from_its_container() -> None:
         mapping = f"{CONTAINER}/replicationProtectionContainerMappings/map-gold"
         app.screen.query_one("#d-mapping", Select).value = mapping
         await pilot.click("#d-go")
+        assert "Policy: gold" in await confirm_with_y(pilot, app)
         await wait_until(lambda: bool(app.service.calls), pilot=pilot)
         assert app.service.calls[0] == ("dissociate_policy", (mapping,))
 
@@ -255,6 +274,7 @@ async def test_service_side_refusal_shows_under_the_enable_form() -> None:
         dialog.query_one("#en-ps", Select).value = PS
         await pilot.pause()
         await pilot.press("ctrl+r")
+        await confirm_with_y(pilot, app)
         await wait_until(
             lambda: "another region" in str(dialog.query_one("#en-errors").render()), pilot=pilot
         )

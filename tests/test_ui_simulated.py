@@ -76,20 +76,26 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
             item = next(
                 i
                 for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
-                if "TestFailover" in i.allowed_operations
+                if "TestFailover" in i.allowed_operations and not i.resync_required
             )
             assert table.move_cursor_to(item.id)
             await pilot.press("o")
             await wait_until(lambda: type(app.screen).__name__ == "FailoverDialog", pilot=pilot)
-            # the picker offers the site's isolated test networks: take the first from the keyboard, run
+            # test failover is preselected; the picker offers the site's isolated test networks: take
+            # the first from the keyboard, review, confirm
+            assert app.screen.query_one("#fo-op", Select).value == "TestFailover"
             pick = app.screen.query_one("#fo-network-pick", Select)
             first = str(select_values(pick)[0])
             assert "vnet-dr-test" in first
+            await pilot.press("tab", "tab")  # the operation, the recovery point, the network
+            await wait_until(lambda: app.focused is pick, pilot=pilot)
             await pilot.press("enter")
             await wait_until(lambda: pick.expanded, pilot=pilot)
             await pilot.press("enter")
             await wait_until(lambda: not pick.expanded, pilot=pilot)
             await pilot.press("ctrl+r")
+            await wait_until(lambda: type(app.screen).__name__ == "ConfirmScreen", pilot=pilot)
+            await pilot.press("y")
             await wait_until(lambda: bool(app.followed_jobs), timeout=10, pilot=pilot)
             job_id = app.followed_jobs[0]
             assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
@@ -106,7 +112,10 @@ async def test_test_failover_and_cleanup_on_the_simulated_site() -> None:
             await wait_until(cleanup_allowed, timeout=10, pilot=pilot)
             await pilot.press("o")
             await wait_until(lambda: type(app.screen).__name__ == "FailoverDialog", pilot=pilot)
-            await pilot.press(*"checked RDP", "enter")
+            assert app.screen.query_one("#fo-op", Select).value == "TestFailoverCleanup"
+            await pilot.press("tab", *"checked RDP", "enter", "ctrl+r")
+            await wait_until(lambda: type(app.screen).__name__ == "ConfirmScreen", pilot=pilot)
+            await pilot.press("y")
             await wait_until(
                 lambda: len(app.followed_jobs) == 1 and app.followed_jobs[0] != job_id,
                 timeout=10,

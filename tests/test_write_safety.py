@@ -292,7 +292,12 @@ async def test_pressing_ctrl_r_twice_in_the_policy_form_creates_one_policy(
             form.query_one("#f-recovery_point_history_minutes", Input).value = "1440"
             form.query_one("#f-app_consistent_frequency_minutes", Input).value = "120"
             await wait_until(lambda: form.errors == [], pilot=pilot)
-            await pilot.press("ctrl+r", "ctrl+r")
+            # saved and confirmed twice in a row: the second is refused while the first is in flight
+            await pilot.press("ctrl+r")
+            await wait_until(lambda: screen_name(app) == "ConfirmScreen", pilot=pilot)
+            await pilot.press("y", "ctrl+r")
+            await wait_until(lambda: screen_name(app) == "ConfirmScreen", pilot=pilot)
+            await pilot.press("y")
             await wait_until(lambda: form.sent, timeout=10, pilot=pilot, what="the first create answered")
             refusals = [
                 e.message

@@ -650,6 +650,19 @@ def screen_name(app: AsrConsoleApp) -> str:
     return type(app.screen).__name__
 
 
+async def confirm_with_y(pilot: Pilot[None], app: ConsoleTestApp) -> str:
+    """On the `y` confirmation of a write: check that Enter and Tab send nothing and leave it open,
+    then press y. Returns the plan it showed."""
+    await wait_until(lambda: screen_name(app) == "ConfirmScreen", pilot=pilot, what="the confirmation")
+    plan = str(app.screen.query_one("#confirm-plan").render())
+    calls = len(app.service.calls)
+    await pilot.press("enter", "tab", "enter")
+    await pilot.pause()
+    assert screen_name(app) == "ConfirmScreen" and len(app.service.calls) == calls
+    await pilot.press("y")
+    return plan
+
+
 def live_actions(app: AsrConsoleApp) -> set[str]:
     """The actions the current screen's keys run now (what the footer and ``?`` show)."""
     return {active.binding.action for active in app.screen.active_bindings.values()}

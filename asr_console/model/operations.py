@@ -291,6 +291,18 @@ ITEM_OPERATIONS: tuple[Operation, ...] = tuple(
 JOB_OPERATIONS: tuple[Operation, ...] = tuple(op for op in Operation if op.spec.resource is Resource.JOB)
 
 
+def safe_next_step(allowed: tuple[str, ...] | list[str], *, resync_required: bool) -> Operation | None:
+    """The operation the failover dialog preselects for items ASR allows ``allowed`` on: the cleanup
+    a test failover waits for, the resync a broken replication needs, else a test failover; never a
+    failover nor anything that cannot be undone (None when none of these is allowed: the user picks)."""
+    steps = (
+        Operation.TEST_FAILOVER_CLEANUP,
+        *((Operation.RESYNC,) if resync_required else ()),
+        Operation.TEST_FAILOVER,
+    )
+    return next((op for op in steps if op.allowed_by(allowed) and not op.spec.irreversible), None)
+
+
 def by_asr_name(name: str) -> Operation | None:
     """The item or job operation ASR lists as ``name`` (case-insensitive), if the console performs it."""
     for op in Operation:

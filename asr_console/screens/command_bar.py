@@ -1,10 +1,15 @@
-"""The `:` command bar: pane names and commands with tab completion."""
+"""The `:` command bar: pane names and commands with tab completion.
+
+Keys typed or pasted right after `:` arrive while the bar is still being mounted; the app sends keys
+to the focused widget, and until the input has the focus that is the bar itself. The bar takes the
+focus synchronously when mounted and replays, in order, every key it received itself.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -40,9 +45,28 @@ class CommandBar(ModalScreen[str | None]):
                 id="command-input",
             )
 
+    AUTO_FOCUS = "#command-input"
+
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        # now, not after the next refresh (as Input.focus does): the next key goes to the input
+        self.set_focus(self.query_one(Input))
         self._hint("")
+
+    def on_key(self, event: events.Key) -> None:
+        """A key sent before the input had the focus: it belongs to the input."""
+        field = self.query_one(Input)
+        if event.key in ("tab", "escape"):
+            return  # the bar's own bindings (complete, cancel) handle them
+        if event.key == "enter":
+            event.stop()
+            self.dismiss(field.value.strip() or None)
+        elif event.is_printable and event.character:
+            event.stop()
+            field.insert_text_at_cursor(event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self.query_one(Input).insert_text_at_cursor(event.text.splitlines()[0] if event.text else "")
 
     def _hint(self, text: str) -> None:
         matches = [c for c in self.commands if c.startswith(text.strip())][:8]

@@ -65,7 +65,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("ctrl+r", "run", "Enable", priority=True),
+        Binding("ctrl+r", "run", "Enable…", priority=True),
     ]
     DEFAULT_CSS = """
     EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
@@ -73,7 +73,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
     EnableReplicationScreen Input, EnableReplicationScreen Input:focus {
         height: 1; border: none; padding: 0 1; background: $boost;
     }
-    EnableReplicationScreen Input:focus { background: $primary 20%; }
+    EnableReplicationScreen Input:focus { background: $accent 30%; text-style: bold; }
     EnableReplicationScreen #en-errors { color: $error; height: auto; }
     EnableReplicationScreen #en-vms { height: auto; color: $text-muted; }
     EnableReplicationScreen Horizontal { height: auto; margin-top: 1; }
@@ -121,7 +121,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             yield Select([(f"{s.name} ({s.health.value})", s.id) for s in servers], id="en-ps")
             yield Static("", id="en-errors")
             with Horizontal():
-                yield Button("Enable (ctrl+r)", id="en-go", variant="primary")
+                yield Button("Enable… (ctrl+r)", id="en-go")
                 yield Button("Close (esc)", id="en-close")
             from asr_console.widgets.progress import JobProgress
 
@@ -181,6 +181,30 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         )
         if self.errors:
             return
+        from asr_console.screens.confirm import confirm_write
+
+        confirm_write(
+            self.app,
+            f"Enable replication for {len(specs)} VM(s)",
+            self.plan(specs),
+            lambda: self._send(specs),
+        )
+
+    def plan(self, specs: list[EnableReplicationSpec]) -> list[str]:
+        """The VMs by name, then the inputs they share."""
+        store = self.console.store
+        policy = store.typed(Policy, specs[0].policy_id)
+        server = store.typed(ProcessServer, specs[0].process_server_id)
+        return [
+            *(f"VM: {spec.item_name}" for spec in specs),
+            f"Policy: {policy.name if policy else specs[0].policy_id}",
+            f"Target resource group: {specs[0].target_resource_group_id}",
+            f"Target network: {specs[0].target_network_id or 'none'}",
+            f"Disk type: {specs[0].disk_type}",
+            f"Process server: {server.name if server else specs[0].process_server_id}",
+        ]
+
+    def _send(self, specs: list[EnableReplicationSpec]) -> None:
         from asr_console.widgets.progress import JobProgress
 
         progress = self.query_one(JobProgress)

@@ -1,8 +1,10 @@
-"""The failover dialog: operation, recovery point, test network, preview, typed confirmation.
+"""The failover dialog: operation, recovery point, test network, preview, then a confirmation.
 
-Only operations ASR lists in every chosen item's ``allowed_operations`` are offered. Everything is
-checked before anything is sent; irreversible operations ask for the item's name (or the vault's, for
-several items). Started jobs are followed on the failover pane, task by task.
+Only operations ASR lists in every chosen item's ``allowed_operations`` are offered, and the one
+preselected is the safe next step for the items' state (never a failover). Everything is checked
+before anything is sent, and nothing is sent before a confirmation that shows the plan: `y` for what
+can be undone, the item's name (or the vault's, for several items) for what cannot. Started jobs are
+followed on the failover pane, task by task.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from asr_console.model.operations import (
     Operation,
     OperationInputs,
     by_asr_name,
+    safe_next_step,
 )
 from asr_console.model.records import Job, ProtectedItem, RecoveryPlan, RecoveryPoint, Vault
 from asr_console.model.specs import (
@@ -99,6 +102,12 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     if not items:
         return []
     return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
+
+
+def preselected(items: list[ProtectedItem]) -> Operation | None:
+    """The safe next step allowed for every one of ``items`` (see ``safe_next_step``)."""
+    allowed = [op.asr_name for op in allowed_for_all(items)]
+    return safe_next_step(allowed, resync_required=any(i.resync_required for i in items))
 
 
 def open_failover(app: AsrConsoleApp, items: list[ProtectedItem]) -> None:
@@ -193,60 +202,66 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
                 yield Button("Close", id="fo-close")
                 return
             yield Label("Operation")
+            first = preselected(items)
             yield Select(
-                [(op.label, op.asr_name) for op in ops], value=ops[0].asr_name, allow_blank=False, id="fo-op"
+                [(op.label, op.asr_name) for op in ops],
+                prompt="choose an operation",
+                value=first.asr_name if first else Select.NULL,
+                id="fo-op",
             )
-            yield Label("Recovery point", id="fo-point-label")
+            yield Label("Recovery point", id="fo-point-label", classes="op-field")
             yield Select(
                 [(label, kind.value) for kind, label in POINT_LABELS.items()],
                 value=RecoveryPointKind.LATEST_PROCESSED.value,
                 allow_blank=False,
                 id="fo-point",
+                classes="op-field",
             )
-            yield Select([], prompt="recovery points load…", id="fo-custom-point")
-            yield Label("Test network (an isolated network, never the failover network)", id="fo-net-label")
+            yield Select([], prompt="recovery points load…", id="fo-custom-point", classes="op-field")
+            yield Label(
+                "Test network (an isolated network, never the failover network)",
+                id="fo-net-label",
+                classes="op-field",
+            )
             choices = test_network_choices(self.console.store.all(ProtectedItem), items)
             yield Select(
                 [*choices, ("Other… (type a virtual network id)", OTHER_NETWORK)],
                 prompt="pick a test network",
                 value=choices[0][1] if choices else OTHER_NETWORK,
                 id="fo-network-pick",
+                classes="op-field",
             )
             yield Input(
                 placeholder="/subscriptions/…/virtualNetworks/vnet-test",
                 suggester=SuggestFromList([arm_id for _label, arm_id in choices], case_sensitive=False),
                 id="fo-network",
+                classes="op-field",
             )
-            yield Label("Notes for the test record", id="fo-notes-label")
-            yield Input(placeholder="what you checked (size, network, RDP/SSH reachability)", id="fo-notes")
-            yield Checkbox("Shut down the source VMs first (modernized only)", value=True, id="fo-shutdown")
+            yield Label("Notes for the test record", id="fo-notes-label", classes="op-field")
+            yield Input(
+                placeholder="what you checked (size, network, RDP/SSH reachability)",
+                id="fo-notes",
+                classes="op-field",
+            )
+            yield Checkbox(
+                "Shut down the source VMs first (modernized only)",
+                value=True,
+                id="fo-shutdown",
+                classes="op-field",
+            )
             yield Static("", id="fo-preview")
             yield Static("", id="fo-errors")
             with Horizontal():
-                yield Button("Run (ctrl+r)", id="fo-run", variant="primary")
+                yield Button("Review… (ctrl+r)", id="fo-run")
                 yield Button("Cancel (esc)", id="fo-cancel")
 
     def on_mount(self) -> None:
         if self.query("#fo-op"):
             self._arrange()
-            self._focus_first_needed()
             if len(self.item_ids) == 1:
                 self._load_points(self.item_ids[0])
             else:
                 self._fill_points()
-
-    def _focus_first_needed(self) -> None:
-        """Start where typing is needed: the test network, the cleanup notes, else the operation."""
-        op = self.operation()
-        if op is not None and op.spec.needs_network:
-            if self.query_one("#fo-network-pick", Select).value == OTHER_NETWORK:
-                self.query_one("#fo-network", Input).focus()
-            else:
-                self.query_one("#fo-network-pick", Select).focus()
-        elif op is not None and ExtraInput.NOTES in op.spec.inputs:
-            self.query_one("#fo-notes", Input).focus()
-        else:
-            self.query_one("#fo-op", Select).focus()
 
     def _load_points(self, item_id: str) -> None:
         actions = self.console.actions
@@ -285,7 +300,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         if not selects:
             return None
         value = self.query_one("#fo-op", Select).value
-        return by_asr_name(str(value))
+        return None if value is Select.NULL else by_asr_name(str(value))
 
     def point_choice(self) -> RecoveryPointChoice:
         kind = RecoveryPointKind(str(self.query_one("#fo-point", Select).value))
@@ -305,7 +320,13 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     @on(Select.Changed, "#fo-network-pick")
     def _network_picked(self, event: Select.Changed) -> None:
         op = self.operation()
-        if event.value == OTHER_NETWORK and op is not None and op.spec.needs_network:
+        # only when the user picked "Other…": the dialog still opens on its first field
+        if (
+            event.value == OTHER_NETWORK
+            and op is not None
+            and op.spec.needs_network
+            and event.select.has_focus_within
+        ):
             self.query_one("#fo-network", Input).focus()
 
     @on(Select.Changed)
@@ -317,6 +338,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def _arrange(self) -> None:
         op = self.operation()
         if op is None:
+            for field in self.query(".op-field"):
+                field.add_class("hidden")
+            self.query_one("#fo-preview", Static).update("Choose an operation: nothing is preselected.")
             return
         spec = op.spec
         kind = str(self.query_one("#fo-point", Select).value)
@@ -335,10 +359,15 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         self.query_one("#fo-preview", Static).update(self.preview(op))
 
     def preview(self, op: Operation) -> str:
+        return "\n".join(self.plan(op, limit=12))
+
+    def plan(self, op: Operation, *, limit: int = 0) -> list[str]:
+        """What happens to each item (the first ``limit`` when given), then the inputs chosen."""
         spec = op.spec
-        lines = [spec.preview.format(name=i.display_name) for i in self.items()[:12]]
-        if len(self.item_ids) > 12:
-            lines.append(f"… and {len(self.item_ids) - 12} more")
+        shown = self.items()[:limit] if limit else self.items()
+        lines = [spec.preview.format(name=i.display_name) for i in shown]
+        if limit and len(self.item_ids) > limit:
+            lines.append(f"… and {len(self.item_ids) - limit} more")
         if spec.needs_point:
             choice = self.point_choice()
             point = (
@@ -353,6 +382,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
                 lines.append(f"Recovery point: {POINT_LABELS[choice.kind]}")
         if spec.needs_network and self.test_network():
             lines.append(f"Test network: {network_label(self.test_network())}")
+        if ExtraInput.NOTES in spec.inputs:
+            notes = self.query_one("#fo-notes", Input).value.strip()
+            lines.append(f"Notes: {notes}" if notes else "Notes: none")
         if ExtraInput.SHUTDOWN_SOURCE in spec.inputs:
             shutdown = self.query_one("#fo-shutdown", Checkbox).value
             lines.append("Source VMs are shut down first." if shutdown else "Source VMs keep running.")
@@ -360,7 +392,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             lines.append(
                 f"This cannot be undone: you will type {self.expected_confirmation()!r} to go ahead."
             )
-        return "\n".join(lines)
+        else:
+            lines.append("You will press y to go ahead.")
+        return lines
 
     def expected_confirmation(self) -> str:
         items = self.items()
@@ -406,11 +440,15 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.action_run()
+        # Enter in a field moves on; only the confirmation screen can send
+        self.focus_next()
 
     def action_run(self) -> None:
+        """Check the fields, then show the plan on a confirmation screen; never send from here."""
         op = self.operation()
         if op is None:
+            self.errors = [FieldError("operation", "choose an operation")]
+            self.query_one("#fo-errors", Static).update("Operation: choose an operation")
             return
         self.errors = self.validate(op)
         self.query_one("#fo-errors", Static).update(
@@ -418,19 +456,17 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         )
         if self.errors:
             return
-        if not op.spec.irreversible:
-            self._send(op)
-            return
-        from asr_console.screens.confirm import TypedConfirmScreen
+        from asr_console.screens.confirm import confirm_write
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._send(op)
-            else:
-                self.query_one("#fo-errors", Static).update("Not confirmed; nothing was sent.")
-
-        summary = f"{op.label} of {len(self.item_ids)} item(s).\n{self.preview(op)}"
-        self.app.push_screen(TypedConfirmScreen(summary, self.expected_confirmation()), confirmed)
+        steps = [step for step in self.plan(op) if not step.startswith(("This cannot", "You will press"))]
+        confirm_write(
+            self.app,
+            f"{op.label} of {len(self.item_ids)} item(s)",
+            steps,
+            lambda: self._send(op),
+            typed=self.expected_confirmation() if op.spec.irreversible else "",
+            declined=lambda: self.query_one("#fo-errors", Static).update("Not confirmed; nothing was sent."),
+        )
 
     def _call_for(self, op: Operation, item_id: str) -> Callable[[], Awaitable[Job]]:
         actions = self.console.actions

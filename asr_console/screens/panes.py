@@ -9,11 +9,12 @@ from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from asr_console.model.operations import Operation
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
@@ -38,7 +39,8 @@ class PaneScreen(ConsoleAccess, Screen[None]):
     # This pane's actions that write to ASR: a read-only console neither shows nor runs them.
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        # priority: run as the key arrives, before the keys typed after it are sent to the table
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -77,6 +79,8 @@ class PaneScreen(ConsoleAccess, Screen[None]):
         self.console.resync_screen()
 
     def action_filter(self) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # a `/` typed into the filter (a regex) or another field
         table = self.main_table()
         if table is not None:
             self.query_one(FilterBar).open_for(table)
@@ -163,10 +167,11 @@ class HealthScreen(PaneScreen):
 Protected items with health, protection state, RPO against the policy's threshold (green within,
 amber above 80 %, red above), last recovery point age, initial replication, resync, agent and errors.
 Enter opens details: every health error with possible causes and recommended action, recovery points
-and the item's jobs. f opens the failover dialog for the marked items (or the one under the cursor).
+and the item's jobs. o opens the operation dialog for the marked items (or the one under the cursor),
+with the safe next step preselected (cleanup, resync or test failover; never a failover).
 """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "failover", "Failover…")]
-    WRITE_ACTIONS = frozenset({"failover"})
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "operate", "Operation…")]
+    WRITE_ACTIONS = frozenset({"operate"})
 
     def body(self) -> ComposeResult:
         yield HealthView(id="health")
@@ -177,7 +182,7 @@ and the item's jobs. f opens the failover dialog for the marked items (or the on
 
         self.app.push_screen(ItemDetailScreen(event.key))
 
-    def action_failover(self) -> None:
+    def action_operate(self) -> None:
         from asr_console.screens.failover import open_failover
 
         view = self.query_one(HealthView)
@@ -225,15 +230,17 @@ c cancels and r restarts the job under the cursor when ASR allows it. Enter show
                 severity="warning",
             )
             return
-        from asr_console.screens.confirm import ConfirmScreen
+        from asr_console.screens.confirm import confirm_write
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                actions = self.console.actions
-                self.console.start_action(op.action, lambda: actions.operate(op, job.id))
+        def send() -> None:
+            actions = self.console.actions
+            self.console.start_action(op.action, lambda: actions.operate(op, job.id))
 
-        self.app.push_screen(
-            ConfirmScreen(f"{op.label} {job.display_name} ({job.target_object_name})?"), answered
+        confirm_write(
+            self.app,
+            f"{op.label}?",
+            [f"Job: {job.display_name}", f"Target: {job.target_object_name or '—'}", f"State: {job.state}"],
+            send,
         )
 
     def action_cancel_job(self) -> None:
@@ -292,8 +299,9 @@ class PoliciesScreen(PaneScreen):
     PANE_TITLE = "Replication policies"
     PANE_HELP = """
 Policies with their settings and the configuration servers or appliances they are associated with.
-n creates, e edits, d deletes (type the name to confirm), a associates with a container, x dissociates.
-The form validates as you type and shows the ASR job it started.
+Enter opens details. n creates, e edits, d deletes (type the name to confirm), a associates with a
+container, x dissociates. The form validates as you type; y on the plan sends it; it then shows the ASR
+job it started.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New"),
@@ -312,8 +320,12 @@ The form validates as you type and shows the ASR job it started.
         return policy
 
     @on(KeyedTable.Activated)
-    def _activated(self) -> None:
-        self.action_edit()
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import RecordDetailScreen
+
+        record = self.query_one(PoliciesView).table.record(event.key)
+        if record is not None:
+            self.app.push_screen(RecordDetailScreen(record))
 
     def action_new(self) -> None:
         if self.console.refuse_if_read_only("create policy"):
@@ -334,15 +346,20 @@ The form validates as you type and shows the ASR job it started.
         policy = self._policy()
         if policy is None or self.console.refuse_if_read_only("delete policy"):
             return
-        from asr_console.screens.confirm import TypedConfirmScreen
+        from asr_console.screens.confirm import confirm_write
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.console.start_action(
-                    Operation.DELETE_POLICY.action, lambda: self.console.actions.delete_policy(policy.id)
-                )
+        def send() -> None:
+            self.console.start_action(
+                Operation.DELETE_POLICY.action, lambda: self.console.actions.delete_policy(policy.id)
+            )
 
-        self.app.push_screen(TypedConfirmScreen(f"Delete policy {policy.name}.", policy.name), answered)
+        confirm_write(
+            self.app,
+            f"Delete policy {policy.name}",
+            [f"Policy: {policy.name} ({policy.provider.value})", "The policy is deleted in the vault."],
+            send,
+            typed=policy.name,
+        )
 
     def action_associate(self) -> None:
         policy = self._policy()
@@ -364,11 +381,12 @@ The form validates as you type and shows the ASR job it started.
 class FailoverScreen(PaneScreen):
     PANE_TITLE = "Failover"
     PANE_HELP = """
-Mark protected items with space (or use the one under the cursor), then o (or enter) to choose an
-operation ASR allows for them: test failover, cleanup, failover, change recovery point, commit,
-re-protect, resync or disable replication. p picks a recovery plan instead. The dialog previews what
-happens to each item; irreversible operations ask you to type the item (or vault) name. Progress of the
-started jobs follows below, task by task.
+Mark protected items with space (or use the one under the cursor), then o to choose an operation ASR
+allows for them: test failover, cleanup, failover, change recovery point, commit, re-protect, resync or
+disable replication; the safe next step is preselected, never a failover. Enter opens the item's
+details. p picks a recovery plan instead. The dialog previews what happens to each item; nothing is
+sent before you confirm the plan: y, or the item (or vault) name typed for what cannot be undone.
+Progress of the started jobs follows below, task by task.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "operate", "Operation…"),
@@ -384,8 +402,10 @@ started jobs follows below, task by task.
         yield JobProgress(id="failover-progress")
 
     @on(KeyedTable.Activated)
-    def _activated(self) -> None:
-        self.action_operate()
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import ItemDetailScreen
+
+        self.app.push_screen(ItemDetailScreen(event.key))
 
     def action_operate(self) -> None:
         from asr_console.screens.failover import open_failover

@@ -1,8 +1,9 @@
 """Create / edit a replication policy, and associate or dissociate it with a container.
 
 The form shows the fields of the chosen provider, validates with ``validate_policy`` on every keystroke
-(errors under the field, one line of help above it), refuses to send while anything is wrong, and then
-follows the ASR job it started.
+(errors under the field, one line of help above it), refuses to send while anything is wrong, shows the
+plan on a confirmation (`y`) and only then sends, and follows the ASR job it started. Enter in a field
+moves to the next one; it never saves.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class PolicyFormScreen(ConsoleAccess, Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("ctrl+r", "save", "Save", priority=True),
+        Binding("ctrl+r", "save", "Save…", priority=True),
     ]
     DEFAULT_CSS = """
     PolicyFormScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
@@ -68,7 +69,7 @@ class PolicyFormScreen(ConsoleAccess, Dialog[None]):
     PolicyFormScreen Input, PolicyFormScreen Input:focus {
         height: 1; border: none; padding: 0 1; background: $boost;
     }
-    PolicyFormScreen Input:focus { background: $primary 20%; }
+    PolicyFormScreen Input:focus { background: $accent 30%; text-style: bold; }
     /* Textual's invalid style adds a border, which in a one-row input hides the value being fixed */
     PolicyFormScreen Input.-invalid, PolicyFormScreen Input.-invalid:focus {
         height: 1; border: none; background: $error 25%;
@@ -119,15 +120,13 @@ class PolicyFormScreen(ConsoleAccess, Dialog[None]):
             yield Static(POLICY_FIELD_HELP["multi_vm_sync"], classes="help")
             yield Static("", classes="field-error", id="err-form")
             with Horizontal():
-                yield Button("Save (ctrl+r)", id="f-save", variant="primary")
+                yield Button("Save… (ctrl+r)", id="f-save")
                 yield Button("Close (esc)", id="f-close")
             yield JobProgress(id="policy-job", job_ids=[])
 
     def on_mount(self) -> None:
         self._show_provider_fields()
         self.revalidate()
-        first = self.query_one("#f-name", Input)
-        (first if not first.disabled else self.query_one("#f-recovery_point_history_minutes", Input)).focus()
 
     def provider(self) -> Provider:
         return Provider.parse(str(self.query_one("#f-provider", Select).value))
@@ -196,6 +195,9 @@ class PolicyFormScreen(ConsoleAccess, Dialog[None]):
         self.revalidate()
 
     @on(Input.Submitted)
+    def _next_field(self) -> None:
+        self.focus_next()
+
     @on(Button.Pressed, "#f-save")
     def _save_pressed(self) -> None:
         self.action_save()
@@ -227,8 +229,27 @@ class PolicyFormScreen(ConsoleAccess, Dialog[None]):
         def invalid(exc: InvalidInput) -> None:
             self.show_errors(exc.errors)
 
-        label = (Operation.CREATE_POLICY if policy is None else Operation.UPDATE_POLICY).action
-        self.console.start_action(label, call, on_done=done, on_invalid=invalid)
+        op = Operation.CREATE_POLICY if policy is None else Operation.UPDATE_POLICY
+        from asr_console.screens.confirm import confirm_write
+
+        confirm_write(
+            self.app,
+            f"{op.label} {spec.name}",
+            self.plan(spec),
+            lambda: self.console.start_action(op.action, call, on_done=done, on_invalid=invalid),
+        )
+
+    def plan(self, spec: PolicySpec) -> list[str]:
+        """The policy's name and provider, then each setting the form sends."""
+        lines = [f"Policy: {spec.name} ({spec.provider.value})"]
+        for field, label in NUMBER_FIELDS:
+            value = getattr(spec, field)
+            if value is not None and not (
+                field in CLASSIC_ONLY and spec.provider is not Provider.INMAGE_AZURE_V2
+            ):
+                lines.append(f"{label}: {value}")
+        lines.append(f"Multi-VM consistency: {'on' if spec.multi_vm_sync else 'off'}")
+        return lines
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -278,7 +299,7 @@ class AssociateScreen(ConsoleAccess, Dialog[None]):
                 yield Static(f"No {server} container is left without this policy.")
             else:
                 yield Select(options, prompt="choose a container", id="a-container")
-                yield Button("Associate", id="a-go", variant="primary")
+                yield Button("Associate…", id="a-go")
             yield JobProgress(id="associate-job", job_ids=[])
 
     @on(Button.Pressed, "#a-go")
@@ -294,10 +315,17 @@ class AssociateScreen(ConsoleAccess, Dialog[None]):
             if isinstance(job, Job):
                 self.query_one(JobProgress).follow([job.id])
 
-        app.start_action(
-            Operation.ASSOCIATE_POLICY.action,
-            lambda: app.actions.associate_policy(self.policy.id, container_id),
-            on_done=done,
+        from asr_console.screens.confirm import confirm_write
+
+        confirm_write(
+            self.app,
+            f"Associate policy {self.policy.name}",
+            [f"Policy: {self.policy.name}", f"Container: {container_name(app.store, container_id)}"],
+            lambda: app.start_action(
+                Operation.ASSOCIATE_POLICY.action,
+                lambda: app.actions.associate_policy(self.policy.id, container_id),
+                on_done=done,
+            ),
         )
 
     def action_close(self) -> None:
@@ -329,7 +357,7 @@ class DissociateScreen(ConsoleAccess, Dialog[None]):
                     id="d-mapping",
                 )
                 yield Static("Items replicating with this policy there must be disabled first.")
-                yield Button("Dissociate", id="d-go", variant="warning")
+                yield Button("Dissociate…", id="d-go", variant="warning")
             yield JobProgress(id="dissociate-job", job_ids=[])
 
     @on(Button.Pressed, "#d-go")
@@ -345,10 +373,19 @@ class DissociateScreen(ConsoleAccess, Dialog[None]):
             if isinstance(job, Job):
                 self.query_one(JobProgress).follow([job.id])
 
-        app.start_action(
-            Operation.DISSOCIATE_POLICY.action,
-            lambda: app.actions.dissociate_policy(mapping_id),
-            on_done=done,
+        mapping = app.store.typed(ContainerMapping, mapping_id)
+        where = container_name(app.store, mapping.container_id) if mapping else mapping_id
+        from asr_console.screens.confirm import confirm_write
+
+        confirm_write(
+            self.app,
+            f"Dissociate policy {self.policy.name}",
+            [f"Policy: {self.policy.name}", f"Container: {where}"],
+            lambda: app.start_action(
+                Operation.DISSOCIATE_POLICY.action,
+                lambda: app.actions.dissociate_policy(mapping_id),
+                on_done=done,
+            ),
         )
 
     def action_close(self) -> None:

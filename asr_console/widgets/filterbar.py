@@ -31,7 +31,9 @@ class FilterBar(Input):
         self.table = table
         self.value = table.filter_text
         self.add_class("open")
-        self.focus()
+        # focus now, not after the next refresh (as focus() does): keys typed or pasted right after
+        # `/` are sent by the app to the focused widget, and would otherwise reach the table
+        self.screen.set_focus(self)
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
