@@ -15,7 +15,7 @@ import pytest
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-pytest_plugins = ["tests.vcsim_fixture", "tests.arm_site"]
+pytest_plugins = ["tests.vcsim_fixture", "tests.arm_site", "tests.black_hole"]
 
 _skipped: list[str] = []
 

@@ -11,51 +11,16 @@ import os
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.test_tmux_console import BINARY, Tmux
 from tests.vcsim_fixture import Topology, Vcsim, VcsimFactory
 
 SMALL = Topology(dc=1, cluster=1, host=1, standalone=0, vm=2)
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A loopback port that accepts connections and never reads or writes."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            held.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 class Frozen:
