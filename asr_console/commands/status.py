@@ -47,7 +47,9 @@ async def _status(args: argparse.Namespace, settings: Settings) -> int:
     vault, items, policies = await _read(settings)
     report = build_report(vault, items, policies)
     if args.json:
-        print(json.dumps(report, indent=2))
+        # one line: json's C encoder (indent= falls back to the pure-Python one, ten times slower at
+        # 5,000 items); `| python -m json.tool` indents it for a person
+        print(json.dumps(report))
     else:
         print("\n".join(plain_report(report)))
     return exit_code(report)
