@@ -135,18 +135,7 @@ class InventorySync:
         view = content.viewManager.CreateContainerView(content.rootFolder, VIEW_TYPES, True)
         pc = content.propertyCollector.CreatePropertyCollector()
         spec = PC.FilterSpec(objectSet=[self._object_spec(view)], propSet=self._prop_specs(VM_LIGHT))
-        fresh: dict[str, CachedObject] = {}
-        result = pc.RetrievePropertiesEx(
-            specSet=[spec], options=PC.RetrieveOptions(maxObjects=self.page_size)
-        )
-        while result is not None:
-            for content_obj in result.objects:
-                obj = content_obj.obj
-                props = {prop.name: plain(prop.val) for prop in content_obj.propSet or ()}
-                fresh[obj._moId] = CachedObject(type=obj._wsdlName, props=props)
-            if not result.token:
-                break
-            result = pc.ContinueRetrievePropertiesEx(token=result.token)
+        fresh = self._read_all(pc, spec, details=False)
 
         with self.lock:
             # On a resync keep the devices we had until the details pass refreshes them: rows must not
@@ -167,14 +156,7 @@ class InventorySync:
         self._details_token = None
         self._pending = {}
         self._filter_generation = session.generation
-
-        batch = Batch()
-        by_kind: dict[Kind, list[Record]] = {kind: [] for kind in INVENTORY_KINDS}
-        for rec in built:
-            by_kind[rec.KIND].append(rec)
-        for kind, recs in by_kind.items():
-            batch.replace(kind, recs)
-        return batch
+        return _replacements(built)
 
     def snapshot(self, session: Login) -> Batch:
         """The whole inventory, VMs complete with devices and guest networking, in ONE
@@ -186,34 +168,33 @@ class InventorySync:
         spec = PC.FilterSpec(
             objectSet=[self._object_spec(view)], propSet=self._prop_specs(VM_LIGHT + VM_DETAILS)
         )
-        pc = content.propertyCollector
-        fresh: dict[str, CachedObject] = {}
         try:
-            result = pc.RetrievePropertiesEx(
-                specSet=[spec], options=PC.RetrieveOptions(maxObjects=self.page_size)
-            )
-            while result is not None:
-                for content_obj in result.objects:
-                    obj = content_obj.obj
-                    props = {prop.name: plain(prop.val) for prop in content_obj.propSet or ()}
-                    if obj._wsdlName == "VirtualMachine":
-                        props.setdefault(DEVICES, ())  # read: the record has its details, even if none
-                    fresh[obj._moId] = CachedObject(type=obj._wsdlName, props=props)
-                if not result.token:
-                    break
-                result = pc.ContinueRetrievePropertiesEx(token=result.token)
+            fresh = self._read_all(content.propertyCollector, spec, details=True)
         finally:
             view.DestroyView()
         with self.lock:
             self._objects = fresh  # the churn and privilege readers read the cache
             built = records(fresh)
-        batch = Batch()
-        by_kind: dict[Kind, list[Record]] = {kind: [] for kind in INVENTORY_KINDS}
-        for rec in built:
-            by_kind[rec.KIND].append(rec)
-        for kind, recs in by_kind.items():
-            batch.replace(kind, recs)
-        return batch
+        return _replacements(built)
+
+    def _read_all(self, pc: Any, spec: Any, *, details: bool) -> dict[str, CachedObject]:
+        """Every object ``spec`` names, page by page, as cache entries; with ``details`` a VM's record
+        counts as complete (devices read, even if it has none)."""
+        fresh: dict[str, CachedObject] = {}
+        result = pc.RetrievePropertiesEx(
+            specSet=[spec], options=PC.RetrieveOptions(maxObjects=self.page_size)
+        )
+        while result is not None:
+            for content_obj in result.objects:
+                obj = content_obj.obj
+                props = {prop.name: plain(prop.val) for prop in content_obj.propSet or ()}
+                if details and obj._wsdlName == "VirtualMachine":
+                    props.setdefault(DEVICES, ())
+                fresh[obj._moId] = CachedObject(type=obj._wsdlName, props=props)
+            if not result.token:
+                break
+            result = pc.ContinueRetrievePropertiesEx(token=result.token)
+        return fresh
 
     def _wait(self, max_wait: float) -> Any:
         options = PC.WaitOptions(
@@ -388,6 +369,18 @@ class InventorySync:
                 # A folder, host or network moved or was renamed: other records may name it.
                 touched.update(m for m, o in objects.items() if KIND_OF_TYPE.get(o.type) is not None)
         return batch, touched
+
+
+def _replacements(built: list[Record]) -> Batch:
+    """Records as replacements of their kinds: the store then holds exactly these (a kind with none is
+    emptied)."""
+    batch = Batch()
+    by_kind: dict[Kind, list[Record]] = {kind: [] for kind in INVENTORY_KINDS}
+    for rec in built:
+        by_kind[rec.KIND].append(rec)
+    for kind, recs in by_kind.items():
+        batch.replace(kind, recs)
+    return batch
 
 
 def _keep_details(old: CachedObject, new: CachedObject) -> None:
