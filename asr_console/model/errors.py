@@ -40,9 +40,5 @@ class Malformed(SourceError):
     of the wrong shape where one was read by itself)."""
 
 
-class NotAvailable(SourceError):
-    """The back end for this command is not built yet."""
-
-
 class TimedOut(Unreachable):
     """A command's overall deadline passed; ``str()`` names what it was waiting for."""
