@@ -48,7 +48,11 @@ PANES: dict[str, tuple[str, str, str]] = {
     "jobs": ("5", "Jobs", "ASR jobs with tasks and errors"),
     "infra": ("6", "Infra", "configuration servers, appliances, process servers, vCenters"),
     "events": ("7", "Events", "vCenter events, ASR events and this console's actions"),
+    "capacity": ("8", "Capacity", "churn, bandwidth for the RPO, initial replication, VMs at risk"),
 }
+# Panes reached by their key and the command bar but not listed in the footer (it has no room at 80
+# columns).
+UNLISTED_PANES = frozenset({"capacity"})
 
 
 def _mode_factory(mode: str) -> Callable[[], Any]:
@@ -90,7 +94,7 @@ class AsrConsoleApp(App[None]):
     # No ctrl+a / ctrl+b: they are screen's and tmux's prefixes.
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(key, f"switch_mode('{name}')", title, show=True, priority=False)
+            Binding(key, f"switch_mode('{name}')", title, show=name not in UNLISTED_PANES, priority=False)
             for name, (key, title, _) in PANES.items()
         ),
         # priority: run as the key arrives, before the keys typed after it are sent anywhere

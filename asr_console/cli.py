@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "status": "status",
     "jobs": "jobs",
     "inventory": "inventory",
+    "capacity": "capacity",
     "simulate": "simulate",
     "config": "config_cmd",
     # the scriptable writes share one module (commands/writes.py), which adds them all
@@ -57,6 +58,7 @@ COMMAND_HELP: dict[str, str] = {
     "status": "replication health of a vault; exit 0 normal, 1 warning, 2 critical, 3 unknown",
     "jobs": "recent ASR jobs of a vault",
     "inventory": "print a vCenter's inventory with Azure compatibility, or --watch it",
+    "capacity": "bandwidth, initial replication time and process servers from measured churn",
     "simulate": "serve the simulated ASR site over HTTPS on loopback",
     "config": "show resolved settings (secrets masked); 'config path' prints the file's path",
 }
@@ -67,6 +69,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "status": ("azure", "deadline"),
     "jobs": ("azure", "deadline"),
     "inventory": ("vcenter", "deadline"),
+    "capacity": ("vcenter", "azure", "sim", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
     **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module == "writes"},

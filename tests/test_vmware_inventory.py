@@ -474,6 +474,9 @@ async def test_events_and_churn(vcsim: Vcsim, session_inventory: VCenterInventor
         times = [t for t, _ in sample.samples]
         assert times == sorted(times) and len(times) == len(set(times))
         assert all(value >= 0 for _, value in sample.samples)
+        # per-disk series line up with the VM's sample times
+        for _disk, values in sample.disk_samples:
+            assert len(values) == len(times) and all(v >= 0 for v in values)
 
 
 async def test_account_check_reports_missing_privileges(vcsim_factory: VcsimFactory) -> None:

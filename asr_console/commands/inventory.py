@@ -67,17 +67,22 @@ def password_for(settings: Settings) -> str:
     return password
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def open_vcenter(settings: Settings) -> VCenterInventory:
+    """The profile's vCenter as an inventory source (not yet connected); SourceError for a bad URL."""
     from asr_console.sources.vmware import VCenterInventory
 
+    return VCenterInventory(
+        settings.vcenter_url,
+        settings.vcenter_user,
+        password_for(settings),
+        insecure=settings.insecure,
+        cafile=settings.ca_bundle or None,
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        inventory = VCenterInventory(
-            settings.vcenter_url,
-            settings.vcenter_user,
-            password_for(settings),
-            insecure=settings.insecure,
-            cafile=settings.ca_bundle or None,
-        )
+        inventory = open_vcenter(settings)
     except SourceError as exc:
         return _fail(exc)
     deadline = Deadline(settings.timeout)

@@ -211,6 +211,8 @@ class ChurnSample:
     KIND: ClassVar[Kind] = Kind.CHURN
     moref: str
     samples: tuple[tuple[datetime, float], ...] = ()
+    # per virtual disk (vCenter's instance, e.g. scsi0:1): its write rates at the same sample times
+    disk_samples: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     @property
     def key(self) -> str:

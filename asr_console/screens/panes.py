@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input
 
 from asr_console.model.operations import Operation
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
+from asr_console.widgets.capacity import CapacityView
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.events import EventsView
 from asr_console.widgets.failover import FailoverView
@@ -117,6 +118,18 @@ class PaneScreen(ConsoleAccess, Screen[None]):
                 )
             )
         return commands
+
+
+class DetailsOnEnter(PaneScreen):
+    """A pane whose Enter shows the row's record in full."""
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import RecordDetailScreen
+
+        record = event.table.record(event.key)
+        if record is not None:
+            self.app.push_screen(RecordDetailScreen(record))
 
 
 class OverviewScreen(PaneScreen):
@@ -295,7 +308,7 @@ marked VMs (or the one under the cursor). Enter opens VM details.
         self.app.push_screen(EnableReplicationScreen([vm.moref for vm in vms]))
 
 
-class PoliciesScreen(PaneScreen):
+class PoliciesScreen(DetailsOnEnter):
     PANE_TITLE = "Replication policies"
     PANE_HELP = """
 Policies with their settings and the configuration servers or appliances they are associated with.
@@ -318,14 +331,6 @@ job it started.
     def _policy(self) -> Policy | None:
         policy: Policy | None = self.query_one(PoliciesView).table.cursor_record
         return policy
-
-    @on(KeyedTable.Activated)
-    def _details(self, event: KeyedTable.Activated) -> None:
-        from asr_console.screens.details import RecordDetailScreen
-
-        record = self.query_one(PoliciesView).table.record(event.key)
-        if record is not None:
-            self.app.push_screen(RecordDetailScreen(record))
 
     def action_new(self) -> None:
         if self.console.refuse_if_read_only("create policy"):
@@ -425,7 +430,7 @@ Progress of the started jobs follows below, task by task.
         self.query_one(FailoverView).table.clear_marks()
 
 
-class InfraScreen(PaneScreen):
+class InfraScreen(DetailsOnEnter):
     PANE_TITLE = "Infrastructure"
     PANE_HELP = """
 Configuration servers (classic) and replication appliances (modernized) with their process servers and
@@ -435,16 +440,8 @@ registered vCenters: health, heartbeat age, load and error counts. Enter shows h
     def body(self) -> ComposeResult:
         yield InfraView(id="infra")
 
-    @on(KeyedTable.Activated)
-    def _details(self, event: KeyedTable.Activated) -> None:
-        from asr_console.screens.details import RecordDetailScreen
 
-        record = self.query_one(InfraView).table.record(event.key)
-        if record is not None:
-            self.app.push_screen(RecordDetailScreen(record))
-
-
-class EventsScreen(PaneScreen):
+class EventsScreen(DetailsOnEnter):
     PANE_TITLE = "Events"
     PANE_HELP = """
 Activity: vCenter events and tasks, ASR events, and this console's own actions (every write, its
@@ -454,13 +451,19 @@ targets and result), newest first. Filter with / (e.g. "console" or "re:fail|err
     def body(self) -> ComposeResult:
         yield EventsView(id="events")
 
-    @on(KeyedTable.Activated)
-    def _details(self, event: KeyedTable.Activated) -> None:
-        from asr_console.screens.details import RecordDetailScreen
 
-        record = self.query_one(EventsView).table.record(event.key)
-        if record is not None:
-            self.app.push_screen(RecordDetailScreen(record))
+class CapacityScreen(DetailsOnEnter):
+    PANE_TITLE = "Capacity"
+    PANE_HELP = """
+Capacity planning from the churn vCenter reports: per VM its peak and average writes, GiB a day, the
+upload bandwidth its RPO target needs (busiest RPO-long window plus 30 % growth, as ASR's Deployment
+Planner plans), and its initial replication time over the process servers' measured throughput. The
+headline sums the set. "At risk": a disk above its target type's churn limit, a VM above 54 MB/s, an
+RPO near its policy's threshold. g groups by risk; `asr-console capacity` prints the same plan.
+"""
+
+    def body(self) -> ComposeResult:
+        yield CapacityView(id="capacity")
 
 
 SCREENS: dict[str, type[PaneScreen]] = {
@@ -472,4 +475,5 @@ SCREENS: dict[str, type[PaneScreen]] = {
     "jobs": JobsScreen,
     "infra": InfraScreen,
     "events": EventsScreen,
+    "capacity": CapacityScreen,
 }

@@ -9,12 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
 from asr_console.model.errors import SourceError
 from asr_console.model.protocols import VCenterInfo
 from asr_console.model.records import ChurnSample, Event, Record
 from asr_console.model.store import Batch
 from asr_console.sim.engine import SimEngine
+
+
+def disk_split(
+    samples: tuple[tuple[datetime, float], ...], disks: int
+) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """A VM's writes spread over its disks as vCenter reports them per instance (scsi0:N).
+
+    Later disks write more (data and log disks take most writes, the OS disk least): shares 1:2:4:…,
+    so a busy VM with a few disks has one disk well above the others, as real databases do.
+    """
+    if disks <= 0:
+        return ()
+    weights = [2.0**i for i in range(disks)]
+    total = sum(weights)
+    return tuple(
+        (f"scsi0:{i}", tuple(round(value * w / total, 1) for _, value in samples))
+        for i, w in enumerate(weights)
+    )
 
 
 class SimulatedInventory:
@@ -83,11 +102,16 @@ class SimulatedInventory:
     async def churn(self) -> list[ChurnSample]:
         self.engine.step()
         estate = self.engine.estate
-        return [
-            ChurnSample(moref=moref, samples=tuple(extra.samples))
-            for moref, extra in estate.extra.items()
-            if estate.vms[moref].power_state == "poweredOn"
-        ]
+        out = []
+        for moref, extra in estate.extra.items():
+            vm = estate.vms[moref]
+            if vm.power_state != "poweredOn":
+                continue
+            samples = tuple(extra.samples)
+            out.append(
+                ChurnSample(moref=moref, samples=samples, disk_samples=disk_split(samples, len(vm.disks)))
+            )
+        return out
 
     async def close(self) -> None:
         self._closed = True

@@ -22,6 +22,7 @@ class ChurnReader:
         self._churn_generation = -1
         self._write_counter: int | None = None
         self._churn: dict[str, dict[datetime, float]] = {}
+        self._disk_churn: dict[str, dict[str, dict[datetime, float]]] = {}
 
     def _counter_id(self, session: Login) -> int | None:
         if self._churn_generation != session.generation:
@@ -69,6 +70,7 @@ class ChurnReader:
         alive = set(running)
         for moref in [m for m in self._churn if m not in alive]:
             del self._churn[moref]
+            self._disk_churn.pop(moref, None)
         return out
 
     def _merge_churn(self, metrics: Any) -> ChurnSample | None:
@@ -87,10 +89,27 @@ class ChurnReader:
                 if value is not None and value >= 0:
                     values[i] += float(value)
                     seen[i] = True
+        stamps = [when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC) for when in times]
         history = self._churn.setdefault(moref, {})
-        for when, value, ok in zip(times, values, seen, strict=True):
+        for when, value, ok in zip(stamps, values, seen, strict=True):
             if ok:
-                history[when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)] = value
+                history[when] = value
         for old in sorted(history)[: max(0, len(history) - self.churn_history)]:
             del history[old]
-        return ChurnSample(moref=moref, samples=tuple(sorted(history.items())))
+        kept = sorted(history)
+        disks = self._disk_churn.setdefault(moref, {})
+        for s in series:
+            if s.id.instance:
+                per_disk = disks.setdefault(str(s.id.instance), {})
+                for when, value in zip(stamps, list(s.value or ()), strict=False):
+                    if value is not None and value >= 0:
+                        per_disk[when] = float(value)
+        for per_disk in disks.values():
+            for old in [t for t in per_disk if t not in history]:
+                del per_disk[old]
+        disk_samples = tuple(
+            (name, tuple(per_disk.get(t, 0.0) for t in kept)) for name, per_disk in sorted(disks.items())
+        )
+        return ChurnSample(
+            moref=moref, samples=tuple((t, history[t]) for t in kept), disk_samples=disk_samples
+        )
