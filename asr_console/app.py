@@ -49,10 +49,11 @@ PANES: dict[str, tuple[str, str, str]] = {
     "infra": ("6", "Infra", "configuration servers, appliances, process servers, vCenters"),
     "events": ("7", "Events", "vCenter events, ASR events and this console's actions"),
     "capacity": ("8", "Capacity", "churn, bandwidth for the RPO, initial replication, VMs at risk"),
+    "doctor": ("9", "Doctor", "deployment checks: vault, appliance, vCenter privileges, capacity"),
 }
 # Panes reached by their key and the command bar but not listed in the footer (it has no room at 80
 # columns).
-UNLISTED_PANES = frozenset({"capacity"})
+UNLISTED_PANES = frozenset({"capacity", "doctor"})
 
 
 def _mode_factory(mode: str) -> Callable[[], Any]:

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "jobs": "jobs",
     "inventory": "inventory",
     "capacity": "capacity",
+    "doctor": "doctor",
     "simulate": "simulate",
     "config": "config_cmd",
     # the scriptable writes share one module (commands/writes.py), which adds them all
@@ -59,6 +60,7 @@ COMMAND_HELP: dict[str, str] = {
     "jobs": "recent ASR jobs of a vault",
     "inventory": "print a vCenter's inventory with Azure compatibility, or --watch it",
     "capacity": "bandwidth, initial replication time and process servers from measured churn",
+    "doctor": "check the vault, the appliance, vCenter and capacity; say how to fix what is not ready",
     "simulate": "serve the simulated ASR site over HTTPS on loopback",
     "config": "show resolved settings (secrets masked); 'config path' prints the file's path",
 }
@@ -70,6 +72,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "jobs": ("azure", "deadline"),
     "inventory": ("vcenter", "deadline"),
     "capacity": ("vcenter", "azure", "sim", "deadline"),
+    "doctor": ("vcenter", "azure", "sim", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
     **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module == "writes"},

@@ -13,6 +13,7 @@ from asr_console.actions import Actions
 from asr_console.audit import AuditLog
 from asr_console.config import Settings, log_dir
 from asr_console.model.intervals import Intervals
+from asr_console.model.privileges import PrivilegeReport
 from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.store import Store
 from asr_console.sync.engine import SyncEngine
@@ -39,6 +40,12 @@ class Session:
     clock: Callable[[], datetime] | None = None
     # The file this process logs to while the console owns the terminal (shown in help), if any.
     log_file: Path | None = None
+
+    async def check_privileges(self) -> list[PrivilegeReport] | None:
+        """The vCenter account's privileges for ASR, per datacenter; None without a vCenter."""
+        if self.inventory is None:
+            return None
+        return await self.inventory.check_privileges()
 
     async def close(self, grace: float = CLOSE_GRACE) -> None:
         """Stop polling and close both back ends, within ``grace`` seconds whatever they are doing."""

@@ -6,6 +6,7 @@ or HTTP never answers): before, ``status`` waited 20 minutes and ``inventory`` f
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,4 +65,30 @@ def test_simulate_discovering_a_silent_vcenter_ends_by_its_deadline(black_hole: 
     assert result.returncode == 3, result.stderr
     assert "did not finish loading in 3 s" in result.stderr or "timed out" in result.stderr
     assert "Traceback" not in result.stderr
+    assert took < 15, took
+
+
+def test_doctor_against_a_silent_vault_is_unknown_within_its_deadline(
+    black_hole: int, tmp_path: Path
+) -> None:
+    target = ["--subscription", "s", "--resource-group", "r", "--vault", "v", "--auth", "token"]
+    endpoint = ["--arm-endpoint", f"https://127.0.0.1:{black_hole}", "--timeout", "3"]
+    result, took = run_timed(["doctor", "--json", *target, *endpoint], tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert (
+        checks["azure.vault"]["verdict"] == "unknown"
+        and "timed out after 3 s" in checks["azure.vault"]["found"]
+    )
+    assert took < 15, took
+
+
+def test_capacity_against_a_silent_vcenter_ends_by_its_deadline(black_hole: int, tmp_path: Path) -> None:
+    url = f"https://127.0.0.1:{black_hole}/sdk"
+    result, took = run_timed(
+        ["capacity", "--vcenter", url, "--user", "u", "--insecure", "--timeout", "3"], tmp_path
+    )
+    assert result.returncode == 3, result.stderr
+    assert "timed out after 3 s" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert took < 15, took

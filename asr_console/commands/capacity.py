@@ -31,8 +31,8 @@ from asr_console.model.capacity import (
     store_plan,
 )
 from asr_console.model.errors import SourceError
-from asr_console.model.records import Kind, VirtualMachine
-from asr_console.model.store import Batch, Store
+from asr_console.model.records import VirtualMachine
+from asr_console.model.store import Store
 
 if TYPE_CHECKING:
     from asr_console.model.protocols import InventorySource, RecoveryService
@@ -153,28 +153,12 @@ async def _read(args: argparse.Namespace, settings: Settings) -> Store:
 
 
 async def _gather(inventory: InventorySource, service: RecoveryService | None, deadline: Deadline) -> Store:
+    from asr_console.commands.estate_read import read_vault, read_vcenter
+
     store = Store()
-    await deadline.within(inventory.connect(), "vCenter to log in")
-    snapshot = getattr(inventory, "snapshot", None)
-    if snapshot is not None:
-        store.apply(await deadline.within(snapshot(), "vCenter's inventory"))
-    else:
-        store.apply(await deadline.within(inventory.changes(0), "vCenter's inventory"))
-    churn = await deadline.within(inventory.churn(), "vCenter's performance data")
-    batch = Batch()
-    batch.replace(Kind.CHURN, churn)
-    store.apply(batch)
+    await read_vcenter(inventory, deadline, store)
     if service is not None:
-        items, policies, infra = await asyncio.gather(
-            deadline.within(service.protected_items(), "the protected items"),
-            deadline.within(service.policies(), "the replication policies"),
-            deadline.within(service.infrastructure(), "the vault's infrastructure"),
-        )
-        vault_side = Batch()
-        vault_side.replace(Kind.PROTECTED_ITEM, items)
-        vault_side.replace(Kind.POLICY, policies)
-        vault_side.replace(Kind.PROCESS_SERVER, infra.process_servers)
-        store.apply(vault_side)
+        await read_vault(service, deadline, store)
     return store
 
 

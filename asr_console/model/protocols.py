@@ -10,7 +10,7 @@ Failures raise ``sources.errors.SourceError`` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from asr_console.model.inputs import RecoveryPointChoice
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.privileges import PrivilegeReport
 from asr_console.model.records import (
     ChurnSample,
     ContainerMapping,
@@ -143,6 +144,10 @@ class InventorySource(Protocol):
 
     async def churn(self) -> list[ChurnSample]:
         """Recent ``virtualDisk.write.average`` history for powered-on VMs."""
+        ...
+
+    async def check_privileges(self, entities: Iterable[str] | None = None) -> list[PrivilegeReport]:
+        """ASR's privileges present and missing for the logged-in account, per datacenter by default."""
         ...
 
     async def close(self) -> None: ...

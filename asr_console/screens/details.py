@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from asr_console.model.doctor import Check
 from asr_console.model.queries import jobs_of_item, recovery_points_of, rpo_threshold_minutes
 from asr_console.model.records import (
     ChurnSample,
@@ -298,4 +299,27 @@ class RecordDetailScreen(DetailScreen):
             text.append_text(
                 health_errors_text(errors, self.console.role_styles(), utc=self.console.settings.utc)
             )
+        return text
+
+
+class CheckDetailScreen(DetailScreen):
+    """One deployment check: what was found and how to fix it, unabridged."""
+
+    PANE_TITLE = "Check"
+
+    def __init__(self, check: Check) -> None:
+        super().__init__()
+        self.check = check
+
+    def render_text(self) -> Text:
+        check = self.check
+        text = Text(f"{check.id}\n", style="bold")
+        for label, value in (("verdict", check.verdict.value), ("area", check.area.value)):
+            text.append(f"  {label:<10}", style="bold")
+            text.append(f"{value}\n")
+        text.append("\nFound\n", style="bold")
+        text.append(f"  {check.found}\n")
+        if check.fix:
+            text.append("\nFix\n", style="bold")
+            text.append(f"  {check.fix}\n")
         return text

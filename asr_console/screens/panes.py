@@ -20,6 +20,7 @@ from asr_console.model.operations import Operation
 from asr_console.model.records import Job, Policy, ProtectedItem, VirtualMachine
 from asr_console.widgets.capacity import CapacityView
 from asr_console.widgets.console import ConsoleAccess
+from asr_console.widgets.doctor import DoctorView
 from asr_console.widgets.events import EventsView
 from asr_console.widgets.failover import FailoverView
 from asr_console.widgets.filterbar import FilterBar
@@ -466,6 +467,46 @@ RPO near its policy's threshold. g groups by risk; `asr-console capacity` prints
         yield CapacityView(id="capacity")
 
 
+class DoctorScreen(PaneScreen):
+    PANE_TITLE = "Doctor"
+    PANE_HELP = """
+Deployment checks, worst first: the vault, the appliance and its process servers, the vCenters it
+discovers, Mobility agents, the vCenter account's privileges, VM compatibility and capacity — each with
+what was found and how to fix it. Checks rerun as the data changes; r reads the vCenter privileges
+again. Enter shows a check in full; g groups by area or verdict. `asr-console doctor` runs the same checks.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "recheck", "Recheck")]
+
+    def body(self) -> ComposeResult:
+        yield DoctorView(id="doctor")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.action_recheck()
+
+    def action_recheck(self) -> None:
+        session = self.console.session
+        view = self.query_one(DoctorView)
+
+        async def load() -> None:
+            try:
+                reports = await session.check_privileges()
+            except Exception as exc:  # a read: the privilege checks say why they are unknown
+                view.set_privileges(None, str(exc))
+                return
+            view.set_privileges(reports)
+
+        self.run_worker(load(), name="doctor-privileges", group="doctor", exclusive=True, exit_on_error=False)
+
+    @on(KeyedTable.Activated)
+    def _details(self, event: KeyedTable.Activated) -> None:
+        from asr_console.screens.details import CheckDetailScreen
+
+        check = self.query_one(DoctorView).checks.get(event.key)
+        if check is not None:
+            self.app.push_screen(CheckDetailScreen(check))
+
+
 SCREENS: dict[str, type[PaneScreen]] = {
     "overview": OverviewScreen,
     "vms": VmsScreen,
@@ -476,4 +517,5 @@ SCREENS: dict[str, type[PaneScreen]] = {
     "infra": InfraScreen,
     "events": EventsScreen,
     "capacity": CapacityScreen,
+    "doctor": DoctorScreen,
 }

@@ -1,0 +1,146 @@
+"""The deployment checks: verdicts from records (model/doctor.py) and ``asr-console doctor`` on the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from asr_console.cli import main
+from asr_console.model.doctor import Check, Evidence, Reach, Verdict, exit_code, run_checks
+from asr_console.model.privileges import evaluate, privilege_ids
+from asr_console.model.records import Fabric, FabricKind, Health, ProcessServer, ProtectedItem, Vault
+from asr_console.model.store import Batch, Store
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+CHECK_KEYS = {"id", "area", "verdict", "found", "fix"}
+
+
+def store_of(*records: object) -> Store:
+    store = Store()
+    store.apply(Batch().upsert(*records))  # type: ignore[arg-type]
+    return store
+
+
+def by_id(checks: list[Check]) -> dict[str, Check]:
+    return {c.id: c for c in checks}
+
+
+def vault() -> Vault:
+    return Vault(id="/v", name="vault-dr", resource_group="rg", location="westeurope")
+
+
+def appliance(heartbeat_age: timedelta, health: Health = Health.NORMAL) -> Fabric:
+    return Fabric(
+        id="/f/app",
+        name="app",
+        friendly_name="appliance-01",
+        kind=FabricKind.APPLIANCE,
+        health=health,
+        last_heartbeat=NOW - heartbeat_age,
+    )
+
+
+NO_VCENTER = Reach(configured=False)
+
+
+@pytest.mark.parametrize(
+    ("age", "health", "verdict"),
+    [
+        (timedelta(minutes=2), Health.NORMAL, Verdict.PASS),
+        (timedelta(minutes=20), Health.NORMAL, Verdict.WARN),
+        (timedelta(hours=2), Health.NORMAL, Verdict.FAIL),
+        (timedelta(minutes=2), Health.WARNING, Verdict.WARN),
+        (timedelta(minutes=2), Health.CRITICAL, Verdict.FAIL),
+    ],
+)
+def test_appliance_verdict_from_health_and_heartbeat(
+    age: timedelta, health: Health, verdict: Verdict
+) -> None:
+    checks = by_id(
+        run_checks(store_of(vault(), appliance(age, health)), Evidence(now=NOW, vcenter=NO_VCENTER))
+    )
+    check = checks["infra.appliance-01"]
+    assert check.verdict is verdict
+    assert bool(check.fix) == (verdict is not Verdict.PASS)
+
+
+def test_process_server_load_near_its_limits_says_which() -> None:
+    ps = ProcessServer(
+        id="/ps",
+        name="ps-01",
+        fabric_id="/f/app",
+        health=Health.NORMAL,
+        last_heartbeat=NOW,
+        cpu_percent=97.0,
+        memory_percent=50.0,
+        free_space_percent=20.0,
+    )
+    store = store_of(vault(), appliance(timedelta(0)), ps)
+    check = by_id(run_checks(store, Evidence(now=NOW, vcenter=NO_VCENTER)))["infra.ps.ps-01"]
+    assert check.verdict is Verdict.FAIL and "CPU 97 %" in check.found
+    assert "CPU and free space" in check.fix
+
+
+def test_agents_behind_are_a_warning_naming_versions() -> None:
+    items = [
+        ProtectedItem(id=f"/i/{n}", name=f"vm{n}", agent_version=v, agent_latest_version="9.63")
+        for n, v in enumerate(["9.63", "9.62", "9.62"])
+    ]
+    store = store_of(vault(), appliance(timedelta(0)), *items)
+    check = by_id(run_checks(store, Evidence(now=NOW, vcenter=NO_VCENTER)))["infra.mobility-agents"]
+    assert check.verdict is Verdict.WARN and "2 of 3" in check.found and "9.62 ×2" in check.found
+
+
+def test_no_appliance_is_a_failure() -> None:
+    checks = by_id(run_checks(store_of(vault()), Evidence(now=NOW, vcenter=NO_VCENTER)))
+    assert checks["infra.appliance"].verdict is Verdict.FAIL
+
+
+def test_unreadable_vault_is_unknown_and_exit_3_unless_something_failed() -> None:
+    evidence = Evidence(now=NOW, azure=Reach(error="timed out"), vcenter=NO_VCENTER)
+    checks = run_checks(Store(), evidence)
+    assert by_id(checks)["azure.vault"].verdict is Verdict.UNKNOWN
+    assert not any(c.area.value == "infrastructure" for c in checks)  # nothing pretends to have read it
+    assert exit_code(checks) == 3
+    failed = [*checks, Check("x", checks[0].area, Verdict.FAIL, "broken", "fix it")]
+    assert exit_code(failed) == 2
+
+
+def test_missing_privileges_are_named_per_purpose() -> None:
+    granted = set(privilege_ids()) - {"VirtualMachine.Interact.PowerOff"}
+    evidence = Evidence(
+        now=NOW, azure=Reach(configured=False), privileges=[evaluate("u", "DC-East", granted)]
+    )
+    checks = by_id(run_checks(Store(), evidence))
+    assert checks["vmware.privileges.discovery"].verdict is Verdict.PASS
+    replication = checks["vmware.privileges.replication"]
+    assert replication.verdict is Verdict.WARN and "VirtualMachine.Interact.PowerOff" in replication.found
+    assert "DC-East" in replication.found
+
+
+def test_doctor_on_the_demo_finds_the_planted_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["doctor", "--demo", "--json", "--vms", "40", "--protected", "20"])
+    doc = json.loads(capsys.readouterr().out)
+    checks = doc["checks"]
+    assert all(set(c) == CHECK_KEYS for c in checks)
+    assert len({c["id"] for c in checks}) == len(checks)
+    counts = {v: sum(c["verdict"] == v for c in checks) for v in ("pass", "warn", "fail", "unknown")}
+    assert doc["summary"] == counts
+    found = {c["id"]: c for c in checks}
+    # planted: the vCenter role lacks PowerOff and RevertToSnapshot; agents behind; disks over their limit
+    assert "VirtualMachine.Interact.PowerOff" in found["vmware.privileges.replication"]["found"]
+    assert "VirtualMachine.State.RevertToSnapshot" in found["vmware.privileges.modernized"]["found"]
+    assert found["infra.mobility-agents"]["verdict"] == "warn"
+    assert found["capacity.disk-churn"]["verdict"] == "warn"
+    assert all(c["fix"] for c in checks if c["verdict"] != "pass")
+    expected = 2 if counts["fail"] else 3 if counts["unknown"] else 1 if counts["warn"] else 0
+    assert code == expected == 1
+
+
+def test_doctor_text_groups_by_area(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["doctor", "--demo", "--vms", "20", "--protected", "5"])
+    out = capsys.readouterr().out
+    assert out.index("azure:") < out.index("infrastructure:") < out.index("vmware:") < out.index("capacity:")
+    assert "fix:" in out and out.strip().splitlines()[-1].endswith("unknown")
