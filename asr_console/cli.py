@@ -85,6 +85,7 @@ SETTINGS_FLAGS = (
     "read_only",
     "theme",
     "timeout",
+    "wait_timeout",
 )
 
 
