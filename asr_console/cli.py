@@ -91,6 +91,7 @@ SETTINGS_FLAGS = (
     "read_only",
     "theme",
     "timeout",
+    "wait_timeout",
 )
 
 

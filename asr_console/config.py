@@ -96,6 +96,8 @@ class Settings:
     utc: bool = False
     # a headless command's overall deadline, seconds
     timeout: float = 60.0
+    # how long a write command's --wait follows its jobs before giving up on them, seconds
+    wait_timeout: float = 3600.0
     intervals: Intervals = field(default_factory=Intervals)
     config_path: str = ""
     # field name → where its value came from: default, profile, env NAME, flag
@@ -164,7 +166,9 @@ _STR_KEYS = {
     "theme",
 }
 _BOOL_KEYS = {"insecure", "read_only", "utc"}
-_NUMBER_KEYS = {"timeout"}
+_NUMBER_KEYS = {"timeout", "wait_timeout"}
+# seconds: a deadline below a second cannot be met; ASR jobs (a failover of many disks) can take hours
+NUMBER_RANGES = {"timeout": (1.0, 3600.0), "wait_timeout": (1.0, 86400.0)}
 _SECRET_KEYS = {"password", "vcenter_password", "secret", "client_secret", "token", "access_token"}
 _INTERVAL_KEYS = {f.name for f in fields(Intervals)}
 
@@ -184,6 +188,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "theme": ("ASR_CONSOLE_THEME",),
     "utc": ("ASR_CONSOLE_UTC",),
     "timeout": ("ASR_CONSOLE_TIMEOUT",),
+    "wait_timeout": ("ASR_CONSOLE_WAIT_TIMEOUT",),
 }
 
 
@@ -285,7 +290,7 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
             if not isinstance(value, bool):
                 raise ConfigError(path, dotted, f"must be true or false, got {value!r}", line)
         elif key in _NUMBER_KEYS:
-            problem = timeout_problem(value)
+            problem = timeout_problem(value, key)
             if problem:
                 raise ConfigError(path, dotted, problem, line)
         elif key == "intervals":
@@ -322,11 +327,13 @@ def interval_problem(key: str, value: object) -> str | None:
     return None
 
 
-def timeout_problem(value: object) -> str | None:
+def timeout_problem(value: object, key: str = "timeout") -> str | None:
+    """Why ``value`` cannot be the number of seconds ``key`` (one of ``NUMBER_RANGES``), or None."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return f"must be a number of seconds, got {value!r}"
-    if not 1 <= value <= 3600:
-        return f"must be 1 to 3600 seconds, got {value!r}"
+    low, high = NUMBER_RANGES[key]
+    if not low <= value <= high:
+        return f"must be {low:g} to {high:g} seconds, got {value!r}"
     return None
 
 
@@ -395,7 +402,7 @@ def resolve(
                     number = float(raw)
                 except ValueError:
                     number = math.nan
-                problem = timeout_problem(number)
+                problem = timeout_problem(number, key)
                 if problem:
                     raise ConfigError(f"environment {name}", key, problem)
                 values[key] = number

@@ -47,6 +47,9 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
         (["jobs", "--hours", "1e12"], "--hours"),
         (["simulate", "--listen", ":99999"], "--listen"),
         (["simulate", "--throttle-rate", "2"], "--throttle-rate"),
+        (["resync", "app-001", "--wait-timeout", "nan"], "--wait-timeout"),
+        (["resync", "app-001", "--wait-timeout", "0"], "--wait-timeout"),
+        (["resync", "app-001", "--wait-timeout", "1e9"], "--wait-timeout"),
     ],
 )
 def test_bad_flag_values_name_the_flag(argv: list[str], named: str) -> None:
@@ -125,7 +128,19 @@ def test_any_interval_value_loads_or_is_a_config_error(tmp_path: Path, key: str,
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    key=st.sampled_from(["vault", "arm_endpoint", "auth", "read_only", "ca_bundle", "theme", "bogus"]),
+    key=st.sampled_from(
+        [
+            "vault",
+            "arm_endpoint",
+            "auth",
+            "read_only",
+            "ca_bundle",
+            "theme",
+            "timeout",
+            "wait_timeout",
+            "bogus",
+        ]
+    ),
     value=toml_scalars,
 )
 def test_any_profile_value_loads_or_is_a_config_error(tmp_path: Path, key: str, value: object) -> None:
@@ -168,3 +183,11 @@ def test_any_flag_value_parses_or_is_a_usage_error(flag: tuple[str, str], text: 
     if isinstance(value, float):
         assert math.isfinite(value)
     assert not isinstance(value, argparse.Namespace)
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "-inf", "1e9", '"an hour"'])
+def test_a_wait_timeout_out_of_range_is_refused_naming_the_key(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[profiles.p]\nwait_timeout = {value}\n")
+    line = one_line(run("--profile", "p", "config", env={"ASR_CONSOLE_CONFIG": str(path)}))
+    assert "profiles.p.wait_timeout" in line and ":2:" in line

@@ -3,9 +3,11 @@ without a terminal. Checked in a fresh interpreter so no other test's imports ca
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import asr_console
 
@@ -79,3 +81,25 @@ def test_simulator_loads_none_of_the_console_validation_sources_or_ui() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"a sim module loads a forbidden module: {result.stdout}{result.stderr}"
     assert "asr_console.sim.contract" in sim_modules()
+
+
+def test_status_loads_neither_textual_nor_pyvmomi(tmp_path: Path) -> None:
+    # the whole command, up to its answer (here: unreachable, exit 3), in a fresh interpreter: a
+    # monitoring system runs it every minute, so it must not pay for the TUI or for vCenter
+    code = (
+        "import sys\n"
+        "from asr_console import cli\n"
+        "exit_code = cli.main(['status', '--subscription', 's', '--resource-group', 'r', '--vault', 'v',\n"
+        "    '--arm-endpoint', 'https://127.0.0.1:9', '--auth', 'token', '--timeout', '10'])\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'pyVmomi', 'pyVim'))\n"
+        "print(exit_code, bad[:3])\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ASR_CONSOLE_", "AZURE_", "GOVC_"))},
+        "ASR_CONSOLE_CONFIG": str(tmp_path / "none.toml"),
+        "ASR_CONSOLE_ACCESS_TOKEN": "t",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.stdout.strip() == "3 []", result.stdout + result.stderr

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from textual import events
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 
+from asr_console.app import AsrConsoleApp
 from asr_console.model.operations import ITEM_OPERATIONS, Operation, safe_next_step
 from asr_console.model.records import ProtectedItem
 from asr_console.model.store import Batch
@@ -169,3 +171,44 @@ async def test_a_filter_typed_in_one_burst_after_slash_lands_whole() -> None:
         await pilot.press("slash", *"app-01", "enter")
         await wait_until(lambda: table.filter_text == "app-01", pilot=pilot)
         assert table.row_count == 3  # app-010, app-011, app-012
+
+
+def burst(app: AsrConsoleApp, *keys: str) -> None:
+    """Keys sent all at once, as a paste or tmux ``send-keys`` does: none is handled before the last
+    is queued (``pilot.press`` waits for the app to go idle after each key)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+@pytest.mark.parametrize("mode,view", [("failover", FailoverView), ("health", HealthView)])
+async def test_keys_typed_in_one_burst_after_o_land_in_the_dialog(
+    mode: str, view: type[FailoverView | HealthView]
+) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = (await open_pane(pilot, app, mode, view, 12)).table
+        assert table.move_cursor_to(item_id(10))  # a test failover waits for its cleanup
+        # o, then Tab from the operation (cleanup preselected) to the notes, and the notes themselves
+        burst(app, "o", "tab", *"rdp ok")
+        await wait_until(lambda: screen_name(app) == "FailoverDialog", pilot=pilot)
+        dialog = screen_as(app, FailoverDialog)
+        notes = dialog.query_one("#fo-notes", Input)
+        await wait_until(lambda: notes.value == "rdp ok", pilot=pilot, what="the notes typed after o")
+        assert app.focused is notes
+        assert screen_name(app) == "FailoverDialog" and app.service.calls == []
+
+
+async def test_the_operation_dialog_has_its_first_field_focused_before_the_next_key() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = (await open_pane(pilot, app, "failover", FailoverView, 12)).table
+        assert table.move_cursor_to(item_id(10))
+        focused: list[str] = []
+
+        def record() -> None:
+            focused.append(str(app.focused.id) if app.focused is not None else "")
+
+        burst(app, "o")
+        app.call_later(record)  # runs when the app has handled the o, before any key typed after it
+        await wait_until(lambda: bool(focused), pilot=pilot)
+        assert focused == ["fo-op"]

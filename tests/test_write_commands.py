@@ -351,3 +351,39 @@ def test_end_to_end_against_asr_console_simulate() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+async def test_wait_timeout_ends_the_wait_naming_the_jobs_still_running_and_cancels_nothing(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, endpoint = site  # its clock is stopped: the job never ends
+    target = items(engine, "RepairReplication")[0]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    code, _, err = await command(
+        capsys, "resync", name(target), "--yes", "--wait", "--wait-timeout", "1", *connection_flags(endpoint)
+    )
+    took = loop.time() - started
+    assert code == 1
+    job = next(j for j in engine.list_jobs() if j["properties"]["targetObjectId"] == target["id"])
+    assert job["properties"]["state"] == "InProgress"  # left running, not cancelled
+    assert f"still running, not cancelled: {name(target)} (job {job['name']})" in err
+    assert "--wait-timeout" in err
+    assert took < 30, f"the wait took {took:.1f} s"
+
+
+async def test_wait_timeout_comes_from_the_profile(
+    site: tuple[SimEngine, SiteEndpoint],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, endpoint = site
+    config = tmp_path / "config.toml"
+    config.write_text("[profiles.runbook]\nwait_timeout = 1\n", encoding="utf-8")
+    monkeypatch.setenv("ASR_CONSOLE_CONFIG", str(config))
+    target = items(engine, "RepairReplication")[0]
+    code, _, err = await command(
+        capsys, "resync", name(target), "--yes", "--wait", "--profile", "runbook", *connection_flags(endpoint)
+    )
+    assert code == 1 and "stopped waiting after 1 s" in err

@@ -9,8 +9,9 @@ and send each write through ``Actions`` (read-only guard, audit log, one write p
 console's failover dialog does.
 
 Exit codes: 0 every write accepted (with ``--wait``: every job succeeded; ``--dry-run``: plan valid),
-1 a write was refused by ASR or (with ``--wait``) a job did not succeed, 2 usage, an unknown or invalid
-target, read-only, or no confirmation, 3 the back end is unreachable (or the deadline passed).
+1 a write was refused by ASR or (with ``--wait``) a job did not succeed or was still running when
+``--wait-timeout`` passed (nothing is cancelled; the jobs still running are named), 2 usage, an unknown
+or invalid target, read-only, or no confirmation, 3 the back end is unreachable (or the deadline passed).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from asr_console.config import Settings
+from asr_console.commands.argtypes import bounded_float
+from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
 from asr_console.model.errors import OperationRejected, SourceError
 from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
@@ -163,6 +165,13 @@ def add_parser(subparsers: Any) -> None:
             "--wait",
             action="store_true",
             help="follow the jobs until they end; exit 1 if any did not succeed",
+        )
+        parser.add_argument(
+            "--wait-timeout",
+            type=bounded_float(*NUMBER_RANGES["wait_timeout"]),
+            metavar="SECONDS",
+            help="stop following after this many seconds, exit 1 naming the jobs still running (they are "
+            "not cancelled); default 3600, profile key wait_timeout",
         )
         parser.set_defaults(func=run, write_command=command.name)
 
@@ -483,7 +492,7 @@ async def _carry_out(
             what = record.job.display_name or step.op.label
             print(f"{step.item.display_name}: {what} started, job {record.job.name}")
     if args.wait:
-        await _follow(args, sent, service, store, deadline)
+        await _follow(args, sent, service, store, deadline, settings.wait_timeout)
     _report(args, steps, sent)
     if any(r.job is None for r in sent):
         return FAILED
@@ -504,15 +513,23 @@ def _report(args: argparse.Namespace, steps: list[Step], sent: list[Sent]) -> No
 
 
 async def _follow(
-    args: argparse.Namespace, sent: list[Sent], service: RecoveryService, store: Store, deadline: Deadline
+    args: argparse.Namespace,
+    sent: list[Sent],
+    service: RecoveryService,
+    store: Store,
+    deadline: Deadline,
+    wait_timeout: float,
 ) -> None:
-    """Read each started job again until it ends; one progress line per item whenever its job moves on.
+    """Read each started job again until it ends or ``wait_timeout`` seconds have passed; one progress
+    line per item whenever its job moves on.
 
-    Each round of reads has the command's timeout to itself: the wait as a whole takes as long as the
-    jobs do, but a back end that stops answering still ends the command (exit 3)."""
+    Each round of reads has the command's timeout to itself, but a back end that stops answering still
+    ends the command (exit 3). Jobs still running at ``wait_timeout`` are named and left running."""
     from asr_console.commands.deadline import Deadline
     from asr_console.model.store import Batch
 
+    loop = asyncio.get_running_loop()
+    gives_up = loop.time() + wait_timeout
     progress = sys.stderr if args.json else sys.stdout
     shown: dict[str, str] = {}
     while True:
@@ -529,7 +546,15 @@ async def _follow(
                 print(line, file=progress, flush=True)
         if not running:
             return
-        await asyncio.sleep(POLL_SECONDS)
+        left = gives_up - loop.time()
+        if left <= 0:
+            still = ", ".join(f"{r.step.item.display_name} (job {job.name})" for r, job in running)
+            _say(
+                f"{WRITE_COMMANDS[args.write_command].name}: stopped waiting after {wait_timeout:g} s "
+                f"(--wait-timeout); still running, not cancelled: {still}"
+            )
+            return
+        await asyncio.sleep(min(POLL_SECONDS, left))
         round_deadline = Deadline(deadline.seconds)
         for record, before in running:
             fresh = await round_deadline.within(service.job(before.id), f"job {before.name}")

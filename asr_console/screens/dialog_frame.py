@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Generic, TypeVar
 
+from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import ModalScreen
 
@@ -24,6 +25,13 @@ FIELDS = "Input, Select, Checkbox, RadioSet, SelectionList, TextArea"
 
 class Dialog(ModalScreen[ResultT], Generic[ResultT]):
     AUTO_FOCUS: ClassVar[str | None] = f"{FIELDS}, Button"
+    # priority: focus moves as Tab arrives, so the keys typed after it in one burst (a paste, tmux
+    # send-keys) reach the next field; as a plain binding it would run only once the key came back
+    # from the field, after those keys had gone to the field it left
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
     DEFAULT_CSS = """
     Dialog { align: center middle; }
     Dialog > Vertical, Dialog > VerticalScroll {

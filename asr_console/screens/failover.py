@@ -41,6 +41,8 @@ from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
 
 if TYPE_CHECKING:  # the app sits above the screens; only its type comes down
+    from textual.widget import AwaitMount
+
     from asr_console.app import AsrConsoleApp
 
 POINT_LABELS = {
@@ -110,13 +112,15 @@ def preselected(items: list[ProtectedItem]) -> Operation | None:
     return safe_next_step(allowed, resync_required=any(i.resync_required for i in items))
 
 
-def open_failover(app: AsrConsoleApp, items: list[ProtectedItem]) -> None:
+def open_failover(app: AsrConsoleApp, items: list[ProtectedItem]) -> AwaitMount | None:
+    """Open the operation dialog on ``items``; await the result for the dialog to be mounted (with
+    its first field focused), or None when nothing opened."""
     if not items:
         app.notify("no protected item selected", severity="warning")
-        return
+        return None
     if app.refuse_if_read_only("failover operations"):
-        return
-    app.push_screen(FailoverDialog([i.id for i in items]))
+        return None
+    return app.push_screen(FailoverDialog([i.id for i in items]))
 
 
 def open_plan_picker(app: AsrConsoleApp) -> None:

@@ -87,6 +87,18 @@ class PaneScreen(ConsoleAccess, Screen[None]):
         if table is not None:
             self.query_one(FilterBar).open_for(table)
 
+    async def open_operation_dialog(self, items: list[ProtectedItem]) -> None:
+        """The `o` key (a priority binding): the operation dialog on ``items``. Awaited, so the app
+        handles the keys typed after `o` only once the dialog is mounted with its first field focused;
+        a burst (a paste, tmux send-keys) then lands in the dialog instead of the table."""
+        from asr_console.screens.failover import open_failover
+
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # an o typed into the filter or another field
+        opening = open_failover(self.console, items)
+        if opening is not None:
+            await opening
+
     @on(FilterBar.Applied)
     def _filter_applied(self) -> None:
         for view in self.query(TableView):
@@ -184,7 +196,8 @@ Enter opens details: every health error with possible causes and recommended act
 and the item's jobs. o opens the operation dialog for the marked items (or the one under the cursor),
 with the safe next step preselected (cleanup, resync or test failover; never a failover).
 """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "operate", "Operation…")]
+    # priority: run as the key arrives, so the keys typed after it reach the dialog (action_operate)
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "operate", "Operation…", priority=True)]
     WRITE_ACTIONS = frozenset({"operate"})
 
     def body(self) -> ComposeResult:
@@ -196,14 +209,12 @@ with the safe next step preselected (cleanup, resync or test failover; never a f
 
         self.app.push_screen(ItemDetailScreen(event.key))
 
-    def action_operate(self) -> None:
-        from asr_console.screens.failover import open_failover
-
+    async def action_operate(self) -> None:
         view = self.query_one(HealthView)
         items = view.table.marked_records() or (
             [view.table.cursor_record] if view.table.cursor_record else []
         )
-        open_failover(self.console, items)
+        await self.open_operation_dialog(items)
 
 
 class JobsScreen(PaneScreen):
@@ -395,7 +406,7 @@ sent before you confirm the plan: y, or the item (or vault) name typed for what 
 Progress of the started jobs follows below, task by task.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "operate", "Operation…"),
+        Binding("o", "operate", "Operation…", priority=True),  # as in HealthScreen
         Binding("p", "plan", "Recovery plan…"),
         Binding("u", "clear_marks", "Unmark all"),
     ]
@@ -413,14 +424,12 @@ Progress of the started jobs follows below, task by task.
 
         self.app.push_screen(ItemDetailScreen(event.key))
 
-    def action_operate(self) -> None:
-        from asr_console.screens.failover import open_failover
-
+    async def action_operate(self) -> None:
         table = self.query_one(FailoverView).table
         items: list[ProtectedItem] = table.marked_records() or (
             [table.cursor_record] if table.cursor_record else []
         )
-        open_failover(self.console, items)
+        await self.open_operation_dialog(items)
 
     def action_plan(self) -> None:
         from asr_console.screens.failover import open_plan_picker

@@ -84,6 +84,31 @@ CATALOG: dict[str, CatalogEntry] = {
             "then retry enable replication.",
             category="AgentInstall",
         ),
+        # ASR does not publish codes for the next three conditions; the simulator numbers them itself
+        CatalogEntry(
+            "78511",
+            "Resynchronization is required for {vm}: the source and target disks are out of step.",
+            "Replication stopped for a long time (the machine was off, the Mobility service stopped or "
+            "lost connectivity), so changes may have been missed.",
+            "Make sure the machine is running and the Mobility service has a heartbeat, then resynchronize "
+            "replication.",
+            level="Warning",
+        ),
+        CatalogEntry(
+            "78512",
+            "Resynchronization of {vm} failed: the source machine is not running.",
+            "The source virtual machine is powered off or was removed from vCenter, so the Mobility service "
+            "cannot read its disks.",
+            "Power on the virtual machine, wait for the Mobility service heartbeat, then resynchronize "
+            "replication again.",
+        ),
+        CatalogEntry(
+            "78513",
+            "The RPO of {vm} is beyond the policy's threshold of {minutes} minutes.",
+            "Data changes faster than the network or the process server can carry, or replication paused.",
+            "Check the process server's health and bandwidth to Azure, and the churn on the machine's disks.",
+            level="Warning",
+        ),
         CatalogEntry(
             "78253",
             "The replication policy {policy} is invalid for {vm}.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from asr_console.model.operations import Operation
 from asr_console.model.records import VirtualMachine
 from asr_console.sim.clock import SimClock
 from asr_console.sim.state_machines import (
@@ -20,6 +21,9 @@ from asr_console.sim.state_machines import (
     TestFailover,
     allowed_operations,
 )
+
+_RESYNC = Operation.RESYNC.asr_name
+_RESYNC_SCENARIO = "RepairReplication"
 
 RCM = "InMageRcm"
 CLASSIC = "InMageAzureV2"
@@ -67,6 +71,8 @@ class SimItem:
     agent_version: str = AGENT_LATEST
     agent_heartbeat: float | None = None
     agent_stalled_until: float = 0.0
+    source_running: bool = True  # the VM is powered on in vCenter (the tick model keeps it current)
+    resync_error: str = ""  # catalog code of why the last resync failed, until the cause is gone
     test_network_id: str = ""
     failover_recovery_point: str = ""
     last_test_failover: float | None = None
@@ -79,7 +85,11 @@ class SimItem:
 
     @property
     def allowed(self) -> tuple[str, ...]:
-        return allowed_operations(self.phase, self.test_failover, self.resync_required)
+        allowed = allowed_operations(self.phase, self.test_failover, self.resync_required)
+        if self.scenario == _RESYNC_SCENARIO or self.resync_percent is not None:
+            # one resync at a time: ASR does not offer another while a resync job or its copy runs
+            allowed = tuple(op for op in allowed if op != _RESYNC)
+        return allowed
 
     def rpo_seconds(self, elapsed: float) -> int | None:
         if self.last_rp is None:
@@ -152,6 +162,11 @@ class SimItem:
 
     # ------------------------------------------------------------------ provider details
 
+    def _resync_health(self) -> str:
+        if self.resync_percent is None:
+            return "None"
+        return "InProgress" if self.source_running else "NoProgress"
+
     def _ir_done(self) -> bool:
         return self.phase not in (Phase.ENABLING, Phase.INITIAL_REPLICATION)
 
@@ -191,7 +206,7 @@ class SimItem:
             if self.ir_stalled
             else ("None" if ir == 100 else "InProgress"),
             "resyncProgressPercentage": int(self.resync_percent) if self.resync_percent is not None else None,
-            "resyncProgressHealth": "InProgress" if self.resync_percent is not None else "None",
+            "resyncProgressHealth": self._resync_health(),
             "resyncRequired": "true" if self.resync_required else "false",
             "resyncState": "StartedResynchronization" if self.resync_percent is not None else "None",
             "agentUpgradeState": "None",
@@ -223,8 +238,8 @@ class SimItem:
                 "vCenterId": ids.vcenter_id(self.fabric, "vcsa01"),
                 "vCenterFqdn": "vcsa01.corp.example",
                 "ipAddresses": [self.ip],
-                "vmwareToolsStatus": "Running",
-                "powerStatus": "ON",
+                "vmwareToolsStatus": "Running" if self.source_running else "NotRunning",
+                "powerStatus": "ON" if self.source_running else "OFF",
                 "osName": self.os_type,
                 "isDeleted": False,
             },

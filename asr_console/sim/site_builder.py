@@ -123,7 +123,14 @@ class SiteBuilder:
                     item.last_app_rp = self.state.elapsed - rng.uniform(3, 10) * 3600
             self.state.items[item.name] = item
             if vm.power_state != "poweredOn":
-                item.agent_heartbeat = self.state.elapsed - rng.uniform(1, 48) * 3600
+                # off for hours: no heartbeat since, so no recovery point since either (RPO grows)
+                item.source_running = False
+                silent = rng.uniform(1, 48) * 3600
+                item.agent_heartbeat = self.state.elapsed - silent
+                if item.last_rp is not None:
+                    item.last_rp -= silent  # the same lag behind the heartbeat; no draw keeps seeded sites
+            if item.last_app_rp is not None and item.last_rp is not None:
+                item.last_app_rp = min(item.last_app_rp, item.last_rp)  # app points are among the points
         # the most recent history: jobs that ran before the console started
         scenarios = (
             "EnableDr",

@@ -35,6 +35,7 @@ from asr_console.sim.state_machines import Phase
 TICK = 30.0  # simulated seconds per step of the model
 MAX_TICKS_PER_STEP = 240  # beyond that, ticks get longer rather than more numerous
 HEARTBEAT_LIMIT = 15 * 60
+RESYNC_AFTER_OUTAGE = 6 * 3600  # an agent silent this long leaves its item needing a resync
 CHURN_LIMIT_KBPS = 20 * 1024
 PROVIDERS = ("inmagercm", "inmageazurev2", "mixed")
 CONTAINER_TYPE = "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers"
@@ -227,8 +228,14 @@ class SiteState:
         start: Callable[[], None] | None,
         done: Callable[[], None],
         undo: Callable[[], None],
+        *,
+        fail: str = "",
+        failed: Callable[[], None] | None = None,
     ) -> str:
-        fail = self.fail_next_codes.pop(scenario, "")
+        """Start ``scenario``'s job on ``item``: ``done`` when it succeeds, ``undo`` when it is cancelled
+        or fails (``failed`` instead, if given, when it fails); it fails with ``fail`` (a catalog code),
+        or with a code a test injected."""
+        fail = fail or self.fail_next_codes.pop(scenario, "")
 
         def begin() -> None:
             if start:
@@ -244,7 +251,7 @@ class SiteState:
             fail=fail,
             on_start=begin,
         )
-        job.on_failure = undo
+        job.on_failure = failed or undo
         job.on_cancel = undo
         job.result = lambda: self.render(item) if item.name in self.items else None
         begin()

@@ -13,6 +13,7 @@ from asr_console.sim.site_state import (
     HEARTBEAT_LIMIT,
     MAX_TICKS_PER_STEP,
     REPLICATING,
+    RESYNC_AFTER_OUTAGE,
     TICK,
     SiteState,
 )
@@ -82,13 +83,16 @@ class TickModel:
         extra = self.state.estate.extra.get(item.vm_moref)
         churn = extra.churn_kbps if extra is not None else 0.0  # a VM gone from vCenter writes nothing
         ps_up = ps is None or ps.up(elapsed)
+        item.source_running = vm is not None and vm.power_state == "poweredOn"
         replicating = item.phase in REPLICATING or item.phase is Phase.INITIAL_REPLICATION
         if replicating:
             if rng.random() < 0.004 * dt / 3600 * 24:  # about one agent stall per VM every ten days
                 item.agent_stalled_until = elapsed + rng.uniform(20, 180) * 60
-            alive = vm is not None and vm.power_state == "poweredOn" and elapsed >= item.agent_stalled_until
+            alive = item.source_running and elapsed >= item.agent_stalled_until
             if alive:
                 item.agent_heartbeat = elapsed
+                if item.resync_error:
+                    item.resync_error = ""  # the machine is back: the failed resync's cause is gone
             flowing = alive and ps_up
             if item.phase is Phase.INITIAL_REPLICATION:
                 if item.ir_stalled:
@@ -136,19 +140,23 @@ class TickModel:
                     if item.resync_percent >= 100.0:
                         item.resync_percent = None
                         item.resync_required = False
-            # a long outage leaves the source and target out of step: ASR asks for a resync
-            if (
-                item.phase in REPLICATING
-                and item.agent_heartbeat is not None
-                and elapsed - item.agent_heartbeat > 6 * 3600
-            ):
-                item.resync_required = True
         self.update_health(item, ps, elapsed, churn)
 
     def update_health(self, item: SimItem, ps: SimProcessServer | None, elapsed: float, churn: float) -> None:
+        """Derive the item's health errors and health from its state; every condition that makes it
+        Warning or Critical is a health error that says why."""
+        # a long outage leaves the source and target out of step: ASR asks for a resync (offered only
+        # while protected in the primary direction, so only asked for there)
+        if (
+            item.phase is Phase.PROTECTED
+            and item.agent_heartbeat is not None
+            and elapsed - item.agent_heartbeat > RESYNC_AFTER_OUTAGE
+        ):
+            item.resync_required = True
         wanted: dict[str, dict[str, Any]] = {}
         policy = self.state.policies.get(item.policy)
         watched = item.phase in (Phase.INITIAL_REPLICATION, *REPLICATING)
+        rpo = item.rpo_seconds(elapsed)
         if watched:
             if item.agent_heartbeat is not None and elapsed - item.agent_heartbeat > HEARTBEAT_LIMIT:
                 wanted["78174"] = {}
@@ -162,6 +170,12 @@ class TickModel:
                 window = 2 * policy.app_minutes
                 if elapsed - item.last_app_rp > window * 60:
                     wanted["78144"] = {"minutes": window}
+            if item.phase in REPLICATING and rpo is not None and policy and rpo > policy.threshold_seconds:
+                wanted["78513"] = {"minutes": policy.threshold_seconds // 60}
+        if item.resync_required and item.phase is Phase.PROTECTED:
+            wanted["78511"] = {}
+        if item.resync_error:
+            wanted[item.resync_error] = {}
         for code in list(item.errors):
             if code not in wanted:
                 del item.errors[code]
@@ -173,11 +187,6 @@ class TickModel:
             if CATALOG[code].level == "Error":
                 health = "Critical"
                 break
-            health = "Warning"
-        rpo = item.rpo_seconds(elapsed)
-        if health == "Normal" and watched and rpo is not None and policy and rpo > policy.threshold_seconds:
-            health = "Warning"
-        if item.resync_required and health == "Normal":
             health = "Warning"
         if health != item.health:
             errors = [

@@ -437,16 +437,25 @@ class ArmWrites:
         self.step()
         item = self.state.item(fabric, container, name)
         reject(not_allowed(Operation.RESYNC.asr_name, item.allowed, item.friendly_name))
+        # a resync reads the source disks through the Mobility service: on a machine that is not running
+        # the job fails, and the item says why until the machine is back
+        vm = self.state.estate.vms.get(item.vm_moref)
+        blocked = "" if vm is not None and vm.power_state == "poweredOn" else "78512"
 
         def done() -> None:
             item.resync_percent = 0.0
             item.ir_stalled = False
+            item.resync_error = ""
             self.state.clear_scenario(item)
 
         def undo() -> None:
             self.state.clear_scenario(item)
 
-        return self.state.item_job(item, "RepairReplication", None, done, undo)
+        def failed() -> None:
+            item.resync_error = blocked
+            self.state.clear_scenario(item)
+
+        return self.state.item_job(item, "RepairReplication", None, done, undo, fail=blocked, failed=failed)
 
     def disable_protection(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()

@@ -1,0 +1,264 @@
+"""The simulated site never contradicts itself, read through the unmodified SDK: a resync progresses to
+done or fails with a reason (a machine that is off cannot resync, and says so); recovery points follow
+the agent's heartbeats (no heartbeat, no new point, RPO grows); every item's health, protection state,
+allowed operations and test-failover state form a combination a real vault could show."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementClient
+
+from asr_console.sim import SimEngine, make_demo_site
+from asr_console.sim.arm_server import SiteEndpoint, serve_site
+from asr_console.sim.clock import DEFAULT_EPOCH
+from asr_console.sources.azure import AzureRecoveryService
+from asr_console.sources.azure_auth import StaticTokenCredential
+from tests.arm_site import sdk_service
+
+HOUR = 3600.0
+# an agent sends data between its heartbeats: a point may be that much newer than the last heartbeat
+HEARTBEAT_SLACK = 300.0
+
+
+@dataclass
+class Site:
+    engine: SimEngine
+    endpoint: SiteEndpoint
+    client: SiteRecoveryManagementClient
+    service: AzureRecoveryService
+
+    @property
+    def rv(self) -> tuple[str, str]:
+        return self.endpoint.resource_group, self.endpoint.vault
+
+    async def items(self) -> list[dict[str, Any]]:
+        pages = self.client.replication_protected_items.list(*self.rv)
+        return [item.as_dict() async for item in pages]
+
+    async def item(self, item_id: str) -> dict[str, Any]:
+        fabric, container, name = path_of(item_id)
+        got = await self.client.replication_protected_items.get(*self.rv, fabric, container, name)
+        return dict(got.as_dict())
+
+    async def job(self, name: str) -> dict[str, Any]:
+        return dict((await self.client.replication_jobs.get(*self.rv, name)).as_dict())
+
+    async def finish(self, name: str) -> dict[str, Any]:
+        for _ in range(400):
+            job = await self.job(name)
+            if job["properties"]["state"] not in ("InProgress", "NotStarted"):
+                return job
+            self.engine.advance(30)
+        raise AssertionError(f"job {name} never ended")
+
+    async def newest_point(self, item_id: str) -> datetime | None:
+        fabric, container, name = path_of(item_id)
+        pages = self.client.recovery_points.list_by_replication_protected_items(
+            *self.rv, fabric, container, name
+        )
+        times = [point.properties.recovery_point_time async for point in pages if point.properties]
+        return max((t for t in times if t is not None), default=None)
+
+
+def path_of(item_id: str) -> tuple[str, str, str]:
+    parts = item_id.split("/")
+    return (
+        parts[parts.index("replicationFabrics") + 1],
+        parts[parts.index("replicationProtectionContainers") + 1],
+        parts[-1],
+    )
+
+
+def at(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def codes(item: dict[str, Any]) -> set[str]:
+    return {e["errorCode"] for e in item["properties"].get("healthErrors", [])}
+
+
+def heartbeat(details: dict[str, Any]) -> datetime | None:
+    agent = details.get("mobilityAgentDetails") or {}
+    return at(agent.get("lastHeartbeatUtc") or details.get("lastHeartbeat"))
+
+
+def rpo(details: dict[str, Any]) -> int | None:
+    value = details.get("lastRpoInSeconds", details.get("rpoInSeconds"))
+    return None if value is None else int(value)
+
+
+def resync_required(details: dict[str, Any]) -> bool:
+    if "resyncRequired" in details:
+        return str(details["resyncRequired"]).lower() == "true"
+    return any(str(d.get("resyncRequired")).lower() == "true" for d in details.get("protectedDisks", []))
+
+
+@contextlib.asynccontextmanager
+async def serve(engine: SimEngine) -> AsyncIterator[Site]:
+    async with serve_site(engine, page_size=50, lro_retry_after=0) as endpoint:
+        client = SiteRecoveryManagementClient(
+            StaticTokenCredential("t"),
+            endpoint.subscription,
+            base_url=endpoint.arm_endpoint,
+            connection_verify=endpoint.ca_bundle,
+            retry_total=0,
+        )
+        service = sdk_service(endpoint)
+        try:
+            yield Site(engine, endpoint, client, service)
+        finally:
+            await service.close()
+            await client.close()
+
+
+@pytest.fixture(params=["InMageRcm", "InMageAzureV2"])
+async def site(request: pytest.FixtureRequest) -> AsyncIterator[Site]:
+    provider = {"InMageRcm": "inmagercm", "InMageAzureV2": "inmageazurev2"}[request.param]
+    engine = make_demo_site(vms=60, protected=30, seed=5, speed=0.0, provider=provider, start=DEFAULT_EPOCH)
+    async with serve(engine) as served:
+        yield served
+
+
+async def protected_item(site: Site) -> dict[str, Any]:
+    """A replicating item whose machine is on and that nothing else is happening to."""
+    for item in await site.items():
+        p = item["properties"]
+        if (
+            "TestFailover" in p["allowedOperations"]
+            and p["providerSpecificDetails"].get("discoveredVmDetails", {}).get("powerStatus", "ON") == "ON"
+            and site.engine.estate.vms[site.engine.item_by_id(item["id"]).vm_moref].power_state == "poweredOn"
+        ):
+            return item
+    raise AssertionError("no protected item with a running machine")
+
+
+async def test_a_resync_on_a_powered_off_vm_fails_naming_why_then_succeeds_once_it_runs(site: Site) -> None:
+    engine = site.engine
+    item_id = (await protected_item(site))["id"]
+    moref = engine.item_by_id(item_id).vm_moref
+    engine.estate.set_power(moref, "poweredOff", engine.now)
+    engine.advance(7 * HOUR)  # a long outage: ASR asks for a resync, and says so
+    item = await site.item(item_id)
+    p = item["properties"]
+    assert resync_required(p["providerSpecificDetails"])
+    assert {"78174", "78511"} <= codes(item)
+    assert p["replicationHealth"] == "Critical"
+    assert "RepairReplication" in p["allowedOperations"]
+
+    job = await site.finish((await site.service.resync(item_id)).name)
+    assert job["properties"]["state"] == "Failed"
+    error = job["properties"]["errors"][0]["serviceErrorDetails"]
+    assert error["code"] == "78512" and "not running" in error["message"]
+    assert error["possibleCauses"] and error["recommendedAction"]
+    engine.advance(30)  # the next tick: the item shows the failed job's cause
+    item = await site.item(item_id)
+    assert resync_required(item["properties"]["providerSpecificDetails"])  # nothing changed but the reason
+    assert "78512" in codes(item)
+    assert "RepairReplication" in item["properties"]["allowedOperations"]  # it can be retried
+
+    engine.estate.set_power(moref, "poweredOn", engine.now)
+    engine.advance(2 * 60)
+    item = await site.item(item_id)
+    assert "78512" not in codes(item) and "78174" not in codes(item)  # the cause is gone
+    assert resync_required(item["properties"]["providerSpecificDetails"])  # the resync is still owed
+    job = await site.finish((await site.service.resync(item_id)).name)
+    assert job["properties"]["state"] == "Succeeded"
+    item = await site.item(item_id)
+    assert "RepairReplication" not in item["properties"]["allowedOperations"]  # one resync at a time
+    for _ in range(6 * 120):
+        if not resync_required((await site.item(item_id))["properties"]["providerSpecificDetails"]):
+            break
+        engine.advance(30)
+    item = await site.item(item_id)
+    assert not resync_required(item["properties"]["providerSpecificDetails"]), "the resync never completed"
+    assert not {"78511", "78512", "78174"} & codes(item)
+    assert "RepairReplication" not in item["properties"]["allowedOperations"]
+
+
+async def test_without_heartbeats_there_are_no_new_recovery_points_and_rpo_grows(site: Site) -> None:
+    engine = site.engine
+    item_id = (await protected_item(site))["id"]
+    engine.estate.set_power(engine.item_by_id(item_id).vm_moref, "poweredOff", engine.now)
+    engine.advance(60)
+    details = (await site.item(item_id))["properties"]["providerSpecificDetails"]
+    beat, point, first_rpo = heartbeat(details), await site.newest_point(item_id), rpo(details)
+    assert beat is not None and point is not None and first_rpo is not None
+    engine.advance(3 * HOUR)
+    item = await site.item(item_id)
+    details = item["properties"]["providerSpecificDetails"]
+    assert heartbeat(details) == beat  # no heartbeat since the machine went off
+    assert await site.newest_point(item_id) == point  # so no new recovery point
+    grown = rpo(details)
+    assert grown is not None and grown >= first_rpo + 3 * HOUR - 60
+    assert {"78174", "78513"} <= codes(item)  # and the item says why
+
+
+async def check_site(site: Site) -> list[str]:
+    """Every contradiction between the fields of the site's items, one line each."""
+    problems: list[str] = []
+    for item in await site.items():
+        p = item["properties"]
+        d = p["providerSpecificDetails"]
+        name = p["friendlyName"]
+        allowed = set(p["allowedOperations"])
+        levels = {e["errorLevel"] for e in p.get("healthErrors", [])}
+        expected = "Critical" if "Error" in levels else ("Warning" if levels else "Normal")
+        if p["replicationHealth"] != expected:
+            problems.append(f"{name}: health {p['replicationHealth']} with errors {sorted(codes(item))}")
+        beat, computed = heartbeat(d), at(d.get("lastRpoCalculatedTime"))
+        point, lag = at(d.get("lastRecoveryPointReceived")), rpo(d)
+        if beat is not None and point is not None and (point - beat).total_seconds() > HEARTBEAT_SLACK:
+            problems.append(f"{name}: recovery point {point} newer than the last heartbeat {beat}")
+        if beat is not None and computed is not None and lag is not None:
+            silent = (computed - beat).total_seconds()
+            if lag < silent - HEARTBEAT_SLACK:
+                problems.append(f"{name}: RPO {lag} s beside a heartbeat {silent:.0f} s old")
+        tfo = p["testFailoverState"]
+        if tfo == "WaitingForCompletion" and (
+            "TestFailoverCleanup" not in allowed or "TestFailover" in allowed
+        ):
+            problems.append(f"{name}: test failover awaiting cleanup, allowed {sorted(allowed)}")
+        if tfo in ("InProgress", "MarkedForDeletion") and allowed & {"TestFailover", "UnplannedFailover"}:
+            problems.append(f"{name}: test failover {tfo}, allowed {sorted(allowed)}")
+        if allowed & {"TestFailover", "UnplannedFailover"} and (
+            p["protectionState"] != "Protected" or p["activeLocation"] != "Primary"
+        ):
+            problems.append(f"{name}: failover allowed in {p['protectionState']}/{p['activeLocation']}")
+        needs = resync_required(d)
+        if "RepairReplication" in allowed and not needs:
+            problems.append(f"{name}: resync offered though none is required")
+        if needs and p["protectionState"] == "Protected" and "78511" not in codes(item):
+            problems.append(f"{name}: resync required without a health error saying so")
+        if (
+            needs
+            and tfo == "None"
+            and p["protectionState"] == "Protected"
+            and p["activeLocation"] == "Primary"
+        ):
+            resyncing = (
+                d.get("resyncState", "None") != "None" or p["currentScenario"]["scenarioName"] != "None"
+            )
+            if ("RepairReplication" in allowed) == resyncing:
+                problems.append(f"{name}: resync required, resyncing={resyncing}, allowed {sorted(allowed)}")
+        power = d.get("discoveredVmDetails", {}).get("powerStatus")
+        if d.get("resyncProgressHealth") == "InProgress" and power == "OFF":
+            problems.append(f"{name}: resync progressing on a machine that is off")
+    return problems
+
+
+@pytest.mark.parametrize("provider", ["inmagercm", "inmageazurev2", "mixed"])
+async def test_every_state_of_every_item_is_one_a_vault_could_show(provider: str) -> None:
+    engine = make_demo_site(vms=400, protected=300, seed=9, speed=0.0, provider=provider, start=DEFAULT_EPOCH)
+    async with serve(engine) as site:
+        assert await check_site(site) == []  # as built
+        for _ in range(4):  # and as time passes: outages, stalls, resyncs asked for
+            engine.advance(6 * HOUR)
+            assert await check_site(site) == []
