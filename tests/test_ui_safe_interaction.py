@@ -164,6 +164,23 @@ async def test_a_command_typed_in_one_burst_after_colon_lands_whole() -> None:
         await wait_until(lambda: table.filter_text == "re:x", pilot=pilot)
 
 
+async def test_an_enter_that_arrives_twice_runs_the_command_once() -> None:
+    """A burst can deliver the bar's Enter twice (replayed by the bar and submitted by its input)."""
+    from asr_console.screens.command_bar import CommandBar
+
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon", *"jobs")
+        bar = screen_as(app, CommandBar)
+        field = bar.query_one(Input)
+        await wait_until(lambda: field.value == "jobs", pilot=pilot)
+        field.post_message(Input.Submitted(field, field.value))
+        field.post_message(Input.Submitted(field, field.value))
+        await wait_until(lambda: app.current_mode == "jobs", pilot=pilot)
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+
+
 async def test_a_filter_typed_in_one_burst_after_slash_lands_whole() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:

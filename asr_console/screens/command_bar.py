@@ -35,6 +35,14 @@ class CommandBar(ModalScreen[str | None]):
     def __init__(self, commands: list[str]) -> None:
         super().__init__()
         self.commands = commands
+        self._closed = False
+
+    def _close(self, result: str | None) -> None:
+        """Dismiss once: an Enter replayed by ``on_key`` and the input's own Submitted (or a second
+        Enter in a burst) may both arrive before the bar is gone."""
+        if not self._closed:
+            self._closed = True
+            self.dismiss(result)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -59,7 +67,7 @@ class CommandBar(ModalScreen[str | None]):
             return  # the bar's own bindings (complete, cancel) handle them
         if event.key == "enter":
             event.stop()
-            self.dismiss(field.value.strip() or None)
+            self._close(field.value.strip() or None)
         elif event.is_printable and event.character:
             event.stop()
             field.insert_text_at_cursor(event.character)
@@ -91,7 +99,7 @@ class CommandBar(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self._close(event.value.strip() or None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
