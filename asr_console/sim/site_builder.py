@@ -43,6 +43,7 @@ class SiteBuilder:
                 container=f"{name}-container",
                 process_servers=servers,
                 version=version,
+                datastores=self.state.estate.datastore_names(),
             )
             self.state.fabrics[name] = fabric
             policy = (
@@ -164,6 +165,9 @@ class SiteBuilder:
             self.state.plans["rp-tier2-app"] = [
                 i.name for i in names[len(names) // 10 : len(names) // 10 * 2 or 1]
             ]
+            # the first tier's VMs are one multi-VM group (crash-consistent across the application)
+            for name in self.state.plans["rp-tier1-web"]:
+                self.state.items[name].multi_vm_group = "tier1-web"
         by_id = {ps.id: ps for f in self.state.fabrics.values() for ps in f.process_servers}
         for item in self.state.items.values():
             self.model.update_health(
