@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
             "change-recovery-point",
             "commit",
             "reprotect",
+            "failback",
             "resync",
             "disable",
         ),
