@@ -118,9 +118,10 @@ PHASES: dict[Phase, PhaseView] = {
     Phase.COMMITTING_FAILBACK: PhaseView(
         "PlannedFailoverCommitPendingStatesBegin", "Committing the failback", "Primary", ()
     ),
+    # the state and description the official FailoverCommit example shows after a planned failover
     Phase.FAILBACK_COMMITTED: PhaseView(
-        "PlannedFailoverCommittedStatesBegin",
-        "Failback committed",
+        "PlannedFailoverStatesBegin",
+        "Planned failover committed",
         "Primary",
         (_REPROTECT, _DISABLE_REPLICATION),
     ),
