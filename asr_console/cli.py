@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
             "change-recovery-point",
             "commit",
             "reprotect",
+            "failback",
             "resync",
             "disable",
         ),

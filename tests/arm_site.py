@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from asr_console.model.operations import ReprotectTarget
+from asr_console.model.records import ProtectedItem
+from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Faults
@@ -64,3 +67,14 @@ async def on_site(
             yield service
         finally:
             await service.close()
+
+
+async def reprotect_target(svc: AzureRecoveryService, item: ProtectedItem) -> ReprotectTarget:
+    """The item's re-protect inputs by default: the fabric's first agent/master target and datastore."""
+    infra = await svc.infrastructure()
+    fabric = next(f for f in infra.fabrics if f.id.lower() == item.fabric_id.lower())
+    plan = resolve_reprotect(
+        item, fabric, infra.process_servers, list(await svc.policies()), ReprotectWanted()
+    )
+    assert plan.problems == []
+    return plan.target

@@ -18,7 +18,7 @@ from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.faults import Fault
 from asr_console.sources.azure import AzureRecoveryService
 from asr_console.sources.azure_auth import StaticTokenCredential
-from tests.arm_site import sdk_service
+from tests.arm_site import reprotect_target, sdk_service
 
 
 async def settle(engine: SimEngine, svc: AzureRecoveryService, job_id: str) -> str:
@@ -74,7 +74,9 @@ async def test_writes_through_the_sdk_follow_the_state_machines(
             RecoveryPointChoice(RecoveryPointKind.LATEST_APP_CONSISTENT),
             engine.scope.network_id("vnet-test"),
         )
-        assert job.scenario == "TestFailover" and job.target_object_id == rcm.id
+        # real jobs name the item by its friendly name; their targetObjectId is ASR's own, not the ARM id
+        assert job.scenario == "TestFailover" and job.target_object_name == rcm.display_name
+        assert job.target_object_id and job.target_object_id != rcm.id
         assert await settle(engine, svc, job.id) == "Succeeded"
         assert await settle(engine, svc, (await svc.test_failover_cleanup(rcm.id, "ok")).id) == "Succeeded"
         classic = next(
@@ -92,7 +94,8 @@ async def test_writes_through_the_sdk_follow_the_state_machines(
             == "Succeeded"
         )
         assert await settle(engine, svc, (await svc.commit_failover(classic.id)).id) == "Succeeded"
-        assert await settle(engine, svc, (await svc.reprotect(classic.id)).id) == "Succeeded"
+        target = await reprotect_target(svc, classic)
+        assert await settle(engine, svc, (await svc.reprotect(classic.id, target)).id) == "Succeeded"
         spec = PolicySpec(
             name="p-sdk",
             provider=Provider.INMAGE_RCM,
@@ -106,7 +109,7 @@ async def test_writes_through_the_sdk_follow_the_state_machines(
         cancelled = await svc.cancel_job(running.id)
         assert cancelled.state == "Cancelled"
         restarted = await svc.restart_job(running.id)
-        assert restarted.running
+        assert restarted.running and restarted.name != running.name  # a restarted job is a new job
         with pytest.raises(NotFound):
             await svc.job(engine.scope.job_id("no-such-job"))
     finally:

@@ -20,6 +20,7 @@ from asr_console.model.operations import (
     JOB_OPERATIONS,
     Operation,
     OperationInputs,
+    ReprotectTarget,
     Resource,
     by_asr_name,
 )
@@ -27,6 +28,7 @@ from asr_console.model.records import ProtectedItem, Provider
 from asr_console.model.specs import (
     DiskChoice,
     EnableReplicationSpec,
+    InvalidInput,
     PolicySpec,
     RecoveryPointChoice,
     RecoveryPointKind,
@@ -123,6 +125,17 @@ def unknown_keys(model: Any, wire: dict[str, Any], where: str = "") -> list[str]
     return missing
 
 
+# every re-protect input filled: each provider's body takes the ones its input model defines
+REPROTECT_TO = ReprotectTarget(
+    agent_id="agent-1",
+    datastore="CL-01-VMFS-01",
+    log_storage_account_id=f"{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/cache1",
+    policy_id=f"{SUB}/replicationPolicies/p1",
+    process_server_id="ps-1",
+    retention_drive="E:",
+)
+
+
 def item_of(provider: Provider) -> ProtectedItem:
     return ProtectedItem(
         id=item_id(1),
@@ -143,8 +156,17 @@ def test_each_item_body_loads_into_its_sdk_input_model(op: Operation, provider: 
         network_id=f"{VNET}/vnet-test",
         notes="checked RDP",
         shutdown_source=provider is Provider.INMAGE_RCM,
+        reprotect=REPROTECT_TO,
     )
-    body = inputs.ITEM_BODIES[op](inputs.ItemRequest(item_of(provider), RP_ID, given))
+    item = item_of(provider)
+    if op is Operation.FAILBACK:
+        # only a modernized item replicating back to VMware fails back
+        with pytest.raises(InvalidInput):
+            inputs.ITEM_BODIES[op](inputs.ItemRequest(item, RP_ID, given))
+        if provider is not Provider.INMAGE_RCM:
+            return
+        item = dataclasses.replace(item, provider=Provider.OTHER, provider_name="InMageRcmFailback")
+    body = inputs.ITEM_BODIES[op](inputs.ItemRequest(item, RP_ID, given))
     if not op.spec.input_model:
         assert body is None
         return
@@ -191,7 +213,8 @@ def test_policy_mapping_and_enable_bodies_load_into_their_sdk_input_models() -> 
     # every catalogue operation with a body has a builder here or among the item bodies
     with_body = {op for op in Operation if op.spec.input_model}
     assert with_body <= set(bodies) | set(inputs.ITEM_BODIES)
-    assert set(inputs.ITEM_BODIES) == set(ITEM_OPERATIONS)
+    # purge is the one item write ASR lists no permission for
+    assert set(inputs.ITEM_BODIES) == {*ITEM_OPERATIONS, Operation.PURGE}
 
 
 async def test_the_simulated_site_routes_every_operation_at_the_sdks_path(
@@ -249,7 +272,7 @@ def options_of(select: Select[Any]) -> list[str]:
             [op.label for op in ITEM_OPERATIONS],
         ),
         (
-            ("disableprotection", "PlannedFailover", "TESTFAILOVER", "Commit"),
+            ("disableprotection", "SwitchProtection", "TESTFAILOVER", "Commit"),
             ["Test failover", "Commit failover", "Disable replication"],
         ),
         (("RepairReplication",), ["Resynchronize"]),

@@ -140,8 +140,19 @@ def test_mappings_of_a_container_and_of_a_policy_in_any_case() -> None:
 
 def test_jobs_of_an_item_and_its_vm_join_in_any_case() -> None:
     protected = item(1)
-    job = Job(id=f"{VAULT}/replicationJobs/j1", name="j1", target_object_id=shouted(protected.id))
-    unrelated = Job(id=f"{VAULT}/replicationJobs/j2", name="j2", target_object_id=item(2).id)
+    # real jobs carry an opaque targetObjectId and the item's friendly name as targetObjectName
+    job = Job(
+        id=f"{VAULT}/replicationJobs/j1",
+        name="j1",
+        target_object_id="5f0c7f0e-6a8b-4c1d-9d7e-2b1f3a4c5d6e",
+        target_object_name=protected.display_name.upper(),
+    )
+    unrelated = Job(
+        id=f"{VAULT}/replicationJobs/j2",
+        name="j2",
+        target_object_id=protected.id,
+        target_object_name=item(2).display_name,
+    )
     store = Store()
     store.apply(Batch().upsert(protected, job, unrelated, vm(1)))
     assert jobs_of_item(store, protected) == [job]

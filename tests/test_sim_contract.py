@@ -15,7 +15,7 @@ from azure.mgmt.recoveryservicessiterecovery.aio import SiteRecoveryManagementCl
 from asr_console.model.operations import Operation
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import serve_site
-from asr_console.sim.contract import NOT_YET_ENFORCED, fields_of, input_model, problems
+from asr_console.sim.contract import fields_of, input_model, problems
 from asr_console.sim.errors import Rejected
 from asr_console.sources.azure_auth import StaticTokenCredential
 
@@ -187,15 +187,3 @@ def test_the_sdk_field_table_is_read() -> None:
 def test_every_catalogued_input_model_exists_in_the_sdk() -> None:
     named = [op.spec.input_model for op in Operation if op.spec.input_model]
     assert named and all(fields_of(input_model(name)) for name in named)
-
-
-def test_what_the_simulator_does_not_enforce_yet_is_pinned() -> None:
-    # Shrink this as the console sends the fields (issue 10 §2.4); each entry is a required SDK field.
-    assert {
-        "InMageRcmReprotectInput.reprotectAgentId",
-        "InMageRcmReprotectInput.datastoreName",
-        "InMageRcmReprotectInput.logStorageAccountId",
-    } == NOT_YET_ENFORCED
-    for entry in NOT_YET_ENFORCED:
-        model, field = entry.split(".")
-        assert fields_of(getattr(m, model))[field].required

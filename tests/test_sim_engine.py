@@ -142,10 +142,54 @@ def test_failover_change_point_commit_reprotect() -> None:
     finish(engine, engine.commit(*path))
     committed = props(engine, path)
     assert committed["allowedOperations"] == ["ReverseReplicate", "DisableProtection"]
-    finish(engine, engine.reprotect(*path, {"properties": {}}))
+    fabric = engine.fabrics[path[0]]
+    agent = fabric.to_arm(engine.clock, 0, engine.scope, lambda *a, **k: {})["properties"]["customDetails"][
+        "reprotectAgents"
+    ][0]
+    to_vmware = {
+        "instanceType": "InMageRcm",
+        "reprotectAgentId": agent["id"],
+        "datastoreName": agent["accessibleDatastores"][0],
+        "logStorageAccountId": engine.scope.storage_id("cache1"),
+    }
+    with pytest.raises(Rejected, match="reprotectAgentId: is required"):
+        engine.reprotect(
+            *path, {"properties": {"providerSpecificDetails": {**to_vmware, "reprotectAgentId": None}}}
+        )
+    with pytest.raises(Rejected, match="cannot reach datastore"):
+        engine.reprotect(
+            *path, {"properties": {"providerSpecificDetails": {**to_vmware, "datastoreName": "nas9"}}}
+        )
+    finish(engine, engine.reprotect(*path, {"properties": {"providerSpecificDetails": to_vmware}}))
     reprotected = props(engine, path)
     assert reprotected["protectionState"] == "Protected"
     assert reprotected["activeLocation"] == "Recovery"
+    assert reprotected["providerSpecificDetails"]["instanceType"] == "InMageRcmFailback"
+    assert reprotected["allowedOperations"] == ["PlannedFailover", "DisableProtection"]
+    failback = {"instanceType": "InMageRcmFailback", "recoveryPointType": "CrashConsistent"}
+    with pytest.raises(Rejected, match="recoveryPointType"):
+        engine.planned_failover(
+            *path, {"properties": {"providerSpecificDetails": {**failback, "recoveryPointType": "Latest"}}}
+        )
+    finish(engine, engine.planned_failover(*path, {"properties": {"providerSpecificDetails": failback}}))
+    failed_back = props(engine, path)
+    assert (failed_back["activeLocation"], failed_back["allowedOperations"]) == (
+        "Primary",
+        ["Commit", "DisableProtection"],
+    )
+    finish(engine, engine.commit(*path))
+    assert props(engine, path)["allowedOperations"] == ["ReverseReplicate", "DisableProtection"]
+    policy = engine.items[path[2]].policy
+    to_azure = {
+        "instanceType": "InMageRcmFailback",
+        "processServerId": fabric.process_servers[0].id,
+        "policyId": engine.scope.policy_id(policy),
+    }
+    finish(engine, engine.reprotect(*path, {"properties": {"providerSpecificDetails": to_azure}}))
+    back = props(engine, path)
+    assert (back["protectionState"], back["activeLocation"]) == ("Protected", "Primary")
+    assert back["providerSpecificDetails"]["instanceType"] == "InMageRcm"
+    assert "UnplannedFailover" in back["allowedOperations"]
 
 
 def test_resync_clears_resync_required() -> None:
@@ -293,9 +337,12 @@ def test_job_tasks_progress_and_cancel_restores_state() -> None:
     assert engine.get_job(job)["properties"]["state"] == "Cancelled"
     assert engine.get_job(job)["properties"]["allowedActions"] == ["Restart"]
     assert props(engine, path)["testFailoverState"] == "None"
-    engine.restart_job(job)
+    again = engine.restart_job(job)
+    # ASR restarts a job as a new job; the cancelled one stays as it ended
+    assert again != job and engine.get_job(job)["properties"]["state"] == "Cancelled"
     assert props(engine, path)["testFailoverState"] == "InProgress"
-    assert finish(engine, job)["properties"]["state"] == "Succeeded"
+    assert props(engine, path)["currentScenario"]["jobId"].endswith(again)
+    assert finish(engine, again)["properties"]["state"] == "Succeeded"
 
 
 def test_injected_job_failure_carries_error_details() -> None:

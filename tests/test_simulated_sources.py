@@ -9,7 +9,7 @@ import pytest
 
 from asr_console.model.errors import NotFound, OperationRejected
 from asr_console.model.protocols import InventorySource, RecoveryService
-from asr_console.model.records import Kind, Provider, VirtualMachine
+from asr_console.model.records import TO_VMWARE, Kind, Provider, VirtualMachine
 from asr_console.model.specs import (
     EnableReplicationSpec,
     InvalidInput,
@@ -21,7 +21,7 @@ from asr_console.model.store import Batch, Store
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.inventory import SimulatedInventory
 from asr_console.sources.azure import AzureRecoveryService
-from tests.arm_site import on_site
+from tests.arm_site import on_site, reprotect_target
 
 
 def site(provider: str = "mixed", **kwargs: Any) -> SimEngine:
@@ -126,15 +126,17 @@ async def test_failover_commit_reprotect_through_the_protocol() -> None:
         job = await service.unplanned_failover(
             item.id, RecoveryPointChoice(RecoveryPointKind.LATEST_PROCESSED), True
         )
-        assert job.running and job.target_object_id == item.id
+        assert job.running and job.target_object_name == item.display_name
         assert await settle(engine, service, job.id) == "Succeeded"
         points = await service.recovery_points(item.id)
         job = await service.change_recovery_point(item.id, points[1].id)
         assert await settle(engine, service, job.id) == "Succeeded"
         assert await settle(engine, service, (await service.commit_failover(item.id)).id) == "Succeeded"
-        assert await settle(engine, service, (await service.reprotect(item.id)).id) == "Succeeded"
+        target = await reprotect_target(service, item)
+        assert await settle(engine, service, (await service.reprotect(item.id, target)).id) == "Succeeded"
         after = next(i for i in await service.protected_items() if i.id == item.id)
         assert after.protection_state == "Protected" and after.active_location == "Recovery"
+        assert after.direction == TO_VMWARE
 
 
 async def test_invalid_writes_raise_before_anything_is_sent() -> None:

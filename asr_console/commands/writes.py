@@ -1,12 +1,12 @@
 """The scriptable writes on protected items, one framework for all of them:
 resolve → plan → confirm → send → wait.
 
-``asr-console test-failover | cleanup | failover | change-recovery-point | commit | reprotect | resync
-| disable ITEM...`` resolve every item (friendly name or ARM id), recovery point and network first and
-check the whole plan (the operation in each item's ``allowedOperations``, the inputs ASR needs) before
-anything is sent; they print the plan, ask for confirmation (typed on a terminal, ``--yes`` otherwise)
-and send each write through ``Actions`` (read-only guard, audit log, one write per intent), as the
-console's failover dialog does.
+``asr-console test-failover | cleanup | failover | change-recovery-point | commit | reprotect | failback
+| resync | disable ITEM...`` resolve every item (friendly name or ARM id), recovery point, network and
+re-protect target first and check the whole plan (the operation in each item's ``allowedOperations``,
+the inputs ASR needs) before anything is sent; they print the plan, ask for confirmation (typed on a
+terminal, ``--yes`` otherwise) and send each write through ``Actions`` (read-only guard, audit log,
+one write per intent), as the console's failover dialog does.
 
 Exit codes: 0 every write accepted (with ``--wait``: every job succeeded; ``--dry-run``: plan valid),
 1 a write was refused by ASR or (with ``--wait``) a job did not succeed or was still running when
@@ -30,8 +30,19 @@ from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
 from asr_console.model.errors import OperationRejected, SourceError
 from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
-from asr_console.model.operations import Operation, OperationInputs
-from asr_console.model.records import Job, ProtectedItem, Provider, RecoveryPoint
+from asr_console.model.operations import FailbackPointType, Operation, OperationInputs
+from asr_console.model.records import (
+    TO_AZURE,
+    TO_VMWARE,
+    Fabric,
+    Job,
+    Policy,
+    ProcessServer,
+    ProtectedItem,
+    Provider,
+    RecoveryPoint,
+)
+from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
 from asr_console.model.specs import require_allowed, validate_test_network
 
 if TYPE_CHECKING:
@@ -55,6 +66,10 @@ POINTS: dict[str, RecoveryPointKind] = {
     "latest-multi-vm-app-consistent": RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT,
 }
 DEFAULT_POINT = "latest-processed"  # the failover dialog's default too
+FAILBACK_POINT_TYPES: dict[str, FailbackPointType] = {
+    "application-consistent": FailbackPointType.APP,
+    "crash-consistent": FailbackPointType.CRASH,
+}
 VNET_PATH = "/providers/Microsoft.Network/virtualNetworks/"
 NOTES_MAX = 1024
 
@@ -89,10 +104,21 @@ WRITE_COMMANDS: dict[str, WriteCommand] = {
         ),
         WriteCommand("commit", Operation.COMMIT, "commit the failover of protected items"),
         WriteCommand(
-            "reprotect", Operation.REPROTECT, "re-protect failed-over items (Azure back to the source)"
+            "reprotect",
+            Operation.REPROTECT,
+            "re-protect items after a failover (Azure → VMware) or a failback (VMware → Azure)",
+        ),
+        WriteCommand(
+            "failback",
+            Operation.FAILBACK,
+            "fail re-protected modernized items back to VMware (planned failover)",
         ),
         WriteCommand("resync", Operation.RESYNC, "resynchronize protected items"),
-        WriteCommand("disable", Operation.DISABLE_REPLICATION, "disable replication of protected items"),
+        WriteCommand(
+            "disable",
+            Operation.DISABLE_REPLICATION,
+            "disable replication of protected items (--purge: remove items stuck in a failed state)",
+        ),
     )
 }
 COMMON_HELP = (
@@ -156,6 +182,23 @@ def add_parser(subparsers: Any) -> None:
                 action="store_true",
                 help="shut the source VM down before failing over (modernized items only)",
             )
+        if op is Operation.REPROTECT:
+            add_reprotect_flags(parser)
+        if op is Operation.FAILBACK:
+            parser.add_argument(
+                "--recovery-point-type",
+                choices=list(FAILBACK_POINT_TYPES),
+                default="application-consistent",
+                help="the consistency of the point the on-premises VM comes up from (default "
+                "application-consistent)",
+            )
+        if op is Operation.DISABLE_REPLICATION:
+            parser.add_argument(
+                "--purge",
+                action="store_true",
+                help="remove the items from the vault as they are (ASR's purge, DELETE): for items stuck "
+                "in a failed state; nothing is cleaned up on the source or in Azure",
+            )
         parser.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
         parser.add_argument(
             "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
@@ -174,6 +217,46 @@ def add_parser(subparsers: Any) -> None:
             "not cancelled); default 3600, profile key wait_timeout",
         )
         parser.set_defaults(func=run, write_command=command.name)
+
+
+def add_reprotect_flags(parser: argparse.ArgumentParser) -> None:
+    """Where a re-protect writes to; each defaults to what the fabric reports or the item used."""
+    parser.add_argument(
+        "--reprotect-agent",
+        default="",
+        metavar="NAME|ID",
+        help="modernized, after a failover: the appliance's reprotect agent (default the first it "
+        "reports); classic: the master target",
+    )
+    parser.add_argument(
+        "--datastore", default="", metavar="NAME", help="a datastore the agent reaches (default its first)"
+    )
+    parser.add_argument(
+        "--cache-storage",
+        default="",
+        metavar="ID",
+        help="the cache storage account's ARM id (default the one the item replicated through)",
+    )
+    parser.add_argument(
+        "--policy",
+        default="",
+        metavar="NAME|ID",
+        help="after a failover: an InMageRcmFailback policy (default ASR's); after a failback: the "
+        "InMageRcm policy towards Azure (default the one the item used); classic: the failback policy",
+    )
+    parser.add_argument(
+        "--process-server",
+        default="",
+        metavar="NAME|ID",
+        help="after a failback (and classic): the process server (default the item's or the first)",
+    )
+    parser.add_argument(
+        "--retention-drive", default="", metavar="DRIVE", help="classic: the master target's retention volume"
+    )
+
+
+# The fabrics, process servers and policies a re-protect plan is resolved against
+ReprotectContext = tuple[list[Fabric], list[ProcessServer], list[Policy]]
 
 
 # ---------------------------------------------------------------------------------------- the plan
@@ -290,17 +373,22 @@ async def build_plan(
     args: argparse.Namespace,
     items: list[ProtectedItem],
     load_points: Callable[[str], Awaitable[list[RecoveryPoint]]],
+    load_context: Callable[[], Awaitable[ReprotectContext]] | None = None,
 ) -> list[Step]:
     """Every step, or ``PlanError`` naming every unknown target and invalid input."""
     command = WRITE_COMMANDS[args.write_command]
-    op = command.op
+    op = Operation.PURGE if getattr(args, "purge", False) else command.op
     targets, problems = find_items(args.items, items)
+    context: ReprotectContext | None = None
     if op.spec.listed_point_only and args.recovery_point.strip().lower() in POINTS:
         # a usage error whatever the item: say it alone rather than after each item's state
         raise PlanError([f"{op.action} needs a recovery point id, not {args.recovery_point}"])
     steps: list[Step] = []
     for item in targets:
-        allowed = require_allowed(op.asr_name, item.allowed_operations, item.display_name)
+        # purge needs no permission: ASR lists none, it is for items where nothing else is allowed
+        allowed = (
+            require_allowed(op.asr_name, item.allowed_operations, item.display_name) if op.asr_name else []
+        )
         if allowed:
             problems += _errors(allowed, item)
             continue
@@ -331,6 +419,31 @@ async def build_plan(
                     "the source down"
                 )
             given["shutdown_source"] = shown["shutdown_source"] = bool(args.shutdown_source)
+        if op is Operation.FAILBACK:
+            if item.provider_name.lower() != "inmagercmfailback":
+                problems.append(f"{item.display_name}: not replicating to VMware; re-protect it first")
+            given["recovery_point_type"] = FAILBACK_POINT_TYPES[args.recovery_point_type]
+            shown["recovery_point_type"] = given["recovery_point_type"].value
+        if op is Operation.REPROTECT:
+            if context is None:
+                if load_context is None:
+                    raise PlanError(["re-protect needs the vault's fabrics and policies"])
+                context = await load_context()
+            fabrics, servers, policies = context
+            fabric = next((f for f in fabrics if arm_key(f.id) == arm_key(item.fabric_id)), None)
+            wanted = ReprotectWanted(
+                agent=args.reprotect_agent,
+                datastore=args.datastore,
+                cache_storage=args.cache_storage,
+                policy=args.policy,
+                process_server=args.process_server,
+                retention_drive=args.retention_drive,
+            )
+            resolved = resolve_reprotect(item, fabric, servers, policies, wanted)
+            problems += [f"{item.display_name}: {p}" for p in resolved.problems]
+            given["reprotect"] = resolved.target
+            shown["direction"] = TO_AZURE if item.direction == TO_VMWARE else TO_VMWARE
+            shown.update(resolved.shown)
         steps.append(Step(item, op, OperationInputs(**given), shown))
     if problems:
         raise PlanError(problems)
@@ -417,8 +530,13 @@ async def _run(args: argparse.Namespace, settings: Settings, command: WriteComma
         async def points(item_id: str) -> list[RecoveryPoint]:
             return await deadline.within(actions.load_recovery_points(item_id), "the recovery points")
 
+        async def context() -> ReprotectContext:
+            infra = await deadline.within(service.infrastructure(), "the fabrics")
+            policies = await deadline.within(service.policies(), "the policies")
+            return list(infra.fabrics), list(infra.process_servers), list(policies)
+
         try:
-            steps = await build_plan(args, list(listed), points)
+            steps = await build_plan(args, list(listed), points, context)
         except PlanError as exc:
             for problem in exc.problems:
                 _say(f"{command.name}: {problem}")
@@ -446,7 +564,7 @@ async def _carry_out(
     interactive = sys.stdin.isatty() and not args.yes and not args.dry_run
     if not args.json or interactive:
         vault = settings.vault
-        print(f"Plan: {command.op.label.lower()} of {len(steps)} item(s) in vault {vault}", file=plan_out)
+        print(f"Plan: {steps[0].op.label.lower()} of {len(steps)} item(s) in vault {vault}", file=plan_out)
         for step in steps:
             print(step.row(), file=plan_out)
     if args.dry_run:

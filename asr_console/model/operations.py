@@ -34,6 +34,8 @@ class ExtraInput(StrEnum):
 
     NOTES = "notes"
     SHUTDOWN_SOURCE = "shutdown_source"
+    REPROTECT_TARGET = "reprotect_target"  # agent/master target, datastore, cache storage, policy
+    RECOVERY_POINT_TYPE = "recovery_point_type"  # failback: application- or crash-consistent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,7 +210,25 @@ class Operation(Enum):
         path="reProtect",
         input_model="ReverseReplicationInput",
         asr_name="ReverseReplicate",
-        preview="{name}: replication starts from Azure back to the source site.",
+        preview="{name}: replication starts in the other direction (Azure → VMware after a failover, "
+        "VMware → Azure after a failback).",
+        inputs=(ExtraInput.REPROTECT_TARGET,),
+    )
+    FAILBACK = OperationSpec(
+        action="failback",
+        label="Failback (planned failover)",
+        short="failback",
+        resource=Resource.PROTECTED_ITEM,
+        sdk_operations="replication_protected_items",
+        sdk_method="begin_planned_failover",
+        http_method="POST",
+        path="plannedFailover",
+        input_model="PlannedFailoverInput",
+        asr_name="PlannedFailover",
+        preview="{name}: the Azure VM is shut down and the on-premises VM is brought up from the "
+        "latest point of the chosen consistency.",
+        irreversible=True,
+        inputs=(ExtraInput.RECOVERY_POINT_TYPE,),
     )
     RESYNC = OperationSpec(
         action="resync",
@@ -235,6 +255,20 @@ class Operation(Enum):
         input_model="DisableProtectionInput",
         asr_name="DisableProtection",
         preview="{name}: replication stops and the item leaves the vault; recovery points are deleted.",
+        irreversible=True,
+        adds_or_removes_items=True,
+    )
+    PURGE = OperationSpec(
+        action="purge",
+        label="Purge (remove without cleanup)",
+        short="purge",
+        resource=Resource.PROTECTED_ITEM,
+        # ASR lists no permission for it: it is the way out for items stuck where nothing else is allowed
+        sdk_operations="replication_protected_items",
+        sdk_method="begin_purge",
+        http_method="DELETE",
+        preview="{name}: the item is removed from the vault as it is; nothing is cleaned up on the "
+        "source or in Azure.",
         irreversible=True,
         adds_or_removes_items=True,
     )
@@ -311,6 +345,32 @@ def by_asr_name(name: str) -> Operation | None:
     return None
 
 
+class FailbackPointType(StrEnum):
+    """The consistency of the point a failback brings the on-premises VM up from (ASR's names)."""
+
+    APP = "ApplicationConsistent"
+    CRASH = "CrashConsistent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReprotectTarget:
+    """Where a re-protect writes to, as ids (pickers and the CLI resolve names first).
+
+    Modernized (InMageRcm) re-protect towards VMware: ``agent_id`` (a reprotect agent of the appliance),
+    ``datastore``, ``log_storage_account_id`` and optionally a failback ``policy_id``. Classic
+    (InMage): ``agent_id`` is the master target, with ``process_server_id``, ``retention_drive``,
+    ``datastore`` and ``policy_id``. Re-protect back to Azure after a failback (InMageRcmFailback):
+    ``process_server_id`` and the replication ``policy_id``."""
+
+    agent_id: str = ""
+    datastore: str = ""
+    log_storage_account_id: str = ""
+    policy_id: str = ""
+    process_server_id: str = ""
+    retention_drive: str = ""
+    run_as_account_id: str = ""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OperationInputs:
     """What the user chose for an operation on a protected item or job; each operation reads the
@@ -320,6 +380,8 @@ class OperationInputs:
     network_id: str = ""
     notes: str = ""
     shutdown_source: bool = False
+    reprotect: ReprotectTarget | None = None  # re-protect: "" fields take the item's own
+    recovery_point_type: FailbackPointType = FailbackPointType.APP
 
 
 class OperationShorthands(abc.ABC):
@@ -351,8 +413,15 @@ class OperationShorthands(abc.ABC):
     async def commit_failover(self, item_id: str) -> Job:
         return await self.operate(Operation.COMMIT, item_id, OperationInputs())
 
-    async def reprotect(self, item_id: str) -> Job:
-        return await self.operate(Operation.REPROTECT, item_id, OperationInputs())
+    async def reprotect(self, item_id: str, target: ReprotectTarget | None = None) -> Job:
+        return await self.operate(Operation.REPROTECT, item_id, OperationInputs(reprotect=target))
+
+    async def failback(self, item_id: str, point_type: FailbackPointType = FailbackPointType.APP) -> Job:
+        given = OperationInputs(recovery_point_type=point_type)
+        return await self.operate(Operation.FAILBACK, item_id, given)
+
+    async def purge(self, item_id: str) -> Job:
+        return await self.operate(Operation.PURGE, item_id, OperationInputs())
 
     async def resync(self, item_id: str) -> Job:
         return await self.operate(Operation.RESYNC, item_id, OperationInputs())

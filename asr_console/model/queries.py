@@ -106,14 +106,10 @@ def mappings_of_policy(store: Store, policy_id: str) -> list[ContainerMapping]:
 
 
 def jobs_of_item(store: Store, item: ProtectedItem) -> list[Job]:
-    """Jobs whose target is the item (by id; by name for jobs that name no id)."""
-    key = arm_key(item.id)
-    return [
-        j
-        for j in store.all(Job)
-        if arm_key(j.target_object_id) == key
-        or (j.target_object_name and j.target_object_name == item.display_name)
-    ]
+    """Jobs whose target is the item. Real jobs name their target by ``targetObjectName`` (the item's
+    friendly name); their ``targetObjectId`` is ASR's internal id, never the item's ARM id."""
+    name = item.display_name.lower()
+    return [j for j in store.all(Job) if j.target_object_name and j.target_object_name.lower() == name]
 
 
 def recovery_points_of(store: Store, item: ProtectedItem) -> list[RecoveryPoint]:

@@ -54,6 +54,13 @@ class Health(StrEnum):
         return cls.UNKNOWN
 
 
+# The providers an item replicates with from Azure back to VMware (after a re-protect): the
+# modernized stack's failback and the classic stack's re-protect.
+FAILBACK_PROVIDERS = frozenset({"inmagercmfailback", "inmage"})
+TO_AZURE = "→ Azure"
+TO_VMWARE = "→ VMware"
+
+
 class Provider(StrEnum):
     """Replication providers; VMware→Azure is InMageRcm (modernized) or InMageAzureV2 (classic)."""
 
@@ -268,6 +275,25 @@ class FabricKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReprotectAgent:
+    """An appliance's reprotect agent (InMageRcm failback): the datastores it can write to."""
+
+    id: str
+    name: str
+    datastores: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MasterTarget:
+    """A classic configuration server's master target: where a re-protected VM's disks are written."""
+
+    id: str
+    name: str
+    retention_volumes: tuple[str, ...] = ()
+    datastores: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fabric:
     KIND: ClassVar[Kind] = Kind.FABRIC
     id: str
@@ -279,6 +305,8 @@ class Fabric:
     server_version: str = ""
     location: str = ""
     health_errors: tuple[HealthError, ...] = ()
+    reprotect_agents: tuple[ReprotectAgent, ...] = ()  # appliances (InMageRcm)
+    master_targets: tuple[MasterTarget, ...] = ()  # configuration servers (classic)
 
     @property
     def key(self) -> str:
@@ -454,6 +482,10 @@ class ProtectedItem:
     recovery_network_id: str = ""  # the Azure virtual network the item fails over into
     test_network_id: str = ""  # the network of its last (or configured) test failover
     recovery_resource_group_id: str = ""
+    log_storage_account_id: str = ""  # the cache storage account its disks replicate through
+    reprotect_agent_id: str = ""  # failback (InMageRcmFailback): the agent writing to VMware
+    datastore_name: str = ""  # failback: the datastore the VM's disks are written to
+    last_used_policy_id: str = ""  # failback: the replication policy it used towards Azure
 
     @property
     def key(self) -> str:
@@ -462,6 +494,13 @@ class ProtectedItem:
     @property
     def display_name(self) -> str:
         return self.friendly_name or self.name
+
+    @property
+    def direction(self) -> str:
+        """Which way the item replicates: the failback providers write from Azure to VMware."""
+        if self.provider_name.lower() in FAILBACK_PROVIDERS:
+            return TO_VMWARE
+        return TO_AZURE if self.provider is not Provider.OTHER else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -472,6 +511,7 @@ class RecoveryPoint:
     item_id: str
     time: datetime | None = None
     type: str = ""  # e.g. CrashConsistent, AppConsistent, as the provider reports
+    multi_vm: bool = False  # a multi-VM sync point (consistent across the item's multi-VM group)
 
     @property
     def key(self) -> str:

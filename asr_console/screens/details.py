@@ -125,6 +125,7 @@ class ItemDetailScreen(DetailScreen):
             ("health", item.replication_health.value),
             ("protection state", item.protection_state_description or item.protection_state),
             ("provider", item.provider_name or item.provider.value),
+            ("direction", item.direction or "—"),
             ("policy", item.policy_name or item.policy_id or "—"),
             ("RPO", f"{duration(item.rpo_seconds)} (alert above {threshold} min)"),
             (

@@ -20,15 +20,34 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from asr_console.model.arm import arm_key
 from asr_console.model.operations import (
     ITEM_OPERATIONS,
     ExtraInput,
+    FailbackPointType,
     Operation,
     OperationInputs,
     by_asr_name,
     safe_next_step,
 )
-from asr_console.model.records import Job, ProtectedItem, RecoveryPlan, RecoveryPoint, Vault
+from asr_console.model.records import (
+    Fabric,
+    Job,
+    Policy,
+    ProcessServer,
+    ProtectedItem,
+    RecoveryPlan,
+    RecoveryPoint,
+    Vault,
+)
+from asr_console.model.reprotect import (
+    FAILBACK_PROVIDER,
+    ReprotectKind,
+    ReprotectPlan,
+    ReprotectWanted,
+    reprotect_kind,
+    resolve_reprotect,
+)
 from asr_console.model.specs import (
     FieldError,
     RecoveryPointChoice,
@@ -60,6 +79,18 @@ FIELD_LABELS = {
     "recovery_point": "Recovery point",
     "operation": "Operation",
     "items": "Items",
+    "reprotect": "Re-protect",
+}
+DEFAULT_CHOICE = "__default__"  # a re-protect picker's "default" entry: the item's own or ASR's
+AGENT_LABELS = {
+    ReprotectKind.TO_VMWARE: "Reprotect agent (the appliance's, writes to VMware)",
+    ReprotectKind.BACK_TO_AZURE: "Process server (replicates to Azure)",
+    ReprotectKind.CLASSIC: "Master target server",
+}
+POLICY_LABELS = {
+    ReprotectKind.TO_VMWARE: "Failback policy (InMageRcmFailback)",
+    ReprotectKind.BACK_TO_AZURE: "Replication policy towards Azure",
+    ReprotectKind.CLASSIC: "Failback policy",
 }
 
 
@@ -253,13 +284,124 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
                 id="fo-shutdown",
                 classes="op-field",
             )
+            yield from self._reprotect_fields(items)
+            yield Label("Failback from the latest", id="fo-rp-type-label", classes="op-field")
+            yield Select(
+                [
+                    ("application-consistent point", FailbackPointType.APP.value),
+                    ("crash-consistent point", FailbackPointType.CRASH.value),
+                ],
+                value=FailbackPointType.APP.value,
+                allow_blank=False,
+                id="fo-rp-type",
+                classes="op-field",
+            )
             yield Static("", id="fo-preview")
             yield Static("", id="fo-errors")
             with Horizontal():
                 yield Button("Review… (ctrl+r)", id="fo-run")
                 yield Button("Cancel (esc)", id="fo-cancel")
 
+    # ------------------------------------------------------------------ re-protect inputs
+
+    def _reprotect_context(
+        self, item: ProtectedItem
+    ) -> tuple[Fabric | None, list[ProcessServer], list[Policy]]:
+        store = self.console.store
+        key = arm_key(item.fabric_id)
+        fabric = next((f for f in store.all(Fabric) if arm_key(f.id) == key), None)
+        return fabric, list(store.all(ProcessServer)), list(store.all(Policy))
+
+    def _reprotect_fields(self, items: list[ProtectedItem]) -> ComposeResult:
+        """Pickers for where a re-protect writes to, filled from the first item's fabric (names shown,
+        ids sent); every item is resolved against its own fabric when sent."""
+        kind = reprotect_kind(items[0]) if items else ReprotectKind.NONE
+        fabric, servers, policies = self._reprotect_context(items[0]) if items else (None, [], [])
+        agents: list[tuple[str, str]] = []
+        if fabric is not None and kind == ReprotectKind.TO_VMWARE:
+            agents = [(a.name, a.name) for a in fabric.reprotect_agents]
+        elif fabric is not None and kind == ReprotectKind.CLASSIC:
+            agents = [(t.name, t.name) for t in fabric.master_targets]
+        elif fabric is not None and kind == ReprotectKind.BACK_TO_AZURE:
+            agents = [(ps.name, ps.name) for ps in servers if arm_key(ps.fabric_id) == arm_key(fabric.id)]
+        yield Label(AGENT_LABELS.get(kind, "Reprotect agent"), id="fo-agent-label", classes="op-field")
+        yield Select(
+            agents,
+            prompt="none reported",
+            value=agents[0][1] if agents else Select.NULL,
+            id="fo-agent",
+            classes="op-field",
+        )
+        yield Label("Datastore the agent reaches", id="fo-datastore-label", classes="op-field")
+        yield Select([], prompt="none reported", id="fo-datastore", classes="op-field")
+        yield Label("Cache storage account (ARM id)", id="fo-cache-label", classes="op-field")
+        yield Input(
+            value=items[0].log_storage_account_id if items else "",
+            placeholder="/subscriptions/…/Microsoft.Storage/storageAccounts/NAME",
+            id="fo-cache",
+            classes="op-field",
+        )
+        provider = {
+            ReprotectKind.TO_VMWARE: FAILBACK_PROVIDER.lower(),
+            ReprotectKind.BACK_TO_AZURE: "inmagercm",
+        }.get(kind, "")
+        fitting = [p for p in policies if not provider or p.provider_name.lower() == provider]
+        default = "ASR's default" if kind == ReprotectKind.TO_VMWARE else "the one the item used"
+        yield Label(POLICY_LABELS.get(kind, "Policy"), id="fo-policy-label", classes="op-field")
+        yield Select(
+            [(f"default ({default})", DEFAULT_CHOICE), *((p.name, p.name) for p in fitting)],
+            value=DEFAULT_CHOICE,
+            allow_blank=False,
+            id="fo-policy",
+            classes="op-field",
+        )
+
+    def _fill_datastores(self) -> None:
+        items = self.items()
+        if not items or not self.query("#fo-datastore"):
+            return
+        fabric, _, _ = self._reprotect_context(items[0])
+        agent = self.query_one("#fo-agent", Select).value
+        stores: tuple[str, ...] = ()
+        if fabric is not None:
+            for a in fabric.reprotect_agents:
+                if a.name == agent:
+                    stores = a.datastores
+            for t in fabric.master_targets:
+                if t.name == agent:
+                    stores = t.datastores
+        select = self.query_one("#fo-datastore", Select)
+        current = select.value
+        select.set_options([(d, d) for d in stores])
+        if current in stores:
+            select.value = current
+        elif stores:
+            select.value = stores[0]
+
+    def _picked(self, selector: str) -> str:
+        value = self.query_one(selector, Select).value
+        return "" if value is Select.NULL or value == DEFAULT_CHOICE else str(value)
+
+    def reprotect_plans(self) -> dict[str, ReprotectPlan]:
+        """Each item's re-protect target resolved from the pickers (item id → plan)."""
+        kind = reprotect_kind(self.items()[0]) if self.items() else ReprotectKind.NONE
+        agent = self._picked("#fo-agent")
+        wanted = ReprotectWanted(
+            agent="" if kind == ReprotectKind.BACK_TO_AZURE else agent,
+            process_server=agent if kind == ReprotectKind.BACK_TO_AZURE else "",
+            datastore=self._picked("#fo-datastore"),
+            cache_storage=self.query_one("#fo-cache", Input).value.strip(),
+            policy=self._picked("#fo-policy"),
+        )
+        plans = {}
+        for item in self.items():
+            fabric, servers, policies = self._reprotect_context(item)
+            plans[item.id] = resolve_reprotect(item, fabric, servers, policies, wanted)
+        return plans
+
     def on_mount(self) -> None:
+        if self.query("#fo-agent"):
+            self._fill_datastores()
         if self.query("#fo-op"):
             self._arrange()
             if len(self.item_ids) == 1:
@@ -333,6 +475,10 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         ):
             self.query_one("#fo-network", Input).focus()
 
+    @on(Select.Changed, "#fo-agent")
+    def _agent_picked(self) -> None:
+        self._fill_datastores()
+
     @on(Select.Changed)
     @on(Input.Changed)
     @on(Checkbox.Changed)
@@ -360,6 +506,22 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         self.query_one("#fo-notes-label").set_class(not wants_notes, "hidden")
         self.query_one("#fo-notes").set_class(not wants_notes, "hidden")
         self.query_one("#fo-shutdown").set_class(ExtraInput.SHUTDOWN_SOURCE not in spec.inputs, "hidden")
+        wants_target = ExtraInput.REPROTECT_TARGET in spec.inputs
+        kind = reprotect_kind(self.items()[0]) if self.items() else ReprotectKind.NONE
+        shown = {
+            "#fo-agent-label": wants_target,
+            "#fo-agent": wants_target,
+            "#fo-datastore-label": wants_target and kind != ReprotectKind.BACK_TO_AZURE,
+            "#fo-datastore": wants_target and kind != ReprotectKind.BACK_TO_AZURE,
+            "#fo-cache-label": wants_target and kind == ReprotectKind.TO_VMWARE,
+            "#fo-cache": wants_target and kind == ReprotectKind.TO_VMWARE,
+            "#fo-policy-label": wants_target,
+            "#fo-policy": wants_target,
+            "#fo-rp-type-label": ExtraInput.RECOVERY_POINT_TYPE in spec.inputs,
+            "#fo-rp-type": ExtraInput.RECOVERY_POINT_TYPE in spec.inputs,
+        }
+        for selector, visible in shown.items():
+            self.query_one(selector).set_class(not visible, "hidden")
         self.query_one("#fo-preview", Static).update(self.preview(op))
 
     def preview(self, op: Operation) -> str:
@@ -392,6 +554,15 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         if ExtraInput.SHUTDOWN_SOURCE in spec.inputs:
             shutdown = self.query_one("#fo-shutdown", Checkbox).value
             lines.append("Source VMs are shut down first." if shutdown else "Source VMs keep running.")
+        if ExtraInput.REPROTECT_TARGET in spec.inputs and self.items():
+            plan = self.reprotect_plans().get(self.items()[0].id)
+            if plan is not None and plan.shown:
+                lines.append(
+                    "Re-protect to: "
+                    + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in plan.shown.items() if v)
+                )
+        if ExtraInput.RECOVERY_POINT_TYPE in spec.inputs:
+            lines.append(f"Failback point: latest {self.query_one('#fo-rp-type', Select).value}")
         if spec.irreversible:
             lines.append(
                 f"This cannot be undone: you will type {self.expected_confirmation()!r} to go ahead."
@@ -419,6 +590,19 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
                 errors.append(FieldError("recovery_point", "a custom point applies to one item only"))
         if op.spec.needs_network:
             errors += self._network_errors(self.test_network())
+        if ExtraInput.REPROTECT_TARGET in op.spec.inputs:
+            kinds = {reprotect_kind(i) for i in self.items()}
+            if len(kinds) > 1:
+                errors.append(FieldError("reprotect", "re-protect items going the same way together"))
+            for item_id, plan in self.reprotect_plans().items():
+                name = next((i.display_name for i in self.items() if i.id == item_id), item_id)
+                errors += [FieldError("reprotect", f"{name}: {p}") for p in plan.problems]
+        if op is Operation.FAILBACK:
+            errors += [
+                FieldError("operation", f"{i.display_name} is not replicating to VMware; re-protect it first")
+                for i in self.items()
+                if i.provider_name.lower() != FAILBACK_PROVIDER.lower()
+            ]
         return errors
 
     def _network_errors(self, network: str) -> list[FieldError]:
@@ -474,11 +658,14 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
 
     def _call_for(self, op: Operation, item_id: str) -> Callable[[], Awaitable[Job]]:
         actions = self.console.actions
+        plan = self.reprotect_plans().get(item_id) if ExtraInput.REPROTECT_TARGET in op.spec.inputs else None
         given = OperationInputs(
             recovery_point=self.point_choice(),
             network_id=self.test_network(),
             notes=self.query_one("#fo-notes", Input).value.strip(),
             shutdown_source=self.query_one("#fo-shutdown", Checkbox).value,
+            reprotect=plan.target if plan is not None else None,
+            recovery_point_type=FailbackPointType(str(self.query_one("#fo-rp-type", Select).value)),
         )
         return lambda: actions.operate(op, item_id, given)
 

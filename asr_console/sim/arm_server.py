@@ -108,6 +108,8 @@ class ArmSite:
     faults: Faults = field(default_factory=Faults)
     page_size: int = 100
     lro_retry_after: int = 1  # seconds the 202s ask clients to wait; 0 sends none
+    # answer writes' 202s with ``Location`` alone (no ``Azure-AsyncOperation``), as some ASR operations do
+    lro_location_only: bool = False
     base_url: str = ""
     requests: int = 0
     _routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
@@ -274,8 +276,10 @@ class ArmSite:
         vault = self.vault_url()
         headers = {
             "Location": f"{vault}/replicationOperationResults/{job}?api-version={API_VERSION}",
-            "Azure-AsyncOperation": f"{vault}/replicationOperationStatus/{job}?api-version={API_VERSION}",
         }
+        if not self.lro_location_only:
+            status = f"{vault}/replicationOperationStatus/{job}?api-version={API_VERSION}"
+            headers["Azure-AsyncOperation"] = status
         if self.lro_retry_after:
             headers["Retry-After"] = str(self.lro_retry_after)
         return web.Response(status=202, headers=headers)
@@ -335,7 +339,6 @@ class ArmSite:
             lst("items", lambda r, a: e.protected_item_snapshot(*a)),
         )
         self.route("GET", _ITEM, get(lambda a: e.get_protected_item(*a)))
-        self.route("DELETE", _ITEM, self._writer(lambda a, b: e.purge(*a)))
         self.route("GET", _ITEM + r"/recoveryPoints", lst("points", lambda r, a: e.list_recovery_points(*a)))
         self.route("GET", _ITEM + r"/recoveryPoints/" + _NAME, get(self._recovery_point))
         self.route("GET", r"/replicationJobs", lst("jobs", self._jobs))
@@ -361,6 +364,8 @@ class ArmSite:
             Operation.CHANGE_RECOVERY_POINT: lambda a, b: e.apply_recovery_point(a[0], a[1], a[2], b),
             Operation.COMMIT: lambda a, b: e.commit(*a),
             Operation.REPROTECT: lambda a, b: e.reprotect(a[0], a[1], a[2], b),
+            Operation.FAILBACK: lambda a, b: e.planned_failover(a[0], a[1], a[2], b),
+            Operation.PURGE: lambda a, b: e.purge(*a),
             Operation.RESYNC: lambda a, b: e.repair_replication(*a),
             Operation.DISABLE_REPLICATION: lambda a, b: e.disable_protection(a[0], a[1], a[2], b),
             Operation.CANCEL_JOB: lambda a, b: e.cancel_job(a[0]),
@@ -409,7 +414,28 @@ class ArmSite:
 
     def _events(self, request: Request, args: tuple[str, ...]) -> list[dict[str, Any]]:
         terms = _filter_terms(request.http.query.get("$filter", ""))
-        return self.engine.list_events(since=_parse_time(terms.get("timeofoccurrence", "")))
+        unknown = sorted(set(terms) - set(EVENT_FILTER_FIELDS))
+        if unknown:
+            shown = ", ".join(EVENT_FILTER_FIELDS.values())
+            raise SimError(
+                400, "InvalidFilter", f"'{unknown[0]}' is not an event filter field (use {shown})."
+            )
+        events = self.engine.list_events(since=_parse_time(terms.get("starttime", "")))
+        until = iso(_parse_time(terms.get("endtime", ""))) or ""
+        wanted = {
+            EVENT_FILTER_FIELDS[k]: v.lower() for k, v in terms.items() if k not in ("starttime", "endtime")
+        }
+
+        def value(props: dict[str, Any], key: str) -> str:
+            text = str(props.get(key) or "").lower()
+            return text.rstrip("/").rsplit("/", 1)[-1] if key == "fabricId" else text
+
+        return [
+            event
+            for event in events
+            if not (until and event["properties"]["timeOfOccurrence"] > until)
+            and all(value(event["properties"], k) == v for k, v in wanted.items())
+        ]
 
     async def _operation_status(self, request: Request, args: tuple[str, ...]) -> web.StreamResponse:
         job = args[0]
@@ -474,6 +500,19 @@ def _error(
         error["details"] = details
     return _json({"error": error}, status=status, headers={"x-ms-error-code": code, **(headers or {})})
 
+
+# The fields ASR documents for filtering replication events (lower-cased term → event property);
+# startTime and endTime bound timeOfOccurrence.
+EVENT_FILTER_FIELDS = {
+    "starttime": "startTime",
+    "endtime": "endTime",
+    "severity": "severity",
+    "eventtype": "eventType",
+    "eventcode": "eventCode",
+    "affectedobjectfriendlyname": "affectedObjectFriendlyName",
+    "affectedobjectcorrelationid": "affectedObjectCorrelationId",
+    "fabricname": "fabricId",
+}
 
 _TERM = re.compile(r"(\w+)\s+(?:eq|ge|gt)\s+'([^']*)'", re.IGNORECASE)
 

@@ -23,18 +23,6 @@ from asr_console.sim.errors import FieldProblem, Rejected
 
 _DISCRIMINATOR = "instanceType"
 
-# Required fields the console does not send yet (issue 10 §2.4: its re-protect asks for no agent,
-# datastore or cache storage account). A real vault refuses such a body; the simulator lets these,
-# and only these, through until the console sends them. ``tests/test_sim_contract.py`` pins the list,
-# so shrinking or growing it is a visible change.
-NOT_YET_ENFORCED: frozenset[str] = frozenset(
-    {
-        "InMageRcmReprotectInput.reprotectAgentId",
-        "InMageRcmReprotectInput.datastoreName",
-        "InMageRcmReprotectInput.logStorageAccountId",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class ModelField:
@@ -161,7 +149,7 @@ def problems(cls: type[Any], body: Any, path: str = "") -> list[FieldProblem]:
         value = body.get(field.rest_name)
         where = _join(path, field.rest_name)
         if value is None:
-            if field.required and f"{cls.__name__}.{field.rest_name}" not in NOT_YET_ENFORCED:
+            if field.required:
                 found.append(FieldProblem(where, f"is required ({cls.__name__})"))
             continue
         found += _value_problems(field, value, where)

@@ -295,6 +295,9 @@ class SimEngine:
     def disable_protection(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         return self.writes.disable_protection(fabric, container, name, body)
 
+    def planned_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.planned_failover(fabric, container, name, body)
+
     def purge(self, fabric: str, container: str, name: str) -> str:
         return self.writes.purge(fabric, container, name)
 

@@ -94,6 +94,12 @@ class Estate:
     def vms(self) -> dict[str, VirtualMachine]:
         return self.records[Kind.VM]  # type: ignore[return-value]  # the VM collection holds VirtualMachine only
 
+    def datastore_names(self) -> tuple[str, ...]:
+        """The datastores' names, sorted: what a reprotect agent reports it can reach."""
+        return tuple(
+            sorted(r.name for r in self.records[Kind.DATASTORE].values() if isinstance(r, Datastore))
+        )
+
     def all_records(self) -> dict[Kind, list[Record]]:
         return {kind: list(coll.values()) for kind, coll in self.records.items()}
 

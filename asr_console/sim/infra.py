@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,39 @@ class SimFabric:
     vcenter: str = "vcsa01"
     heartbeat: float = 0.0
     version: str = ""
+    datastores: tuple[str, ...] = ()  # the vCenter's datastores: where a re-protect can write
+
+    @property
+    def reprotect_agent_id(self) -> str:
+        """The appliance's reprotect agent (modernized) or the master target (classic)."""
+        if self.provider != RCM:
+            return f"{self.name}-mt"
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.name}/reprotect-agent"))
+
+    @property
+    def reprotect_agent_name(self) -> str:
+        return f"{self.friendly_name}-reprotect" if self.provider == RCM else f"{self.friendly_name}-mt"
+
+    @property
+    def retention_volumes(self) -> tuple[str, ...]:
+        return ("E:", "F:")
+
+    def _reprotect_agent(self, clock: SimClock) -> dict[str, Any]:
+        """``ReprotectAgentDetails``: the appliance agent that writes failed-back disks to VMware."""
+        return {
+            "id": self.reprotect_agent_id,
+            "name": self.reprotect_agent_name,
+            "biosId": self.reprotect_agent_id[-12:],
+            "fabricObjectId": self.reprotect_agent_id,
+            "fqdn": f"{self.reprotect_agent_name}.corp.example",
+            "version": self.version,
+            "lastHeartbeatUtc": iso(clock.at(self.heartbeat)),
+            "health": "Normal",
+            "healthErrors": [],
+            "protectedItemCount": 0,
+            "accessibleDatastores": list(self.datastores),
+            "vcenterId": self.vcenter,
+        }
 
     def to_arm(self, clock: SimClock, elapsed: float, scope: ArmScope, catalog: Any) -> dict[str, Any]:
         ps_errors = [
@@ -139,7 +173,7 @@ class SimFabric:
             "rcmProxies": [],
             "pushInstallers": [],
             "replicationAgents": [],
-            "reprotectAgents": [],
+            "reprotectAgents": [self._reprotect_agent(clock)],
             "marsAgents": [],
             "dras": [],
             "agentDetails": [],
@@ -186,8 +220,13 @@ class SimFabric:
             "processServers": servers,
             "masterTargetServers": [
                 {
-                    "id": f"{self.name}-mt",
+                    "id": self.reprotect_agent_id,
                     "name": f"{self.friendly_name}",
+                    "retentionVolumes": [
+                        {"volumeName": v, "capacityInBytes": 500 * GIB, "freeSpaceInBytes": 400 * GIB}
+                        for v in self.retention_volumes
+                    ],
+                    "dataStores": [{"symbolicName": d, "type": "VMFS"} for d in self.datastores],
                     "ipAddress": cs.ip,
                     "osType": "Windows",
                     "lastHeartbeat": iso(clock.at(self.heartbeat)),

@@ -15,6 +15,7 @@ from asr_console.model.operations import Operation
 from asr_console.model.records import VirtualMachine
 from asr_console.sim.clock import SimClock
 from asr_console.sim.state_machines import (
+    FAILBACK_PHASES,
     PHASES,
     TEST_FAILOVER_DESCRIPTIONS,
     Phase,
@@ -82,6 +83,14 @@ class SimItem:
     scenario_start: float | None = None
     errors: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
     health: str = "Normal"
+    multi_vm_group: str = ""  # items of one group share multi-VM sync points
+    # where a re-protect towards VMware writes: the appliance's reprotect agent (or the classic master
+    # target), its datastore, the classic retention drive, and the failback policy ("" = the default)
+    reprotect_agent_id: str = ""
+    reprotect_agent_name: str = ""
+    datastore_name: str = ""
+    retention_drive: str = ""
+    failback_policy: str = ""
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -89,7 +98,15 @@ class SimItem:
         if self.scenario == _RESYNC_SCENARIO or self.resync_percent is not None:
             # one resync at a time: ASR does not offer another while a resync job or its copy runs
             allowed = tuple(op for op in allowed if op != _RESYNC)
+        if self.provider == CLASSIC and self.phase is Phase.REPROTECTED:
+            # planned failover (failback) exists only for the modernized stack
+            allowed = tuple(a for a in allowed if a != "PlannedFailover")
         return allowed
+
+    @property
+    def towards_vmware(self) -> bool:
+        """Whether the item replicates (or failed back) with a failback provider, not towards Azure."""
+        return self.phase in FAILBACK_PHASES if self.provider == RCM else self.phase is Phase.REPROTECTED
 
     def rpo_seconds(self, elapsed: float) -> int | None:
         if self.last_rp is None:
@@ -147,9 +164,7 @@ class SimItem:
             "failoverRecoveryPointId": self.failover_recovery_point or None,
             "recoveryContainerId": "Microsoft Azure",
             "eventCorrelationId": self.name,
-            "providerSpecificDetails": self._rcm(clock, elapsed, ids)
-            if self.provider == RCM
-            else self._classic(clock, elapsed, ids),
+            "providerSpecificDetails": self._details(clock, elapsed, ids),
         }
         return {
             "id": item_id,
@@ -166,6 +181,54 @@ class SimItem:
         if self.resync_percent is None:
             return "None"
         return "InProgress" if self.source_running else "NoProgress"
+
+    def _details(self, clock: SimClock, elapsed: float, ids: Any) -> dict[str, Any]:
+        if self.towards_vmware:
+            return self._rcm_failback(clock, ids) if self.provider == RCM else self._classic_reprotected(ids)
+        return self._rcm(clock, elapsed, ids) if self.provider == RCM else self._classic(clock, elapsed, ids)
+
+    def _rcm_failback(self, clock: SimClock, ids: Any) -> dict[str, Any]:
+        """``InMageRcmFailbackReplicationDetails``: the Azure VM replicating back to VMware."""
+        hb = clock.iso_at(self.agent_heartbeat) if self.agent_heartbeat is not None else None
+        return {
+            "instanceType": "InMageRcmFailback",
+            "internalIdentifier": self.instance_uuid,
+            "azureVirtualMachineId": f"{self.target_resource_group_id}/providers/Microsoft.Compute/"
+            f"virtualMachines/{self.friendly_name}",
+            "multiVmGroupName": self.multi_vm_group or self.friendly_name,
+            "reprotectAgentId": self.reprotect_agent_id,
+            "reprotectAgentName": self.reprotect_agent_name,
+            "osType": self.os_type,
+            "logStorageAccountId": self.log_storage_account_id,
+            "targetvCenterId": ids.vcenter_id(self.fabric, "vcsa01"),
+            "targetDataStoreName": self.datastore_name,
+            "targetVmName": self.friendly_name,
+            "initialReplicationProgressPercentage": 100,
+            "resyncRequired": "false",
+            "resyncState": "None",
+            "lastUsedPolicyId": ids.policy_id(self.policy),
+            "lastUsedPolicyFriendlyName": self.policy,
+            "mobilityAgentDetails": {"version": self.agent_version, "lastHeartbeatUtc": hb},
+            "protectedDisks": [
+                {"diskId": disk_id, "diskName": name, "isOSDisk": "true" if i == 0 else "false"}
+                for i, (disk_id, name, _) in enumerate(self.disks)
+            ],
+        }
+
+    def _classic_reprotected(self, ids: Any) -> dict[str, Any]:
+        """``InMageReplicationDetails``: a classic item re-protected from Azure to VMware."""
+        details = {
+            "instanceType": "InMage",
+            "activeSiteType": "Recovery",
+            "processServerId": self.process_server_id,
+            "masterTargetId": self.reprotect_agent_id,
+            "datastores": [self.datastore_name] if self.datastore_name else None,
+            "multiVmGroupName": self.multi_vm_group or None,
+            "osDetails": {"osType": self.os_type},
+            "protectionStage": "Protected",
+            "vmId": self.bios_uuid,
+        }
+        return {k: v for k, v in details.items() if v is not None}
 
     def _ir_done(self) -> bool:
         return self.phase not in (Phase.ENABLING, Phase.INITIAL_REPLICATION)
@@ -210,6 +273,7 @@ class SimItem:
             "resyncRequired": "true" if self.resync_required else "false",
             "resyncState": "StartedResynchronization" if self.resync_percent is not None else "None",
             "agentUpgradeState": "None",
+            "multiVmGroupName": self.multi_vm_group or None,
             "protectedDisks": [
                 {
                     "diskId": disk_id,
@@ -271,7 +335,8 @@ class SimItem:
             "lastHeartbeat": hb,
             "processServerId": self.process_server_id,
             "processServerName": self.process_server_name,
-            "multiVmSyncStatus": "Disabled",
+            "multiVmSyncStatus": "Enabled" if self.multi_vm_group else "Disabled",
+            "multiVmGroupName": self.multi_vm_group or None,
             "protectedDisks": [
                 {
                     "diskId": disk_id,

@@ -6,6 +6,7 @@ that fails runs its failure effect instead. Tasks and errors are embedded in the
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,6 +93,19 @@ SCENARIOS: dict[str, tuple[str, tuple[TaskTemplate, ...]]] = {
             TaskTemplate("PrepareReprotectTask", "Prepare the on-premises side", 120),
             TaskTemplate("StartReplicationTask", "Start reverse replication", 180),
         ),
+    ),
+    "PlannedFailover": (
+        "Planned failover",
+        (
+            TaskTemplate("PrerequisitesCheckTask", "Prerequisites check for planned failover", 20),
+            TaskTemplate("ShutdownAzureVmTask", "Shut down the virtual machine in Azure", 60),
+            TaskTemplate("SyncFinalDeltaTask", "Synchronize the final changes", 120),
+            TaskTemplate("StartOnPremVmTask", "Start the on-premises virtual machine", 60),
+        ),
+    ),
+    "PurgeProtection": (
+        "Remove replicated item",
+        (TaskTemplate("PurgeProtectionTask", "Remove the replicated item", 30),),
     ),
     "RepairReplication": (
         "Resynchronize replication",
@@ -303,7 +317,7 @@ class SimJob:
                 "startTime": iso(clock.at(self.start)),
                 "endTime": iso(clock.at(self.end)) if self.end is not None else None,
                 "allowedActions": allowed,
-                "targetObjectId": self.target_object_id,
+                "targetObjectId": opaque_id(self.target_object_id),
                 "targetObjectName": self.target_object_name,
                 "targetInstanceType": self.target_instance_type,
                 "customDetails": {"instanceType": "AsrJobDetails", "affectedObjectDetails": {}},
@@ -312,6 +326,12 @@ class SimJob:
 
     def start_time(self, clock: SimClock) -> datetime:
         return clock.at(self.start)
+
+
+def opaque_id(arm_id: str) -> str:
+    """What a real job carries as ``targetObjectId``: ASR's internal id of the object (a GUID), not its
+    ARM id; the same object always gets the same one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, arm_id.lower())) if arm_id else ""
 
 
 _DESCRIPTIONS = {

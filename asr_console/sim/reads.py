@@ -331,8 +331,17 @@ class ArmReads:
         retention = policy.retention_minutes if policy else 4320
         item_id = self.state.scope.item_id(fabric, container, name)
         out = []
+        app_seen = 0
         for t, kind in recovery_points(item, self.state.elapsed, app, retention):
             rp_name = self.state.rp_name(item, t)
+            # multi-VM sync points exist only for items of a multi-VM group, and only some points are
+            # synchronised across the group: every third crash-consistent, every other app-consistent
+            if kind == "AppConsistent":
+                multi = bool(item.multi_vm_group) and app_seen % 2 == 0
+                app_seen += 1
+            else:
+                multi = bool(item.multi_vm_group) and int(t) % 900 == 0
+            flag = "true" if multi else "false"
             out.append(
                 {
                     "id": f"{item_id}/recoveryPoints/{rp_name}",
@@ -342,9 +351,9 @@ class ArmReads:
                     "properties": {
                         "recoveryPointTime": iso(self.state.clock.at(t)),
                         "recoveryPointType": kind,
-                        "providerSpecificDetails": {"instanceType": item.provider}
+                        "providerSpecificDetails": {"instanceType": item.provider, "isMultiVmSyncPoint": flag}
                         if item.provider == RCM
-                        else {"instanceType": CLASSIC, "isMultiVmSyncPoint": "false", "type": kind},
+                        else {"instanceType": CLASSIC, "isMultiVmSyncPoint": flag, "type": kind},
                     },
                 }
             )

@@ -43,6 +43,7 @@ class SiteBuilder:
                 container=f"{name}-container",
                 process_servers=servers,
                 version=version,
+                datastores=self.state.estate.datastore_names(),
             )
             self.state.fabrics[name] = fabric
             policy = (
@@ -126,9 +127,15 @@ class SiteBuilder:
                 # off for hours: no heartbeat since, so no recovery point since either (RPO grows)
                 item.source_running = False
                 silent = rng.uniform(1, 48) * 3600
+                policy = self.state.policies.get(item.policy)
+                if policy is not None:
+                    # off for less than the policy keeps points: its last ones are still listed
+                    silent = min(silent, max(600.0, policy.retention_minutes * 60 - 2 * 3600))
                 item.agent_heartbeat = self.state.elapsed - silent
                 if item.last_rp is not None:
                     item.last_rp -= silent  # the same lag behind the heartbeat; no draw keeps seeded sites
+                    # it replicated before it went quiet: protected before its last point
+                    item.created = min(item.created, item.last_rp - 3600)
             if item.last_app_rp is not None and item.last_rp is not None:
                 item.last_app_rp = min(item.last_app_rp, item.last_rp)  # app points are among the points
         # the most recent history: jobs that ran before the console started
@@ -171,6 +178,9 @@ class SiteBuilder:
             self.state.plans["rp-tier2-app"] = [
                 i.name for i in names[len(names) // 10 : len(names) // 10 * 2 or 1]
             ]
+            # the first tier's VMs are one multi-VM group (crash-consistent across the application)
+            for name in self.state.plans["rp-tier1-web"]:
+                self.state.items[name].multi_vm_group = "tier1-web"
         by_id = {ps.id: ps for f in self.state.fabrics.values() for ps in f.process_servers}
         for item in self.state.items.values():
             self.model.update_health(

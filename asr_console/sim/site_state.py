@@ -7,6 +7,7 @@ builder all use. ``SimEngine`` (``engine.py``) puts the parts together.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from collections.abc import Callable
@@ -281,6 +282,28 @@ class SiteState:
         )
         self.jobs[job.name] = job
         return job
+
+    def restarted_job(self, job: SimJob) -> SimJob:
+        """A failed or cancelled job run again under a new name, with the same target and effects."""
+        again = dataclasses.replace(
+            job,
+            name=seeded_uuid(self.rng),
+            start=self.elapsed,
+            end=None,
+            state="InProgress",
+            fail_code="",
+            ended_at_task=-1,
+            result=None,
+            rev=0,
+        )
+        self.jobs[again.name] = again
+        if again.on_start:
+            again.on_start()
+        # the item's current scenario names the job that runs it now
+        for item in self.items.values():
+            if item.scenario_job == job.name:
+                item.scenario_job = again.name
+        return again
 
     def advance_jobs(self, elapsed: float) -> None:
         for job in list(self.jobs.values()):

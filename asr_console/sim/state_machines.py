@@ -1,8 +1,9 @@
 """Protection phases of a simulated protected item, how ASR shows each, and what it allows next.
 
 Paths: enable → initial replication → protected; test failover → (cleanup pending) → cleanup;
-unplanned failover → failed over → (change recovery point)* → commit → re-protect → protected in
-Azure (failback would follow); resync (repair replication) while protected; disable from most phases.
+unplanned failover → failed over → (change recovery point)* → commit → re-protect → replicating from
+Azure to VMware → failback (planned failover) → failed back → commit → re-protect → protected (VMware
+to Azure again); resync (repair replication) while protected; disable from most phases.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _RESYNC = Operation.RESYNC.asr_name
 _TEST_FAILOVER = Operation.TEST_FAILOVER.asr_name
 _TEST_FAILOVER_CLEANUP = Operation.TEST_FAILOVER_CLEANUP.asr_name
 _UNPLANNED_FAILOVER = Operation.UNPLANNED_FAILOVER.asr_name
+_PLANNED_FAILOVER = Operation.FAILBACK.asr_name
 
 
 class Phase(StrEnum):
@@ -34,8 +36,26 @@ class Phase(StrEnum):
     COMMITTING = "committing"
     COMMITTED = "committed"
     REPROTECTING = "reprotecting"
-    REPROTECTED = "reprotected"
+    REPROTECTED = "reprotected"  # replicating from Azure to VMware
+    FAILING_BACK = "failing-back"
+    FAILED_BACK = "failed-back"
+    COMMITTING_FAILBACK = "committing-failback"
+    FAILBACK_COMMITTED = "failback-committed"
+    REPROTECTING_TO_AZURE = "reprotecting-to-azure"
     DISABLING = "disabling"
+
+
+# The phases in which a modernized item replicates (or has failed back) with the failback provider
+FAILBACK_PHASES = frozenset(
+    {
+        Phase.REPROTECTED,
+        Phase.FAILING_BACK,
+        Phase.FAILED_BACK,
+        Phase.COMMITTING_FAILBACK,
+        Phase.FAILBACK_COMMITTED,
+        Phase.REPROTECTING_TO_AZURE,
+    }
+)
 
 
 class TestFailover(StrEnum):
@@ -84,8 +104,28 @@ PHASES: dict[Phase, PhaseView] = {
     ),
     Phase.REPROTECTING: PhaseView("ReprotectStatesBegin", "Reprotect in progress", "Recovery", ()),
     Phase.REPROTECTED: PhaseView(
-        "Protected", "Protected", "Recovery", ("PlannedFailover", _DISABLE_REPLICATION)
+        "Protected", "Protected", "Recovery", (_PLANNED_FAILOVER, _DISABLE_REPLICATION)
     ),
+    Phase.FAILING_BACK: PhaseView(
+        "PlannedFailoverTransitionStatesBegin", "Failback in progress", "Recovery", ()
+    ),
+    Phase.FAILED_BACK: PhaseView(
+        "PlannedFailoverCommitPendingStatesBegin",
+        "Failback completed",
+        "Primary",
+        (_COMMIT, _DISABLE_REPLICATION),
+    ),
+    Phase.COMMITTING_FAILBACK: PhaseView(
+        "PlannedFailoverCommitPendingStatesBegin", "Committing the failback", "Primary", ()
+    ),
+    # the state and description the official FailoverCommit example shows after a planned failover
+    Phase.FAILBACK_COMMITTED: PhaseView(
+        "PlannedFailoverStatesBegin",
+        "Planned failover committed",
+        "Primary",
+        (_REPROTECT, _DISABLE_REPLICATION),
+    ),
+    Phase.REPROTECTING_TO_AZURE: PhaseView("ReprotectStatesBegin", "Reprotect in progress", "Primary", ()),
     Phase.DISABLING: PhaseView("UnprotectedStatesBegin", "Disabling protection", "Primary", ()),
 }
 

@@ -15,13 +15,17 @@ from typing import Any
 from asr_console.model.operations import Operation
 from asr_console.sim.contract import check_body
 from asr_console.sim.errors import FieldProblem, Rejected, not_found, reject
-from asr_console.sim.infra import SimMapping
+from asr_console.sim.infra import SimFabric, SimMapping
 from asr_console.sim.items import CLASSIC, RCM
 from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover, not_allowed
 from asr_console.sim.wire_inputs import policy_from_wire, props
 
 _DETAILS = "properties.providerSpecificDetails"
+FAILBACK = "InMageRcmFailback"  # the modernized stack's Azure → VMware provider
+CLASSIC_REPROTECT = "InMage"  # the classic stack's re-protect provider
+FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
+_STORAGE = "/providers/microsoft.storage/storageaccounts/"
 
 
 class ArmWrites:
@@ -396,31 +400,70 @@ class ArmWrites:
         self.step()
         item = self.state.item(fabric, container, name)
         reject(not_allowed(Operation.COMMIT.asr_name, item.allowed, item.friendly_name))
+        failback = item.phase is Phase.FAILED_BACK
+        pending = Phase.FAILED_BACK if failback else Phase.FAILED_OVER
 
         def start() -> None:
-            item.phase = Phase.COMMITTING
+            item.phase = Phase.COMMITTING_FAILBACK if failback else Phase.COMMITTING
 
         def done() -> None:
-            item.phase = Phase.COMMITTED
+            item.phase = Phase.FAILBACK_COMMITTED if failback else Phase.COMMITTED
             self.state.clear_scenario(item)
 
         def undo() -> None:
-            item.phase = Phase.FAILED_OVER
+            item.phase = pending
             self.state.clear_scenario(item)
 
         return self.state.item_job(item, "Commit", start, done, undo)
 
     def reprotect(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """Re-protect in the direction the item's state calls for: a committed failover re-protects
+        towards VMware (``InMageRcm`` modernized, ``InMage`` classic), a committed failback towards
+        Azure again (``InMageRcmFailback``); each provider input's ids must exist in the vault."""
         self.step()
-        self._body(Operation.REPROTECT, body)
+        p = self._body(Operation.REPROTECT, body)
         item = self.state.item(fabric, container, name)
-        reject(not_allowed(Operation.REPROTECT.asr_name, item.allowed, item.friendly_name))
+        f = self.state.fabric(item.fabric)
+        details = p.get("providerSpecificDetails") or {}
+        kind = details.get("instanceType")
+        errors = not_allowed(Operation.REPROTECT.asr_name, item.allowed, item.friendly_name)
+        to_azure = item.phase is Phase.FAILBACK_COMMITTED
+        expected = FAILBACK if to_azure else (RCM if item.provider == RCM else CLASSIC_REPROTECT)
+        direction = "PrimaryToRecovery" if to_azure else "RecoveryToPrimary"
+        if not errors and kind != expected:
+            errors.append(
+                FieldProblem(f"{_DETAILS}.instanceType", f"{item.friendly_name} re-protects with {expected}")
+            )
+        if p.get("failoverDirection") not in (None, direction):
+            errors.append(FieldProblem("properties.failoverDirection", f"must be {direction}"))
+        if not errors:
+            errors += self._reprotect_problems(kind, details, f, fabric)
+        reject(errors)
+        servers = {ps.id: ps for ps in f.process_servers}
 
         def start() -> None:
-            item.phase = Phase.REPROTECTING
+            item.phase = Phase.REPROTECTING_TO_AZURE if to_azure else Phase.REPROTECTING
 
         def done() -> None:
-            item.phase = Phase.REPROTECTED
+            if to_azure:
+                item.phase = Phase.PROTECTED
+                ps = servers.get(str(details.get("processServerId")))
+                if ps is not None:
+                    item.process_server_id, item.process_server_name = ps.id, ps.name
+                item.policy = _last(details.get("policyId")) or item.policy
+                item.reprotect_agent_id = item.reprotect_agent_name = item.datastore_name = ""
+                item.retention_drive = item.failback_policy = ""
+            else:
+                item.phase = Phase.REPROTECTED
+                item.reprotect_agent_id = str(
+                    details.get("reprotectAgentId") or details.get("masterTargetId")
+                )
+                item.reprotect_agent_name = f.reprotect_agent_name
+                item.datastore_name = str(details.get("datastoreName") or "")
+                item.retention_drive = str(details.get("retentionDrive") or "")
+                item.failback_policy = _last(details.get("policyId") or details.get("profileId"))
+                if kind == RCM:
+                    item.log_storage_account_id = str(details.get("logStorageAccountId"))
             item.last_rp = self.state.elapsed
             item.last_app_rp = self.state.elapsed
             item.backlog_kb = 0.0
@@ -428,10 +471,110 @@ class ArmWrites:
             self.state.clear_scenario(item)
 
         def undo() -> None:
-            item.phase = Phase.COMMITTED
+            item.phase = Phase.FAILBACK_COMMITTED if to_azure else Phase.COMMITTED
             self.state.clear_scenario(item)
 
         return self.state.item_job(item, "Reprotect", start, done, undo)
+
+    def _reprotect_problems(
+        self, kind: Any, details: dict[str, Any], f: SimFabric, fabric: str
+    ) -> list[FieldProblem]:
+        """The ids a re-protect names must be the vault's: its agents, datastores, servers, policies."""
+        errors: list[FieldProblem] = []
+        servers = {ps.id for ps in f.process_servers}
+        policy_name = _last(details.get("policyId") or details.get("profileId"))
+        policy = self.state.policies.get(policy_name) if policy_name else None
+        policy_key = "profileId" if kind == CLASSIC_REPROTECT else "policyId"
+        if policy_name and policy is None:
+            errors.append(FieldProblem(f"{_DETAILS}.{policy_key}", f"policy '{policy_name}' does not exist"))
+        if kind in (RCM, CLASSIC_REPROTECT):
+            agent_key = "reprotectAgentId" if kind == RCM else "masterTargetId"
+            agent = str(details.get(agent_key) or "")
+            what = "reprotect agent" if kind == RCM else "master target"
+            if agent != f.reprotect_agent_id:
+                errors.append(FieldProblem(f"{_DETAILS}.{agent_key}", f"{fabric} has no {what} {agent}"))
+            datastore = str(details.get("datastoreName") or "")
+            if datastore and datastore not in f.datastores:
+                errors.append(
+                    FieldProblem(
+                        f"{_DETAILS}.datastoreName", f"the {what} cannot reach datastore {datastore}"
+                    )
+                )
+        if kind == RCM:
+            account = str(details.get("logStorageAccountId") or "")
+            if _STORAGE not in account.lower():
+                errors.append(
+                    FieldProblem(f"{_DETAILS}.logStorageAccountId", "must be a storage account's ARM id")
+                )
+            if policy is not None and policy.provider != FAILBACK:
+                errors.append(
+                    FieldProblem(f"{_DETAILS}.policyId", f"{policy_name} is not an {FAILBACK} policy")
+                )
+        elif kind == CLASSIC_REPROTECT:
+            if str(details.get("processServerId")) not in servers:
+                errors.append(
+                    FieldProblem(
+                        f"{_DETAILS}.processServerId",
+                        f"{fabric} has no process server {details.get('processServerId')}",
+                    )
+                )
+            drive = str(details.get("retentionDrive") or "")
+            if drive not in f.retention_volumes:
+                errors.append(
+                    FieldProblem(
+                        f"{_DETAILS}.retentionDrive", f"the master target has no retention volume {drive}"
+                    )
+                )
+        elif kind == FAILBACK:
+            if str(details.get("processServerId")) not in servers:
+                errors.append(
+                    FieldProblem(
+                        f"{_DETAILS}.processServerId",
+                        f"{fabric} has no process server {details.get('processServerId')}",
+                    )
+                )
+            if policy is not None and policy.provider != RCM:
+                errors.append(FieldProblem(f"{_DETAILS}.policyId", f"{policy_name} is not an {RCM} policy"))
+            elif policy is not None and not any(
+                m.policy == policy_name and m.fabric == fabric for m in self.state.mappings.values()
+            ):
+                errors.append(
+                    FieldProblem(
+                        f"{_DETAILS}.policyId", f"{policy_name} is not associated with {f.container}"
+                    )
+                )
+        return errors
+
+    def planned_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """Failback: a re-protected modernized item's planned failover from Azure back to VMware."""
+        self.step()
+        item = self.state.item(fabric, container, name)
+        p = self._body(Operation.FAILBACK, body)
+        details = p.get("providerSpecificDetails") or {}
+        errors = not_allowed(Operation.FAILBACK.asr_name, item.allowed, item.friendly_name)
+        if details.get("instanceType") != FAILBACK:
+            errors.append(FieldProblem(f"{_DETAILS}.instanceType", f"VMware items fail back with {FAILBACK}"))
+        elif details.get("recoveryPointType") not in FAILBACK_POINT_TYPES:
+            shown = " or ".join(FAILBACK_POINT_TYPES)
+            errors.append(FieldProblem(f"{_DETAILS}.recoveryPointType", f"use {shown}"))
+        if p.get("failoverDirection") not in (None, "RecoveryToPrimary"):
+            errors.append(FieldProblem("properties.failoverDirection", "a failback goes RecoveryToPrimary"))
+        reject(errors)
+
+        def start() -> None:
+            item.phase = Phase.FAILING_BACK
+
+        def done() -> None:
+            item.phase = Phase.FAILED_BACK
+            item.last_failover = self.state.elapsed
+            self.state.estate.set_power(item.vm_moref, "poweredOn", self.state.now)
+            self.state.clear_scenario(item)
+
+        def undo() -> None:
+            item.phase = Phase.REPROTECTED
+            self.state.clear_scenario(item)
+
+        return self.state.item_job(item, "PlannedFailover", start, done, undo)
 
     def repair_replication(self, fabric: str, container: str, name: str) -> str:
         self.step()
@@ -487,9 +630,12 @@ class ArmWrites:
 
         def done() -> None:
             self.state.items.pop(item.name, None)
+            for members in self.state.plans.values():
+                if item.name in members:
+                    members.remove(item.name)
 
         return self.state.start_job(
-            "DisableDr",
+            "PurgeProtection",
             self.state.scope.item_id(fabric, container, name),
             item.friendly_name,
             "ProtectionEntity",
@@ -516,6 +662,7 @@ class ArmWrites:
         return job.name
 
     def restart_job(self, name: str) -> str:
+        """ASR restarts a failed or cancelled job as a new job (a new name); the old one stays as it ended."""
         self.step()
         job = self.state.job(name)
         if job.state not in ("Failed", "Cancelled"):
@@ -527,11 +674,11 @@ class ArmWrites:
                     )
                 ]
             )
-        job.restart(self.state.elapsed)
-        job.result = lambda: job.to_arm(
-            self.state.clock, self.state.scope.job_id(job.name), self.state.elapsed
+        again = self.state.restarted_job(job)
+        again.result = lambda: again.to_arm(
+            self.state.clock, self.state.scope.job_id(again.name), self.state.elapsed
         )
-        return job.name
+        return again.name
 
 
 def _last(value: Any) -> str:

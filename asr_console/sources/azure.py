@@ -126,11 +126,20 @@ _LIST_ERRORS = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
 
 
 def job_name_from_headers(headers: Any) -> str:
-    for header in ("Azure-AsyncOperation", "Location"):
-        value = headers.get(header) if headers is not None else None
-        if value:
-            return str(value).split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    return ""
+    """The ASR job a write started, from the LRO's first answer: the segment after ``operationresults``
+    in ``Location`` (as PowerShell reads it), else the last segment of ``Azure-AsyncOperation``. A
+    202 may carry ``Location`` alone."""
+    if headers is None:
+        return ""
+    location = str(headers.get("Location") or "").split("?", 1)[0]
+    parts = [p for p in location.split("/") if p]
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "operationresults" or part.lower() == "replicationoperationresults":
+            return parts[i + 1]
+    status = str(headers.get("Azure-AsyncOperation") or "").split("?", 1)[0].rstrip("/")
+    if status:
+        return status.rsplit("/", 1)[-1]
+    return parts[-1] if parts else ""
 
 
 class AzureRecoveryService(AsrOperations):
@@ -361,7 +370,10 @@ class AzureRecoveryService(AsrOperations):
         return await self._listed(lambda: self.client.replication_recovery_plans.list(*self._rv))
 
     async def _events(self, since: datetime | None) -> list[dict[str, Any]]:
-        query = f"TimeOfOccurrence ge '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
+        # ASR's documented event filter fields are startTime, endTime, severity, eventType,
+        # affectedObjectFriendlyName, fabricName… (as PowerShell's Get-AzRecoveryServicesAsrEvent sends
+        # them); timeOfOccurrence is a property of an event, not a filter field
+        query = f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
         return await self._listed(lambda: self.client.replication_events.list(*self._rv, filter=query))
 
     async def _send(self, op: Operation, args: tuple[str, ...], body: dict[str, Any] | None) -> str:

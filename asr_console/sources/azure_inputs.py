@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.operations import Operation, OperationInputs, ReprotectTarget
 from asr_console.model.records import ProtectedItem, Provider, RecoveryPoint
 from asr_console.model.specs import (
     EnableReplicationSpec,
@@ -144,10 +144,19 @@ def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoi
         RecoveryPointKind.LATEST_APP_CONSISTENT,
         RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT,
     )
-    dated = [p for p in points if p.time is not None and (not app or "app" in p.type.lower())]
+    multi_vm = choice.kind in (
+        RecoveryPointKind.LATEST_MULTI_VM_PROCESSED,
+        RecoveryPointKind.LATEST_MULTI_VM_APP_CONSISTENT,
+    )
+    dated = [
+        p
+        for p in points
+        if p.time is not None and (not app or "app" in p.type.lower()) and (not multi_vm or p.multi_vm)
+    ]
     if not dated:
-        kind = "app-consistent " if app else ""
-        check([FieldError("recovery_point", f"no {kind}recovery point is available yet; choose Latest")])
+        kind = ("app-consistent " if app else "") + ("multi-VM sync " if multi_vm else "")
+        hint = "the item is in no multi-VM group or has no such point yet; " if multi_vm else ""
+        check([FieldError("recovery_point", f"no {kind}recovery point is available ({hint}choose Latest)")])
     return max(dated, key=lambda p: p.time or 0).id
 
 
@@ -227,15 +236,109 @@ def apply_recovery_point_body(req: ItemRequest) -> dict[str, Any]:
     return {"properties": {"recoveryPointId": recovery_point_id, "providerSpecificDetails": details}}
 
 
+FAILBACK_PROVIDER = "InMageRcmFailback"
+CLASSIC_REPROTECT_PROVIDER = "InMage"
+STORAGE_PATH = "/providers/microsoft.storage/storageaccounts/"
+
+
 def reprotect_body(req: ItemRequest) -> dict[str, Any]:
+    """Re-protect: the provider input follows which way the item goes next. A failed-over modernized
+    item re-protects towards VMware (``InMageRcm``: reprotect agent, datastore, cache storage account,
+    optional failback policy); one failed back re-protects towards Azure again (``InMageRcmFailback``:
+    process server and replication policy); a classic one re-protects with ``InMage`` (master target,
+    process server, retention drive, policy)."""
     item = req.item
-    check(_allowed(Operation.REPROTECT, item))
+    target = req.given.reprotect or ReprotectTarget()
+    errors = _allowed(Operation.REPROTECT, item)
+    details: dict[str, Any]
+    if item.provider_name.lower() == FAILBACK_PROVIDER.lower():
+        errors += _required(
+            (
+                "process_server",
+                target.process_server_id,
+                "choose the process server that replicates to Azure",
+            ),
+            ("policy", target.policy_id, "choose the replication policy for Azure"),
+        )
+        details = {
+            "instanceType": FAILBACK_PROVIDER,
+            "processServerId": target.process_server_id,
+            "policyId": target.policy_id,
+        }
+        if target.run_as_account_id:
+            details["runAsAccountId"] = target.run_as_account_id
+        direction = "PrimaryToRecovery"
+    elif item.provider is Provider.INMAGE_RCM:
+        log_sa = target.log_storage_account_id or item.log_storage_account_id
+        errors += _required(
+            ("reprotect_agent", target.agent_id, "choose a reprotect agent of the appliance"),
+            ("datastore", target.datastore, "choose a datastore the reprotect agent can reach"),
+            ("cache_storage", log_sa, "choose the cache storage account"),
+        )
+        if log_sa and STORAGE_PATH not in log_sa.lower():
+            errors.append(FieldError("cache_storage", f"{log_sa} is not a storage account's ARM id"))
+        details = {
+            "instanceType": "InMageRcm",
+            "reprotectAgentId": target.agent_id,
+            "datastoreName": target.datastore,
+            "logStorageAccountId": log_sa,
+        }
+        if target.policy_id:
+            details["policyId"] = target.policy_id
+        direction = "RecoveryToPrimary"
+    elif item.provider is Provider.INMAGE_AZURE_V2:
+        process_server = target.process_server_id or item.process_server_id
+        errors += _required(
+            ("master_target", target.agent_id, "choose the master target server"),
+            ("process_server", process_server, "choose the process server"),
+            ("retention_drive", target.retention_drive, "choose the master target's retention drive"),
+            ("policy", target.policy_id, "choose the failback policy"),
+        )
+        details = {
+            "instanceType": CLASSIC_REPROTECT_PROVIDER,
+            "masterTargetId": target.agent_id,
+            "processServerId": process_server,
+            "retentionDrive": target.retention_drive,
+            "profileId": target.policy_id,
+        }
+        if target.datastore:
+            details["datastoreName"] = target.datastore
+        if target.run_as_account_id:
+            details["runAsAccountId"] = target.run_as_account_id
+        direction = "RecoveryToPrimary"
+    else:
+        errors.append(FieldError("reprotect", f"{item.display_name} replicates with {item.provider_name}"))
+        details, direction = {}, ""
+    check(errors)
+    return {"properties": {"failoverDirection": direction, "providerSpecificDetails": details}}
+
+
+def _required(*fields: tuple[str, str, str]) -> list[FieldError]:
+    return [FieldError(name, message) for name, value, message in fields if not value]
+
+
+def failback_body(req: ItemRequest) -> dict[str, Any]:
+    """Planned failover of a re-protected modernized item back to VMware."""
+    item = req.item
+    errors = _allowed(Operation.FAILBACK, item)
+    if item.provider_name.lower() != FAILBACK_PROVIDER.lower():
+        errors.append(
+            FieldError("operation", f"{item.display_name} is not replicating to VMware; re-protect it first")
+        )
+    check(errors)
     return {
         "properties": {
             "failoverDirection": "RecoveryToPrimary",
-            "providerSpecificDetails": {"instanceType": item.provider_name or item.provider.value},
+            "providerSpecificDetails": {
+                "instanceType": FAILBACK_PROVIDER,
+                "recoveryPointType": req.given.recovery_point_type.value,
+            },
         }
     }
+
+
+def purge_body(req: ItemRequest) -> None:
+    """Purge sends no body and needs no permission from allowedOperations (ASR lists none for it)."""
 
 
 def disable_body(req: ItemRequest) -> dict[str, Any]:
@@ -255,6 +358,8 @@ ITEM_BODIES: dict[Operation, Callable[[ItemRequest], dict[str, Any] | None]] = {
     Operation.CHANGE_RECOVERY_POINT: apply_recovery_point_body,
     Operation.COMMIT: no_body,
     Operation.REPROTECT: reprotect_body,
+    Operation.FAILBACK: failback_body,
+    Operation.PURGE: purge_body,
     Operation.RESYNC: no_body,
     Operation.DISABLE_REPLICATION: disable_body,
 }

@@ -32,6 +32,7 @@ from asr_console.model.records import (
     Job,
     JobError,
     JobTask,
+    MasterTarget,
     Policy,
     PolicySettings,
     ProcessServer,
@@ -41,6 +42,7 @@ from asr_console.model.records import (
     Provider,
     RecoveryPlan,
     RecoveryPoint,
+    ReprotectAgent,
     Vault,
     VCenterRegistration,
 )
@@ -332,6 +334,23 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             recovery_network_id=stext(details.get("targetNetworkId")),
             test_network_id=stext(details.get("testNetworkId")),
             recovery_resource_group_id=stext(details.get("targetResourceGroupId")),
+            log_storage_account_id=_log_storage(details),
+        )
+    elif instance.lower() == "inmagercmfailback":
+        # replicating from Azure back to VMware: the reprotect agent writes to a datastore
+        agent = obj(details.get("mobilityAgentDetails"))
+        common.update(
+            initial_replication_percent=integer(details.get("initialReplicationProgressPercentage")),
+            resync_required=flag(details.get("resyncRequired")),
+            resync_progress_percent=integer(details.get("resyncProgressPercentage")),
+            agent_version=stext(agent.get("version")),
+            agent_heartbeat=when(agent.get("lastHeartbeatUtc")),
+            os_type=stext(details.get("osType")),
+            recovery_vm_name=text(details.get("targetVmName")),
+            log_storage_account_id=stext(details.get("logStorageAccountId")),
+            reprotect_agent_id=stext(details.get("reprotectAgentId")),
+            datastore_name=text(details.get("targetDataStoreName")),
+            last_used_policy_id=stext(details.get("lastUsedPolicyId")),
         )
     elif provider is Provider.INMAGE_AZURE_V2:
         disks = seq(details.get("protectedDisks"))
@@ -367,6 +386,15 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             os_type=stext(details.get("osType")),
         )
     return ProtectedItem(**common)
+
+
+def _log_storage(details: dict[str, Any]) -> str:
+    """The cache storage account an InMageRcm item's disks replicate through (the first disk's)."""
+    for disk in map(obj, seq(details.get("protectedDisks"))):
+        account = stext(disk.get("logStorageAccountId"))
+        if account:
+            return account
+    return ""
 
 
 @payload
@@ -465,8 +493,18 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     servers: list[ProcessServer] = []
     heartbeat: datetime | None = None
     version = ""
+    agents: tuple[ReprotectAgent, ...] = ()
+    targets: tuple[MasterTarget, ...] = ()
     if instance.lower() == "inmagercm":
         kind = FabricKind.APPLIANCE
+        agents = tuple(
+            ReprotectAgent(
+                id=text(a.get("id")),
+                name=text(a.get("name")),
+                datastores=tuple(text(d) for d in seq(a.get("accessibleDatastores"))),
+            )
+            for a in map(obj, seq(details.get("reprotectAgents")))
+        )
         for ps in map(obj, seq(details.get("processServers"))):
             ips = seq(ps.get("ipAddresses"))
             beat = when(ps.get("lastHeartbeatUtc"))
@@ -492,6 +530,17 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     elif instance.lower() == "vmware":
         kind = FabricKind.CONFIGURATION_SERVER
         heartbeat = when(details.get("lastHeartbeat"))
+        targets = tuple(
+            MasterTarget(
+                id=text(t.get("id")),
+                name=text(t.get("name")),
+                retention_volumes=tuple(
+                    text(obj(v).get("volumeName")) for v in seq(t.get("retentionVolumes"))
+                ),
+                datastores=tuple(text(obj(d).get("symbolicName")) for d in seq(t.get("dataStores"))),
+            )
+            for t in map(obj, seq(details.get("masterTargetServers")))
+        )
         version = text(details.get("agentVersion"))
         for ps in map(obj, seq(details.get("processServers"))):
             total = number(ps.get("totalMemoryInBytes"))
@@ -533,6 +582,8 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
         server_version=version,
         location=text(value.get("location")),
         health_errors=health_errors(props.get("healthErrorDetails")),
+        reprotect_agents=agents,
+        master_targets=targets,
     )
     return record, servers
 
@@ -639,6 +690,8 @@ def recovery_point(value: dict[str, Any], item_id: str = "") -> RecoveryPoint:
         item_id=item_id or prefix_until(point_id, "recoveryPoints"),
         time=when(props.get("recoveryPointTime")),
         type=text(props.get("recoveryPointType")),
+        # InMageRcm and InMageAzureV2 report it as the string "true"/"false"
+        multi_vm=flag(obj(props.get("providerSpecificDetails")).get("isMultiVmSyncPoint")),
     )
 
 

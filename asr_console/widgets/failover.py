@@ -56,6 +56,8 @@ class FailoverView(TableView):
                 sort=lambda i: i.last_successful_test_failover,
             ),
             Column("ops", "Allowed", 24, flex=True, priority=1),
+            # which way the item replicates: towards Azure, or back to VMware after a re-protect
+            Column("dir", "Direction", 9, priority=5, sort=lambda i: i.direction),
         ]
 
     def cells(self, item: ProtectedItem) -> Sequence[Cell]:
@@ -67,6 +69,7 @@ class FailoverView(TableView):
             item.test_failover_state if item.test_failover_state not in ("", "None") else "—",
             age(item.last_successful_test_failover, self.now),
             allowed or ("none", "muted"),
+            item.direction or "—",
         )
 
     def search_text(self, item: ProtectedItem) -> str:
