@@ -127,10 +127,10 @@ class SiteBuilder:
                 # off for hours: no heartbeat since, so no recovery point since either (RPO grows)
                 item.source_running = False
                 silent = rng.uniform(1, 48) * 3600
-                policy = self.state.policies.get(item.policy)
-                if policy is not None:
+                held = self.state.policies.get(item.policy)
+                if held is not None:
                     # off for less than the policy keeps points: its last ones are still listed
-                    silent = min(silent, max(600.0, policy.retention_minutes * 60 - 2 * 3600))
+                    silent = min(silent, max(600.0, held.retention_minutes * 60 - 2 * 3600))
                 item.agent_heartbeat = self.state.elapsed - silent
                 if item.last_rp is not None:
                     item.last_rp -= silent  # the same lag behind the heartbeat; no draw keeps seeded sites
