@@ -365,7 +365,11 @@ async def test_wait_timeout_ends_the_wait_naming_the_jobs_still_running_and_canc
     )
     took = loop.time() - started
     assert code == 1
-    job = next(j for j in engine.list_jobs() if j["properties"]["targetObjectId"] == target["id"])
+    job = next(
+        j
+        for j in engine.list_jobs()
+        if j["properties"]["targetObjectName"] == name(target) and j["properties"]["state"] == "InProgress"
+    )
     assert job["properties"]["state"] == "InProgress"  # left running, not cancelled
     assert f"still running, not cancelled: {name(target)} (job {job['name']})" in err
     assert "--wait-timeout" in err
