@@ -35,6 +35,7 @@ from asr_console.model.records import (
     VCenterRegistration,
 )
 from asr_console.model.store import Batch
+from asr_console.model.targets import ComputeSize, ResourceGroup, StorageAccount, VirtualNetwork
 
 if TYPE_CHECKING:
     # annotations only: the simulated site implements InventorySource without the console's validation
@@ -72,6 +73,15 @@ class RecoveryService(Protocol):
     async def job(self, job_id: str) -> Job: ...
     async def recovery_plans(self) -> Listed[RecoveryPlan]: ...
     async def events(self, *, since: datetime | None = None) -> Listed[Event]: ...
+
+    # the Azure side a replication targets, read on demand for the pickers (never polled)
+    async def resource_groups(self) -> Listed[ResourceGroup]: ...
+    async def virtual_networks(self) -> Listed[VirtualNetwork]: ...
+    async def storage_accounts(self) -> Listed[StorageAccount]:
+        """The subscription's storage accounts: the cache storage choices of enable and re-protect."""
+        ...
+
+    async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]: ...
 
     # writes: each returns the job it started
     async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:

@@ -50,8 +50,11 @@ from asr_console.model.errors import (
     Throttled,
     Unreachable,
 )
+from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation
+from asr_console.model.targets import ResourceGroup, StorageAccount, VirtualNetwork
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
+from asr_console.sources.azure_resources import AzureTargets
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
 # The REST API version the client and the bulk reads' own requests use; ``azure_wire`` reads its fields.
@@ -157,27 +160,34 @@ class AzureRecoveryService(AsrOperations):
         self.vault_name = vault
         self._credential = credential
         endpoint = arm_endpoint.rstrip("/")
-        retry = CappedRetryPolicy(
-            max_retry_after=max_retry_after,
-            retry_total=retry_total,
-            retry_backoff_factor=0.5,
-            retry_backoff_max=max_retry_after,
-        )
-        kwargs: dict[str, Any] = {
-            "base_url": endpoint,
-            "credential_scopes": [f"{endpoint}/.default"],
-            "polling_interval": polling_interval,
-            "retry_policy": retry,
-            "api_version": API_VERSION,
-        }
         # seconds, not azure-core's 300 s per attempt: a console must notice a silent endpoint
         timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
-        if ca_bundle:
-            # verification stays on (never False): against the bundle, in the transport's session
-            kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
-        else:
-            kwargs["transport"] = AioHttpTransport(**timeouts)
-        kwargs.update(client_kwargs)
+
+        def options() -> dict[str, Any]:
+            """One management client's keyword arguments: its own retry policy and transport."""
+            retry = CappedRetryPolicy(
+                max_retry_after=max_retry_after,
+                retry_total=retry_total,
+                retry_backoff_factor=0.5,
+                retry_backoff_max=max_retry_after,
+            )
+            kwargs: dict[str, Any] = {
+                "base_url": endpoint,
+                "credential_scopes": [f"{endpoint}/.default"],
+                "polling_interval": polling_interval,
+                "retry_policy": retry,
+            }
+            if ca_bundle:
+                # verification stays on (never False): against the bundle, in the transport's session
+                kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
+            else:
+                kwargs["transport"] = AioHttpTransport(**timeouts)
+            kwargs.update(client_kwargs)
+            return kwargs
+
+        kwargs = {**options(), "api_version": API_VERSION}
+        # the target pickers' reads (resource groups, networks, storage) use the same options
+        self.targets = AzureTargets(credential, subscription, options)
         self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
 
     @classmethod
@@ -197,6 +207,8 @@ class AzureRecoveryService(AsrOperations):
 
     async def close(self) -> None:
         await self.client.close()
+        with contextlib.suppress(Exception):
+            await self.targets.close()
         with contextlib.suppress(Exception):
             await self._credential.close()
 
@@ -353,6 +365,20 @@ class AzureRecoveryService(AsrOperations):
         query = {"$filter": f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"} if since else {}
         request = self._list_request("replicationJobs", **query)
         return await self._call(lambda: self._wire_pages(request))
+
+    async def _compute_sizes(self, path: ItemPath) -> list[dict[str, Any]]:
+        ops = self.client.target_compute_sizes
+        return await self._listed(lambda: ops.list_by_replication_protected_items(*self._rv, *path))
+
+    async def resource_groups(self) -> Listed[ResourceGroup]:
+        return await self._call(self.targets.resource_groups)
+
+    async def virtual_networks(self) -> Listed[VirtualNetwork]:
+        return await self._call(self.targets.virtual_networks)
+
+    async def storage_accounts(self) -> Listed[StorageAccount]:
+        """The subscription's storage accounts (cache storage for enable and re-protect)."""
+        return await self._call(self.targets.storage_accounts)
 
     async def _job(self, name: str) -> dict[str, Any]:
         return await self._get(lambda: self.client.replication_jobs.get(*self._rv, name))

@@ -34,8 +34,10 @@ from asr_console.model.specs import (
     RecoveryPointChoice,
     RecoveryPointKind,
 )
+from asr_console.model.targets import ComputeSize
 from asr_console.sources import azure_inputs as inputs
 from asr_console.sources import azure_wire as wire
+from asr_console.sources.azure_resources import compute_size
 
 # Path parts of an item: (fabric, container, item name)
 ItemPath = tuple[str, str, str]
@@ -105,6 +107,8 @@ class AsrOperations(OperationShorthands):
 
     @abc.abstractmethod
     async def _job(self, name: str) -> dict[str, Any]: ...
+    @abc.abstractmethod
+    async def _compute_sizes(self, path: ItemPath) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
     async def _plans(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
@@ -188,6 +192,11 @@ class AsrOperations(OperationShorthands):
         if state is not None:
             listed = [j for j in listed if j.state.lower() == state.lower()]
         return Listed(listed, read.dropped)
+
+    async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]:
+        """The VM sizes ASR offers for a protected item (for its Compute & Network settings)."""
+        sizes = await self._compute_sizes(item_path(item_id))
+        return Listed([compute_size(s) for s in sizes if isinstance(s, dict)])
 
     async def job(self, job_id: str) -> Job:
         return _one(wire.job, await self._job(job_name_of(job_id)))
