@@ -3,6 +3,8 @@ official management clients from the simulated site's ARM face."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.network.aio import NetworkManagementClient
@@ -52,7 +54,11 @@ async def test_the_service_lists_what_a_replication_can_target() -> None:
 async def test_the_official_clients_read_single_resources_and_ask_for_missing_ones() -> None:
     engine = make_demo_site(vms=4, protected=1, seed=3, speed=0.0)
     async with serve_site(engine, lro_retry_after=0) as site:
-        options = {"base_url": site.arm_endpoint, "connection_verify": site.ca_bundle, "retry_total": 0}
+        options: dict[str, Any] = {
+            "base_url": site.arm_endpoint,
+            "connection_verify": site.ca_bundle,
+            "retry_total": 0,
+        }
         credential = StaticTokenCredential("t")
         async with (
             ResourceManagementClient(credential, site.subscription, **options) as resources,
