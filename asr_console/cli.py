@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "inventory": "inventory",
     "simulate": "simulate",
     "config": "config_cmd",
+    "enable": "enable",
     # the scriptable writes share one module (commands/writes.py), which adds them all
     **dict.fromkeys(
         (
@@ -69,7 +70,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "inventory": ("vcenter", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
-    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module == "writes"},
+    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module in ("writes", "enable")},
 }
 SETTINGS_FLAGS = (
     "subscription",

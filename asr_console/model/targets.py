@@ -59,6 +59,15 @@ class ComputeSize:
     errors: tuple[str, ...] = ()  # why ASR would not use this size for the item (empty: usable)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetChoices:
+    """What the enable dialog's pickers offer, read together when it opens."""
+
+    groups: tuple[ResourceGroup, ...] = ()
+    networks: tuple[VirtualNetwork, ...] = ()
+    storage: tuple[StorageAccount, ...] = ()
+
+
 class Named(Protocol):
     @property
     def id(self) -> str: ...

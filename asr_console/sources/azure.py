@@ -59,6 +59,8 @@ from asr_console.sources.azure_resources import AzureTargets
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
 # The REST API version the client and the bulk reads' own requests use; ``azure_wire`` reads its fields.
 API_VERSION = "2025-08-01"
+# Azure Migrate's VMware sites (Microsoft.OffAzure), where an appliance's discovered machines are listed
+OFFAZURE_API_VERSION = "2020-01-01"
 T = TypeVar("T")
 
 
@@ -233,7 +235,9 @@ class AzureRecoveryService(AsrOperations):
             values.extend(page)
         return values
 
-    async def _wire_page_iter(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _wire_page_iter(
+        self, first: HttpRequest, api_version: str = API_VERSION
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's ``value`` of a list operation, as wire JSON, as it arrives.
 
         Next pages are requested as the SDK's pager does: the ``nextLink`` with its query kept and the
@@ -255,7 +259,9 @@ class AzureRecoveryService(AsrOperations):
                 raise Malformed(f"ARM answered {request.url} with a body that is not JSON") from None
             page = body.get("value") if isinstance(body, dict) else None
             link = body.get("nextLink") if isinstance(body, dict) else None
-            return page if isinstance(page, list) else [], self._next_page(link) if link else None
+            return page if isinstance(page, list) else [], self._next_page(
+                link, api_version
+            ) if link else None
 
         pending: asyncio.Task[tuple[list[dict[str, Any]], HttpRequest | None]] | None
         pending = asyncio.ensure_future(fetch(first))
@@ -270,14 +276,14 @@ class AzureRecoveryService(AsrOperations):
                 pending.cancel()
                 pending.add_done_callback(_consume)
 
-    def _next_page(self, link: str) -> HttpRequest:
+    def _next_page(self, link: str, api_version: str = API_VERSION) -> HttpRequest:
         parsed = urllib.parse.urlparse(link)
         params: dict[str, Any] = {
             key: [urllib.parse.quote(v) for v in value]
             for key, value in urllib.parse.parse_qs(parsed.query).items()
             if key.lower() != "api-version"
         }
-        params["api-version"] = API_VERSION
+        params["api-version"] = api_version
         url = urllib.parse.urljoin(link, parsed.path)
         return HttpRequest("GET", url, headers={"Accept": "application/json"}, params=params)
 
@@ -343,13 +349,27 @@ class AzureRecoveryService(AsrOperations):
         async for page in self._translated_pages(self._list_request(path)):
             yield page
 
+    async def _site_machine_pages(self, site_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+        # Microsoft.OffAzure has no Python SDK: its GET goes through the vault client's pipeline, with
+        # the site's own api-version, on every page
+        first = HttpRequest(
+            "GET",
+            urllib.parse.quote(site_id) + "/machines",
+            headers={"Accept": "application/json"},
+            params={"api-version": OFFAZURE_API_VERSION},
+        )
+        async for page in self._translated_pages(first, OFFAZURE_API_VERSION):
+            yield page
+
     async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         async for page in self._translated_pages(self._list_request("replicationProtectedItems")):
             yield page
 
-    async def _translated_pages(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _translated_pages(
+        self, first: HttpRequest, api_version: str = API_VERSION
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         try:
-            async for page in self._wire_page_iter(first):
+            async for page in self._wire_page_iter(first, api_version):
                 yield page
         except Exception as exc:
             raise translate(exc) from exc
