@@ -291,6 +291,13 @@ class Actions(OperationShorthands):
             Operation.DISSOCIATE_POLICY, [mapping_id], lambda: self.service.dissociate_policy(mapping_id)
         )
 
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        return await self._run(
+            Operation.UPDATE_MAPPING,
+            [mapping_id],
+            lambda: self.service.update_mapping(mapping_id, auto_upgrade),
+        )
+
     # ------------------------------------------------------------------ replication
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:

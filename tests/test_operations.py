@@ -161,6 +161,7 @@ def test_policy_mapping_and_enable_bodies_load_into_their_sdk_input_models() -> 
         bodies[Operation.CREATE_POLICY] = inputs.create_policy_body(spec)
         bodies[Operation.UPDATE_POLICY] = inputs.update_policy_body(spec, provider)
         bodies[Operation.ASSOCIATE_POLICY] = inputs.mapping_body(f"{SUB}/replicationPolicies/p1", provider)
+        bodies[Operation.UPDATE_MAPPING] = inputs.mapping_update_body(provider is Provider.INMAGE_RCM)
         enable = EnableReplicationSpec(
             protectable_item_id=f"{SUB}/replicationFabrics/f/replicationProtectionContainers/c/"
             "replicationProtectableItems/vm-1",

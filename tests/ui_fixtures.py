@@ -594,6 +594,9 @@ class FakeRecoveryService(OperationShorthands):
     async def dissociate_policy(self, mapping_id: str) -> Job:
         return await self._record("dissociate_policy", mapping_id, mapping_id)
 
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        return await self._record("update_mapping", mapping_id, mapping_id, auto_upgrade)
+
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         errors = validate_enable(spec)
         if errors:

@@ -265,6 +265,9 @@ class SimEngine:
     def create_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
         return self.writes.create_mapping(fabric, container, name, body)
 
+    def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.update_mapping(fabric, container, name, body)
+
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         return self.writes.remove_mapping(fabric, container, name, body)
 

@@ -142,6 +142,35 @@ class ArmWrites:
         )
         return job.name
 
+    def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """The mapping's provider settings: for an appliance's, Mobility agent auto-upgrade."""
+        self.step()
+        details = self._body(Operation.UPDATE_MAPPING, body).get("providerSpecificInput")
+        mapping = self.state.mappings.get(name)
+        if mapping is None or mapping.fabric != fabric or mapping.container != container:
+            raise not_found("Protection container mapping", name)
+        where = "properties.providerSpecificInput"
+        if not isinstance(details, dict):
+            raise Rejected([FieldProblem(where, "is required: the mapping's provider settings")])
+        if details.get("instanceType") != mapping.provider:
+            reject([FieldProblem(f"{where}.instanceType", f"{name} is an {mapping.provider} mapping")])
+        upgrade = details.get("enableAgentAutoUpgrade")
+        if mapping.provider == RCM and upgrade not in ("true", "false"):
+            reject([FieldProblem(f"{where}.enableAgentAutoUpgrade", "use true or false")])
+
+        def done() -> None:
+            mapping.agent_auto_upgrade = upgrade == "true"
+
+        job = self.state.start_job(
+            "ConfigureProtection",
+            self.state.scope.container_id(fabric, container),
+            container,
+            "ProtectionContainer",
+            done,
+        )
+        job.result = lambda: mapping.to_arm(self.state.scope)
+        return job.name
+
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()
         if body:

@@ -265,14 +265,12 @@ class AsrOperations(OperationShorthands):
         return await self._started(Operation.ASSOCIATE_POLICY, (fabric, container, mapping), body)
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
-        args = (
-            wire.segment(mapping_id, "replicationFabrics"),
-            wire.segment(mapping_id, "replicationProtectionContainers"),
-            wire.segment(mapping_id, "replicationProtectionContainerMappings"),
-        )
-        if not all(args):
-            raise NotFound(f"not a container mapping id: {mapping_id}")
+        args = _mapping_path(mapping_id)
         return await self._started(Operation.DISSOCIATE_POLICY, args, inputs.dissociate_body())
+
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        args = _mapping_path(mapping_id)
+        return await self._started(Operation.UPDATE_MAPPING, args, inputs.mapping_update_body(auto_upgrade))
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         fabric = wire.segment(spec.container_id, "replicationFabrics")
@@ -321,6 +319,17 @@ class AsrOperations(OperationShorthands):
 
     async def close(self) -> None:
         return None
+
+
+def _mapping_path(mapping_id: str) -> tuple[str, str, str]:
+    args = (
+        wire.segment(mapping_id, "replicationFabrics"),
+        wire.segment(mapping_id, "replicationProtectionContainers"),
+        wire.segment(mapping_id, "replicationProtectionContainerMappings"),
+    )
+    if not all(args):
+        raise NotFound(f"not a container mapping id: {mapping_id}")
+    return args
 
 
 def _one(convert: Callable[[dict[str, Any]], T], value: dict[str, Any]) -> T:
