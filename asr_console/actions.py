@@ -32,6 +32,7 @@ from asr_console.model.specs import (
     PolicySpec,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
+from asr_console.model.targets import TargetChoices
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import DISCOVERY, ITEMS
@@ -290,6 +291,13 @@ class Actions(OperationShorthands):
             Operation.DISSOCIATE_POLICY, [mapping_id], lambda: self.service.dissociate_policy(mapping_id)
         )
 
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        return await self._run(
+            Operation.UPDATE_MAPPING,
+            [mapping_id],
+            lambda: self.service.update_mapping(mapping_id, auto_upgrade),
+        )
+
     # ------------------------------------------------------------------ replication
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
@@ -300,6 +308,13 @@ class Actions(OperationShorthands):
         )
 
     # ------------------------------------------------------------------ reads on demand
+
+    async def load_targets(self) -> TargetChoices:
+        """The subscription's resource groups, virtual networks and storage accounts, for the pickers."""
+        groups, networks, storage = await asyncio.gather(
+            self.service.resource_groups(), self.service.virtual_networks(), self.service.storage_accounts()
+        )
+        return TargetChoices(groups=tuple(groups), networks=tuple(networks), storage=tuple(storage))
 
     async def load_recovery_points(self, item_id: str) -> list[RecoveryPoint]:
         points = await self.service.recovery_points(item_id)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "doctor",
     "simulate": "simulate",
     "config": "config_cmd",
+    "enable": "enable",
     # the scriptable writes share one module (commands/writes.py), which adds them all
     **dict.fromkeys(
         (
@@ -76,7 +77,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "doctor": ("vcenter", "azure", "sim", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
-    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module == "writes"},
+    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module in ("writes", "enable")},
 }
 SETTINGS_FLAGS = (
     "subscription",

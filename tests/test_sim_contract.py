@@ -40,24 +40,25 @@ async def site() -> AsyncIterator[Site]:
 
 
 def unprotected_enable_body(engine: SimEngine) -> tuple[tuple[str, str, str], dict[str, Any]]:
+    """A modernized enable of a machine the appliance's Azure Migrate site lists and no item protects."""
     fabric = next(iter(engine.fabrics.values()))
+    protected = {i.instance_uuid for i in engine.items.values()}
     machine = next(
-        p
-        for p in engine.list_protectable_items(fabric.name, fabric.container)
-        if p["properties"]["protectionStatus"] == "Unprotected"
+        m
+        for m in (render() for render in engine.site_machines(fabric.site_name))
+        if m["properties"]["instanceUuid"] not in protected
     )
     policy = next(mp.policy for mp in engine.mappings.values() if mp.fabric == fabric.name)
     body = {
         "properties": {
             "policyId": engine.scope.policy_id(policy),
-            "protectableItemId": machine["id"],
             "providerSpecificDetails": {
                 "instanceType": "InMageRcm",
-                "fabricDiscoveryMachineId": f"{fabric.site_id(engine.scope)}/machines/{machine['name']}",
-                "targetResourceGroupId": engine.scope.resource_group_id("rg-dr"),
+                "fabricDiscoveryMachineId": machine["id"],
+                "targetResourceGroupId": engine.scope.resource_group_id("rg-dr-recovery"),
                 "processServerId": fabric.process_servers[0].id,
                 "disksDefault": {
-                    "logStorageAccountId": engine.scope.storage_id("st"),
+                    "logStorageAccountId": engine.scope.storage_id("stasrcacheweu01"),
                     "diskType": "Standard_LRS",
                 },
             },

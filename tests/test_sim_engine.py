@@ -267,23 +267,23 @@ def test_unknown_item_is_not_found() -> None:
 def test_enable_replication_goes_through_initial_replication_to_protected() -> None:
     engine = site(provider="inmagercm")
     fabric = engine.fabrics["appliance-weu-01"]
+    taken = {i.instance_uuid for i in engine.items.values()}
     unprotected = next(
-        p
-        for p in engine.list_protectable_items(fabric.name, fabric.container)
-        if p["properties"]["protectionStatus"] == "Unprotected"
+        m
+        for m in (render() for render in engine.site_machines(fabric.site_name))
+        if m["properties"]["instanceUuid"] not in taken
     )
     policy = next(iter(engine.mappings.values())).policy
     body = {
         "properties": {
             "policyId": engine.scope.policy_id(policy),
-            "protectableItemId": unprotected["id"],
             "providerSpecificDetails": {
                 "instanceType": "InMageRcm",
-                "fabricDiscoveryMachineId": f"{fabric.site_id(engine.scope)}/machines/{unprotected['name']}",
-                "targetResourceGroupId": engine.scope.resource_group_id("rg-dr"),
+                "fabricDiscoveryMachineId": unprotected["id"],
+                "targetResourceGroupId": engine.scope.resource_group_id("rg-dr-recovery"),
                 "processServerId": fabric.process_servers[0].id,
                 "disksDefault": {
-                    "logStorageAccountId": engine.scope.storage_id("stcache"),
+                    "logStorageAccountId": engine.scope.storage_id("stasrcacheweu01"),
                     "diskType": "Standard_LRS",
                 },
             },

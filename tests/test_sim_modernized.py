@@ -81,12 +81,12 @@ async def test_machines_come_from_the_vmware_site_and_enable_names_one() -> None
                     "providerSpecificDetails": {
                         "instanceType": "InMageRcm",
                         "fabricDiscoveryMachineId": machine["id"],
-                        "targetResourceGroupId": engine.scope.resource_group_id("rg-dr"),
+                        "targetResourceGroupId": engine.scope.resource_group_id("rg-dr-recovery"),
                         "processServerId": f.process_servers[0].id,
                         "disksToInclude": [
                             {
                                 "diskId": disk,
-                                "logStorageAccountId": engine.scope.storage_id("stcache"),
+                                "logStorageAccountId": engine.scope.storage_id("stasrcacheweu01"),
                                 "diskType": "Standard_LRS",
                             }
                         ],

@@ -11,6 +11,7 @@ from asr_console.model.errors import NotFound, OperationRejected
 from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.records import TO_VMWARE, Kind, Provider, VirtualMachine
 from asr_console.model.specs import (
+    DiskChoice,
     EnableReplicationSpec,
     InvalidInput,
     PolicySpec,
@@ -199,7 +200,7 @@ async def test_policy_lifecycle_and_association() -> None:
         assert policy.id not in {p.id for p in await service.policies()}
 
 
-async def test_enable_replication_both_providers() -> None:
+async def test_enable_replication_modernized_and_classic_refused() -> None:
     engine = site()
     async with on_site(engine) as service:
         infra = await service.infrastructure()
@@ -208,20 +209,33 @@ async def test_enable_replication_both_providers() -> None:
             container = next(c for c in infra.containers if c.fabric_id == fabric.id)
             mapping = next(m for m in infra.mappings if m.container_id == container.id)
             ps = next(p for p in infra.process_servers if p.fabric_id == fabric.id)
+            protected = {i.display_name for i in await service.protected_items()}
             candidate = next(
                 p
                 for p in await service.protectable_items()
-                if p.container_id == container.id and p.protection_status == "Unprotected"
+                if p.container_id == container.id
+                and p.protection_status == "Unprotected"
+                and p.friendly_name not in protected
             )
             spec = EnableReplicationSpec(
                 protectable_item_id=candidate.id,
                 container_id=container.id,
                 policy_id=mapping.policy_id,
                 provider=provider,
-                target_resource_group_id=engine.scope.resource_group_id("rg-dr"),
+                target_resource_group_id=engine.scope.resource_group_id("rg-dr-recovery"),
                 process_server_id=ps.id,
-                log_storage_account_id=engine.scope.storage_id("stcache"),
+                log_storage_account_id=engine.scope.storage_id("stasrcacheweu01"),
+                machine_id=candidate.machine_id,
+                disks=tuple(DiskChoice(disk_id=d.uuid) for d in candidate.disks),
             )
+            if provider is Provider.INMAGE_AZURE_V2:
+                requests = len(engine.jobs)
+                with pytest.raises(InvalidInput, match="30 March 2026"):
+                    await service.enable_replication(spec)
+                assert len(engine.jobs) == requests  # refused before anything was sent
+                continue
+            assert candidate.id == candidate.machine_id and "/machines/" in candidate.id
+            assert candidate.disks and candidate.instance_uuid
             job = await service.enable_replication(spec)
             assert job.scenario == "EnableDr"
             assert await settle(engine, service, job.id) == "Succeeded"
@@ -229,3 +243,4 @@ async def test_enable_replication_both_providers() -> None:
                 i for i in await service.protected_items() if i.display_name == candidate.friendly_name
             )
             assert item.provider is provider and item.protection_state == "ProtectedStatesBegin"
+            assert item.name == candidate.name  # named after the discovered machine, not the VM

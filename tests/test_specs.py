@@ -110,7 +110,20 @@ def test_enable_replication_validation() -> None:
         provider=Provider.INMAGE_RCM,
         target_resource_group_id="/subscriptions/s/resourceGroups/rg",
         process_server_id="ps",
+        machine_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.OffAzure/VMwareSites/s/machines/m",
+        log_storage_account_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
     )
     assert validate_enable(spec) == []
     bad = replace(spec, target_resource_group_id="rg", process_server_id="", disk_type="Ultra")
     assert {e.field for e in validate_enable(bad)} == {"target_resource_group", "process_server", "disk_type"}
+    # a modernized enable names the discovered machine and a cache storage account
+    unnamed = replace(spec, machine_id="", log_storage_account_id="")
+    assert {e.field for e in validate_enable(unnamed)} == {"vm", "cache_storage"}
+    net = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/"
+    same = replace(spec, target_network_id=net + "a", test_network_id=(net + "A").upper())
+    assert [e.field for e in validate_enable(same)] == ["test_network"]
+    both = replace(spec, availability_zone="1", availability_set_id="/subscriptions/s/x")
+    assert [e.field for e in validate_enable(both)] == ["availability"]
+    assert [e.field for e in validate_enable(replace(spec, target_vm_name="-bad-"))] == ["target_name"]
+    classic = replace(spec, provider=Provider.INMAGE_AZURE_V2)
+    assert any("30 March 2026" in e.message for e in validate_enable(classic))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from textual.widgets import Input, Select, Static
+from textual.widgets.select import InvalidSelectValueError
 
 from asr_console.model.records import Policy, Provider, VirtualMachine
 from asr_console.model.specs import FieldError, InvalidInput, PolicySpec
@@ -16,6 +18,9 @@ from asr_console.widgets.policies import PoliciesView
 from tests.ui_fixtures import (
     CONTAINER,
     PS,
+    TARGET_GROUPS,
+    TARGET_NETWORKS,
+    TARGET_STORAGE,
     confirm_with_y,
     live_actions,
     make_test_app,
@@ -212,21 +217,47 @@ async def test_enable_replication_for_marked_vms() -> None:
         fields = {e.field for e in dialog.errors}
         assert fields == {"policy", "target_resource_group"}
         assert app.service.calls == []
+        # the pickers list what the subscription has, by name
+        await wait_until(lambda: bool(dialog.targets.groups), pilot=pilot)
+        await pilot.pause()
         dialog.query_one("#en-policy", Select).value = policy_id("gold")  # modernized: needs a process server
-        dialog.query_one("#en-rg", Input).value = "/subscriptions/s/resourceGroups/rg-target"
+        dialog.query_one("#en-rg", Select).value = TARGET_GROUPS[0].id
         await pilot.pause()
         await pilot.press("ctrl+r")
         await wait_until(lambda: {e.field for e in dialog.errors} != fields, pilot=pilot)
-        assert {e.field for e in dialog.errors} == {"process_server"}
+        assert {e.field for e in dialog.errors} == {"process_server", "cache_storage"}
         assert app.service.calls == []
+        prod, test = TARGET_NETWORKS
+        dialog.query_one("#en-network", Select).value = prod.id
+        await pilot.pause()
+        # the subnets offered are the chosen network's: another network's is not an option
+        with pytest.raises(InvalidSelectValueError):
+            dialog.query_one("#en-subnet", Select).value = "snet-test"
+        dialog.query_one("#en-subnet", Select).value = "snet-db"
+        dialog.query_one("#en-test-network", Select).value = prod.id  # the failover network: refused
+        dialog.query_one("#en-cache", Select).value = TARGET_STORAGE[0].id
         dialog.query_one("#en-ps", Select).value = PS
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: {e.field for e in dialog.errors} == {"test_network"}, pilot=pilot)
+        assert app.service.calls == []
+        dialog.query_one("#en-test-network", Select).value = test.id
         await pilot.pause()
         await pilot.press("ctrl+r")
         plan = await confirm_with_y(pilot, app)
         assert "VM: app-013" in plan and "VM: app-014" in plan and "Policy: gold" in plan
+        assert "Cache storage account: stcacheweu" in plan and "Target network: vnet-prod / snet-db" in plan
         await wait_until(lambda: len(app.service.calls) == 2, pilot=pilot)
-        names = sorted(args[1].target_vm_name for _op, args in app.service.calls)
-        assert names == ["app-013", "app-014"]
+        sent = sorted((args[1] for _op, args in app.service.calls), key=lambda spec: spec.target_vm_name)
+        assert [spec.target_vm_name for spec in sent] == ["app-013", "app-014"]
+        spec = sent[0]
+        assert (spec.target_resource_group_id, spec.target_network_id, spec.target_subnet) == (
+            TARGET_GROUPS[0].id,
+            prod.id,
+            "snet-db",
+        )
+        assert (spec.test_network_id, spec.log_storage_account_id) == (test.id, TARGET_STORAGE[0].id)
+        assert spec.machine_id == "disc-13"  # the discovered machine's id, not the VM's name
         assert all(op == "enable_replication" for op, _ in app.service.calls)
 
 
@@ -269,8 +300,11 @@ async def test_service_side_refusal_shows_under_the_enable_form() -> None:
         await pilot.press("e")
         await wait_until(lambda: screen_name(app) == "EnableReplicationScreen", pilot=pilot)
         dialog = screen_as(app, EnableReplicationScreen)
+        await wait_until(lambda: bool(dialog.targets.storage), pilot=pilot)
+        await pilot.pause()
         dialog.query_one("#en-policy", Select).value = policy_id("gold")
-        dialog.query_one("#en-rg", Input).value = "/subscriptions/s/resourceGroups/rg-target"
+        dialog.query_one("#en-rg", Select).value = TARGET_GROUPS[0].id
+        dialog.query_one("#en-cache", Select).value = TARGET_STORAGE[0].id
         dialog.query_one("#en-ps", Select).value = PS
         await pilot.pause()
         await pilot.press("ctrl+r")

@@ -62,6 +62,13 @@ from asr_console.model.specs import (
     validate_policy,
 )
 from asr_console.model.store import Batch, Freshness, Store
+from asr_console.model.targets import (
+    ComputeSize,
+    ResourceGroup,
+    StorageAccount,
+    Subnet,
+    VirtualNetwork,
+)
 from asr_console.session import Session
 from asr_console.widgets.tableview import TableView
 from tests.waiting import wait_until
@@ -73,6 +80,40 @@ VAULT = f"{SUB}/resourceGroups/rg-dr/providers/Microsoft.RecoveryServices/vaults
 FABRIC = f"{VAULT}/replicationFabrics/appliance-01"
 CONTAINER = f"{FABRIC}/replicationProtectionContainers/cloud_01"
 PS = f"{FABRIC}/processServers/ps-01"
+# the Azure side the enable dialog's pickers list
+TARGET_GROUPS = (
+    ResourceGroup(id=f"{SUB}/resourceGroups/rg-dr-target", name="rg-dr-target", location="westeurope"),
+    ResourceGroup(id=f"{SUB}/resourceGroups/rg-dr", name="rg-dr", location="westeurope"),
+)
+_NET = f"{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks"
+TARGET_NETWORKS = (
+    VirtualNetwork(
+        id=f"{_NET}/vnet-prod",
+        name="vnet-prod",
+        resource_group="rg-net",
+        location="westeurope",
+        subnets=(
+            Subnet(id=f"{_NET}/vnet-prod/subnets/snet-app", name="snet-app"),
+            Subnet(id=f"{_NET}/vnet-prod/subnets/snet-db", name="snet-db"),
+        ),
+    ),
+    VirtualNetwork(
+        id=f"{_NET}/vnet-test",
+        name="vnet-test",
+        resource_group="rg-net",
+        location="westeurope",
+        subnets=(Subnet(id=f"{_NET}/vnet-test/subnets/snet-test", name="snet-test"),),
+    ),
+)
+_ST = f"{SUB}/resourceGroups/rg-st/providers/Microsoft.Storage/storageAccounts"
+TARGET_STORAGE = (
+    StorageAccount(id=f"{_ST}/stcacheweu", name="stcacheweu", location="westeurope", sku="Standard_LRS"),
+    StorageAccount(id=f"{_ST}/stcacheneu", name="stcacheneu", location="northeurope", sku="Standard_LRS"),
+)
+TARGET_SIZES = (
+    ComputeSize(name="Standard_D2s_v3", cores=2, memory_gb=8.0),
+    ComputeSize(name="Standard_D4s_v3", cores=4, memory_gb=16.0),
+)
 
 
 def item_id(n: int) -> str:
@@ -493,6 +534,18 @@ class FakeRecoveryService(OperationShorthands):
     async def events(self, *, since: datetime | None = None) -> Listed[Event]:
         return Listed(e for e in self.store.all(Event) if since is None or e.time >= since)
 
+    async def resource_groups(self) -> Listed[ResourceGroup]:
+        return Listed(TARGET_GROUPS)
+
+    async def virtual_networks(self) -> Listed[VirtualNetwork]:
+        return Listed(TARGET_NETWORKS)
+
+    async def storage_accounts(self) -> Listed[StorageAccount]:
+        return Listed(TARGET_STORAGE)
+
+    async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]:
+        return Listed(TARGET_SIZES)
+
     # ------------------------------------------------------------------ writes
 
     async def _record(self, op: str | Operation, target: str, *args: Any) -> Job:
@@ -540,6 +593,9 @@ class FakeRecoveryService(OperationShorthands):
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
         return await self._record("dissociate_policy", mapping_id, mapping_id)
+
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        return await self._record("update_mapping", mapping_id, mapping_id, auto_upgrade)
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
         errors = validate_enable(spec)

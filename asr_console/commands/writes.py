@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -502,13 +502,18 @@ def _say(message: str) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     command = WRITE_COMMANDS[args.write_command]
+    return run_guarded(command.name, settings, lambda: _run(args, settings, command))
+
+
+def run_guarded(name: str, settings: Settings, main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """A write command's exit code: 2 without a vault to write to, 3 when the back end is unreachable."""
     if not settings.has_azure_target():
-        _say(f"{command.name}: set --subscription, --resource-group and --vault")
+        _say(f"{name}: set --subscription, --resource-group and --vault")
         return USAGE
     try:
-        return asyncio.run(_run(args, settings, command))
+        return asyncio.run(main())
     except SourceError as exc:
-        _say(f"{command.name}: UNKNOWN - {type(exc).__name__}: {exc}")
+        _say(f"{name}: UNKNOWN - {type(exc).__name__}: {exc}")
         return UNREACHABLE
 
 

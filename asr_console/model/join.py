@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from asr_console.model.records import ProtectedItem, VirtualMachine
+from asr_console.model.records import ProtectableItem, ProtectedItem, VirtualMachine
 
 
 def normalize_uuid(value: str) -> str:
@@ -172,3 +172,22 @@ class VmItemJoin:
                 if moref is not None:
                     return moref
         return None
+
+
+def discovered_machine_for(vm: VirtualMachine, machines: Iterable[ProtectableItem]) -> ProtectableItem | None:
+    """The machine the vault discovered for a vCenter VM: by instance UUID, then BIOS GUID, then a
+    unique name (discovery shows the VM's name, which two VMs may share)."""
+    listed = list(machines)
+    instance = normalize_uuid(vm.instance_uuid)
+    if instance:
+        found = [m for m in listed if normalize_uuid(m.instance_uuid) == instance]
+        if found:
+            return found[0]
+    bios = normalize_uuid(vm.bios_uuid)
+    if bios:
+        found = [m for m in listed if normalize_uuid(m.bios_guid) == bios]
+        if found:
+            return found[0]
+    name = normalize_name(vm.name)
+    named = [m for m in listed if normalize_name(m.friendly_name or m.name) == name]
+    return named[0] if len(named) == 1 else None

@@ -113,6 +113,16 @@ class Operation(Enum):
         path="remove",
         input_model="RemoveProtectionContainerMappingInput",
     )
+    UPDATE_MAPPING = OperationSpec(
+        action="update-mapping",
+        label="Mobility agent auto-update",
+        short="auto-update",
+        resource=Resource.MAPPING,
+        sdk_operations="replication_protection_container_mappings",
+        sdk_method="begin_update",
+        http_method="PATCH",
+        input_model="UpdateProtectionContainerMappingInput",
+    )
     ENABLE_REPLICATION = OperationSpec(
         action="enable-replication",
         label="Enable replication",

@@ -421,6 +421,15 @@ class ContainerMapping:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveredDisk:
+    """A disk of a discovered machine: ``uuid`` is the id ASR takes for it."""
+
+    uuid: str
+    label: str = ""
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProtectableItem:
     KIND: ClassVar[Kind] = Kind.PROTECTABLE
     id: str
@@ -434,6 +443,11 @@ class ProtectableItem:
     os_type: str = ""
     disk_count: int = 0
     ip_address: str = ""
+    # what the appliance discovered (a modernized vault's Azure Migrate site machine): the VM's ids, to
+    # match it to its vCenter VM, and its disks, whose uuids are the disk ids enable replication sends
+    instance_uuid: str = ""
+    bios_guid: str = ""
+    disks: tuple[DiscoveredDisk, ...] = ()
 
     @property
     def key(self) -> str:

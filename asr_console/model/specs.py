@@ -7,6 +7,7 @@ crash-consistent every 5 minutes. Errors name the field and say what to change.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from asr_console.model.arm import same_arm_id
@@ -117,7 +118,30 @@ class EnableReplicationSpec:
     run_as_account_id: str = ""
     target_vm_name: str = ""
     item_name: str = ""
+    # the disks to replicate, each with its disk type; empty replicates every disk as ``disk_type``
     disks: tuple[DiskChoice, ...] = field(default=())
+    # InMageRcm: the discovered machine's ARM id in the appliance's Azure Migrate site
+    machine_id: str = ""
+    test_network_id: str = ""
+    test_subnet: str = ""
+    target_vm_size: str = ""
+    license_type: str = ""  # "", NoLicenseType or WindowsServer
+    availability_zone: str = ""
+    availability_set_id: str = ""
+    multi_vm_group: str = ""
+    master_target_id: str = ""  # InMageAzureV2 only
+
+
+LICENSE_TYPES = ("NoLicenseType", "WindowsServer")
+# Microsoft retired the classic (configuration server) stack on this date; ASR refuses new classic
+# (InMageAzureV2) enables from then on.
+CLASSIC_ENABLE_RETIRED = "30 March 2026"
+CLASSIC_ENABLE_REFUSED = (
+    f"ASR refuses new classic (InMageAzureV2) replication since {CLASSIC_ENABLE_RETIRED}, when the "
+    "configuration server stack was retired: protect the VM with a modernized appliance (an InMageRcm "
+    "policy); classic items already replicating keep working"
+)
+_VM_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
@@ -126,14 +150,45 @@ def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
         errors.append(FieldError("vm", "pick a VM the vault has discovered"))
     if not spec.policy_id:
         errors.append(FieldError("policy", "choose a replication policy"))
+    if spec.provider is Provider.INMAGE_AZURE_V2:
+        errors.append(FieldError("policy", CLASSIC_ENABLE_REFUSED))
     if not spec.target_resource_group_id.startswith("/subscriptions/"):
         errors.append(
             FieldError("target_resource_group", "give the full ARM id: /subscriptions/…/resourceGroups/NAME")
         )
     if spec.disk_type not in DISK_TYPES:
         errors.append(FieldError("disk_type", f"use one of {', '.join(DISK_TYPES)}"))
-    if spec.provider is Provider.INMAGE_RCM and not spec.process_server_id:
-        errors.append(FieldError("process_server", "choose the appliance's process server"))
+    for disk in spec.disks:
+        if disk.disk_type not in DISK_TYPES:
+            errors.append(FieldError("disk_type", f"disk {disk.disk_id}: use one of {', '.join(DISK_TYPES)}"))
+    if spec.provider is Provider.INMAGE_RCM:
+        if not spec.process_server_id:
+            errors.append(FieldError("process_server", "choose the appliance's process server"))
+        if spec.protectable_item_id and not spec.machine_id:
+            errors.append(FieldError("vm", "the appliance has not discovered this VM (no site machine)"))
+        if not spec.log_storage_account_id:
+            errors.append(FieldError("cache_storage", "choose a cache storage account in the vault's region"))
+    if spec.target_subnet and not spec.target_network_id:
+        errors.append(FieldError("target_subnet", "choose the target network first"))
+    if spec.test_subnet and not spec.test_network_id:
+        errors.append(FieldError("test_subnet", "choose the test network first"))
+    if spec.test_network_id and same_arm_id(spec.test_network_id, spec.target_network_id):
+        errors.append(FieldError("test_network", "the test network must differ from the failover network"))
+    if spec.license_type and spec.license_type not in LICENSE_TYPES:
+        errors.append(FieldError("license_type", f"use one of {', '.join(LICENSE_TYPES)}"))
+    if spec.availability_zone and spec.availability_set_id:
+        errors.append(
+            FieldError("availability", "choose an availability zone or an availability set, not both")
+        )
+    if spec.availability_zone and spec.availability_zone not in ("1", "2", "3"):
+        errors.append(FieldError("availability", "an availability zone is 1, 2 or 3"))
+    if spec.target_vm_name and not _VM_NAME.match(spec.target_vm_name):
+        errors.append(
+            FieldError(
+                "target_name",
+                "1–63 letters, digits and hyphens, starting and ending with a letter or digit",
+            )
+        )
     if spec.provider is Provider.OTHER:
         errors.append(
             FieldError("provider", "only VMware providers (InMageRcm, InMageAzureV2) are supported")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any, ClassVar
 
@@ -11,31 +12,46 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
+from asr_console.model.arm import same_arm_id
 from asr_console.model.compat import Status, check_vm
+from asr_console.model.join import discovered_machine_for
 from asr_console.model.operations import Operation
 from asr_console.model.records import (
     ChurnSample,
+    ContainerMapping,
     Job,
     Policy,
     ProcessServer,
     ProtectableItem,
+    ProtectionContainer,
     Provider,
     VirtualMachine,
 )
 from asr_console.model.specs import (
+    CLASSIC_ENABLE_REFUSED,
     DISK_TYPES,
+    LICENSE_TYPES,
     EnableReplicationSpec,
     FieldError,
     InvalidInput,
     validate_enable,
 )
 from asr_console.model.store import Store
+from asr_console.model.targets import TargetChoices
 from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 
 FIELD_LABELS = {
     "policy": "Policy",
     "target_resource_group": "Target resource group",
+    "target_network": "Target network",
+    "target_subnet": "Target subnet",
+    "test_network": "Test network",
+    "test_subnet": "Test subnet",
+    "cache_storage": "Cache storage account",
+    "availability": "Availability",
+    "license_type": "License type",
+    "target_name": "Target VM name",
     "disk_type": "Disk type",
     "process_server": "Process server",
     "provider": "Provider",
@@ -44,12 +60,8 @@ FIELD_LABELS = {
 
 
 def protectable_for(store: Store, vm: VirtualMachine) -> ProtectableItem | None:
-    """The vault's discovered machine for a vCenter VM (by name: discovery reports the VM's name)."""
-    name = vm.name.strip().lower()
-    for item in store.all(ProtectableItem):
-        if (item.friendly_name or item.name).strip().lower() == name:
-            return item
-    return None
+    """The machine the vault discovered for a vCenter VM (instance UUID, then BIOS GUID, then name)."""
+    return discovered_machine_for(vm, store.all(ProtectableItem))
 
 
 def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
@@ -58,6 +70,10 @@ def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
     if result.status is not Status.BLOCKED:
         return ()
     return tuple(f.message for f in result.findings if f.status is Status.BLOCKED)
+
+
+# Azure VM names: 1–63 letters, digits and hyphens, starting and ending with a letter or digit
+_AZURE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
@@ -77,12 +93,15 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
     EnableReplicationScreen #en-errors { color: $error; height: auto; }
     EnableReplicationScreen #en-vms { height: auto; color: $text-muted; }
     EnableReplicationScreen Horizontal { height: auto; margin-top: 1; }
+    EnableReplicationScreen Horizontal.en-pair { margin-top: 0; }
+    EnableReplicationScreen Horizontal.en-pair Select { width: 1fr; }
     """
 
     def __init__(self, morefs: list[str]) -> None:
         super().__init__()
         self.morefs = morefs
         self.errors: list[FieldError] = []
+        self.targets = TargetChoices()  # what the pickers offer, once read
 
     def pairs(self) -> list[tuple[VirtualMachine, ProtectableItem | None]]:
         store = self.console.store
@@ -111,14 +130,28 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             yield Static("\n".join(lines), id="en-vms")
             yield Label("Replication policy")
             yield Select([(f"{p.name} ({p.provider.value})", p.id) for p in policies], id="en-policy")
-            yield Label("Target resource group (ARM id)")
-            yield Input(placeholder="/subscriptions/…/resourceGroups/rg-dr-target", id="en-rg")
-            yield Label("Target network (ARM id of the Azure virtual network, optional)")
-            yield Input(placeholder="/subscriptions/…/virtualNetworks/vnet-dr", id="en-network")
+            yield Label("Target resource group")
+            yield Select([], prompt="loading resource groups…", id="en-rg")
+            yield Label("Target network and subnet")
+            with Horizontal(classes="en-pair"):
+                yield Select([], prompt="loading networks…", id="en-network")
+                yield Select([], prompt="subnet (ASR's default)", id="en-subnet")
+            yield Label("Test failover network and subnet (isolated, optional)")
+            with Horizontal(classes="en-pair"):
+                yield Select([], prompt="none", id="en-test-network")
+                yield Select([], prompt="subnet (ASR's default)", id="en-test-subnet")
+            yield Label("Cache storage account (in the vault's region)")
+            yield Select([], prompt="loading storage accounts…", id="en-cache")
             yield Label("Target disk type")
             yield Select([(d, d) for d in DISK_TYPES], value=DISK_TYPES[0], allow_blank=False, id="en-disk")
-            yield Label("Process server")
+            yield Label("Process server (the policy's appliance)")
             yield Select([(f"{s.name} ({s.health.value})", s.id) for s in servers], id="en-ps")
+            yield Label("Target VM size (optional, e.g. Standard_D4s_v3)")
+            yield Input(placeholder="ASR picks a size like the source VM's", id="en-size")
+            yield Label("License type and availability zone (optional)")
+            with Horizontal(classes="en-pair"):
+                yield Select([(t, t) for t in LICENSE_TYPES], prompt="license: not set", id="en-license")
+                yield Select([(f"zone {z}", z) for z in ("1", "2", "3")], prompt="no zone", id="en-zone")
             yield Static("", id="en-errors")
             with Horizontal():
                 yield Button("Enable… (ctrl+r)", id="en-go")
@@ -126,6 +159,67 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             from asr_console.widgets.progress import JobProgress
 
             yield JobProgress(id="enable-jobs", job_ids=[])
+
+    def on_mount(self) -> None:
+        actions = self.console.actions
+
+        async def load() -> None:
+            try:
+                self.targets = await actions.load_targets()
+            except Exception as exc:  # a read: say why, the pickers stay empty
+                self.notify(f"target resources: {exc}", severity="warning")
+            self._fill_targets()
+
+        self.run_worker(
+            load(), name="enable-targets", group="enable-targets", exclusive=True, exit_on_error=False
+        )
+
+    def _fill_targets(self) -> None:
+        targets = self.targets
+        groups = self.query_one("#en-rg", Select)
+        groups.set_options([(f"{g.name} ({g.location})", g.id) for g in targets.groups])
+        groups.prompt = "choose a resource group" if targets.groups else "no resource groups listed"
+        networks = [(f"{n.name} ({n.resource_group})", n.id) for n in targets.networks]
+        for selector in ("#en-network", "#en-test-network"):
+            select = self.query_one(selector, Select)
+            select.set_options(networks)
+            select.prompt = "choose a network" if selector == "#en-network" else "none"
+        cache = self.query_one("#en-cache", Select)
+        cache.set_options([(f"{a.name} ({a.location}, {a.sku})", a.id) for a in targets.storage])
+        cache.prompt = "choose a storage account" if targets.storage else "no storage accounts listed"
+
+    @on(Select.Changed, "#en-network")
+    def _network_changed(self) -> None:
+        self._fill_subnets("#en-network", "#en-subnet")
+
+    @on(Select.Changed, "#en-test-network")
+    def _test_network_changed(self) -> None:
+        self._fill_subnets("#en-test-network", "#en-test-subnet")
+
+    def _fill_subnets(self, network: str, subnet: str) -> None:
+        chosen = self._value(network)
+        net = next((n for n in self.targets.networks if same_arm_id(n.id, chosen)), None)
+        self.query_one(subnet, Select).set_options(
+            [(f"{s.name} ({s.address_prefix})", s.name) for s in (net.subnets if net else ())]
+        )
+
+    @on(Select.Changed, "#en-policy")
+    def _policy_changed(self) -> None:
+        """Offer only the process servers of the appliance the policy is associated with."""
+        store = self.console.store
+        policy = store.typed(Policy, self._value("#en-policy"))
+        if policy is None:
+            return
+        containers = {
+            m.container_id.lower() for m in store.all(ContainerMapping) if same_arm_id(m.policy_id, policy.id)
+        }
+        fabrics = {c.fabric_id.lower() for c in store.all(ProtectionContainer) if c.id.lower() in containers}
+        servers = [s for s in store.all(ProcessServer) if not fabrics or s.fabric_id.lower() in fabrics]
+        select = self.query_one("#en-ps", Select)
+        current = self._value("#en-ps")
+        select.set_options([(f"{s.name} ({s.health.value})", s.id) for s in servers])
+        if current and any(s.id == current for s in servers):
+            select.value = current
 
     def _value(self, selector: str) -> str:
         value = self.query_one(selector, Select).value
@@ -138,17 +232,26 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         for vm, item in self.pairs():
             if item is None or store.item_for_vm(vm.moref) is not None or blocking_reasons(store, vm):
                 continue
+            name = vm.name if _AZURE_NAME.match(vm.name) else ""
             specs.append(
                 EnableReplicationSpec(
                     protectable_item_id=item.id,
                     container_id=item.container_id,
                     policy_id=policy.id if policy else "",
                     provider=policy.provider if policy else Provider.OTHER,
-                    target_resource_group_id=self.query_one("#en-rg", Input).value.strip(),
-                    target_network_id=self.query_one("#en-network", Input).value.strip(),
+                    target_resource_group_id=self._value("#en-rg"),
+                    target_network_id=self._value("#en-network"),
+                    target_subnet=self._value("#en-subnet"),
+                    test_network_id=self._value("#en-test-network"),
+                    test_subnet=self._value("#en-test-subnet"),
+                    log_storage_account_id=self._value("#en-cache"),
                     disk_type=self._value("#en-disk"),
                     process_server_id=self._value("#en-ps"),
-                    target_vm_name=vm.name,
+                    target_vm_size=self.query_one("#en-size", Input).value.strip(),
+                    license_type=self._value("#en-license"),
+                    availability_zone=self._value("#en-zone"),
+                    target_vm_name=name,
+                    machine_id=item.machine_id,
                     item_name=vm.name,
                 )
             )
@@ -158,6 +261,8 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         if not specs:
             return [FieldError("vm", "none of the chosen VMs can be enabled (see above)")]
         errors: list[FieldError] = []
+        if specs[0].provider is Provider.INMAGE_AZURE_V2:
+            return [FieldError("policy", CLASSIC_ENABLE_REFUSED)]
         for error in validate_enable(specs[0]):  # the shared fields are the same for every VM
             if error.field == "provider" and not specs[0].policy_id:
                 continue  # the provider comes from the policy: "choose a policy" says it all
@@ -198,11 +303,19 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         return [
             *(f"VM: {spec.item_name}" for spec in specs),
             f"Policy: {policy.name if policy else specs[0].policy_id}",
-            f"Target resource group: {specs[0].target_resource_group_id}",
-            f"Target network: {specs[0].target_network_id or 'none'}",
+            f"Target resource group: {self._short(specs[0].target_resource_group_id)}",
+            f"Target network: {self._short(specs[0].target_network_id) or 'none'}"
+            + (f" / {specs[0].target_subnet}" if specs[0].target_subnet else ""),
+            f"Test network: {self._short(specs[0].test_network_id) or 'none'}"
+            + (f" / {specs[0].test_subnet}" if specs[0].test_subnet else ""),
+            f"Cache storage account: {self._short(specs[0].log_storage_account_id)}",
             f"Disk type: {specs[0].disk_type}",
             f"Process server: {server.name if server else specs[0].process_server_id}",
         ]
+
+    @staticmethod
+    def _short(arm_id: str) -> str:
+        return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
 
     def _send(self, specs: list[EnableReplicationSpec]) -> None:
         from asr_console.widgets.progress import JobProgress

@@ -30,6 +30,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from asr_console.model.operations import Operation, Resource
+from asr_console.sim.arm_resources import ArmResources
 from asr_console.sim.engine import SimEngine
 from asr_console.sim.errors import Rejected, SimError
 from asr_console.sim.faults import Fault, Faults
@@ -165,6 +166,15 @@ class ArmSite:
         machines = _SITE_MACHINES.match(http.path)
         if machines is not None:
             return self._site_machines(http, machines.group(1), machines.group(2), machines.group(3))
+        answered = ArmResources(self.engine.scope).answer(http.method, http.path)
+        if answered is not None:
+            # Microsoft.Resources, .Network and .Storage each have their own api-versions
+            if not http.query.get("api-version"):
+                return _error(
+                    400, "MissingApiVersionParameter", "The api-version query parameter is required."
+                )
+            status, body = answered
+            return _json(body, status=status)
         if http.query.get("api-version") != API_VERSION:
             return _error(
                 400,
@@ -339,6 +349,7 @@ class ArmSite:
             lst("items", lambda r, a: e.protected_item_snapshot(*a)),
         )
         self.route("GET", _ITEM, get(lambda a: e.get_protected_item(*a)))
+        self.route("GET", _ITEM + r"/targetComputeSizes", lst("sizes", lambda r, a: self._compute_sizes(a)))
         self.route("GET", _ITEM + r"/recoveryPoints", lst("points", lambda r, a: e.list_recovery_points(*a)))
         self.route("GET", _ITEM + r"/recoveryPoints/" + _NAME, get(self._recovery_point))
         self.route("GET", r"/replicationJobs", lst("jobs", self._jobs))
@@ -357,6 +368,7 @@ class ArmSite:
             Operation.DELETE_POLICY: lambda a, b: e.delete_policy(a[0]),
             Operation.ASSOCIATE_POLICY: lambda a, b: e.create_mapping(a[0], a[1], a[2], b),
             Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(a[0], a[1], a[2], b),
+            Operation.UPDATE_MAPPING: lambda a, b: e.update_mapping(a[0], a[1], a[2], b),
             Operation.ENABLE_REPLICATION: lambda a, b: e.enable_protection(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER: lambda a, b: e.test_failover(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER_CLEANUP: lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
@@ -394,6 +406,10 @@ class ArmSite:
             return self._accepted(job)
 
         return handler
+
+    def _compute_sizes(self, args: tuple[str, ...]) -> list[dict[str, Any]]:
+        item = self.engine.get_protected_item(args[0], args[1], args[2])
+        return ArmResources(self.engine.scope).compute_sizes(str(item["id"]))
 
     def _recovery_point(self, args: tuple[str, ...]) -> dict[str, Any]:
         for value in self.engine.list_recovery_points(args[0], args[1], args[2]):

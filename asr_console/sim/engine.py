@@ -265,6 +265,9 @@ class SimEngine:
     def create_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
         return self.writes.create_mapping(fabric, container, name, body)
 
+    def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.update_mapping(fabric, container, name, body)
+
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         return self.writes.remove_mapping(fabric, container, name, body)
 
@@ -318,7 +321,7 @@ def make_demo_site(
     history_jobs: int | None = None,
     start: datetime | None = None,
     estate_from: Mapping[Kind, Iterable[Record]] | None = None,
-    modernized_discovery: bool = False,
+    modernized_discovery: bool = True,
 ) -> SimEngine:
     """A simulated site ready to serve: a vCenter with ``vms`` VMs, ``protected`` of them replicating.
 
@@ -326,8 +329,8 @@ def make_demo_site(
     holds); keep it current with ``SimEngine.adopt_inventory`` (``sim.discovery`` does). Its clock
     starts at ``start`` (default: now, to the minute, so "the last 72 hours" means the same to the site
     and to a client); everything else depends only on ``seed`` and the clock's advances.
-    ``modernized_discovery`` makes the InMageRcm containers list no protectable items, as a real
-    modernized vault's do; the machines are then read from the fabric's Azure Migrate site.
+    ``modernized_discovery`` (the default) makes the InMageRcm containers list no protectable items,
+    as a real modernized vault's do; the machines are then read from the fabric's Azure Migrate site.
     """
     if start is None:
         start = datetime.now(UTC).replace(second=0, microsecond=0)

@@ -296,6 +296,7 @@ class SimMapping:
     policy: str
     provider: str
     state: str = "Paired"
+    agent_auto_upgrade: bool = True  # InMageRcm: ASR keeps the Mobility agents up to date
 
     def to_arm(self, scope: ArmScope) -> dict[str, Any]:
         properties: dict[str, Any] = {
@@ -314,7 +315,7 @@ class SimMapping:
         if self.provider == "InMageRcm":
             properties["providerSpecificDetails"] = {
                 "instanceType": "InMageRcm",
-                "enableAgentAutoUpgrade": "true",
+                "enableAgentAutoUpgrade": "true" if self.agent_auto_upgrade else "false",
             }
         return {
             "id": scope.mapping_id(self.fabric, self.container, self.name),

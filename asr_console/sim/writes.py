@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from asr_console.model.operations import Operation
+from asr_console.sim.arm_resources import ArmResources
 from asr_console.sim.contract import check_body
 from asr_console.sim.errors import FieldProblem, Rejected, not_found, reject
 from asr_console.sim.infra import SimFabric, SimMapping
-from asr_console.sim.items import CLASSIC, RCM
+from asr_console.sim.items import CLASSIC, RCM, disks_of
 from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover, not_allowed
 from asr_console.sim.wire_inputs import policy_from_wire, props
@@ -26,6 +27,8 @@ FAILBACK = "InMageRcmFailback"  # the modernized stack's Azure → VMware provid
 CLASSIC_REPROTECT = "InMage"  # the classic stack's re-protect provider
 FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
 _STORAGE = "/providers/microsoft.storage/storageaccounts/"
+# Microsoft retired the classic (configuration server) stack; vaults refuse new classic enables
+CLASSIC_RETIRED = "30 March 2026"
 
 
 class ArmWrites:
@@ -143,6 +146,35 @@ class ArmWrites:
         )
         return job.name
 
+    def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """The mapping's provider settings: for an appliance's, Mobility agent auto-upgrade."""
+        self.step()
+        details = self._body(Operation.UPDATE_MAPPING, body).get("providerSpecificInput")
+        mapping = self.state.mappings.get(name)
+        if mapping is None or mapping.fabric != fabric or mapping.container != container:
+            raise not_found("Protection container mapping", name)
+        where = "properties.providerSpecificInput"
+        if not isinstance(details, dict):
+            raise Rejected([FieldProblem(where, "is required: the mapping's provider settings")])
+        if details.get("instanceType") != mapping.provider:
+            reject([FieldProblem(f"{where}.instanceType", f"{name} is an {mapping.provider} mapping")])
+        upgrade = details.get("enableAgentAutoUpgrade")
+        if mapping.provider == RCM and upgrade not in ("true", "false"):
+            reject([FieldProblem(f"{where}.enableAgentAutoUpgrade", "use true or false")])
+
+        def done() -> None:
+            mapping.agent_auto_upgrade = upgrade == "true"
+
+        job = self.state.start_job(
+            "ConfigureProtection",
+            self.state.scope.container_id(fabric, container),
+            container,
+            "ProtectionContainer",
+            done,
+        )
+        job.result = lambda: mapping.to_arm(self.state.scope)
+        return job.name
+
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         self.step()
         if body:
@@ -198,6 +230,17 @@ class ArmWrites:
             if not disks and not included:
                 errors.append(FieldProblem(f"{_DETAILS}.disksDefault", "give disksDefault or disksToInclude"))
         elif kind == CLASSIC:
+            # ASR retired the configuration server stack: a vault takes no new classic replication
+            raise Rejected(
+                [
+                    FieldProblem(
+                        f"{_DETAILS}.instanceType",
+                        f"new {CLASSIC} protection is not supported since {CLASSIC_RETIRED}; "
+                        f"use a replication appliance ({RCM})",
+                    )
+                ],
+                code="ClassicProtectionRetired",
+            )
             target_rg = details.get("targetAzureV2ResourceGroupId") or ""
             target_net = details.get("targetAzureNetworkId") or ""
             ps_id = details.get("processServerId") or ""
@@ -256,6 +299,8 @@ class ArmWrites:
             errors.append(
                 FieldProblem(f"{_DETAILS}.processServerId", f"{fabric} has no process server {ps_id}")
             )
+        if kind == RCM:
+            errors += _rcm_target_problems(ArmResources(self.state.scope), details, vm)
         reject(errors)
         assert vm is not None
         ps = servers.get(ps_id) or f.process_servers[0]
@@ -679,6 +724,61 @@ class ArmWrites:
             self.state.clock, self.state.scope.job_id(again.name), self.state.elapsed
         )
         return again.name
+
+
+def _rcm_target_problems(resources: ArmResources, details: dict[str, Any], vm: Any) -> list[FieldProblem]:
+    """What ASR checks of an InMageRcm enable's targets: they exist, the cache account is in the
+    vault's region, subnets belong to their networks, the test network is another one, and the disk
+    ids are the machine's."""
+    problems: list[FieldProblem] = []
+    group = _last(details.get("targetResourceGroupId"))
+    if group and group.lower() not in resources.group_names():
+        problems.append(
+            FieldProblem(f"{_DETAILS}.targetResourceGroupId", f"resource group {group} does not exist")
+        )
+    for net_key, subnet_key in (("targetNetworkId", "targetSubnetName"), ("testNetworkId", "testSubnetName")):
+        net_id = str(details.get(net_key) or "")
+        subnet = str(details.get(subnet_key) or "")
+        net = resources.network(net_id) if net_id else None
+        if net_id and net is None:
+            problems.append(FieldProblem(f"{_DETAILS}.{net_key}", f"virtual network {net_id} does not exist"))
+        if subnet and net is not None and subnet.lower() not in {n.lower() for n, _ in net.subnets}:
+            problems.append(FieldProblem(f"{_DETAILS}.{subnet_key}", f"{net.name} has no subnet {subnet}"))
+        if subnet and not net_id:
+            problems.append(FieldProblem(f"{_DETAILS}.{subnet_key}", f"needs {net_key}"))
+    target, test = str(details.get("targetNetworkId") or ""), str(details.get("testNetworkId") or "")
+    if target and test and target.lower() == test.lower():
+        problems.append(FieldProblem(f"{_DETAILS}.testNetworkId", "must differ from targetNetworkId"))
+    entries: list[tuple[str, Any]] = (
+        [("disksDefault", details.get("disksDefault"))] if details.get("disksDefault") else []
+    )
+    entries += [(f"disksToInclude[{i}]", d) for i, d in enumerate(details.get("disksToInclude") or [])]
+    for where, disk in entries:
+        account_id = str(disk.get("logStorageAccountId") or "") if isinstance(disk, dict) else ""
+        account = resources.storage(account_id)
+        if account is None:
+            problems.append(
+                FieldProblem(
+                    f"{_DETAILS}.{where}.logStorageAccountId", f"storage account {account_id} does not exist"
+                )
+            )
+        elif resources.storage_location(account) != resources.scope.location:
+            problems.append(
+                FieldProblem(
+                    f"{_DETAILS}.{where}.logStorageAccountId",
+                    f"{account.name} is in {resources.storage_location(account)}; the cache storage account "
+                    f"must be in the vault's region ({resources.scope.location})",
+                )
+            )
+    if vm is not None:
+        known = {uuid.lower() for uuid, _, _ in disks_of(vm)}
+        for i, disk in enumerate(details.get("disksToInclude") or []):
+            disk_id = str(disk.get("diskId") or "") if isinstance(disk, dict) else ""
+            if disk_id.lower() not in known:
+                problems.append(
+                    FieldProblem(f"{_DETAILS}.disksToInclude[{i}].diskId", f"{vm.name} has no disk {disk_id}")
+                )
+    return problems
 
 
 def _last(value: Any) -> str:

@@ -50,12 +50,17 @@ from asr_console.model.errors import (
     Throttled,
     Unreachable,
 )
+from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation
+from asr_console.model.targets import ResourceGroup, StorageAccount, VirtualNetwork
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
+from asr_console.sources.azure_resources import AzureTargets
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
 # The REST API version the client and the bulk reads' own requests use; ``azure_wire`` reads its fields.
 API_VERSION = "2025-08-01"
+# Azure Migrate's VMware sites (Microsoft.OffAzure), where an appliance's discovered machines are listed
+OFFAZURE_API_VERSION = "2020-01-01"
 T = TypeVar("T")
 
 
@@ -166,27 +171,34 @@ class AzureRecoveryService(AsrOperations):
         self.vault_name = vault
         self._credential = credential
         endpoint = arm_endpoint.rstrip("/")
-        retry = CappedRetryPolicy(
-            max_retry_after=max_retry_after,
-            retry_total=retry_total,
-            retry_backoff_factor=0.5,
-            retry_backoff_max=max_retry_after,
-        )
-        kwargs: dict[str, Any] = {
-            "base_url": endpoint,
-            "credential_scopes": [f"{endpoint}/.default"],
-            "polling_interval": polling_interval,
-            "retry_policy": retry,
-            "api_version": API_VERSION,
-        }
         # seconds, not azure-core's 300 s per attempt: a console must notice a silent endpoint
         timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
-        if ca_bundle:
-            # verification stays on (never False): against the bundle, in the transport's session
-            kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
-        else:
-            kwargs["transport"] = AioHttpTransport(**timeouts)
-        kwargs.update(client_kwargs)
+
+        def options() -> dict[str, Any]:
+            """One management client's keyword arguments: its own retry policy and transport."""
+            retry = CappedRetryPolicy(
+                max_retry_after=max_retry_after,
+                retry_total=retry_total,
+                retry_backoff_factor=0.5,
+                retry_backoff_max=max_retry_after,
+            )
+            kwargs: dict[str, Any] = {
+                "base_url": endpoint,
+                "credential_scopes": [f"{endpoint}/.default"],
+                "polling_interval": polling_interval,
+                "retry_policy": retry,
+            }
+            if ca_bundle:
+                # verification stays on (never False): against the bundle, in the transport's session
+                kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
+            else:
+                kwargs["transport"] = AioHttpTransport(**timeouts)
+            kwargs.update(client_kwargs)
+            return kwargs
+
+        kwargs = {**options(), "api_version": API_VERSION}
+        # the target pickers' reads (resource groups, networks, storage) use the same options
+        self.targets = AzureTargets(credential, subscription, options)
         self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
 
     @classmethod
@@ -206,6 +218,8 @@ class AzureRecoveryService(AsrOperations):
 
     async def close(self) -> None:
         await self.client.close()
+        with contextlib.suppress(Exception):
+            await self.targets.close()
         with contextlib.suppress(Exception):
             await self._credential.close()
 
@@ -230,7 +244,9 @@ class AzureRecoveryService(AsrOperations):
             values.extend(page)
         return values
 
-    async def _wire_page_iter(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _wire_page_iter(
+        self, first: HttpRequest, api_version: str = API_VERSION
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's ``value`` of a list operation, as wire JSON, as it arrives.
 
         Next pages are requested as the SDK's pager does: the ``nextLink`` with its query kept and the
@@ -252,7 +268,9 @@ class AzureRecoveryService(AsrOperations):
                 raise Malformed(f"ARM answered {request.url} with a body that is not JSON") from None
             page = body.get("value") if isinstance(body, dict) else None
             link = body.get("nextLink") if isinstance(body, dict) else None
-            return page if isinstance(page, list) else [], self._next_page(link) if link else None
+            return page if isinstance(page, list) else [], self._next_page(
+                link, api_version
+            ) if link else None
 
         pending: asyncio.Task[tuple[list[dict[str, Any]], HttpRequest | None]] | None
         pending = asyncio.ensure_future(fetch(first))
@@ -267,14 +285,14 @@ class AzureRecoveryService(AsrOperations):
                 pending.cancel()
                 pending.add_done_callback(_consume)
 
-    def _next_page(self, link: str) -> HttpRequest:
+    def _next_page(self, link: str, api_version: str = API_VERSION) -> HttpRequest:
         parsed = urllib.parse.urlparse(link)
         params: dict[str, Any] = {
             key: [urllib.parse.quote(v) for v in value]
             for key, value in urllib.parse.parse_qs(parsed.query).items()
             if key.lower() != "api-version"
         }
-        params["api-version"] = API_VERSION
+        params["api-version"] = api_version
         url = urllib.parse.urljoin(link, parsed.path)
         return HttpRequest("GET", url, headers={"Accept": "application/json"}, params=params)
 
@@ -340,13 +358,27 @@ class AzureRecoveryService(AsrOperations):
         async for page in self._translated_pages(self._list_request(path)):
             yield page
 
+    async def _site_machine_pages(self, site_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+        # Microsoft.OffAzure has no Python SDK: its GET goes through the vault client's pipeline, with
+        # the site's own api-version, on every page
+        first = HttpRequest(
+            "GET",
+            urllib.parse.quote(site_id) + "/machines",
+            headers={"Accept": "application/json"},
+            params={"api-version": OFFAZURE_API_VERSION},
+        )
+        async for page in self._translated_pages(first, OFFAZURE_API_VERSION):
+            yield page
+
     async def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         async for page in self._translated_pages(self._list_request("replicationProtectedItems")):
             yield page
 
-    async def _translated_pages(self, first: HttpRequest) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _translated_pages(
+        self, first: HttpRequest, api_version: str = API_VERSION
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         try:
-            async for page in self._wire_page_iter(first):
+            async for page in self._wire_page_iter(first, api_version):
                 yield page
         except Exception as exc:
             raise translate(exc) from exc
@@ -362,6 +394,20 @@ class AzureRecoveryService(AsrOperations):
         query = {"$filter": f"StartTime eq '{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"} if since else {}
         request = self._list_request("replicationJobs", **query)
         return await self._call(lambda: self._wire_pages(request))
+
+    async def _compute_sizes(self, path: ItemPath) -> list[dict[str, Any]]:
+        ops = self.client.target_compute_sizes
+        return await self._listed(lambda: ops.list_by_replication_protected_items(*self._rv, *path))
+
+    async def resource_groups(self) -> Listed[ResourceGroup]:
+        return await self._call(self.targets.resource_groups)
+
+    async def virtual_networks(self) -> Listed[VirtualNetwork]:
+        return await self._call(self.targets.virtual_networks)
+
+    async def storage_accounts(self) -> Listed[StorageAccount]:
+        """The subscription's storage accounts (cache storage for enable and re-protect)."""
+        return await self._call(self.targets.storage_accounts)
 
     async def _job(self, name: str) -> dict[str, Any]:
         return await self._get(lambda: self.client.replication_jobs.get(*self._rv, name))

@@ -66,69 +66,105 @@ def update_policy_body(spec: PolicySpec, current: Provider) -> dict[str, Any]:
 
 
 def mapping_body(policy_id: str, provider: Provider) -> dict[str, Any]:
-    props: dict[str, Any] = {"targetProtectionContainerId": AZURE_CONTAINER, "policyId": policy_id}
-    if provider is Provider.INMAGE_RCM:
-        props["providerSpecificInput"] = {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": "true"}
-    return {"properties": props}
+    # 2025-08-01 defines mapping-create provider inputs only for A2A and VMwareCbt: VMware→Azure
+    # sends none (InMageRcm's agent auto-upgrade is set with the mapping update)
+    return {"properties": {"targetProtectionContainerId": AZURE_CONTAINER, "policyId": policy_id}}
+
+
+def mapping_update_body(auto_upgrade: bool) -> dict[str, Any]:
+    """``UpdateProtectionContainerMappingInput`` for an appliance's mapping: Mobility agent auto-upgrade."""
+    return {
+        "properties": {
+            "providerSpecificInput": {
+                "instanceType": "InMageRcm",
+                "enableAgentAutoUpgrade": "true" if auto_upgrade else "false",
+            }
+        }
+    }
 
 
 def dissociate_body() -> dict[str, Any]:
     return {"properties": {}}
 
 
-def enable_body(spec: EnableReplicationSpec, discovery_machine_id: str) -> dict[str, Any]:
+def enable_body(spec: EnableReplicationSpec) -> dict[str, Any]:
+    """``EnableProtectionInput``: InMageRcm names the discovered machine and puts the cache storage
+    account in ``disksDefault`` or in every ``disksToInclude`` entry (required in both)."""
     check(validate_enable(spec))
+    return enable_request(spec)
+
+
+def enable_request(spec: EnableReplicationSpec) -> dict[str, Any]:
+    """The body for ``spec`` as ASR's input model defines it, without the console's own checks."""
+    props: dict[str, Any] = {"policyId": spec.policy_id}
     if spec.provider is Provider.INMAGE_RCM:
-        details: dict[str, Any] = {
-            "instanceType": "InMageRcm",
-            "fabricDiscoveryMachineId": discovery_machine_id,
-            "targetResourceGroupId": spec.target_resource_group_id,
-            "processServerId": spec.process_server_id,
-        }
-        if spec.disks:
-            details["disksToInclude"] = [
-                {
-                    "diskId": d.disk_id,
-                    "logStorageAccountId": spec.log_storage_account_id,
-                    "diskType": d.disk_type,
-                }
-                for d in spec.disks
-            ]
-        else:
-            details["disksDefault"] = {
-                "logStorageAccountId": spec.log_storage_account_id,
-                "diskType": spec.disk_type,
-            }
-        if spec.target_network_id:
-            details["targetNetworkId"] = spec.target_network_id
-        if spec.target_subnet:
-            details["targetSubnetName"] = spec.target_subnet
-        if spec.target_vm_name:
-            details["targetVmName"] = spec.target_vm_name
-        if spec.run_as_account_id:
-            details["runAsAccountId"] = spec.run_as_account_id
+        details = _rcm_enable_details(spec)
     else:
-        details = {
-            "instanceType": "InMageAzureV2",
-            "processServerId": spec.process_server_id or None,
-            "targetAzureV2ResourceGroupId": spec.target_resource_group_id,
-            "logStorageAccountId": spec.log_storage_account_id or None,
-            "diskType": spec.disk_type,
-            "targetAzureNetworkId": spec.target_network_id or None,
-            "targetAzureSubnetId": spec.target_subnet or None,
-            "targetAzureVmName": spec.target_vm_name or None,
-            "runAsAccountId": spec.run_as_account_id or None,
-        }
-        if spec.disks:
-            details["disksToInclude"] = [d.disk_id for d in spec.disks]
-        details = {k: v for k, v in details.items() if v is not None}
-    return {
-        "properties": {
-            "policyId": spec.policy_id,
-            "protectableItemId": spec.protectable_item_id,
-            "providerSpecificDetails": details,
-        }
+        props["protectableItemId"] = spec.protectable_item_id
+        details = _classic_enable_details(spec)
+    props["providerSpecificDetails"] = details
+    return {"properties": props}
+
+
+def _rcm_enable_details(spec: EnableReplicationSpec) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "instanceType": "InMageRcm",
+        "fabricDiscoveryMachineId": spec.machine_id,
+        "targetResourceGroupId": spec.target_resource_group_id,
+        "processServerId": spec.process_server_id,
     }
+    if spec.disks:
+        details["disksToInclude"] = [
+            {"diskId": d.disk_id, "logStorageAccountId": spec.log_storage_account_id, "diskType": d.disk_type}
+            for d in spec.disks
+        ]
+    else:
+        details["disksDefault"] = {
+            "logStorageAccountId": spec.log_storage_account_id,
+            "diskType": spec.disk_type,
+        }
+    optional = {
+        "targetNetworkId": spec.target_network_id,
+        "targetSubnetName": spec.target_subnet,
+        "testNetworkId": spec.test_network_id,
+        "testSubnetName": spec.test_subnet,
+        "targetVmName": spec.target_vm_name,
+        "targetVmSize": spec.target_vm_size,
+        "licenseType": spec.license_type,
+        "targetAvailabilityZone": spec.availability_zone,
+        "targetAvailabilitySetId": spec.availability_set_id,
+        "runAsAccountId": spec.run_as_account_id,
+        "multiVmGroupName": spec.multi_vm_group,
+    }
+    details.update({key: value for key, value in optional.items() if value})
+    return details
+
+
+def _classic_enable_details(spec: EnableReplicationSpec) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "instanceType": "InMageAzureV2",
+        "processServerId": spec.process_server_id,
+        "masterTargetId": spec.master_target_id,
+        "runAsAccountId": spec.run_as_account_id,
+        "targetAzureV2ResourceGroupId": spec.target_resource_group_id,
+        "logStorageAccountId": spec.log_storage_account_id,
+        "diskType": spec.disk_type,
+        "targetAzureNetworkId": spec.target_network_id,
+        "targetAzureSubnetId": spec.target_subnet,
+        "targetAzureVmName": spec.target_vm_name,
+        "targetVmSize": spec.target_vm_size,
+        "licenseType": spec.license_type,
+        "targetAvailabilityZone": spec.availability_zone,
+        "targetAvailabilitySetId": spec.availability_set_id,
+        "multiVmGroupName": spec.multi_vm_group,
+    }
+    if spec.disks:
+        # objects (InMageAzureV2DiskInputDetails), each with its cache account and disk type
+        details["disksToInclude"] = [
+            {"diskId": d.disk_id, "logStorageAccountId": spec.log_storage_account_id, "diskType": d.disk_type}
+            for d in spec.disks
+        ]
+    return {key: value for key, value in details.items() if value}
 
 
 def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoint]) -> str:

@@ -8,6 +8,7 @@ it could convert with the ids of those it could not (``Listed.dropped``).
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -34,8 +35,10 @@ from asr_console.model.specs import (
     RecoveryPointChoice,
     RecoveryPointKind,
 )
+from asr_console.model.targets import ComputeSize
 from asr_console.sources import azure_inputs as inputs
 from asr_console.sources import azure_wire as wire
+from asr_console.sources.azure_resources import compute_size
 
 # Path parts of an item: (fabric, container, item name)
 ItemPath = tuple[str, str, str]
@@ -92,6 +95,10 @@ class AsrOperations(OperationShorthands):
         """A container's protectable items page by page, as wire JSON."""
 
     @abc.abstractmethod
+    def _site_machine_pages(self, site_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """The machines of an Azure Migrate VMware site page by page, as wire JSON."""
+
+    @abc.abstractmethod
     def _item_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         """Every protected item of the vault page by page, as wire JSON."""
 
@@ -105,6 +112,8 @@ class AsrOperations(OperationShorthands):
 
     @abc.abstractmethod
     async def _job(self, name: str) -> dict[str, Any]: ...
+    @abc.abstractmethod
+    async def _compute_sizes(self, path: ItemPath) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
     async def _plans(self) -> list[dict[str, Any]]: ...
     @abc.abstractmethod
@@ -143,19 +152,36 @@ class AsrOperations(OperationShorthands):
         return wire.convert_all(wire.policy, await self._policies(), "policy")
 
     async def protectable_items(self) -> Listed[ProtectableItem]:
+        """The machines to protect: for an appliance's (InMageRcm) container the machines of the
+        Azure Migrate VMware site its fabric names (a modernized vault's containers list none), for a
+        configuration server's the container's protectable items."""
         out: list[ProtectableItem] = []
         dropped: list[str] = []
+        sites = {
+            text_name: site
+            for fabric in await self._fabrics()
+            if (text_name := str(fabric.get("name") or "")) and (site := wire.vmware_site_id(fabric))
+        }
         for container in await self._containers():
             container_id = container.get("id")
             container_id = container_id if isinstance(container_id, str) else ""
             fabric = wire.segment(container_id, "replicationFabrics")
             name = wire.segment(container_id, "replicationProtectionContainers")
-            if fabric and name:
-                async for page in self._protectable_pages(fabric, name):
-                    wire.trim_shared()
-                    read = wire.convert_all(wire.protectable_item, page, "protectable item")
+            if not fabric or not name:
+                continue
+            site = sites.get(fabric, "")
+            if site:
+                async for page in self._site_machine_pages(site):
+                    machine = functools.partial(wire.site_machine, container_id=container_id)
+                    read = wire.convert_all(machine, page, "discovered machine")
                     out.extend(read)
                     dropped.extend(read.dropped)
+                continue
+            async for page in self._protectable_pages(fabric, name):
+                wire.trim_shared()
+                read = wire.convert_all(wire.protectable_item, page, "protectable item")
+                out.extend(read)
+                dropped.extend(read.dropped)
         return Listed(out, dropped)
 
     async def protected_items(self) -> Listed[ProtectedItem]:
@@ -188,6 +214,11 @@ class AsrOperations(OperationShorthands):
         if state is not None:
             listed = [j for j in listed if j.state.lower() == state.lower()]
         return Listed(listed, read.dropped)
+
+    async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]:
+        """The VM sizes ASR offers for a protected item (for its Compute & Network settings)."""
+        sizes = await self._compute_sizes(item_path(item_id))
+        return Listed([compute_size(s) for s in sizes if isinstance(s, dict)])
 
     async def job(self, job_id: str) -> Job:
         return _one(wire.job, await self._job(job_name_of(job_id)))
@@ -234,28 +265,21 @@ class AsrOperations(OperationShorthands):
         return await self._started(Operation.ASSOCIATE_POLICY, (fabric, container, mapping), body)
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
-        args = (
-            wire.segment(mapping_id, "replicationFabrics"),
-            wire.segment(mapping_id, "replicationProtectionContainers"),
-            wire.segment(mapping_id, "replicationProtectionContainerMappings"),
-        )
-        if not all(args):
-            raise NotFound(f"not a container mapping id: {mapping_id}")
+        args = _mapping_path(mapping_id)
         return await self._started(Operation.DISSOCIATE_POLICY, args, inputs.dissociate_body())
 
+    async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        args = _mapping_path(mapping_id)
+        return await self._started(Operation.UPDATE_MAPPING, args, inputs.mapping_update_body(auto_upgrade))
+
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
-        fabric = wire.segment(spec.protectable_item_id, "replicationFabrics")
-        container = wire.segment(spec.protectable_item_id, "replicationProtectionContainers")
-        machine = wire.segment(spec.protectable_item_id, "replicationProtectableItems")
-        discovery_id = ""
-        if spec.provider is Provider.INMAGE_RCM and fabric and machine:
-            # the appliance discovers into an Azure Migrate VMware site; ASR wants that machine's id
-            site = wire.vmware_site_id(await self._fabric(fabric))
-            discovery_id = f"{site}/machines/{machine}" if site else ""
-        body = inputs.enable_body(spec, discovery_id)
-        if not fabric or not container or not machine:
+        fabric = wire.segment(spec.container_id, "replicationFabrics")
+        container = wire.segment(spec.container_id, "replicationProtectionContainers")
+        body = inputs.enable_body(spec)
+        if not fabric or not container:
             inputs.check([FieldError("vm", "pick a VM the vault has discovered")])
-        name = spec.item_name or machine
+        # the item is named after what ASR discovered (the site machine's or protectable item's name)
+        name = spec.item_name or job_name_of(spec.machine_id or spec.protectable_item_id)
         return await self._started(Operation.ENABLE_REPLICATION, (fabric, container, name), body)
 
     async def _item_record(self, item_id: str) -> tuple[ProtectedItem, ItemPath]:
@@ -295,6 +319,17 @@ class AsrOperations(OperationShorthands):
 
     async def close(self) -> None:
         return None
+
+
+def _mapping_path(mapping_id: str) -> tuple[str, str, str]:
+    args = (
+        wire.segment(mapping_id, "replicationFabrics"),
+        wire.segment(mapping_id, "replicationProtectionContainers"),
+        wire.segment(mapping_id, "replicationProtectionContainerMappings"),
+    )
+    if not all(args):
+        raise NotFound(f"not a container mapping id: {mapping_id}")
+    return args
 
 
 def _one(convert: Callable[[dict[str, Any]], T], value: dict[str, Any]) -> T:

@@ -23,6 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from asr_console.model.listed import Listed
 from asr_console.model.records import (
     ContainerMapping,
+    DiscoveredDisk,
     Event,
     EventSource,
     Fabric,
@@ -279,6 +280,38 @@ def protectable_item(value: dict[str, Any]) -> ProtectableItem:
         os_type=stext(details.get("osType")),
         disk_count=len(seq(details.get("diskDetails"))),
         ip_address=text(details.get("ipAddress")),
+    )
+
+
+@payload
+def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
+    """A machine of the Azure Migrate VMware site a modernized appliance discovers into (OffAzure
+    2020-01-01), as the machine to protect in ``container_id``: its ARM id is the
+    ``fabricDiscoveryMachineId`` enable replication sends, its disks' uuids the disk ids."""
+    machine_id = text(value.get("id"))
+    props = obj(value.get("properties"))
+    disks = tuple(
+        DiscoveredDisk(
+            uuid=text(d.get("uuid")),
+            label=text(d.get("label")),
+            size_bytes=integer(d.get("maxSizeInBytes")) or 0,
+        )
+        for d in map(obj, seq(props.get("disks")))
+        if text(d.get("uuid"))
+    )
+    ips = [ip for nic in map(obj, seq(props.get("networkAdapters"))) for ip in seq(nic.get("ipAddressList"))]
+    return ProtectableItem(
+        id=machine_id,
+        name=text(value.get("name")),
+        container_id=shared(container_id),
+        friendly_name=text(props.get("displayName")),
+        machine_id=machine_id,
+        os_type=stext(obj(props.get("operatingSystemDetails")).get("osType")),
+        disk_count=len(disks),
+        ip_address=text(ips[0]) if ips else "",
+        instance_uuid=text(props.get("instanceUuid")),
+        bios_guid=text(props.get("biosGuid")),
+        disks=disks,
     )
 
 

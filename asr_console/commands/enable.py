@@ -1,0 +1,513 @@
+"""``asr-console enable VM... --policy NAME --target-resource-group … --target-network … --cache-storage …``:
+enable replication of discovered VMs from a shell, in the framework of the other scriptable writes
+(``commands/writes.py``): resolve → plan → confirm (typed on a terminal, ``--yes`` otherwise) → send
+through ``Actions`` (read-only guard, audit log) → ``--wait``.
+
+VM is the machine's name as the vault's discovery shows it (a modernized appliance's Azure Migrate site
+machine); every name given (policy, resource group, networks and subnets, cache storage account,
+process server, availability set) is resolved to the ARM id it names before anything is sent, and the
+plan shows those ids. New classic (InMageAzureV2) enables are refused, as ASR refuses them.
+
+Exit codes as the other writes: 0 accepted (``--wait``: every job succeeded; ``--dry-run``: plan valid),
+1 a write refused by ASR or a job that did not succeed, 2 usage, unknown or invalid input, read-only or
+no confirmation, 3 the back end is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asr_console.commands.writes import FAILED, OK, USAGE, PlanError, _say, run_guarded
+from asr_console.config import Settings
+from asr_console.model.arm import same_arm_id
+from asr_console.model.errors import OperationRejected, SourceError
+from asr_console.model.inputs import InvalidInput
+from asr_console.model.operations import Operation
+from asr_console.model.protocols import Infrastructure
+from asr_console.model.records import Job, Policy, ProtectableItem, ProtectedItem, Provider
+from asr_console.model.specs import (
+    CLASSIC_ENABLE_REFUSED,
+    DISK_TYPES,
+    LICENSE_TYPES,
+    DiskChoice,
+    EnableReplicationSpec,
+    validate_enable,
+)
+from asr_console.model.targets import (
+    ResourceGroup,
+    StorageAccount,
+    Unresolved,
+    VirtualNetwork,
+    resolve,
+)
+
+if TYPE_CHECKING:
+    from asr_console.actions import Actions
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.protocols import RecoveryService
+
+NAME = "enable"
+HELP = "enable replication of discovered VMs (modernized appliance) with their Azure target settings"
+POLL_SECONDS = 2.0
+AVAILABILITY_SETS = "/providers/Microsoft.Compute/availabilitySets/"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        NAME,
+        help=HELP,
+        description=HELP + " (plan, confirmation, --dry-run, --yes, --json, --wait; exit 0 ok, 1 failed, "
+        "2 refused, 3 unreachable)",
+    )
+    parser.add_argument(
+        "vms", nargs="+", metavar="VM", help="the machines' names as the vault's discovery shows them"
+    )
+    parser.add_argument(
+        "--policy", required=True, metavar="NAME", help="the replication policy (name or ARM id)"
+    )
+    parser.add_argument("--target-resource-group", required=True, metavar="NAME|ID")
+    parser.add_argument("--target-network", required=True, metavar="NAME|ID", help="the failover network")
+    parser.add_argument(
+        "--cache-storage",
+        required=True,
+        metavar="NAME|ID",
+        help="cache storage account in the vault's region",
+    )
+    parser.add_argument("--target-subnet", default="", metavar="NAME")
+    parser.add_argument("--test-network", default="", metavar="NAME|ID", help="the test failover network")
+    parser.add_argument("--test-subnet", default="", metavar="NAME")
+    parser.add_argument("--disk-type", default=DISK_TYPES[0], choices=DISK_TYPES, help="managed disk type")
+    parser.add_argument(
+        "--exclude-disk",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="a disk not to replicate (repeatable)",
+    )
+    parser.add_argument("--target-vm-size", default="", metavar="SIZE", help="e.g. Standard_D4s_v3")
+    parser.add_argument("--target-name", default="", metavar="NAME", help="the Azure VM's name (one VM only)")
+    parser.add_argument("--license-type", default="", choices=LICENSE_TYPES)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--availability-zone", default="", choices=("1", "2", "3"), metavar="N")
+    where.add_argument("--availability-set", default="", metavar="NAME|ID")
+    parser.add_argument("--process-server", default="", metavar="NAME", help="default: the appliance's first")
+    parser.add_argument(
+        "--run-as-account", default="", metavar="NAME", help="push-install credential (its id)"
+    )
+    parser.add_argument("--multi-vm-group", default="", metavar="NAME")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
+    parser.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
+    )
+    parser.add_argument("--json", action="store_true", help='print {"plan": [...], "jobs": [...]}')
+    parser.add_argument(
+        "--wait", action="store_true", help="follow the jobs until they end; exit 1 if any did not succeed"
+    )
+    parser.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the plan is resolved against, read once."""
+
+    infrastructure: Infrastructure
+    policies: list[Policy]
+    machines: list[ProtectableItem]
+    protected: list[ProtectedItem]
+    groups: list[ResourceGroup]
+    networks: list[VirtualNetwork]
+    storage: list[StorageAccount]
+    location: str = ""  # the vault's region
+
+
+@dataclass(frozen=True, slots=True)
+class EnableStep:
+    vm: str
+    spec: EnableReplicationSpec
+    shown: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"item": self.vm, "operation": Operation.ENABLE_REPLICATION.action, "inputs": self.shown}
+
+    def row(self) -> str:
+        inputs = "\n".join(f"      {k}: {v}" for k, v in self.shown.items() if v not in ("", None, []))
+        return f"  {self.vm}: {Operation.ENABLE_REPLICATION.action}\n{inputs}"
+
+
+N = TypeVar("N", ResourceGroup, VirtualNetwork, StorageAccount)
+
+
+def _pick(given: str, records: list[N], what: str, flag: str, problems: list[str]) -> N | None:
+    try:
+        return resolve(given, records, what)
+    except Unresolved as exc:
+        problems.append(f"{flag}: {exc}")
+        return None
+
+
+def _subnet(given: str, network: VirtualNetwork | None, flag: str, problems: list[str]) -> str:
+    if not given or network is None:
+        return given
+    for subnet in network.subnets:
+        if subnet.name.lower() == given.strip().lower():
+            return subnet.name
+    known = ", ".join(s.name for s in network.subnets) or "none"
+    problems.append(f"{flag}: {network.name} has no subnet {given} (subnets: {known})")
+    return given
+
+
+def _policy(given: str, policies: list[Policy], problems: list[str]) -> Policy | None:
+    wanted = given.strip()
+    found = [p for p in policies if same_arm_id(p.id, wanted) or p.name.lower() == wanted.lower()]
+    if len(found) != 1:
+        known = ", ".join(sorted(p.name for p in policies)) or "none"
+        problems.append(f"--policy: no policy is named {given} (policies: {known})")
+        return None
+    policy = found[0]
+    if policy.provider is Provider.INMAGE_AZURE_V2:
+        problems.append(f"--policy {policy.name}: {CLASSIC_ENABLE_REFUSED}")
+        return None
+    if policy.provider is not Provider.INMAGE_RCM:
+        problems.append(f"--policy {policy.name}: not a VMware (InMageRcm) policy")
+        return None
+    return policy
+
+
+def build_plan(args: argparse.Namespace, facts: Facts) -> list[EnableStep]:
+    """One step per VM with every name resolved to its id, or ``PlanError`` naming every problem."""
+    problems: list[str] = []
+    infra = facts.infrastructure
+    policy = _policy(args.policy, facts.policies, problems)
+    containers: set[str] = set()
+    if policy is not None:
+        containers = {m.container_id.lower() for m in infra.mappings if same_arm_id(m.policy_id, policy.id)}
+        if not containers:
+            problems.append(f"--policy {policy.name} is not associated with an appliance's container")
+    group = _pick(
+        args.target_resource_group, facts.groups, "resource group", "--target-resource-group", problems
+    )
+    network = _pick(args.target_network, facts.networks, "virtual network", "--target-network", problems)
+    subnet = _subnet(args.target_subnet, network, "--target-subnet", problems)
+    test_network = (
+        _pick(args.test_network, facts.networks, "virtual network", "--test-network", problems)
+        if args.test_network
+        else None
+    )
+    if args.test_subnet and not args.test_network:
+        problems.append("--test-subnet needs --test-network")
+    test_subnet = _subnet(args.test_subnet, test_network, "--test-subnet", problems)
+    cache = _pick(args.cache_storage, facts.storage, "storage account", "--cache-storage", problems)
+    if cache is not None and facts.location and cache.location.lower() != facts.location.lower():
+        problems.append(
+            f"--cache-storage {cache.name} is in {cache.location}; the cache storage account must be in the "
+            f"vault's region ({facts.location})"
+        )
+    availability_set = args.availability_set.strip()
+    if availability_set and not availability_set.startswith("/") and group is not None:
+        availability_set = f"{group.id}{AVAILABILITY_SETS}{availability_set}"
+    if args.target_name and len(args.vms) > 1:
+        problems.append("--target-name names one VM: give one VM, or leave it out (each keeps its own name)")
+
+    protected = {i.display_name.lower() for i in facts.protected}
+    steps: list[EnableStep] = []
+    for vm in dict.fromkeys(args.vms):
+        candidates = [
+            m
+            for m in facts.machines
+            if (m.friendly_name or m.name).lower() == vm.strip().lower()
+            and (not containers or m.container_id.lower() in containers)
+        ]
+        if not candidates:
+            problems.append(f"unknown VM {vm}: the vault's discovery lists no machine of that name")
+            continue
+        if len(candidates) > 1:
+            problems.append(f"VM name {vm} is ambiguous ({len(candidates)} discovered machines)")
+            continue
+        machine = candidates[0]
+        if vm.strip().lower() in protected:
+            problems.append(f"{vm} is already protected")
+            continue
+        container = next((c for c in infra.containers if same_arm_id(c.id, machine.container_id)), None)
+        fabric_id = container.fabric_id if container is not None else ""
+        servers = [s for s in infra.process_servers if same_arm_id(s.fabric_id, fabric_id)]
+        server = next(
+            (s for s in servers if not args.process_server or s.name.lower() == args.process_server.lower()),
+            None,
+        )
+        if server is None:
+            known = ", ".join(s.name for s in servers) or "none"
+            problems.append(
+                f"{vm}: the appliance has no process server {args.process_server} (process servers: {known})"
+            )
+            continue
+        labels = {d.label.lower() for d in machine.disks}
+        unknown = [label for label in args.exclude_disk if label.lower() not in labels]
+        if unknown:
+            shown_labels = ", ".join(d.label for d in machine.disks) or "none"
+            problems.append(f"{vm}: no disk {', '.join(unknown)} to exclude (disks: {shown_labels})")
+            continue
+        excluded = {label.lower() for label in args.exclude_disk}
+        disks = (
+            tuple(
+                DiskChoice(disk_id=d.uuid, disk_type=args.disk_type)
+                for d in machine.disks
+                if d.label.lower() not in excluded
+            )
+            if excluded
+            else ()
+        )
+        if excluded and not disks:
+            problems.append(f"{vm}: every disk is excluded; replicate at least the OS disk")
+            continue
+        spec = EnableReplicationSpec(
+            protectable_item_id=machine.id,
+            container_id=machine.container_id,
+            policy_id=policy.id if policy is not None else "",
+            provider=Provider.INMAGE_RCM,
+            target_resource_group_id=group.id if group is not None else "",
+            target_network_id=network.id if network is not None else "",
+            target_subnet=subnet,
+            test_network_id=test_network.id if test_network is not None else "",
+            test_subnet=test_subnet,
+            disk_type=args.disk_type,
+            disks=disks,
+            process_server_id=server.id,
+            log_storage_account_id=cache.id if cache is not None else "",
+            run_as_account_id=args.run_as_account,
+            target_vm_name=args.target_name,
+            target_vm_size=args.target_vm_size,
+            license_type=args.license_type,
+            availability_zone=args.availability_zone,
+            availability_set_id=availability_set,
+            multi_vm_group=args.multi_vm_group,
+            machine_id=machine.machine_id,
+        )
+        if group is not None and network is not None and cache is not None and policy is not None:
+            problems += [f"{vm}: {e.message}" for e in validate_enable(spec)]
+        shown: dict[str, Any] = {
+            "machine_id": machine.machine_id,
+            "policy_id": spec.policy_id,
+            "process_server_id": server.id,
+            "target_resource_group_id": spec.target_resource_group_id,
+            "target_network_id": spec.target_network_id,
+            "target_subnet": subnet,
+            "test_network_id": spec.test_network_id,
+            "test_subnet": test_subnet,
+            "cache_storage_account_id": spec.log_storage_account_id,
+            "disk_type": args.disk_type,
+            "disks": [d.label for d in machine.disks if d.label.lower() not in excluded],
+            "excluded_disks": [d.label for d in machine.disks if d.label.lower() in excluded],
+            "target_vm_name": args.target_name,
+            "target_vm_size": args.target_vm_size,
+            "license_type": args.license_type,
+            "availability_zone": args.availability_zone,
+            "availability_set_id": availability_set,
+            "run_as_account_id": args.run_as_account,
+            "multi_vm_group": args.multi_vm_group,
+        }
+        steps.append(EnableStep(machine.friendly_name or machine.name, spec, shown))
+    if problems:
+        raise PlanError(list(dict.fromkeys(problems)))
+    return steps
+
+
+# ---------------------------------------------------------------------------------------- running
+
+
+@dataclass(slots=True)
+class Sent:
+    step: EnableStep
+    job: Job | None = None
+    error: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.job is None:
+            return "NotSent"
+        return self.job.state or "NotStarted"
+
+    def as_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "item": self.step.vm,
+            "job_id": self.job.name if self.job is not None else "",
+            "state": self.state,
+        }
+        if self.error:
+            row["error"] = self.error
+        return row
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return run_guarded(NAME, settings, lambda: _run(args, settings))
+
+
+async def read_facts(service: RecoveryService, deadline: Deadline) -> Facts:
+    async def read() -> Facts:
+        # independent reads: sent together
+        infra = asyncio.ensure_future(service.infrastructure())
+        policies = asyncio.ensure_future(service.policies())
+        machines = asyncio.ensure_future(service.protectable_items())
+        protected = asyncio.ensure_future(service.protected_items())
+        groups = asyncio.ensure_future(service.resource_groups())
+        networks = asyncio.ensure_future(service.virtual_networks())
+        storage = asyncio.ensure_future(service.storage_accounts())
+        vault = asyncio.ensure_future(service.vault())
+        pending = [infra, policies, machines, protected, groups, networks, storage, vault]
+        try:
+            return Facts(
+                await infra,
+                list(await policies),
+                list(await machines),
+                list(await protected),
+                list(await groups),
+                list(await networks),
+                list(await storage),
+                (await vault).location,
+            )
+        finally:
+            for task in pending:
+                task.cancel()
+
+    return await deadline.within(read(), "the vault, its discovered machines and the target resources")
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_console.actions import Actions
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.store import Store
+    from asr_console.session import audit_log
+    from asr_console.sources.azure import AzureRecoveryService
+
+    deadline = Deadline(settings.timeout)
+    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
+    actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
+    try:
+        facts = await read_facts(service, deadline)
+        try:
+            steps = build_plan(args, facts)
+        except PlanError as exc:
+            for problem in exc.problems:
+                _say(f"{NAME}: {problem}")
+            _say(f"{NAME}: nothing sent")
+            return USAGE
+        return await _carry_out(args, settings, steps, actions, service, deadline)
+    finally:
+        actions.close()
+        await service.close()
+
+
+async def _carry_out(
+    args: argparse.Namespace,
+    settings: Settings,
+    steps: list[EnableStep],
+    actions: Actions,
+    service: RecoveryService,
+    deadline: Deadline,
+) -> int:
+    from asr_console.actions import ReadOnlyError, WriteRefused
+
+    plan_out = sys.stderr if args.json else sys.stdout
+    interactive = sys.stdin.isatty() and not args.yes and not args.dry_run
+    if not args.json or interactive:
+        print(f"Plan: enable replication of {len(steps)} VM(s) in vault {settings.vault}", file=plan_out)
+        for step in steps:
+            print(step.row(), file=plan_out)
+    if args.dry_run:
+        if args.json:
+            print(json.dumps({"plan": [s.as_json() for s in steps], "jobs": []}, indent=2))
+        return OK
+    if actions.read_only:
+        for step in steps:
+            with contextlib.suppress(ReadOnlyError):
+                await actions.enable_replication(step.spec)
+        _say(f"{NAME}: refused: this console is read-only (profile read_only or --read-only)")
+        return USAGE
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _say(f"refusing to enable replication of {_count(steps)} without --yes (stdin is not a terminal)")
+            return USAGE
+        sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            _say(f"{NAME}: not confirmed; nothing sent")
+            return USAGE
+    sent: list[Sent] = []
+    for step in steps:
+        record = Sent(step)
+        sent.append(record)
+        try:
+            record.job = await deadline.within(
+                actions.enable_replication(step.spec), f"ASR to accept {step.vm}"
+            )
+        except WriteRefused as exc:
+            record.error = str(exc)
+            _say(f"{NAME}: {exc}")
+            _report(args, steps, sent)
+            return USAGE
+        except (InvalidInput, OperationRejected) as exc:
+            record.error = str(exc)
+            _say(f"{NAME}: {step.vm}: refused by ASR: {exc}")
+        except SourceError:
+            _report(args, steps, sent)
+            raise
+        if record.job is not None and not args.json:
+            print(
+                f"{step.vm}: {record.job.display_name or 'Enable replication'} started, job {record.job.name}"
+            )
+    if args.wait:
+        await _follow(args, sent, service, deadline)
+    _report(args, steps, sent)
+    if any(r.job is None for r in sent):
+        return FAILED
+    if args.wait and any(r.state != "Succeeded" for r in sent):
+        return FAILED
+    return OK
+
+
+def _count(steps: list[EnableStep]) -> str:
+    return steps[0].vm if len(steps) == 1 else f"{len(steps)} VMs"
+
+
+def _report(args: argparse.Namespace, steps: list[EnableStep], sent: list[Sent]) -> None:
+    if args.json:
+        print(
+            json.dumps({"plan": [s.as_json() for s in steps], "jobs": [r.as_json() for r in sent]}, indent=2)
+        )
+
+
+async def _follow(
+    args: argparse.Namespace, sent: list[Sent], service: RecoveryService, deadline: Deadline
+) -> None:
+    """Read each job again until it ends, one progress line per VM whenever its job moves on."""
+    from asr_console.commands.deadline import Deadline
+
+    progress = sys.stderr if args.json else sys.stdout
+    shown: dict[str, str] = {}
+    while True:
+        for record in sent:
+            job = record.job
+            if job is None:
+                continue
+            current = next((t.friendly_name or t.name for t in job.tasks if t.state == "InProgress"), "")
+            line = f"{record.step.vm}: {job.display_name or 'Enable replication'} {job.state}"
+            line += f" - {current}" if current and job.running else ""
+            if shown.get(job.name) != line:
+                shown[job.name] = line
+                print(line, file=progress, flush=True)
+        running = [r for r in sent if r.job is not None and r.job.running]
+        if not running:
+            return
+        await asyncio.sleep(POLL_SECONDS)
+        round_deadline = Deadline(deadline.seconds)
+        for record in running:
+            assert record.job is not None
+            record.job = await round_deadline.within(service.job(record.job.id), f"job {record.job.name}")

@@ -1,0 +1,290 @@
+"""The Azure side a replication targets, as ARM serves it: resource groups (``Microsoft.Resources``),
+virtual networks with their subnets (``Microsoft.Network``) and storage accounts (``Microsoft.Storage``),
+plus the VM sizes ASR offers an item (``targetComputeSizes``).
+
+Shapes follow what the official ``azure-mgmt-resource``, ``azure-mgmt-network`` and
+``azure-mgmt-storage`` clients deserialize; each provider has its own api-version, and the site takes
+whatever version those clients send (ARM's providers accept several). The estate is small and fixed:
+the vault's resource group, a recovery group, a production network and two isolated test networks, a
+cache storage account in the vault's region and one in another region (which ASR cannot use as a cache).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from asr_console.sim.errors import SimError
+from asr_console.sim.ids import ArmScope
+
+OTHER_REGION = "northeurope"
+
+
+@dataclass(frozen=True, slots=True)
+class SimNetwork:
+    name: str
+    resource_group: str
+    prefix: str
+    subnets: tuple[tuple[str, str], ...]  # (name, address prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class SimStorage:
+    name: str
+    resource_group: str
+    location: str
+    kind: str = "StorageV2"
+    sku: str = "Standard_LRS"
+
+
+RESOURCE_GROUPS: tuple[tuple[str, str], ...] = (
+    ("rg-dr-recovery", ""),  # "" = the vault's region
+    ("rg-dr-network", ""),
+    ("rg-dr-storage", ""),
+    ("rg-dr-neu", OTHER_REGION),
+)
+NETWORKS: tuple[SimNetwork, ...] = (
+    SimNetwork(
+        "vnet-dr-weu",
+        "rg-dr-network",
+        "10.10.0.0/16",
+        (("snet-app", "10.10.1.0/24"), ("snet-db", "10.10.2.0/24"), ("snet-web", "10.10.3.0/24")),
+    ),
+    SimNetwork("vnet-dr-test", "rg-dr-network", "10.20.0.0/16", (("snet-test", "10.20.1.0/24"),)),
+    SimNetwork(
+        "vnet-dr-test-isolated", "rg-dr-network", "10.30.0.0/16", (("snet-isolated", "10.30.1.0/24"),)
+    ),
+)
+STORAGE: tuple[SimStorage, ...] = (
+    SimStorage("stasrcacheweu01", "rg-dr-storage", ""),
+    SimStorage("stasrcacheweu02", "rg-dr-storage", "", sku="Premium_LRS", kind="BlockBlobStorage"),
+    SimStorage("stasrcacheneu01", "rg-dr-neu", OTHER_REGION),
+)
+# (name, cores, memory GiB, data disks, NICs): the sizes ASR lists for an item in the vault's region
+COMPUTE_SIZES: tuple[tuple[str, int, float, int, int], ...] = (
+    ("Standard_B2ms", 2, 8.0, 4, 3),
+    ("Standard_D2s_v3", 2, 8.0, 4, 2),
+    ("Standard_D4s_v3", 4, 16.0, 8, 2),
+    ("Standard_D8s_v3", 8, 32.0, 16, 4),
+    ("Standard_E4s_v3", 4, 32.0, 8, 2),
+    ("Standard_F4s_v2", 4, 8.0, 8, 2),
+)
+
+
+class ArmResources:
+    """The target-side ARM resources of one subscription, rendered as the providers return them."""
+
+    def __init__(self, scope: ArmScope) -> None:
+        self.scope = scope
+
+    def _where(self, location: str) -> str:
+        return location or self.scope.location
+
+    # ------------------------------------------------------------------ ids (what writes may name)
+
+    def group_names(self) -> set[str]:
+        return {self.scope.resource_group.lower()} | {name.lower() for name, _ in RESOURCE_GROUPS}
+
+    def network(self, arm_id: str) -> SimNetwork | None:
+        for net in NETWORKS:
+            if self.network_id(net).lower() == arm_id.rstrip("/").lower():
+                return net
+        return None
+
+    def storage(self, arm_id: str) -> SimStorage | None:
+        for account in STORAGE:
+            if self.storage_id(account).lower() == arm_id.rstrip("/").lower():
+                return account
+        return None
+
+    def storage_location(self, account: SimStorage) -> str:
+        return self._where(account.location)
+
+    def network_id(self, net: SimNetwork) -> str:
+        return (
+            f"{self.scope.resource_group_id(net.resource_group)}/providers/Microsoft.Network/virtualNetworks/"
+            f"{net.name}"
+        )
+
+    def storage_id(self, account: SimStorage) -> str:
+        return (
+            f"{self.scope.resource_group_id(account.resource_group)}/providers/Microsoft.Storage/"
+            f"storageAccounts/{account.name}"
+        )
+
+    # ------------------------------------------------------------------ wire shapes
+
+    def _group(self, name: str, location: str) -> dict[str, Any]:
+        return {
+            "id": self.scope.resource_group_id(name),
+            "name": name,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": self._where(location),
+            "properties": {"provisioningState": "Succeeded"},
+        }
+
+    def groups(self) -> list[dict[str, Any]]:
+        return [self._group(self.scope.resource_group, "")] + [
+            self._group(name, location) for name, location in RESOURCE_GROUPS
+        ]
+
+    def _network(self, net: SimNetwork) -> dict[str, Any]:
+        net_id = self.network_id(net)
+        return {
+            "id": net_id,
+            "name": net.name,
+            "type": "Microsoft.Network/virtualNetworks",
+            "location": self.scope.location,
+            "etag": f'W/"{net.name}"',
+            "properties": {
+                "provisioningState": "Succeeded",
+                "addressSpace": {"addressPrefixes": [net.prefix]},
+                "subnets": [
+                    {
+                        "id": f"{net_id}/subnets/{name}",
+                        "name": name,
+                        "type": "Microsoft.Network/virtualNetworks/subnets",
+                        "properties": {"addressPrefix": prefix, "provisioningState": "Succeeded"},
+                    }
+                    for name, prefix in net.subnets
+                ],
+            },
+        }
+
+    def _storage(self, account: SimStorage) -> dict[str, Any]:
+        tier = "Premium" if account.sku.startswith("Premium") else "Standard"
+        return {
+            "id": self.storage_id(account),
+            "name": account.name,
+            "type": "Microsoft.Storage/storageAccounts",
+            "location": self._where(account.location),
+            "kind": account.kind,
+            "sku": {"name": account.sku, "tier": tier},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "primaryLocation": self._where(account.location),
+                "statusOfPrimary": "available",
+                "primaryEndpoints": {"blob": f"https://{account.name}.blob.core.windows.net/"},
+            },
+        }
+
+    def compute_sizes(self, item_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{item_id}/targetComputeSizes/{name}",
+                "name": name,
+                "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/"
+                "replicationProtectionContainers/replicationProtectedItems/targetComputeSizes",
+                "properties": {
+                    "name": name,
+                    "friendlyName": name.replace("_", " "),
+                    "cpuCoresCount": cores,
+                    "vCPUsAvailable": cores,
+                    "memoryInGB": memory,
+                    "maxDataDiskCount": disks,
+                    "maxNicsCount": nics,
+                    "highIopsSupported": "Supported" if "s" in name.rsplit("_", 1)[-1] else "NotSupported",
+                    "hyperVGenerations": ["V1", "V2"],
+                    "errors": [],
+                },
+            }
+            for name, cores, memory, disks, nics in COMPUTE_SIZES
+        ]
+
+    # ------------------------------------------------------------------ requests
+
+    def answer(self, method: str, path: str) -> tuple[int, dict[str, Any]] | None:
+        """(status, body) for a request to one of these providers; None when the path is not theirs."""
+        for pattern, handler in _ROUTES:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            sub, *args = match.groups()
+            if method != "GET":
+                return 405, _error("MethodNotAllowed", f"The method {method} is not allowed here.")
+            if sub.lower() != self.scope.subscription.lower():
+                return 404, _error("SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+            try:
+                return 200, handler(self, *args)
+            except SimError as exc:
+                return exc.status, _error(exc.code, exc.message)
+        return None
+
+    def _list_groups(self) -> dict[str, Any]:
+        return {"value": self.groups()}
+
+    def _get_group(self, name: str) -> dict[str, Any]:
+        self._check_group(name)
+        return next(g for g in self.groups() if g["name"].lower() == name.lower())
+
+    def _check_group(self, name: str) -> None:
+        if name.lower() not in self.group_names():
+            raise SimError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+
+    def _list_networks(self, group: str | None = None) -> dict[str, Any]:
+        if group is not None:
+            self._check_group(group)
+        return {
+            "value": [
+                self._network(n)
+                for n in NETWORKS
+                if group is None or n.resource_group.lower() == group.lower()
+            ]
+        }
+
+    def _get_network(self, group: str, name: str) -> dict[str, Any]:
+        self._check_group(group)
+        for net in NETWORKS:
+            if net.resource_group.lower() == group.lower() and net.name.lower() == name.lower():
+                return self._network(net)
+        raise SimError(
+            404,
+            "ResourceNotFound",
+            f"The Resource 'Microsoft.Network/virtualNetworks/{name}' under resource group '{group}' was "
+            "not found.",
+        )
+
+    def _list_storage(self, group: str | None = None) -> dict[str, Any]:
+        if group is not None:
+            self._check_group(group)
+        return {
+            "value": [
+                self._storage(a)
+                for a in STORAGE
+                if group is None or a.resource_group.lower() == group.lower()
+            ]
+        }
+
+    def _get_storage(self, group: str, name: str) -> dict[str, Any]:
+        self._check_group(group)
+        for account in STORAGE:
+            if account.resource_group.lower() == group.lower() and account.name.lower() == name.lower():
+                return self._storage(account)
+        raise SimError(
+            404,
+            "ResourceNotFound",
+            f"The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group '{group}' was "
+            "not found.",
+        )
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+_SUB = r"/subscriptions/([^/]+)"
+_RG = r"/resourceGroups/([^/]+)"
+_ROUTES: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
+    (re.compile(pattern + r"/?$", re.IGNORECASE), handler)
+    for pattern, handler in (
+        (_SUB + r"/resourceGroups", ArmResources._list_groups),
+        (_SUB + _RG, ArmResources._get_group),
+        (_SUB + r"/providers/Microsoft\.Network/virtualNetworks", ArmResources._list_networks),
+        (_SUB + _RG + r"/providers/Microsoft\.Network/virtualNetworks", ArmResources._list_networks),
+        (_SUB + _RG + r"/providers/Microsoft\.Network/virtualNetworks/([^/]+)", ArmResources._get_network),
+        (_SUB + r"/providers/Microsoft\.Storage/storageAccounts", ArmResources._list_storage),
+        (_SUB + _RG + r"/providers/Microsoft\.Storage/storageAccounts", ArmResources._list_storage),
+        (_SUB + _RG + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)", ArmResources._get_storage),
+    )
+)
