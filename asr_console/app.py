@@ -38,7 +38,7 @@ from asr_console.widgets.live import FLUSH_SECONDS, Pending, StoreBound
 
 TICK_SECONDS = 2.0
 
-# mode name → (footer key, title, one line for the palette and the command bar)
+# mode name → (footer key or "", title, one line for the palette and the command bar)
 PANES: dict[str, tuple[str, str, str]] = {
     "overview": ("0", "Overview", "all four live panes tiled"),
     "vms": ("1", "VMs", "vCenter inventory: tree, VMs, compatibility, protection"),
@@ -50,10 +50,11 @@ PANES: dict[str, tuple[str, str, str]] = {
     "events": ("7", "Events", "vCenter events, ASR events and this console's actions"),
     "capacity": ("8", "Capacity", "churn, bandwidth for the RPO, initial replication, VMs at risk"),
     "doctor": ("9", "Doctor", "deployment checks: vault, appliance, vCenter privileges, capacity"),
+    "network": ("", "Network", "network plan: port groups → Azure networks, addresses outside"),
 }
 # Panes reached by their key and the command bar but not listed in the footer (it has no room at 80
 # columns).
-UNLISTED_PANES = frozenset({"capacity", "doctor"})
+UNLISTED_PANES = frozenset({"capacity", "doctor", "network"})
 
 
 def _mode_factory(mode: str) -> Callable[[], Any]:
@@ -97,6 +98,7 @@ class AsrConsoleApp(App[None]):
         *(
             Binding(key, f"switch_mode('{name}')", title, show=name not in UNLISTED_PANES, priority=False)
             for name, (key, title, _) in PANES.items()
+            if key  # a pane without a key is reached from the command bar
         ),
         # priority: run as the key arrives, before the keys typed after it are sent anywhere
         Binding("colon", "command_bar", ":cmd", key_display=":", priority=True),

@@ -21,6 +21,12 @@ writes them anywhere.
 
     [profiles.prod.intervals]
     items = 30
+
+    [profiles.prod.network_map."VM Network"]
+    network = "vnet-dr"          # name or ARM id of the Azure virtual network
+    subnet = "app"
+    test_network = "vnet-dr-test"
+    test_subnet = "app"
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from typing import Any
 import platformdirs
 
 from asr_console.model.intervals import CEILING, CEILINGS, FLOORS, Intervals
+from asr_console.model.network_plan import NetworkMapping, mapping_problems, parse_network_map
 from asr_console.model.redact import mask_url
 
 APP_NAME = "asr-console"
@@ -99,6 +106,13 @@ class Settings:
     # how long a write command's --wait follows its jobs before giving up on them, seconds
     wait_timeout: float = 3600.0
     intervals: Intervals = field(default_factory=Intervals)
+    # the targets the doctor checks (names or ARM ids): where this site's VMs fail over to
+    target_resource_group: str = ""
+    target_network: str = ""
+    target_subnet: str = ""
+    cache_storage: str = ""
+    # vCenter port group (lower-cased) → its Azure targets: the profile's [network_map."PORT GROUP"]
+    network_map: Mapping[str, NetworkMapping] = field(default_factory=dict)
     config_path: str = ""
     # field name → where its value came from: default, profile, env NAME, flag
     origins: Mapping[str, str] = field(default_factory=dict)
@@ -121,6 +135,11 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Intervals):
                 value = asdict(value)
+            elif f.name == "network_map":
+                value = {
+                    m.port_group: {k: v for k, v in asdict(m).items() if k != "port_group" and v}
+                    for m in value.values()
+                }
             elif isinstance(value, str):
                 value = mask_url(value)
             out[f.name] = value
@@ -164,6 +183,10 @@ _STR_KEYS = {
     "environment",
     "environment_color",
     "theme",
+    "target_resource_group",
+    "target_network",
+    "target_subnet",
+    "cache_storage",
 }
 _BOOL_KEYS = {"insecure", "read_only", "utc"}
 _NUMBER_KEYS = {"timeout", "wait_timeout"}
@@ -293,6 +316,17 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
             problem = timeout_problem(value, key)
             if problem:
                 raise ConfigError(path, dotted, problem, line)
+        elif key == "network_map":
+            if not isinstance(value, dict):
+                raise ConfigError(path, dotted, 'must be tables of [network_map."PORT GROUP"]', line)
+            for group, table in value.items():
+                gline = _line_of(text, group)
+                if not isinstance(table, dict):
+                    raise ConfigError(
+                        path, f"{dotted}.{group}", "must be a table (network, subnet, …)", gline
+                    )
+                for mkey, reason in mapping_problems(group, table):
+                    raise ConfigError(path, f"{dotted}.{group}.{mkey}", reason, _line_of(text, mkey) or gline)
         elif key == "intervals":
             if not isinstance(value, dict):
                 raise ConfigError(path, dotted, "must be a table of seconds", line)
@@ -305,7 +339,7 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
                 if problem:
                     raise ConfigError(path, f"{dotted}.{ikey}", problem, iline)
         else:
-            known = ", ".join(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS | {"intervals"}))
+            known = ", ".join(sorted(_STR_KEYS | _BOOL_KEYS | _NUMBER_KEYS | {"intervals", "network_map"}))
             raise ConfigError(path, dotted, f"unknown key (known keys: {known})", line)
 
 
@@ -384,6 +418,9 @@ def resolve(
             if key == "intervals":
                 intervals = replace(intervals, **{k: float(v) for k, v in value.items()})
                 origins["intervals"] = f"profile {chosen}"
+            elif key == "network_map":
+                values[key] = parse_network_map(value)
+                origins[key] = f"profile {chosen}"
             else:
                 values[key] = value
                 origins[key] = f"profile {chosen}"

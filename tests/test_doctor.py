@@ -8,10 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from asr_console.cli import main
-from asr_console.model.doctor import Check, Evidence, Reach, Verdict, exit_code, run_checks
+from asr_console.model.doctor import (
+    Check,
+    Evidence,
+    Reach,
+    TargetFact,
+    Verdict,
+    allows,
+    exit_code,
+    run_checks,
+)
 from asr_console.model.privileges import evaluate, privilege_ids
 from asr_console.model.records import Fabric, FabricKind, Health, ProcessServer, ProtectedItem, Vault
 from asr_console.model.store import Batch, Store
+from asr_console.model.targets import Permission
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 CHECK_KEYS = {"id", "area", "verdict", "found", "fix"}
@@ -135,8 +145,14 @@ def test_doctor_on_the_demo_finds_the_planted_problems(capsys: pytest.CaptureFix
     assert found["infra.mobility-agents"]["verdict"] == "warn"
     assert found["capacity.disk-churn"]["verdict"] == "warn"
     assert all(c["fix"] for c in checks if c["verdict"] != "pass")
+    # and on the recovery resource group a role without the network join: a failure, so exit 2
+    join = found["azure.permissions.target-resource-group"]
+    assert join["verdict"] == "fail" and "subnets/join/action" in join["found"]
+    assert found["azure.permissions.vault"]["verdict"] == "pass"
+    assert found["azure.providers"]["verdict"] == "pass"
+    assert found["azure.target.cache-storage-account"]["verdict"] == "pass"
     expected = 2 if counts["fail"] else 3 if counts["unknown"] else 1 if counts["warn"] else 0
-    assert code == expected == 1
+    assert code == expected == 2
 
 
 def test_doctor_text_groups_by_area(capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,3 +160,41 @@ def test_doctor_text_groups_by_area(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.index("azure:") < out.index("infrastructure:") < out.index("vmware:") < out.index("capacity:")
     assert "fix:" in out and out.strip().splitlines()[-1].endswith("unknown")
+
+
+def test_permissions_follow_arm_wildcards_and_not_actions() -> None:
+    owner = [Permission(actions=("*",), not_actions=("Microsoft.Authorization/*/Write",))]
+    assert allows(owner, "Microsoft.Compute/virtualMachines/write")
+    assert not allows(owner, "Microsoft.Authorization/roleAssignments/write")
+    vm_only = [Permission(actions=("Microsoft.Compute/virtualMachines/*",))]
+    assert allows(vm_only, "microsoft.compute/VIRTUALMACHINES/write")  # ARM actions ignore case
+    assert not allows(vm_only, "Microsoft.Network/virtualNetworks/subnets/join/action")
+
+
+def test_azure_access_checks_name_what_is_missing() -> None:
+    evidence = Evidence(
+        now=NOW,
+        vcenter=NO_VCENTER,
+        permissions={"vault": [Permission(actions=("*",))]},
+        providers={"Microsoft.RecoveryServices": "Registered", "Microsoft.Migrate": "Registering"},
+        targets=(
+            TargetFact("target resource group", "rg-missing", found=False),
+            TargetFact("target network", "vnet-a", found=True, location="northeurope"),
+            TargetFact(
+                "cache storage account", "stprem", True, "westeurope", "BlockBlobStorage", "not StorageV2"
+            ),
+        ),
+    )
+    checks = by_id(run_checks(store_of(vault(), appliance(timedelta(0))), evidence))
+    assert checks["azure.permissions.vault"].verdict is Verdict.PASS
+    providers = checks["azure.providers"]
+    assert providers.verdict is Verdict.FAIL and "Microsoft.Migrate (Registering)" in providers.found
+    assert "az provider register --namespace Microsoft.Compute" in providers.fix
+    assert checks["azure.target.target-resource-group"].verdict is Verdict.FAIL
+    network = checks["azure.target.target-network"]
+    assert (
+        network.verdict is Verdict.FAIL and "northeurope" in network.found and "westeurope" in network.found
+    )
+    assert checks["azure.target.cache-storage-account"].verdict is Verdict.FAIL
+    unread = run_checks(store_of(vault()), Evidence(now=NOW, vcenter=NO_VCENTER, permissions_error="403"))
+    assert by_id(unread)["azure.permissions"].verdict is Verdict.UNKNOWN

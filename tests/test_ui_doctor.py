@@ -32,6 +32,11 @@ async def test_doctor_pane_shows_the_checks_with_planted_problems(monkeypatch: p
         assert replication.verdict is Verdict.WARN
         assert "VirtualMachine.Interact.PowerOff" in replication.found
         assert view.checks["azure.vault"].verdict is Verdict.PASS
+        # the Azure side's permissions and targets arrive from the same worker
+        await wait_until(
+            lambda: view.checks["azure.providers"].verdict is Verdict.PASS, pilot=pilot, what="access checks"
+        )
+        assert view.checks["azure.permissions.vault"].verdict is Verdict.PASS
         assert view.table.row_count == len(view.checks)
         # worst first: no passing check above a warning one
         order = [view.table.record(k).verdict for k in view.table.visible_keys]

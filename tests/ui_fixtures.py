@@ -19,6 +19,7 @@ from asr_console import app as app_module
 from asr_console.actions import Actions
 from asr_console.app import PANES, AsrConsoleApp
 from asr_console.config import Settings
+from asr_console.model.doctor import REQUIRED_PROVIDERS
 from asr_console.model.errors import NotFound
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs, OperationShorthands
@@ -64,6 +65,7 @@ from asr_console.model.specs import (
 from asr_console.model.store import Batch, Freshness, Store
 from asr_console.model.targets import (
     ComputeSize,
+    Permission,
     ResourceGroup,
     StorageAccount,
     Subnet,
@@ -545,6 +547,12 @@ class FakeRecoveryService(OperationShorthands):
 
     async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]:
         return Listed(TARGET_SIZES)
+
+    async def permissions(self, scope_id: str) -> list[Permission]:
+        return [Permission(actions=("*",))]  # the fixed site's caller is an owner
+
+    async def provider_states(self) -> dict[str, str]:
+        return dict.fromkeys(REQUIRED_PROVIDERS, "Registered")
 
     # ------------------------------------------------------------------ writes
 

@@ -22,7 +22,9 @@ from asr_console.config import Settings
 from asr_console.model.doctor import Check, Evidence, Reach, exit_code, run_checks, summary
 from asr_console.model.errors import SourceError
 from asr_console.model.privileges import PrivilegeReport
+from asr_console.model.records import Vault
 from asr_console.model.store import Store
+from asr_console.session import AccessFacts, read_access
 
 if TYPE_CHECKING:
     from asr_console.model.protocols import InventorySource, RecoveryService
@@ -62,10 +64,14 @@ class _Read:
     vcenter: Reach
     version: str = ""
     privileges: list[PrivilegeReport] | None = None
+    access: AccessFacts | None = None
 
 
 async def _read_sides(
-    inventory: InventorySource | None, service: RecoveryService | None, deadline: Deadline
+    inventory: InventorySource | None,
+    service: RecoveryService | None,
+    deadline: Deadline,
+    settings: Settings,
 ) -> _Read:
     """Both back ends at once; one that fails is reported as such and does not hide the other."""
     from asr_console.commands.estate_read import read_vault, read_vcenter
@@ -87,6 +93,10 @@ async def _read_sides(
             return
         try:
             await read_vault(service, deadline, store)
+            vault = store.all(Vault)[0]
+            read.access = await deadline.within(
+                read_access(service, settings, vault.id), "the caller's permissions and the target resources"
+            )
         except SourceError as exc:
             read.azure = Reach(error=str(exc))
 
@@ -100,7 +110,7 @@ async def _checks(args: argparse.Namespace, settings: Settings) -> list[Check]:
         from asr_console.commands.site import open_demo_site
 
         async with open_demo_site(args, settings) as session:
-            read = await _read_sides(session.inventory, session.service, deadline)
+            read = await _read_sides(session.inventory, session.service, deadline, session.settings)
             now = session.clock() if session.clock else datetime.now(UTC)
     else:
         inventory: InventorySource | None = None
@@ -118,19 +128,25 @@ async def _checks(args: argparse.Namespace, settings: Settings) -> list[Check]:
 
             service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
         try:
-            read = await _read_sides(inventory, service, deadline)
+            read = await _read_sides(inventory, service, deadline, settings)
         finally:
             closing = [s.close() for s in (service, inventory) if s is not None]
             await asyncio.gather(*closing, return_exceptions=True)
         if vcenter_error:
             read.vcenter = Reach(error=vcenter_error)
         now = datetime.now(UTC)
+    access = read.access or AccessFacts()
     evidence = Evidence(
         now=now,
         azure=read.azure,
         vcenter=read.vcenter,
         vcenter_version=read.version,
         privileges=read.privileges,
+        permissions=access.permissions,
+        permissions_error=access.permissions_error,
+        providers=access.providers,
+        providers_error=access.providers_error,
+        targets=access.targets,
     )
     return run_checks(read.store, evidence)
 

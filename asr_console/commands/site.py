@@ -51,6 +51,7 @@ async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncI
             ca_bundle=endpoint.ca_bundle,
             auth="token",
         )
+        settings = _demo_targets(settings)
         service = AzureRecoveryService(
             subscription=endpoint.subscription,
             resource_group=endpoint.resource_group,
@@ -68,3 +69,17 @@ async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncI
             yield session
         finally:
             await session.close()
+
+
+def _demo_targets(settings: Settings) -> Settings:
+    """The simulated subscription's recovery resource group, network and cache account as the profile's
+    targets (what the doctor checks), unless the profile names its own."""
+    from asr_console.sim.arm_resources import NETWORKS, RESOURCE_GROUPS, STORAGE
+
+    return dataclasses.replace(
+        settings,
+        target_resource_group=settings.target_resource_group or RESOURCE_GROUPS[0][0],
+        target_network=settings.target_network or NETWORKS[0].name,
+        target_subnet=settings.target_subnet or NETWORKS[0].subnets[0][0],
+        cache_storage=settings.cache_storage or STORAGE[0].name,
+    )

@@ -10,10 +10,11 @@ never ``pass``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from fnmatch import fnmatchcase
 
 from asr_console.model.capacity import PlanInputs, store_plan
 from asr_console.model.compat import Status, check_vm
@@ -30,6 +31,7 @@ from asr_console.model.records import (
     VirtualMachine,
 )
 from asr_console.model.store import Store
+from asr_console.model.targets import Permission
 
 HEARTBEAT_WARN = timedelta(minutes=15)
 HEARTBEAT_FAIL = timedelta(hours=1)
@@ -78,6 +80,68 @@ class Reach:
         return self.configured and not self.error
 
 
+def allows(permissions: Iterable[Permission], action: str) -> bool:
+    """ARM's rule: some entry's actions match (``*`` wildcards, any case) and none of its not-actions do."""
+    wanted = action.lower()
+    return any(
+        any(fnmatchcase(wanted, a.lower()) for a in p.actions)
+        and not any(fnmatchcase(wanted, n.lower()) for n in p.not_actions)
+        for p in permissions
+    )
+
+
+# What enabling, failing over and cleaning up needs at each scope: the operations Site Recovery
+# Contributor grants on the vault, and Virtual Machine Contributor plus network join and the cache
+# storage account's read on the target resource group.
+_ITEMS = (
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers"
+    "/replicationProtectedItems"
+)
+REQUIRED_ACTIONS: dict[str, tuple[str, ...]] = {
+    "vault": (
+        "Microsoft.RecoveryServices/vaults/read",
+        "Microsoft.RecoveryServices/vaults/replicationJobs/read",
+        "Microsoft.RecoveryServices/vaults/replicationPolicies/write",
+        f"{_ITEMS}/write",
+        f"{_ITEMS}/testFailover/action",
+        f"{_ITEMS}/testFailoverCleanup/action",
+        f"{_ITEMS}/unplannedFailover/action",
+        f"{_ITEMS}/reProtect/action",
+    ),
+    "target resource group": (
+        "Microsoft.Compute/virtualMachines/write",
+        "Microsoft.Compute/disks/write",
+        "Microsoft.Network/networkInterfaces/write",
+        "Microsoft.Network/virtualNetworks/subnets/join/action",
+        "Microsoft.Storage/storageAccounts/read",
+    ),
+}
+ROLE_FOR_SCOPE = {
+    "vault": "Site Recovery Contributor",
+    "target resource group": "Virtual Machine Contributor",
+}
+REQUIRED_PROVIDERS = (
+    "Microsoft.RecoveryServices",
+    "Microsoft.OffAzure",
+    "Microsoft.Migrate",
+    "Microsoft.Storage",
+    "Microsoft.Network",
+    "Microsoft.Compute",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFact:
+    """What the profile names as a target and what ARM says of it."""
+
+    what: str  # "target resource group", "target network", "target subnet", "cache storage account"
+    given: str  # as the profile gives it (name or id)
+    found: bool
+    location: str = ""
+    detail: str = ""  # kind / sku for a storage account, address prefix for a subnet
+    problem: str = ""  # why it is not usable even though it exists
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What the checks read beyond the store."""
@@ -89,6 +153,13 @@ class Evidence:
     privileges: Sequence[PrivilegeReport] | None = None  # None: not read (yet, or ``privileges_error``)
     privileges_error: str = ""
     capacity: PlanInputs = field(default_factory=PlanInputs)
+    # scope label ("vault", "target resource group") → the caller's permissions there; None: not read
+    permissions: Mapping[str, Sequence[Permission]] | None = None
+    permissions_error: str = ""
+    # resource provider namespace → registration state; None: not read
+    providers: Mapping[str, str] | None = None
+    providers_error: str = ""
+    targets: Sequence[TargetFact] = ()
 
 
 def summary(checks: Iterable[Check]) -> dict[str, int]:
@@ -183,7 +254,7 @@ def azure_checks(store: Store, evidence: Evidence) -> list[Check]:
     if not vaults:
         return [Check("azure.vault", Area.AZURE, Verdict.UNKNOWN, "the vault has not been read yet", "")]
     vault = vaults[0]
-    return [
+    checks = [
         Check(
             "azure.vault",
             Area.AZURE,
@@ -192,6 +263,135 @@ def azure_checks(store: Store, evidence: Evidence) -> list[Check]:
             f"(resource group {vault.resource_group}); the credential works",
         )
     ]
+    checks += _permission_checks(evidence)
+    checks += _provider_checks(evidence)
+    checks += _target_checks(evidence, vault.location)
+    return checks
+
+
+def _permission_checks(evidence: Evidence) -> list[Check]:
+    if evidence.permissions is None:
+        return [
+            Check(
+                "azure.permissions",
+                Area.AZURE,
+                Verdict.UNKNOWN,
+                f"the caller's permissions could not be read: {evidence.permissions_error}"
+                if evidence.permissions_error
+                else "the caller's permissions are being read",
+                "give the caller Microsoft.Authorization/*/read (every built-in role has it) to check them",
+            )
+        ]
+    checks = []
+    for scope, actions in REQUIRED_ACTIONS.items():
+        granted = evidence.permissions.get(scope)
+        check_id = f"azure.permissions.{_slug(scope)}"
+        if granted is None:
+            continue  # no such scope configured (no target resource group in the profile)
+        missing = [a for a in actions if not allows(granted, a)]
+        more = " …" if len(missing) > 2 else ""
+        role = ROLE_FOR_SCOPE[scope]
+        if missing:
+            checks.append(
+                Check(
+                    check_id,
+                    Area.AZURE,
+                    Verdict.FAIL,
+                    f"on the {scope} the caller may not: " + ", ".join(missing),
+                    f"assign {role} (or a role with {', '.join(missing[:2])}{more}) at the {scope}",
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    check_id, Area.AZURE, Verdict.PASS, f"the caller holds what {role} grants on the {scope}"
+                )
+            )
+    return checks
+
+
+def _provider_checks(evidence: Evidence) -> list[Check]:
+    if evidence.providers is None:
+        return [
+            Check(
+                "azure.providers",
+                Area.AZURE,
+                Verdict.UNKNOWN,
+                f"the resource providers could not be read: {evidence.providers_error}"
+                if evidence.providers_error
+                else "the resource providers are being read",
+                "check the caller can read the subscription (Reader at subscription scope)",
+            )
+        ]
+    states = {k.lower(): v for k, v in evidence.providers.items()}
+    unregistered = [p for p in REQUIRED_PROVIDERS if states.get(p.lower(), "NotRegistered") != "Registered"]
+    if unregistered:
+        return [
+            Check(
+                "azure.providers",
+                Area.AZURE,
+                Verdict.FAIL,
+                "not registered in the subscription: "
+                + ", ".join(f"{p} ({states.get(p.lower(), 'NotRegistered')})" for p in unregistered),
+                " ; ".join(f"az provider register --namespace {p}" for p in unregistered),
+            )
+        ]
+    return [
+        Check(
+            "azure.providers",
+            Area.AZURE,
+            Verdict.PASS,
+            f"{', '.join(REQUIRED_PROVIDERS)} registered",
+        )
+    ]
+
+
+def _target_checks(evidence: Evidence, region: str) -> list[Check]:
+    checks = []
+    for fact in evidence.targets:
+        check_id = f"azure.target.{_slug(fact.what)}"
+        if not fact.found:
+            checks.append(
+                Check(
+                    check_id,
+                    Area.AZURE,
+                    Verdict.FAIL,
+                    f"the profile's {fact.what} {fact.given} does not exist",
+                    f"create it in {region or 'the vault’s region'} (`asr-console prepare-azure` offers "
+                    "to) or correct the profile",
+                )
+            )
+            continue
+        problems = []
+        if (
+            region
+            and fact.location
+            and fact.location.replace(" ", "").lower() != region.replace(" ", "").lower()
+        ):
+            problems.append(f"it is in {fact.location}, the vault in {region}")
+        if fact.problem:
+            problems.append(fact.problem)
+        detail = f" ({fact.detail})" if fact.detail else ""
+        if problems:
+            checks.append(
+                Check(
+                    check_id,
+                    Area.AZURE,
+                    Verdict.FAIL,
+                    f"the {fact.what} {fact.given}{detail}: " + "; ".join(problems),
+                    f"use a {fact.what} in the vault's region ({region}) that ASR can use",
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    check_id,
+                    Area.AZURE,
+                    Verdict.PASS,
+                    f"the {fact.what} {fact.given}{detail} is in {fact.location or region}",
+                )
+            )
+    return checks
 
 
 # --------------------------------------------------------------------------- source infrastructure

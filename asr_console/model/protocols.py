@@ -36,7 +36,7 @@ from asr_console.model.records import (
     VCenterRegistration,
 )
 from asr_console.model.store import Batch
-from asr_console.model.targets import ComputeSize, ResourceGroup, StorageAccount, VirtualNetwork
+from asr_console.model.targets import ComputeSize, Permission, ResourceGroup, StorageAccount, VirtualNetwork
 
 if TYPE_CHECKING:
     # annotations only: the simulated site implements InventorySource without the console's validation
@@ -83,6 +83,11 @@ class RecoveryService(Protocol):
         ...
 
     async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]: ...
+
+    # what the caller may do (``Microsoft.Authorization/permissions`` at an ARM scope) and the
+    # subscription's resource providers (namespace → registration state), for the doctor
+    async def permissions(self, scope_id: str) -> list[Permission]: ...
+    async def provider_states(self) -> dict[str, str]: ...
 
     # writes: each returns the job it started
     async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:

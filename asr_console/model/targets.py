@@ -68,6 +68,14 @@ class TargetChoices:
     storage: tuple[StorageAccount, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """One entry of ``Microsoft.Authorization/permissions`` at a scope: what the caller may do there."""
+
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+
+
 class Named(Protocol):
     @property
     def id(self) -> str: ...

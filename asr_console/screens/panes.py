@@ -28,6 +28,7 @@ from asr_console.widgets.health import HealthView
 from asr_console.widgets.infra import InfraView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.jobs import JobsView
+from asr_console.widgets.network import NetworkView
 from asr_console.widgets.policies import PoliciesView
 from asr_console.widgets.status import StatusBar
 from asr_console.widgets.summary import SiteSummary
@@ -502,10 +503,11 @@ again. Enter shows a check in full; g groups by area or verdict. `asr-console do
                 reports = await session.check_privileges()
             except Exception as exc:  # a read: the privilege checks say why they are unknown
                 view.set_privileges(None, str(exc))
-                return
-            view.set_privileges(reports)
+            else:
+                view.set_privileges(reports)
+            view.set_access(await session.check_access())
 
-        self.run_worker(load(), name="doctor-privileges", group="doctor", exclusive=True, exit_on_error=False)
+        self.run_worker(load(), name="doctor-reads", group="doctor", exclusive=True, exit_on_error=False)
 
     @on(KeyedTable.Activated)
     def _details(self, event: KeyedTable.Activated) -> None:
@@ -514,6 +516,38 @@ again. Enter shows a check in full; g groups by area or verdict. `asr-console do
         check = self.query_one(DoctorView).checks.get(event.key)
         if check is not None:
             self.app.push_screen(CheckDetailScreen(check))
+
+
+class NetworkScreen(PaneScreen):
+    PANE_TITLE = "Network plan"
+    PANE_HELP = """
+The network plan: each vCenter port group, how many VMs use it, and the Azure network / subnet the
+profile's [network_map."PORT GROUP"] sends it to on failover and on test failover; unmapped port groups
+with VMs come first. "Outside the subnet" lists VMs whose addresses the mapped subnet does not hold (they
+change address on failover). r reads the Azure networks again.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Reload")]
+
+    def body(self) -> ComposeResult:
+        yield NetworkView(id="network")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        service = self.console.session.service
+        view = self.query_one(NetworkView)
+
+        async def load() -> None:
+            try:
+                networks = await service.virtual_networks()
+            except Exception as exc:  # a read: the view says why the subnet check is unknown
+                view.set_azure_networks(None, str(exc))
+                return
+            view.set_azure_networks(list(networks))
+
+        self.run_worker(load(), name="azure-networks", group="network", exclusive=True, exit_on_error=False)
 
 
 SCREENS: dict[str, type[PaneScreen]] = {
@@ -527,4 +561,5 @@ SCREENS: dict[str, type[PaneScreen]] = {
     "events": EventsScreen,
     "capacity": CapacityScreen,
     "doctor": DoctorScreen,
+    "network": NetworkScreen,
 }

@@ -269,6 +269,65 @@ class ArmResources:
         )
 
 
+# The caller the simulated subscription knows: Contributor on the vault's resource group and
+# Site Recovery Contributor on the vault, but on the recovery resource group a custom role an admin
+# built from Virtual Machine Contributor without the network join (a failover there cannot attach NICs).
+CONTRIBUTOR = {
+    "actions": ["*"],
+    "notActions": ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write"],
+}
+RECOVERY_ROLE = {
+    "actions": [
+        "Microsoft.Authorization/*/read",
+        "Microsoft.Compute/virtualMachines/*",
+        "Microsoft.Compute/disks/*",
+        "Microsoft.Compute/availabilitySets/*",
+        "Microsoft.Network/networkInterfaces/*",
+        "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Storage/storageAccounts/read",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+    ],
+    "notActions": [],
+}
+RESTRICTED_GROUP = "rg-dr-recovery"
+PROVIDERS: tuple[tuple[str, str], ...] = (
+    ("Microsoft.RecoveryServices", "Registered"),
+    ("Microsoft.OffAzure", "Registered"),
+    ("Microsoft.Migrate", "Registered"),
+    ("Microsoft.Storage", "Registered"),
+    ("Microsoft.Network", "Registered"),
+    ("Microsoft.Compute", "Registered"),
+    ("Microsoft.KeyVault", "NotRegistered"),
+)
+
+
+def _permissions(self: ArmResources, group: str, *_resource: str) -> dict[str, Any]:
+    if group.lower() != self.scope.resource_group.lower():
+        self._check_group(group)
+    role = RECOVERY_ROLE if group.lower() == RESTRICTED_GROUP and not _resource else CONTRIBUTOR
+    return {"value": [{**role, "dataActions": [], "notDataActions": []}]}
+
+
+def _provider(namespace: str, state: str, subscription: str) -> dict[str, Any]:
+    return {
+        "id": f"/subscriptions/{subscription}/providers/{namespace}",
+        "namespace": namespace,
+        "registrationState": state,
+        "resourceTypes": [],
+    }
+
+
+def _list_providers(self: ArmResources) -> dict[str, Any]:
+    return {"value": [_provider(ns, state, self.scope.subscription) for ns, state in PROVIDERS]}
+
+
+def _get_provider(self: ArmResources, namespace: str) -> dict[str, Any]:
+    for ns, state in PROVIDERS:
+        if ns.lower() == namespace.lower():
+            return _provider(ns, state, self.scope.subscription)
+    return _provider(namespace, "NotRegistered", self.scope.subscription)
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -286,5 +345,13 @@ _ROUTES: tuple[tuple[re.Pattern[str], Any], ...] = tuple(
         (_SUB + r"/providers/Microsoft\.Storage/storageAccounts", ArmResources._list_storage),
         (_SUB + _RG + r"/providers/Microsoft\.Storage/storageAccounts", ArmResources._list_storage),
         (_SUB + _RG + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)", ArmResources._get_storage),
+        (_SUB + _RG + r"/providers/Microsoft\.Authorization/permissions", _permissions),
+        (
+            # a resource's scope (the SDK sends an empty parent path as "//", which ARM accepts)
+            _SUB + _RG + r"/providers/([^/]+)/(.+)/providers/Microsoft\.Authorization/permissions",
+            _permissions,
+        ),
+        (_SUB + r"/providers", _list_providers),
+        (_SUB + r"/providers/([^/]+)", _get_provider),
     )
 )

@@ -52,7 +52,7 @@ from asr_console.model.errors import (
 )
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation
-from asr_console.model.targets import ResourceGroup, StorageAccount, VirtualNetwork
+from asr_console.model.targets import Permission, ResourceGroup, StorageAccount, VirtualNetwork
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
 from asr_console.sources.azure_resources import AzureTargets
 
@@ -408,6 +408,12 @@ class AzureRecoveryService(AsrOperations):
     async def storage_accounts(self) -> Listed[StorageAccount]:
         """The subscription's storage accounts (cache storage for enable and re-protect)."""
         return await self._call(self.targets.storage_accounts)
+
+    async def permissions(self, scope_id: str) -> list[Permission]:
+        return await self._call(lambda: self.targets.permissions(scope_id))
+
+    async def provider_states(self) -> dict[str, str]:
+        return await self._call(self.targets.provider_states)
 
     async def _job(self, name: str) -> dict[str, Any]:
         return await self._get(lambda: self.client.replication_jobs.get(*self._rv, name))

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 from azure.core.credentials_async import AsyncTokenCredential
 
 from asr_console.model.listed import Listed
-from asr_console.model.targets import ComputeSize, ResourceGroup, StorageAccount, Subnet, VirtualNetwork
+from asr_console.model.targets import (
+    ComputeSize,
+    Permission,
+    ResourceGroup,
+    StorageAccount,
+    Subnet,
+    VirtualNetwork,
+)
 
 
 def _text(value: Any) -> str:
@@ -139,6 +146,8 @@ class AzureTargets:
         if client is None:
             if kind == "resource":
                 from azure.mgmt.resource.resources.aio import ResourceManagementClient as Client
+            elif kind == "authorization":
+                from azure.mgmt.authorization.aio import AuthorizationManagementClient as Client  # type: ignore[assignment]
             elif kind == "network":
                 from azure.mgmt.network.aio import NetworkManagementClient as Client  # type: ignore[assignment]
             else:
@@ -158,6 +167,40 @@ class AzureTargets:
     async def storage_accounts(self) -> Listed[StorageAccount]:
         values = await _wire(self._client("storage").storage_accounts.list())
         return _convert(storage_account, values)
+
+    async def permissions(self, scope_id: str) -> list[Permission]:
+        """The caller's permissions at a resource group (``/subscriptions/…/resourceGroups/NAME``) or a
+        resource under one (``…/providers/NAMESPACE/TYPE/NAME``)."""
+        parts = [p for p in scope_id.split("/") if p]
+        lowered = [p.lower() for p in parts]
+        if "resourcegroups" not in lowered:
+            raise ValueError(f"not a resource group or resource id: {scope_id}")
+        group = parts[lowered.index("resourcegroups") + 1]
+        permissions = self._client("authorization").permissions
+        if "providers" in lowered:
+            at = lowered.index("providers")
+            namespace, rest = parts[at + 1], parts[at + 2 :]
+            pages = permissions.list_for_resource(group, namespace, "/".join(rest[:-2]), rest[-2], rest[-1])
+        else:
+            pages = permissions.list_for_resource_group(group)
+        return [
+            Permission(
+                actions=tuple(a for a in _seq(v.get("actions")) if isinstance(a, str)),
+                # this client's models are msrest ones: as_dict() keys are attribute names
+                not_actions=tuple(
+                    a for a in _seq(v.get("not_actions", v.get("notActions"))) if isinstance(a, str)
+                ),
+            )
+            for v in await _wire(pages)
+        ]
+
+    async def provider_states(self) -> dict[str, str]:
+        values = await _wire(self._client("resource").providers.list())
+        return {
+            _text(v.get("namespace")): _text(v.get("registrationState", v.get("registration_state")))
+            for v in values
+            if _text(v.get("namespace"))
+        }
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

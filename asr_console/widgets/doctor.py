@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from asr_console.model.doctor import Check, Evidence, Reach, Verdict, run_checks, summary
 from asr_console.model.privileges import PrivilegeReport
 from asr_console.model.records import Kind, Record
+from asr_console.session import AccessFacts
 from asr_console.sync import streams
 from asr_console.widgets.live import Pending
 from asr_console.widgets.rows import Grouping
@@ -44,6 +45,7 @@ class DoctorView(TableView):
         self.checks: dict[str, Check] = {}
         self.privileges: list[PrivilegeReport] | None = None
         self.privileges_error = ""
+        self.access: AccessFacts | None = None
         self._checked_at = 0.0
         self._stale = True
         super().__init__(compact=compact, id=id, classes=classes)
@@ -96,7 +98,26 @@ class DoctorView(TableView):
             vcenter=self._reach(streams.VCENTER, self.console.session.inventory is not None),
             privileges=privileges,
             privileges_error=self.privileges_error,
+            **self._access_evidence(),
         )
+
+    def _access_evidence(self) -> dict[str, Any]:
+        access = self.access
+        if access is None:
+            return {}  # not read yet: those checks say they are being read
+        return {
+            "permissions": access.permissions,
+            "permissions_error": access.permissions_error,
+            "providers": access.providers,
+            "providers_error": access.providers_error,
+            "targets": access.targets,
+        }
+
+    def set_access(self, access: AccessFacts) -> None:
+        self.access = access
+        self._stale = True
+        self._checked_at = 0.0
+        self.tick()
 
     def recheck(self) -> None:
         checks = run_checks(self.store, self.evidence(self.now))
