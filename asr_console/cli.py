@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
             "reprotect",
             "failback",
             "resync",
+            "update-agent",
             "disable",
         ),
         "writes",

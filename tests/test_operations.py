@@ -207,8 +207,8 @@ def test_policy_mapping_and_enable_bodies_load_into_their_sdk_input_models() -> 
     # every catalogue operation with a body has a builder here or among the item bodies
     with_body = {op for op in Operation if op.spec.input_model}
     assert with_body <= set(bodies) | set(inputs.ITEM_BODIES)
-    # purge is the one item write ASR lists no permission for
-    assert set(inputs.ITEM_BODIES) == {*ITEM_OPERATIONS, Operation.PURGE}
+    # purge and the agent update are the item writes ASR lists no permission for
+    assert set(inputs.ITEM_BODIES) == {*ITEM_OPERATIONS, Operation.PURGE, Operation.UPDATE_MOBILITY_SERVICE}
 
 
 async def test_the_simulated_site_routes_every_operation_at_the_sdks_path(

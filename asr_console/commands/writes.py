@@ -115,6 +115,11 @@ WRITE_COMMANDS: dict[str, WriteCommand] = {
         ),
         WriteCommand("resync", Operation.RESYNC, "resynchronize protected items"),
         WriteCommand(
+            "update-agent",
+            Operation.UPDATE_MOBILITY_SERVICE,
+            "upgrade the Mobility service of protected items to the latest version",
+        ),
+        WriteCommand(
             "disable",
             Operation.DISABLE_REPLICATION,
             "disable replication of protected items (--purge: remove items stuck in a failed state)",
@@ -191,6 +196,13 @@ def add_parser(subparsers: Any) -> None:
                 default="application-consistent",
                 help="the consistency of the point the on-premises VM comes up from (default "
                 "application-consistent)",
+            )
+        if op is Operation.UPDATE_MOBILITY_SERVICE:
+            parser.add_argument(
+                "--run-as-account",
+                default="",
+                metavar="ID",
+                help="the push-install account's id (classic items); default: the one the item uses",
             )
         if op is Operation.DISABLE_REPLICATION:
             parser.add_argument(
@@ -424,6 +436,15 @@ async def build_plan(
                 problems.append(f"{item.display_name}: not replicating to VMware; re-protect it first")
             given["recovery_point_type"] = FAILBACK_POINT_TYPES[args.recovery_point_type]
             shown["recovery_point_type"] = given["recovery_point_type"].value
+        if op is Operation.UPDATE_MOBILITY_SERVICE:
+            if not item.agent_upgradeable and (
+                not item.agent_latest_version or item.agent_version == item.agent_latest_version
+            ):
+                problems.append(f"{item.display_name}: already runs the latest Mobility service")
+            shown["agent"] = f"{item.agent_version or '?'} → {item.agent_latest_version or 'latest'}"
+            given["run_as_account_id"] = args.run_as_account
+            if args.run_as_account:
+                shown["run_as_account_id"] = args.run_as_account
         if op is Operation.REPROTECT:
             if context is None:
                 if load_context is None:

@@ -282,6 +282,20 @@ class Operation(Enum):
         irreversible=True,
         adds_or_removes_items=True,
     )
+    UPDATE_MOBILITY_SERVICE = OperationSpec(
+        action="update-agent",
+        label="Update Mobility service",
+        short="update-agent",
+        resource=Resource.PROTECTED_ITEM,
+        # ASR lists no permission for it: offered where the item reports an upgrade
+        sdk_operations="replication_protected_items",
+        sdk_method="begin_update_mobility_service",
+        http_method="POST",
+        path="updateMobilityService",
+        input_model="UpdateMobilityServiceRequest",
+        preview="{name}: the Mobility service on the machine is upgraded to the latest version; "
+        "replication goes on.",
+    )
     CANCEL_JOB = OperationSpec(
         action="cancel-job",
         label="Cancel job",
@@ -392,6 +406,7 @@ class OperationInputs:
     shutdown_source: bool = False
     reprotect: ReprotectTarget | None = None  # re-protect: "" fields take the item's own
     recovery_point_type: FailbackPointType = FailbackPointType.APP
+    run_as_account_id: str = ""  # update-agent: the push-install account (classic), "" for ASR's own
 
 
 class OperationShorthands(abc.ABC):

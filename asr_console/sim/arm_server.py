@@ -378,6 +378,7 @@ class ArmSite:
             Operation.REPROTECT: lambda a, b: e.reprotect(a[0], a[1], a[2], b),
             Operation.FAILBACK: lambda a, b: e.planned_failover(a[0], a[1], a[2], b),
             Operation.PURGE: lambda a, b: e.purge(*a),
+            Operation.UPDATE_MOBILITY_SERVICE: lambda a, b: e.update_mobility_service(a[0], a[1], a[2], b),
             Operation.RESYNC: lambda a, b: e.repair_replication(*a),
             Operation.DISABLE_REPLICATION: lambda a, b: e.disable_protection(a[0], a[1], a[2], b),
             Operation.CANCEL_JOB: lambda a, b: e.cancel_job(a[0]),

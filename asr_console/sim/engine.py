@@ -304,6 +304,9 @@ class SimEngine:
     def purge(self, fabric: str, container: str, name: str) -> str:
         return self.writes.purge(fabric, container, name)
 
+    def update_mobility_service(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.update_mobility_service(fabric, container, name, body)
+
     def cancel_job(self, name: str) -> str:
         return self.writes.cancel_job(name)
 

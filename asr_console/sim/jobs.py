@@ -107,6 +107,13 @@ SCENARIOS: dict[str, tuple[str, tuple[TaskTemplate, ...]]] = {
         "Remove replicated item",
         (TaskTemplate("PurgeProtectionTask", "Remove the replicated item", 30),),
     ),
+    "UpdateMobilityService": (
+        "Update Mobility service",
+        (
+            TaskTemplate("PrerequisitesCheckTask", "Prerequisites check", 10),
+            TaskTemplate("UpdateMobilityServiceTask", "Update the Mobility service on the machine", 240),
+        ),
+    ),
     "RepairReplication": (
         "Resynchronize replication",
         (

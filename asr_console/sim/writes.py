@@ -17,7 +17,7 @@ from asr_console.sim.arm_resources import ArmResources
 from asr_console.sim.contract import check_body
 from asr_console.sim.errors import FieldProblem, Rejected, not_found, reject
 from asr_console.sim.infra import SimFabric, SimMapping
-from asr_console.sim.items import CLASSIC, RCM, disks_of
+from asr_console.sim.items import AGENT_LATEST, CLASSIC, RCM, disks_of
 from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover, not_allowed
 from asr_console.sim.wire_inputs import policy_from_wire, props
@@ -681,6 +681,28 @@ class ArmWrites:
 
         return self.state.start_job(
             "PurgeProtection",
+            self.state.scope.item_id(fabric, container, name),
+            item.friendly_name,
+            "ProtectionEntity",
+            done,
+        ).name
+
+    def update_mobility_service(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """POST updateMobilityService: the agent goes to the latest version once the job ends; ASR
+        refuses it for a machine not replicating from VMware or already on the latest agent."""
+        self.step()
+        check_body("UpdateMobilityServiceRequest", body)
+        item = self.state.item(fabric, container, name)
+        if item.phase is not Phase.PROTECTED or item.towards_vmware:
+            reject([FieldProblem("properties", f"{item.friendly_name} is not replicating from VMware")])
+        if item.agent_version == AGENT_LATEST:
+            reject([FieldProblem("properties", f"{item.friendly_name} already runs agent {AGENT_LATEST}")])
+
+        def done() -> None:
+            item.agent_version = AGENT_LATEST
+
+        return self.state.start_job(
+            "UpdateMobilityService",
             self.state.scope.item_id(fabric, container, name),
             item.friendly_name,
             "ProtectionEntity",

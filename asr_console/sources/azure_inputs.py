@@ -377,6 +377,19 @@ def purge_body(req: ItemRequest) -> None:
     """Purge sends no body and needs no permission from allowedOperations (ASR lists none for it)."""
 
 
+def update_agent_body(req: ItemRequest) -> dict[str, Any]:
+    """``UpdateMobilityServiceRequest``; refused for an item whose agent is already the latest."""
+    item = req.item
+    if not item.agent_upgradeable and (
+        not item.agent_latest_version or item.agent_version == item.agent_latest_version
+    ):
+        check([FieldError("operation", f"{item.display_name} already runs the latest Mobility service")])
+    props: dict[str, Any] = {}
+    if req.given.run_as_account_id:
+        props["runAsAccountId"] = req.given.run_as_account_id
+    return {"properties": props}
+
+
 def disable_body(req: ItemRequest) -> dict[str, Any]:
     check(_allowed(Operation.DISABLE_REPLICATION, req.item))
     return {"properties": {"disableProtectionReason": "NotSpecified"}}
@@ -396,6 +409,7 @@ ITEM_BODIES: dict[Operation, Callable[[ItemRequest], dict[str, Any] | None]] = {
     Operation.REPROTECT: reprotect_body,
     Operation.FAILBACK: failback_body,
     Operation.PURGE: purge_body,
+    Operation.UPDATE_MOBILITY_SERVICE: update_agent_body,
     Operation.RESYNC: no_body,
     Operation.DISABLE_REPLICATION: disable_body,
 }
