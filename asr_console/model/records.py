@@ -414,6 +414,8 @@ class ContainerMapping:
     target_container_id: str = ""
     state: str = ""
     health: Health = Health.UNKNOWN
+    # InMageRcm: whether ASR keeps this container's Mobility agents up to date (None: not reported)
+    agent_auto_upgrade: bool | None = None
 
     @property
     def key(self) -> str:

@@ -326,8 +326,9 @@ class PoliciesScreen(DetailsOnEnter):
     PANE_HELP = """
 Policies with their settings and the configuration servers or appliances they are associated with.
 Enter opens details. n creates, e edits, d deletes (type the name to confirm), a associates with a
-container, x dissociates. The form validates as you type; y on the plan sends it; it then shows the ASR
-job it started.
+container, x dissociates, U turns the Mobility agents' auto-upgrade on or off for its modernized
+associations. The form validates as you type; y on the plan sends it; it then shows the ASR job it
+started.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New"),
@@ -335,8 +336,9 @@ job it started.
         Binding("d", "delete", "Delete"),
         Binding("a", "associate", "Associate"),
         Binding("x", "dissociate", "Dissociate"),
+        Binding("U", "auto_upgrade", "Auto-upgrade"),
     ]
-    WRITE_ACTIONS = frozenset({"new", "edit", "delete", "associate", "dissociate"})
+    WRITE_ACTIONS = frozenset({"new", "edit", "delete", "associate", "dissociate", "auto_upgrade"})
 
     def body(self) -> ComposeResult:
         yield PoliciesView(id="policies")
@@ -386,6 +388,42 @@ job it started.
         from asr_console.screens.policy_form import AssociateScreen
 
         self.app.push_screen(AssociateScreen(policy))
+
+    def action_auto_upgrade(self) -> None:
+        """Turn the Mobility agents' auto-upgrade on (or, when every mapping has it, off) for the
+        policy's modernized associations: the container mapping update ASR defines for it."""
+        policy = self._policy()
+        if policy is None or self.console.refuse_if_read_only("agent auto-upgrade"):
+            return
+        from asr_console.model.queries import mappings_of_policy
+        from asr_console.screens.confirm import confirm_write
+
+        mappings = [
+            m for m in mappings_of_policy(self.console.store, policy.id) if m.agent_auto_upgrade is not None
+        ]
+        if not mappings:
+            self.notify(f"{policy.name}: no modernized (InMageRcm) association to update", severity="warning")
+            return
+        turn_on = not all(m.agent_auto_upgrade for m in mappings)
+        state = "on" if turn_on else "off"
+
+        def send() -> None:
+            async def update_all() -> None:
+                for mapping in mappings:
+                    await self.console.actions.update_mapping(mapping.id, turn_on)
+
+            self.console.start_action(Operation.UPDATE_MAPPING.action, update_all)
+
+        confirm_write(
+            self.app,
+            f"Mobility agent auto-upgrade {state}",
+            [f"Policy: {policy.name}"]
+            + [f"Association: {m.name} (now {'on' if m.agent_auto_upgrade else 'off'})" for m in mappings]
+            + [
+                f"ASR {'keeps' if turn_on else 'stops keeping'} these containers' Mobility agents up to date."
+            ],
+            send,
+        )
 
     def action_dissociate(self) -> None:
         policy = self._policy()

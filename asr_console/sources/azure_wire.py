@@ -668,7 +668,13 @@ def mapping(value: dict[str, Any]) -> ContainerMapping:
         target_container_id=text(props.get("targetProtectionContainerId")),
         state=text(props.get("state")),
         health=health(props.get("health")),
+        agent_auto_upgrade=_auto_upgrade(obj(props.get("providerSpecificDetails"))),
     )
+
+
+def _auto_upgrade(details: dict[str, Any]) -> bool | None:
+    value = text(details.get("enableAgentAutoUpgrade")).lower()
+    return {"true": True, "false": False, "enabled": True, "disabled": False}.get(value)
 
 
 @payload
