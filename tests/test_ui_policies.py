@@ -261,6 +261,57 @@ async def test_enable_replication_for_marked_vms() -> None:
         assert all(op == "enable_replication" for op, _ in app.service.calls)
 
 
+async def test_enable_dialog_asks_for_disks_availability_set_group_and_run_as() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(160, 60)) as pilot:
+        view = await open_pane(pilot, app, "vms", InventoryView, 30)
+        assert view.table.move_cursor_to("vm-13")
+        await pilot.press("e")
+        await wait_until(lambda: screen_name(app) == "EnableReplicationScreen", pilot=pilot)
+        dialog = screen_as(app, EnableReplicationScreen)
+        await wait_until(lambda: bool(dialog.targets.storage), pilot=pilot)
+        await pilot.pause()
+        dialog.query_one("#en-policy", Select).value = policy_id("gold")
+        dialog.query_one("#en-rg", Select).value = TARGET_GROUPS[0].id
+        dialog.query_one("#en-cache", Select).value = TARGET_STORAGE[0].id
+        dialog.query_one("#en-ps", Select).value = PS
+        # every disk excluded, an unknown label, and a zone with a set: each refused, nothing sent
+        dialog.query_one("#en-exclude", Input).value = "Hard disk 1, hard disk 2"
+        dialog.query_one("#en-premium", Input).value = "Hard disk 9"
+        dialog.query_one("#en-zone", Select).value = "2"
+        dialog.query_one("#en-avset", Input).value = "avset-app"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: bool(dialog.errors), pilot=pilot)
+        messages = " | ".join(e.message for e in dialog.errors)
+        assert "no disk" in messages and "Hard disk 9".lower() in messages and "not both" in messages
+        assert app.service.calls == []
+        dialog.query_one("#en-exclude", Input).value = "Hard disk 2"
+        dialog.query_one("#en-premium", Input).value = "Hard disk 1"
+        dialog.query_one("#en-zone", Select).clear()
+        dialog.query_one("#en-mvg", Input).value = "mvg-app"
+        dialog.query_one("#en-runas", Input).value = "runas-linux"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        plan = await confirm_with_y(pilot, app)
+        assert "Disks not replicated: hard disk 2" in plan and "Disks on Premium_LRS: hard disk 1" in plan
+        assert "Availability set: avset-app" in plan and "Multi-VM group: mvg-app" in plan
+        await wait_until(lambda: len(app.service.calls) == 1, pilot=pilot)
+        spec = app.service.calls[0][1][1]
+        assert [(d.disk_id, d.disk_type) for d in spec.disks] == [
+            ("6000c290-0000-0000-0000-0000130001", "Premium_LRS")
+        ]
+        assert (
+            spec.availability_set_id
+            == f"{TARGET_GROUPS[0].id}/providers/Microsoft.Compute/availabilitySets/avset-app"
+        )
+        assert (spec.multi_vm_group, spec.run_as_account_id, spec.availability_zone) == (
+            "mvg-app",
+            "runas-linux",
+            "",
+        )
+
+
 async def test_dissociate_policy_from_its_container() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -29,6 +29,7 @@ from asr_console.model.records import (
     Cluster,
     ContainerMapping,
     Datacenter,
+    DiscoveredDisk,
     Disk,
     Event,
     EventSource,
@@ -352,6 +353,10 @@ def build_records() -> list[Any]:
                 machine_id=f"disc-{n}",
                 os_type="Linux",
                 disk_count=2,
+                disks=(
+                    DiscoveredDisk(uuid=f"6000c290-0000-0000-0000-{n:06d}0001", label="Hard disk 1"),
+                    DiscoveredDisk(uuid=f"6000c290-0000-0000-0000-{n:06d}0002", label="Hard disk 2"),
+                ),
             )
         )
     records += [

@@ -31,6 +31,7 @@ from asr_console.model.specs import (
     CLASSIC_ENABLE_REFUSED,
     DISK_TYPES,
     LICENSE_TYPES,
+    DiskChoice,
     EnableReplicationSpec,
     FieldError,
     InvalidInput,
@@ -56,6 +57,7 @@ FIELD_LABELS = {
     "process_server": "Process server",
     "provider": "Provider",
     "vm": "VM",
+    "disks": "Disks",
 }
 
 
@@ -152,6 +154,21 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             with Horizontal(classes="en-pair"):
                 yield Select([(t, t) for t in LICENSE_TYPES], prompt="license: not set", id="en-license")
                 yield Select([(f"zone {z}", z) for z in ("1", "2", "3")], prompt="no zone", id="en-zone")
+            yield Label("Availability set (optional, instead of a zone: name in the resource group, or id)")
+            yield Input(placeholder="no availability set", id="en-avset")
+            yield Label("Disks not to replicate (labels, comma-separated; optional)")
+            yield Input(placeholder="e.g. Hard disk 3 — every disk replicates", id="en-exclude")
+            yield Label(
+                "Disks on Premium_LRS whatever the disk type above (labels, comma-separated; optional)"
+            )
+            yield Input(
+                placeholder="e.g. Hard disk 2 — for a disk writing more than Standard absorbs",
+                id="en-premium",
+            )
+            yield Label("Multi-VM consistency group and run-as account id (optional)")
+            with Horizontal(classes="en-pair"):
+                yield Input(placeholder="no multi-VM group", id="en-mvg")
+                yield Input(placeholder="run-as account id (push install)", id="en-runas")
             yield Static("", id="en-errors")
             with Horizontal():
                 yield Button("Enable… (ctrl+r)", id="en-go")
@@ -225,6 +242,30 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         value = self.query_one(selector, Select).value
         return "" if value is Select.NULL else str(value)
 
+    def _text(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def _labels(self, selector: str) -> set[str]:
+        return {part.strip().lower() for part in self._text(selector).split(",") if part.strip()}
+
+    def _disks(self, item: ProtectableItem, disk_type: str) -> tuple[DiskChoice, ...]:
+        """Every disk as ``disk_type`` (empty: ASR's disksDefault) unless some are excluded or premium."""
+        excluded, premium = self._labels("#en-exclude"), self._labels("#en-premium")
+        if not excluded and not premium:
+            return ()
+        return tuple(
+            DiskChoice(disk_id=d.uuid, disk_type="Premium_LRS" if d.label.lower() in premium else disk_type)
+            for d in item.disks
+            if d.label.lower() not in excluded
+        )
+
+    def _availability_set(self) -> str:
+        given = self._text("#en-avset")
+        group = self._value("#en-rg")
+        if given and not given.startswith("/") and group:
+            return f"{group}/providers/Microsoft.Compute/availabilitySets/{given}"
+        return given
+
     def specs(self) -> list[EnableReplicationSpec]:
         store = self.console.store
         policy = store.typed(Policy, self._value("#en-policy"))
@@ -250,6 +291,10 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                     target_vm_size=self.query_one("#en-size", Input).value.strip(),
                     license_type=self._value("#en-license"),
                     availability_zone=self._value("#en-zone"),
+                    availability_set_id=self._availability_set(),
+                    multi_vm_group=self._text("#en-mvg"),
+                    run_as_account_id=self._text("#en-runas"),
+                    disks=self._disks(item, self._value("#en-disk")),
                     target_vm_name=name,
                     machine_id=item.machine_id,
                     item_name=vm.name,
@@ -268,6 +313,17 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                 continue  # the provider comes from the policy: "choose a policy" says it all
             if error not in errors:
                 errors.append(error)
+        known = {d.label.lower() for _vm, item in self.pairs() if item is not None for d in item.disks}
+        for selector, what in (("#en-exclude", "disks not to replicate"), ("#en-premium", "premium disks")):
+            unknown = sorted(self._labels(selector) - known)
+            if unknown:
+                errors.append(FieldError("disks", f"{what}: no VM has a disk labelled {', '.join(unknown)}"))
+        excluded = self._labels("#en-exclude")
+        for vm, item in self.pairs():
+            if item is not None and item.disks and all(d.label.lower() in excluded for d in item.disks):
+                errors.append(FieldError("disks", f"{vm.name} would replicate no disk: exclude fewer"))
+        if specs[0].availability_zone and specs[0].availability_set_id:
+            errors.append(FieldError("availability", "choose an availability zone or a set, not both"))
         return errors
 
     @on(Button.Pressed, "#en-go")
@@ -310,8 +366,27 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             + (f" / {specs[0].test_subnet}" if specs[0].test_subnet else ""),
             f"Cache storage account: {self._short(specs[0].log_storage_account_id)}",
             f"Disk type: {specs[0].disk_type}",
+            *self._disk_lines(),
             f"Process server: {server.name if server else specs[0].process_server_id}",
+            *(
+                f"{label}: {value}"
+                for label, value in (
+                    ("Availability set", self._short(specs[0].availability_set_id)),
+                    ("Multi-VM group", specs[0].multi_vm_group),
+                    ("Run-as account", specs[0].run_as_account_id),
+                )
+                if value
+            ),
         ]
+
+    def _disk_lines(self) -> list[str]:
+        excluded, premium = self._labels("#en-exclude"), self._labels("#en-premium")
+        lines = []
+        if excluded:
+            lines.append(f"Disks not replicated: {', '.join(sorted(excluded))}")
+        if premium:
+            lines.append(f"Disks on Premium_LRS: {', '.join(sorted(premium))}")
+        return lines
 
     @staticmethod
     def _short(arm_id: str) -> str:
