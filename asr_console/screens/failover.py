@@ -1,10 +1,11 @@
 """The failover dialog: operation, recovery point, test network, preview, then a confirmation.
 
-Only operations ASR lists in every chosen item's ``allowed_operations`` are offered, and the one
-preselected is the safe next step for the items' state (never a failover). Everything is checked
-before anything is sent, and nothing is sent before a confirmation that shows the plan: `y` for what
-can be undone, the item's name (or the vault's, for several items) for what cannot. Started jobs are
-followed on the failover pane, task by task.
+Only operations ASR lists in every chosen item's ``allowed_operations`` are offered — with one
+exception: purge, for which ASR lists no permission, is offered for items stuck where nothing else is
+allowed or in a failed state. The one preselected is the safe next step for the items' state (never a
+failover, never a purge). Everything is checked before anything is sent, and nothing is sent before a
+confirmation that shows the plan: `y` for what can be undone, the item's name (or the vault's, for
+several items) for what cannot. Started jobs are followed on the failover pane, task by task.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from asr_console.model.operations import (
     FailbackPointType,
     Operation,
     OperationInputs,
-    by_asr_name,
+    by_key,
+    operation_key,
+    purgeable,
     safe_next_step,
 )
 from asr_console.model.records import (
@@ -137,6 +140,15 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
 
 
+def offered_operations(items: list[ProtectedItem]) -> list[Operation]:
+    """What the dialog offers for ``items``: the operations ASR allows for all of them, then purge
+    when every one of them is stuck (see ``purgeable``)."""
+    ops = allowed_for_all(items)
+    if items and all(purgeable(i.allowed_operations, i.protection_state) for i in items):
+        ops.append(Operation.PURGE)
+    return ops
+
+
 def preselected(items: list[ProtectedItem]) -> Operation | None:
     """The safe next step allowed for every one of ``items`` (see ``safe_next_step``)."""
     allowed = [op.asr_name for op in allowed_for_all(items)]
@@ -224,7 +236,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
 
     def compose(self) -> ComposeResult:
         items = self.items()
-        ops = allowed_for_all(items)
+        ops = offered_operations(items)
         names = ", ".join(i.display_name for i in items[:6]) + (" …" if len(items) > 6 else "")
         title = f"plan {self.plan_name}: " if self.plan_name else ""
         with VerticalScroll():
@@ -239,9 +251,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             yield Label("Operation")
             first = preselected(items)
             yield Select(
-                [(op.label, op.asr_name) for op in ops],
+                [(op.label, operation_key(op)) for op in ops],
                 prompt="choose an operation",
-                value=first.asr_name if first else Select.NULL,
+                value=operation_key(first) if first else Select.NULL,
                 id="fo-op",
             )
             yield Label("Recovery point", id="fo-point-label", classes="op-field")
@@ -446,7 +458,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         if not selects:
             return None
         value = self.query_one("#fo-op", Select).value
-        return None if value is Select.NULL else by_asr_name(str(value))
+        return None if value is Select.NULL else by_key(str(value))
 
     def point_choice(self) -> RecoveryPointChoice:
         kind = RecoveryPointKind(str(self.query_one("#fo-point", Select).value))
@@ -581,6 +593,16 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []
         for item in self.items():
+            if op is Operation.PURGE:
+                if not purgeable(item.allowed_operations, item.protection_state):
+                    errors.append(
+                        FieldError(
+                            "operation",
+                            f"{item.display_name} is not stuck ({item.protection_state}); purge is for "
+                            "items in a failed state or where nothing else is allowed",
+                        )
+                    )
+                continue
             errors += require_allowed(op.asr_name, item.allowed_operations, item.display_name)
         if len(self.items()) != len(self.item_ids):
             errors.append(FieldError("items", "some items left the vault; reopen the dialog"))
