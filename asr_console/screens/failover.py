@@ -58,6 +58,7 @@ from asr_console.model.specs import (
     require_allowed,
     validate_test_network,
 )
+from asr_console.model.targets import StorageAccount
 from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
@@ -98,6 +99,11 @@ POLICY_LABELS = {
 
 
 OTHER_NETWORK = "__other__"  # the picker's "Other…": type an id
+
+
+def storage_label(arm_id: str) -> str:
+    """A storage account's name from its ARM id."""
+    return arm_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 def network_label(arm_id: str) -> str:
@@ -346,10 +352,12 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         )
         yield Label("Datastore the agent reaches", id="fo-datastore-label", classes="op-field")
         yield Select([], prompt="none reported", id="fo-datastore", classes="op-field")
-        yield Label("Cache storage account (ARM id)", id="fo-cache-label", classes="op-field")
-        yield Input(
-            value=items[0].log_storage_account_id if items else "",
-            placeholder="/subscriptions/…/Microsoft.Storage/storageAccounts/NAME",
+        yield Label("Cache storage account", id="fo-cache-label", classes="op-field")
+        own = items[0].log_storage_account_id if items else ""
+        yield Select(
+            [(storage_label(own), own)] if own else [],
+            prompt="loading storage accounts…",
+            value=own or Select.NULL,
             id="fo-cache",
             classes="op-field",
         )
@@ -390,6 +398,36 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         elif stores:
             select.value = stores[0]
 
+    def _load_storage(self) -> None:
+        """List the subscription's storage accounts in the cache storage picker (by name; the id is sent)."""
+        actions = self.console.actions
+        if actions is None:
+            return
+
+        async def load() -> None:
+            try:
+                accounts = await actions.load_storage_accounts()
+            except Exception as exc:  # a read: say why, the item's own account stays offered
+                self.notify(f"storage accounts: {exc}", severity="warning")
+                return
+            self._fill_storage(accounts)
+
+        self.run_worker(
+            load(), name="storage-accounts", group="storage-accounts", exclusive=True, exit_on_error=False
+        )
+
+    def _fill_storage(self, accounts: list[StorageAccount]) -> None:
+        select = self.query_one("#fo-cache", Select)
+        current = "" if select.value is Select.NULL else str(select.value)
+        options = [(f"{a.name} ({a.location})" if a.location else a.name, a.id) for a in accounts]
+        if current and not any(arm_key(a.id) == arm_key(current) for a in accounts):
+            options.insert(0, (storage_label(current), current))  # the item's own, though not listed
+        select.set_options(options)
+        select.prompt = "choose a storage account" if options else "no storage accounts listed"
+        listed = next((arm_id for _label, arm_id in options if arm_key(arm_id) == arm_key(current)), "")
+        if listed:
+            select.value = listed
+
     def _picked(self, selector: str) -> str:
         value = self.query_one(selector, Select).value
         return "" if value is Select.NULL or value == DEFAULT_CHOICE else str(value)
@@ -402,7 +440,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             agent="" if kind == ReprotectKind.BACK_TO_AZURE else agent,
             process_server=agent if kind == ReprotectKind.BACK_TO_AZURE else "",
             datastore=self._picked("#fo-datastore"),
-            cache_storage=self.query_one("#fo-cache", Input).value.strip(),
+            cache_storage=self._picked("#fo-cache"),
             policy=self._picked("#fo-policy"),
         )
         plans = {}
@@ -414,6 +452,8 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def on_mount(self) -> None:
         if self.query("#fo-agent"):
             self._fill_datastores()
+            if self.items() and reprotect_kind(self.items()[0]) == ReprotectKind.TO_VMWARE:
+                self._load_storage()
         if self.query("#fo-op"):
             self._arrange()
             if len(self.item_ids) == 1:
