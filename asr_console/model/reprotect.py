@@ -1,10 +1,10 @@
 """What a re-protect writes to, resolved from names the user gives (or the item's own settings).
 
 The failover dialog's pickers and the ``reprotect`` command share this: each takes the item, its fabric
-(reprotect agents / master targets and their datastores, process servers) and the vault's policies,
-(and the subscription's storage accounts, when a cache storage account is named) and resolves NAME|ID
-choices to the ids ASR wants, or says what is missing. Which inputs apply follows
-the item's provider: a failed-over modernized item goes towards VMware (``InMageRcm``), one failed back
+(reprotect agents / master targets and their datastores, process servers), the vault's policies and,
+when a cache storage account is named by its bare name, the subscription's storage accounts, and
+resolves NAME|ID choices to the ids ASR wants, or says what is missing. Which inputs apply follows the
+item's provider: a failed-over modernized item goes towards VMware (``InMageRcm``), one failed back
 towards Azure again (``InMageRcmFailback``), a classic one towards VMware (``InMage``).
 """
 
