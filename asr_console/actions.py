@@ -32,7 +32,7 @@ from asr_console.model.specs import (
     PolicySpec,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
-from asr_console.model.targets import TargetChoices
+from asr_console.model.targets import StorageAccount, TargetChoices
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import DISCOVERY, ITEMS
@@ -315,6 +315,10 @@ class Actions(OperationShorthands):
             self.service.resource_groups(), self.service.virtual_networks(), self.service.storage_accounts()
         )
         return TargetChoices(groups=tuple(groups), networks=tuple(networks), storage=tuple(storage))
+
+    async def load_storage_accounts(self) -> list[StorageAccount]:
+        """The subscription's storage accounts, for a cache storage picker."""
+        return list(await self.service.storage_accounts())
 
     async def load_recovery_points(self, item_id: str) -> list[RecoveryPoint]:
         points = await self.service.recovery_points(item_id)

@@ -21,6 +21,7 @@ from asr_console.model.inputs import InvalidInput, RecoveryPointChoice, Recovery
 from asr_console.model.operations import FailbackPointType, Operation, OperationInputs, ReprotectTarget
 from asr_console.model.records import TO_AZURE, TO_VMWARE, ProtectedItem, Provider, RecoveryPoint
 from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
+from asr_console.model.targets import StorageAccount
 from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sources import azure_inputs as inputs
@@ -208,6 +209,10 @@ async def test_the_site_refuses_a_reprotect_without_its_required_inputs(
         await svc.close()
 
 
+def known(storage: list[StorageAccount]) -> str:
+    return ", ".join(sorted(a.name for a in storage))
+
+
 async def test_reprotect_names_resolve_and_unknown_ones_are_named(
     served: tuple[SimEngine, SiteEndpoint],
 ) -> None:
@@ -226,8 +231,19 @@ async def test_reprotect_names_resolve_and_unknown_ones_are_named(
         wrong = ReprotectWanted(agent="no-agent", cache_storage="cachename", policy=policies[0].name)
         problems = resolve_reprotect(item, fabric, infra.process_servers, policies, wrong).problems
         assert any("unknown reprotect agent no-agent" in p for p in problems)
-        assert any("--cache-storage cachename" in p for p in problems)
+        assert any("--cache-storage cachename: give the storage account's ARM id" in p for p in problems)
         assert any("use an InMageRcmFailback one" in p for p in problems)
+        # with the subscription's storage accounts, a bare name resolves to its id; an unknown one is named
+        storage = list(await svc.storage_accounts())
+        account = next(a for a in storage if a.name == "stasrcacheweu02")
+        by_name = ReprotectWanted(cache_storage="STASRCACHEWEU02")
+        plan = resolve_reprotect(item, fabric, infra.process_servers, policies, by_name, storage)
+        assert plan.problems == [] and plan.target.log_storage_account_id == account.id
+        unknown = ReprotectWanted(cache_storage="cachename")
+        problems = resolve_reprotect(item, fabric, infra.process_servers, policies, unknown, storage).problems
+        assert problems == [
+            f"--cache-storage: no storage account is named cachename (known: {known(storage)})"
+        ]
     finally:
         await svc.close()
 

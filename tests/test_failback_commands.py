@@ -63,8 +63,17 @@ async def test_a_modernized_item_round_trips_from_the_shell(
     assert inputs["reprotect_agent"] == fabric.reprotect_agent_name
     assert inputs["datastore"] == fabric.datastores[0]
     assert inputs["cache_storage"] == engine.items[target["name"]].log_storage_account_id.rsplit("/", 1)[-1]
+    # the cache storage account by its bare name: resolved to its ARM id among the subscription's
     code, out, err = await run(
-        capsys, endpoint, "reprotect", vm, "--datastore", fabric.datastores[-1], "--yes"
+        capsys,
+        endpoint,
+        "reprotect",
+        vm,
+        "--datastore",
+        fabric.datastores[-1],
+        "--cache-storage",
+        "stasrcacheweu02",
+        "--yes",
     )
     assert (code, err) == (0, ""), err
     settle(engine)
@@ -73,6 +82,7 @@ async def test_a_modernized_item_round_trips_from_the_shell(
         "InMageRcmFailback",
         fabric.datastores[-1],
     )
+    assert engine.items[target["name"]].log_storage_account_id == engine.scope.storage_id("stasrcacheweu02")
     code, out, err = await run(
         capsys, endpoint, "failback", vm, "--recovery-point-type", "crash-consistent", "--yes", "--json"
     )
@@ -116,7 +126,8 @@ async def test_unknown_reprotect_targets_are_exit_2_naming_them(
         capsys, endpoint, "reprotect", vm, "--reprotect-agent", "nope", "--cache-storage", "cache1", "--yes"
     )
     assert code == 2 and "unknown reprotect agent nope" in err
-    assert "--cache-storage cache1: give the storage account's ARM id" in err and "nothing sent" in err
+    assert "--cache-storage: no storage account is named cache1 (known: stasrcache" in err
+    assert "nothing sent" in err
     code, _, err = await run(capsys, endpoint, "failback", vm, "--yes")
     assert code == 2 and "PlannedFailover is not allowed" in err
     assert len(engine.jobs) == jobs

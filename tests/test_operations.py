@@ -258,28 +258,39 @@ def options_of(select: Select[Any]) -> list[str]:
     return [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
 
 
+PURGE = Operation.PURGE.label
+
+
 @pytest.mark.parametrize(
-    ("allowed", "expected"),
+    ("allowed", "state", "expected"),
     [
         (
             tuple(op.asr_name for op in reversed(ITEM_OPERATIONS)),
+            "Protected",
             [op.label for op in ITEM_OPERATIONS],
         ),
         (
             ("disableprotection", "SwitchProtection", "TESTFAILOVER", "Commit"),
+            "Protected",
             ["Test failover", "Commit failover", "Disable replication"],
         ),
-        (("RepairReplication",), ["Resynchronize"]),
+        (("RepairReplication",), "Protected", ["Resynchronize"]),
+        # a completed failover is no failure: no purge
+        (("Commit",), "FailedOver", ["Commit failover"]),
+        # the documented exception: purge has no allowedOperations name; it is offered, last, for
+        # items stuck in a failed state or where ASR allows nothing
+        (("DisableProtection",), "EnablingFailed", ["Disable replication", PURGE]),
+        ((), "ReprotectStatesBegin", [PURGE]),
     ],
-    ids=["all", "mixed-case-and-unknown", "one"],
+    ids=["all", "mixed-case-and-unknown", "one", "failed-over", "failed-state", "nothing-allowed"],
 )
 async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
-    allowed: tuple[str, ...], expected: list[str]
+    allowed: tuple[str, ...], state: str, expected: list[str]
 ) -> None:
     store = build_store()
     item = store.typed(ProtectedItem, item_id(1))
     assert item is not None
-    store.apply(Batch().upsert(dataclasses.replace(item, allowed_operations=allowed)))
+    store.apply(Batch().upsert(dataclasses.replace(item, allowed_operations=allowed, protection_state=state)))
     app = make_test_app(store=store)
     from asr_console.screens.failover import FailoverDialog
 
@@ -288,3 +299,5 @@ async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
         await wait_until(lambda: bool(app.screen.query("#fo-op")), pilot=pilot)
         select = app.screen.query_one("#fo-op", Select)
         assert options_of(select) == ["choose an operation", *expected]  # the blank first
+        if PURGE in expected:  # never preselected
+            assert select.value != Operation.PURGE.action

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Select
+from textual.widgets import Select
 
+from asr_console.model.arm import same_arm_id
 from asr_console.model.records import TO_AZURE, TO_VMWARE, ProtectedItem
+from asr_console.sim.arm_resources import STORAGE
 from asr_console.widgets.failover import FailoverView
 from tests.test_ui_simulated import job_state, simulated_app
 from tests.ui_fixtures import select_values
@@ -78,8 +80,14 @@ async def test_failover_commit_reprotect_failback_commit_reprotect_from_the_dial
                 datastore = dialog.query_one("#fo-datastore", Select)
                 await wait_until(lambda: len(select_values(datastore)) == len(fabric.datastores), pilot=pilot)
                 datastore.value = chosen["datastore"] = str(select_values(datastore)[-1])
-                cache = dialog.query_one("#fo-cache", Input)
-                assert cache.value == now().log_storage_account_id and not cache.has_class("hidden")
+                # the cache storage picker lists the subscription's accounts; the item's own is chosen
+                cache = dialog.query_one("#fo-cache", Select)
+                await wait_until(lambda: len(select_values(cache)) == len(STORAGE), pilot=pilot)
+                assert sorted(str(v).rsplit("/", 1)[-1] for v in select_values(cache)) == sorted(
+                    s.name for s in STORAGE
+                )
+                assert same_arm_id(str(cache.value), now().log_storage_account_id)
+                assert not cache.has_class("hidden")
                 await pilot.pause()
                 assert f"datastore {chosen['datastore']}" in str(dialog.query_one("#fo-preview").render())
 

@@ -44,6 +44,7 @@ from asr_console.model.records import (
 )
 from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
 from asr_console.model.specs import require_allowed, validate_test_network
+from asr_console.model.targets import StorageAccount
 
 if TYPE_CHECKING:
     # the modules behind a write are imported when one runs, not whenever the parser is built
@@ -246,8 +247,9 @@ def add_reprotect_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-storage",
         default="",
-        metavar="ID",
-        help="the cache storage account's ARM id (default the one the item replicated through)",
+        metavar="NAME|ID",
+        help="modernized, after a failover: the cache storage account, by name or ARM id (default the "
+        "one the item replicated through)",
     )
     parser.add_argument(
         "--policy",
@@ -267,8 +269,14 @@ def add_reprotect_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# The fabrics, process servers and policies a re-protect plan is resolved against
-ReprotectContext = tuple[list[Fabric], list[ProcessServer], list[Policy]]
+# The fabrics, process servers, policies and (None when no account is named by its bare name: not
+# read) storage accounts a re-protect plan is resolved against
+ReprotectContext = tuple[list[Fabric], list[ProcessServer], list[Policy], list[StorageAccount] | None]
+
+
+def names_storage(cache_storage: str) -> bool:
+    """Whether ``--cache-storage`` names an account by its bare name (to be looked up), not its id."""
+    return bool(cache_storage.strip()) and not cache_storage.strip().startswith("/")
 
 
 # ---------------------------------------------------------------------------------------- the plan
@@ -450,7 +458,7 @@ async def build_plan(
                 if load_context is None:
                     raise PlanError(["re-protect needs the vault's fabrics and policies"])
                 context = await load_context()
-            fabrics, servers, policies = context
+            fabrics, servers, policies, storage = context
             fabric = next((f for f in fabrics if arm_key(f.id) == arm_key(item.fabric_id)), None)
             wanted = ReprotectWanted(
                 agent=args.reprotect_agent,
@@ -460,7 +468,7 @@ async def build_plan(
                 process_server=args.process_server,
                 retention_drive=args.retention_drive,
             )
-            resolved = resolve_reprotect(item, fabric, servers, policies, wanted)
+            resolved = resolve_reprotect(item, fabric, servers, policies, wanted, storage)
             problems += [f"{item.display_name}: {p}" for p in resolved.problems]
             given["reprotect"] = resolved.target
             shown["direction"] = TO_AZURE if item.direction == TO_VMWARE else TO_VMWARE
@@ -559,7 +567,10 @@ async def _run(args: argparse.Namespace, settings: Settings, command: WriteComma
         async def context() -> ReprotectContext:
             infra = await deadline.within(service.infrastructure(), "the fabrics")
             policies = await deadline.within(service.policies(), "the policies")
-            return list(infra.fabrics), list(infra.process_servers), list(policies)
+            storage = None
+            if names_storage(getattr(args, "cache_storage", "")):
+                storage = list(await deadline.within(service.storage_accounts(), "the storage accounts"))
+            return list(infra.fabrics), list(infra.process_servers), list(policies), storage
 
         try:
             steps = await build_plan(args, list(listed), points, context)

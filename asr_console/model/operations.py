@@ -13,6 +13,7 @@ screens all read this table.
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
@@ -270,7 +271,7 @@ class Operation(Enum):
     )
     PURGE = OperationSpec(
         action="purge",
-        label="Purge (remove without cleanup)",
+        label="Purge (remove from vault)",
         short="purge",
         resource=Resource.PROTECTED_ITEM,
         # ASR lists no permission for it: it is the way out for items stuck where nothing else is allowed
@@ -359,6 +360,28 @@ def safe_next_step(allowed: tuple[str, ...] | list[str], *, resync_required: boo
         Operation.TEST_FAILOVER,
     )
     return next((op for op in steps if op.allowed_by(allowed) and not op.spec.irreversible), None)
+
+
+# a protection state naming a failed step ("...Failed"), not the "FailedOver"/"FailedBack" of a
+# completed failover or failback
+_FAILED_STATE = re.compile(r"failed(?!over|back)", re.IGNORECASE)
+
+
+def purgeable(allowed: tuple[str, ...] | list[str], protection_state: str) -> bool:
+    """Whether the failover dialog offers a purge for an item: ASR lists no permission for it, so it
+    is offered where the item is stuck — nothing else is allowed, or its state names a failure."""
+    return not allowed or bool(_FAILED_STATE.search(protection_state))
+
+
+def operation_key(op: Operation) -> str:
+    """How the failover dialog names ``op``: ASR's allowedOperations name, or the console's action for
+    an operation ASR lists no permission for (purge)."""
+    return op.asr_name or op.action
+
+
+def by_key(key: str) -> Operation | None:
+    """The item operation ``operation_key`` names (case-insensitive)."""
+    return next((op for op in Operation if operation_key(op).lower() == key.lower()), None)
 
 
 def by_asr_name(name: str) -> Operation | None:

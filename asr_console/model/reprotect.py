@@ -1,19 +1,22 @@
 """What a re-protect writes to, resolved from names the user gives (or the item's own settings).
 
 The failover dialog's pickers and the ``reprotect`` command share this: each takes the item, its fabric
-(reprotect agents / master targets and their datastores, process servers) and the vault's policies,
-and resolves NAME|ID choices to the ids ASR wants, or says what is missing. Which inputs apply follows
-the item's provider: a failed-over modernized item goes towards VMware (``InMageRcm``), one failed back
+(reprotect agents / master targets and their datastores, process servers), the vault's policies and,
+when a cache storage account is named by its bare name, the subscription's storage accounts, and
+resolves NAME|ID choices to the ids ASR wants, or says what is missing. Which inputs apply follows the
+item's provider: a failed-over modernized item goes towards VMware (``InMageRcm``), one failed back
 towards Azure again (``InMageRcmFailback``), a classic one towards VMware (``InMage``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from asr_console.model.arm import arm_key
 from asr_console.model.operations import ReprotectTarget
 from asr_console.model.records import Fabric, Policy, ProcessServer, ProtectedItem, Provider
+from asr_console.model.targets import StorageAccount, Unresolved, resolve
 
 FAILBACK_PROVIDER = "InMageRcmFailback"
 STORAGE_PATH = "/providers/microsoft.storage/storageaccounts/"
@@ -110,8 +113,12 @@ def resolve_reprotect(
     servers: list[ProcessServer],
     policies: list[Policy],
     wanted: ReprotectWanted,
+    storage: Sequence[StorageAccount] | None = None,
 ) -> ReprotectPlan:
-    """The ids to send for re-protecting ``item`` (and the problems that keep it from being sent)."""
+    """The ids to send for re-protecting ``item`` (and the problems that keep it from being sent).
+
+    A cache storage account named by its bare name is looked up in ``storage`` (the subscription's
+    accounts); without that list only an ARM id is taken."""
     plan = ReprotectPlan()
     kind = reprotect_kind(item)
     if fabric is None:
@@ -132,6 +139,12 @@ def resolve_reprotect(
         cache = wanted.cache_storage.strip() or item.log_storage_account_id
         if not cache:
             plan.problems.append("give --cache-storage: the item reports no cache storage account")
+        elif not cache.startswith("/") and storage is not None:
+            try:
+                cache = resolve(cache, storage, "storage account").id
+            except Unresolved as exc:
+                plan.problems.append(f"--cache-storage: {exc}")
+                cache = ""
         elif STORAGE_PATH not in cache.lower():
             plan.problems.append(f"--cache-storage {cache}: give the storage account's ARM id")
         policy_id = _policy(wanted.policy, "", policies, FAILBACK_PROVIDER, plan, required=False)

@@ -1,10 +1,11 @@
 """The failover dialog: operation, recovery point, test network, preview, then a confirmation.
 
-Only operations ASR lists in every chosen item's ``allowed_operations`` are offered, and the one
-preselected is the safe next step for the items' state (never a failover). Everything is checked
-before anything is sent, and nothing is sent before a confirmation that shows the plan: `y` for what
-can be undone, the item's name (or the vault's, for several items) for what cannot. Started jobs are
-followed on the failover pane, task by task.
+Only operations ASR lists in every chosen item's ``allowed_operations`` are offered — with one
+exception: purge, for which ASR lists no permission, is offered for items stuck where nothing else is
+allowed or in a failed state. The one preselected is the safe next step for the items' state (never a
+failover, never a purge). Everything is checked before anything is sent, and nothing is sent before a
+confirmation that shows the plan: `y` for what can be undone, the item's name (or the vault's, for
+several items) for what cannot. Started jobs are followed on the failover pane, task by task.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from asr_console.model.operations import (
     FailbackPointType,
     Operation,
     OperationInputs,
-    by_asr_name,
+    by_key,
+    operation_key,
+    purgeable,
     safe_next_step,
 )
 from asr_console.model.records import (
@@ -55,6 +58,7 @@ from asr_console.model.specs import (
     require_allowed,
     validate_test_network,
 )
+from asr_console.model.targets import StorageAccount
 from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import stamp
@@ -97,6 +101,11 @@ POLICY_LABELS = {
 OTHER_NETWORK = "__other__"  # the picker's "Other…": type an id
 
 
+def storage_label(arm_id: str) -> str:
+    """A storage account's name from its ARM id."""
+    return arm_id.rstrip("/").rsplit("/", 1)[-1]
+
+
 def network_label(arm_id: str) -> str:
     """``vnet-dr-test — rg-dr-network`` from a virtual network's ARM id."""
     parts = arm_id.strip("/").split("/")
@@ -135,6 +144,15 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     if not items:
         return []
     return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
+
+
+def offered_operations(items: list[ProtectedItem]) -> list[Operation]:
+    """What the dialog offers for ``items``: the operations ASR allows for all of them, then purge
+    when every one of them is stuck (see ``purgeable``)."""
+    ops = allowed_for_all(items)
+    if items and all(purgeable(i.allowed_operations, i.protection_state) for i in items):
+        ops.append(Operation.PURGE)
+    return ops
 
 
 def preselected(items: list[ProtectedItem]) -> Operation | None:
@@ -224,7 +242,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
 
     def compose(self) -> ComposeResult:
         items = self.items()
-        ops = allowed_for_all(items)
+        ops = offered_operations(items)
         names = ", ".join(i.display_name for i in items[:6]) + (" …" if len(items) > 6 else "")
         title = f"plan {self.plan_name}: " if self.plan_name else ""
         with VerticalScroll():
@@ -239,9 +257,9 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             yield Label("Operation")
             first = preselected(items)
             yield Select(
-                [(op.label, op.asr_name) for op in ops],
+                [(op.label, operation_key(op)) for op in ops],
                 prompt="choose an operation",
-                value=first.asr_name if first else Select.NULL,
+                value=operation_key(first) if first else Select.NULL,
                 id="fo-op",
             )
             yield Label("Recovery point", id="fo-point-label", classes="op-field")
@@ -334,10 +352,12 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         )
         yield Label("Datastore the agent reaches", id="fo-datastore-label", classes="op-field")
         yield Select([], prompt="none reported", id="fo-datastore", classes="op-field")
-        yield Label("Cache storage account (ARM id)", id="fo-cache-label", classes="op-field")
-        yield Input(
-            value=items[0].log_storage_account_id if items else "",
-            placeholder="/subscriptions/…/Microsoft.Storage/storageAccounts/NAME",
+        yield Label("Cache storage account", id="fo-cache-label", classes="op-field")
+        own = items[0].log_storage_account_id if items else ""
+        yield Select(
+            [(storage_label(own), own)] if own else [],
+            prompt="loading storage accounts…",
+            value=own or Select.NULL,
             id="fo-cache",
             classes="op-field",
         )
@@ -378,6 +398,36 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         elif stores:
             select.value = stores[0]
 
+    def _load_storage(self) -> None:
+        """List the subscription's storage accounts in the cache storage picker (by name; the id is sent)."""
+        actions = self.console.actions
+        if actions is None:
+            return
+
+        async def load() -> None:
+            try:
+                accounts = await actions.load_storage_accounts()
+            except Exception as exc:  # a read: say why, the item's own account stays offered
+                self.notify(f"storage accounts: {exc}", severity="warning")
+                return
+            self._fill_storage(accounts)
+
+        self.run_worker(
+            load(), name="storage-accounts", group="storage-accounts", exclusive=True, exit_on_error=False
+        )
+
+    def _fill_storage(self, accounts: list[StorageAccount]) -> None:
+        select = self.query_one("#fo-cache", Select)
+        current = "" if select.value is Select.NULL else str(select.value)
+        options = [(f"{a.name} ({a.location})" if a.location else a.name, a.id) for a in accounts]
+        if current and not any(arm_key(a.id) == arm_key(current) for a in accounts):
+            options.insert(0, (storage_label(current), current))  # the item's own, though not listed
+        select.set_options(options)
+        select.prompt = "choose a storage account" if options else "no storage accounts listed"
+        listed = next((arm_id for _label, arm_id in options if arm_key(arm_id) == arm_key(current)), "")
+        if listed:
+            select.value = listed
+
     def _picked(self, selector: str) -> str:
         value = self.query_one(selector, Select).value
         return "" if value is Select.NULL or value == DEFAULT_CHOICE else str(value)
@@ -390,7 +440,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
             agent="" if kind == ReprotectKind.BACK_TO_AZURE else agent,
             process_server=agent if kind == ReprotectKind.BACK_TO_AZURE else "",
             datastore=self._picked("#fo-datastore"),
-            cache_storage=self.query_one("#fo-cache", Input).value.strip(),
+            cache_storage=self._picked("#fo-cache"),
             policy=self._picked("#fo-policy"),
         )
         plans = {}
@@ -402,6 +452,8 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def on_mount(self) -> None:
         if self.query("#fo-agent"):
             self._fill_datastores()
+            if self.items() and reprotect_kind(self.items()[0]) == ReprotectKind.TO_VMWARE:
+                self._load_storage()
         if self.query("#fo-op"):
             self._arrange()
             if len(self.item_ids) == 1:
@@ -446,7 +498,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         if not selects:
             return None
         value = self.query_one("#fo-op", Select).value
-        return None if value is Select.NULL else by_asr_name(str(value))
+        return None if value is Select.NULL else by_key(str(value))
 
     def point_choice(self) -> RecoveryPointChoice:
         kind = RecoveryPointKind(str(self.query_one("#fo-point", Select).value))
@@ -581,6 +633,16 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []
         for item in self.items():
+            if op is Operation.PURGE:
+                if not purgeable(item.allowed_operations, item.protection_state):
+                    errors.append(
+                        FieldError(
+                            "operation",
+                            f"{item.display_name} is not stuck ({item.protection_state}); purge is for "
+                            "items in a failed state or where nothing else is allowed",
+                        )
+                    )
+                continue
             errors += require_allowed(op.asr_name, item.allowed_operations, item.display_name)
         if len(self.items()) != len(self.item_ids):
             errors.append(FieldError("items", "some items left the vault; reopen the dialog"))

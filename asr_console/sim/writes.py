@@ -306,6 +306,8 @@ class ArmWrites:
         ps = servers.get(ps_id) or f.process_servers[0]
         item = self.state.new_item(name, f, vm, policy_name, ps, target_rg, target_net, log_sa)
         item.phase = Phase.ENABLING
+        if kind == RCM:  # InMageRcmReplicationDetails.testNetworkId shows the one the enable named
+            item.test_network_id = str(details.get("testNetworkId") or "")
         self.state.items[name] = item
         fail = self.state.fail_next_codes.pop("EnableDr", "")
 
