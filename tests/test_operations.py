@@ -26,6 +26,7 @@ from asr_console.model.operations import (
 )
 from asr_console.model.records import ProtectedItem, Provider
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     DiskChoice,
     EnableReplicationSpec,
     InvalidInput,
@@ -204,6 +205,11 @@ def test_policy_mapping_and_enable_bodies_load_into_their_sdk_input_models() -> 
         for op, body in bodies.items():
             model = getattr(m, op.spec.input_model)(body)
             assert unknown_keys(model, body) == [], op
+    bodies[Operation.UPDATE_ITEM] = inputs.update_item_body(
+        ComputeNetworkSpec(item_id=item_id(1), target_vm_size="Standard_D2s_v3"), item_of(Provider.INMAGE_RCM)
+    )
+    for op, body in bodies.items():
+        assert unknown_keys(getattr(m, op.spec.input_model)(body), body) == [], op
     # every catalogue operation with a body has a builder here or among the item bodies
     with_body = {op for op in Operation if op.spec.input_model}
     assert with_body <= set(bodies) | set(inputs.ITEM_BODIES)

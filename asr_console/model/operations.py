@@ -134,6 +134,18 @@ class Operation(Enum):
         input_model="EnableProtectionInput",
         adds_or_removes_items=True,
     )
+    UPDATE_ITEM = OperationSpec(
+        action="update-compute-network",
+        label="Compute & Network",
+        short="compute",
+        resource=Resource.PROTECTED_ITEM,
+        # ASR lists no permission for it in allowedOperations: the item's own details offer it
+        sdk_operations="replication_protected_items",
+        sdk_method="begin_update",
+        http_method="PATCH",
+        input_model="UpdateReplicationProtectedItemInput",
+        preview="{name}: the Azure VM a failover creates gets these settings; replication continues.",
+    )
     TEST_FAILOVER = OperationSpec(
         action="test-failover",
         label="Test failover",
