@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.recoveryservicessiterecovery import models as m
+from textual.widgets import Input, Select
 
 from asr_console.model.errors import SourceError
 from asr_console.model.records import ProtectedItem, Provider
@@ -19,13 +20,18 @@ from asr_console.model.specs import (
     EnableReplicationSpec,
     InvalidInput,
 )
+from asr_console.screens.compute import ComputeNetworkScreen
 from asr_console.sim import make_demo_site
 from asr_console.sim.arm_server import serve_site
 from asr_console.sources import azure_inputs as inputs
 from asr_console.sources.azure_operations import item_path
+from asr_console.widgets.failover import FailoverView
 from tests.arm_site import on_site, sdk_service
 from tests.test_operations import unknown_keys
 from tests.test_simulated_sources import settle
+from tests.test_ui_simulated import job_state, simulated_app
+from tests.ui_fixtures import select_values
+from tests.waiting import wait_until
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
 NET = f"{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks"
@@ -225,3 +231,77 @@ async def test_the_simulated_vault_refuses_unknown_targets_and_bodies_off_the_co
             assert details["targetNetworkId"] == item.recovery_network_id  # nothing was applied
         finally:
             await service.close()
+
+
+async def test_compute_and_network_from_the_item_details_on_the_simulated_site() -> None:
+    """Details → c → change size, network subnet and test network → confirm → the job runs → the
+    details show the new settings."""
+    async with simulated_app() as (app, session, site):
+        store = session.store
+        async with app.run_test(size=(140, 48)) as pilot:
+            await pilot.press("4")
+            table = app.screen.query_one(FailoverView).table
+            await wait_until(lambda: table.row_count == 30, timeout=15, pilot=pilot)
+            item = next(
+                i
+                for i in sorted(store.all(ProtectedItem), key=lambda i: i.display_name)
+                if i.protection_state == "Protected" and i.test_network_id.endswith("/vnet-dr-test")
+            )
+            assert table.move_cursor_to(item.id)
+            await pilot.press("enter")
+            await wait_until(lambda: type(app.screen).__name__ == "ItemDetailScreen", pilot=pilot)
+            details = app.screen
+            body = details.query_one("#detail-body")
+            assert "Compute & Network" in str(body.render())
+            assert f"target VM size        {item.recovery_vm_size}" in str(body.render())
+            await pilot.press("c")
+            await wait_until(lambda: type(app.screen).__name__ == "ComputeNetworkScreen", pilot=pilot)
+            dialog = app.screen
+            assert isinstance(dialog, ComputeNetworkScreen)
+            await wait_until(lambda: bool(dialog.sizes) and bool(dialog.targets.networks), pilot=pilot)
+            await pilot.pause()
+            # the pickers show the item's current settings
+            assert dialog.query_one("#cn-network", Select).value == item.recovery_network_id
+            assert dialog.query_one("#cn-name", Input).value == item.recovery_vm_name
+            # nothing changed: nothing to confirm
+            await pilot.press("ctrl+r")
+            await wait_until(lambda: [e.field for e in dialog.errors] == ["item"], pilot=pilot)
+            assert type(app.screen).__name__ == "ComputeNetworkScreen"
+
+            size = dialog.query_one("#cn-size", Select)
+            assert "Standard_E4s_v3" in select_values(size)
+            size.value = "Standard_E4s_v3"
+            dialog.query_one("#cn-subnet", Select).value = "snet-db"
+            isolated = next(n for n in dialog.targets.networks if n.name == "vnet-dr-test-isolated")
+            dialog.query_one("#cn-test-network", Select).value = isolated.id
+            await pilot.pause()
+            # another test network: its subnet must be chosen (the old one is not in it)
+            await pilot.press("ctrl+r")
+            await wait_until(lambda: [e.field for e in dialog.errors] == ["test_subnet"], pilot=pilot)
+            test_subnet = dialog.query_one("#cn-test-subnet", Select)
+            await wait_until(lambda: select_values(test_subnet) == ["snet-isolated"], pilot=pilot)
+            test_subnet.value = "snet-isolated"
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(lambda: type(app.screen).__name__ == "ConfirmScreen", pilot=pilot)
+            plan = str(app.screen.query_one("#confirm-plan").render())
+            await pilot.press("y")
+            assert f"Target VM size: {item.recovery_vm_size} → Standard_E4s_v3" in plan
+            assert "Target subnet: not set → snet-db" in plan
+            assert "Test network: vnet-dr-test → vnet-dr-test-isolated" in plan
+            await wait_until(lambda: bool(app.followed_jobs), timeout=10, pilot=pilot)
+            job_id = app.followed_jobs[-1]
+            assert site.run_until(lambda: job_state(site, job_id) != "InProgress")
+            assert job_state(site, job_id) == "Succeeded"
+
+            def updated() -> bool:
+                current = store.typed(ProtectedItem, item.id)
+                return current is not None and current.recovery_vm_size == "Standard_E4s_v3"
+
+            await wait_until(updated, timeout=15, pilot=pilot)
+            await pilot.press("escape")
+            await wait_until(lambda: type(app.screen).__name__ == "ItemDetailScreen", pilot=pilot)
+            shown = str(app.screen.query_one("#detail-body").render())
+            assert "target VM size        Standard_E4s_v3" in shown
+            assert "network / subnet      vnet-dr-weu / snet-db" in shown
+            assert "test network / subnet vnet-dr-test-isolated / snet-isolated" in shown
