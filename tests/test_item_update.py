@@ -30,7 +30,7 @@ from tests.arm_site import on_site, sdk_service
 from tests.test_operations import unknown_keys
 from tests.test_simulated_sources import settle
 from tests.test_ui_simulated import job_state, simulated_app
-from tests.ui_fixtures import select_values
+from tests.ui_fixtures import live_actions, make_test_app, open_pane, screen_name, select_values
 from tests.waiting import wait_until
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
@@ -305,3 +305,17 @@ async def test_compute_and_network_from_the_item_details_on_the_simulated_site()
             assert "target VM size        Standard_E4s_v3" in shown
             assert "network / subnet      vnet-dr-weu / snet-db" in shown
             assert "test network / subnet vnet-dr-test-isolated / snet-isolated" in shown
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_a_read_only_console_does_not_offer_compute_and_network(read_only: bool) -> None:
+    app = make_test_app(read_only=read_only)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_pane(pilot, app, "failover", FailoverView, 12)
+        await pilot.press("enter")
+        await wait_until(lambda: screen_name(app) == "ItemDetailScreen", pilot=pilot)
+        assert ("compute_network" in live_actions(app)) is not read_only
+        if read_only:
+            await pilot.press("c")
+            await pilot.pause()
+            assert screen_name(app) == "ItemDetailScreen" and app.service.calls == []
