@@ -27,12 +27,13 @@ from asr_console.model.operations import Operation, OperationInputs, OperationSh
 from asr_console.model.protocols import RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     EnableReplicationSpec,
     InvalidInput,
     PolicySpec,
 )
 from asr_console.model.store import Batch, ChangeSet, Store
-from asr_console.model.targets import StorageAccount, TargetChoices
+from asr_console.model.targets import ComputeSize, StorageAccount, TargetChoices
 from asr_console.sync.engine import SyncEngine
 from asr_console.sync.followed import FollowedItems
 from asr_console.sync.streams import DISCOVERY, ITEMS
@@ -307,6 +308,9 @@ class Actions(OperationShorthands):
             lambda: self.service.enable_replication(spec),
         )
 
+    async def update_item(self, spec: ComputeNetworkSpec) -> Job:
+        return await self._run(Operation.UPDATE_ITEM, [spec.item_id], lambda: self.service.update_item(spec))
+
     # ------------------------------------------------------------------ reads on demand
 
     async def load_targets(self) -> TargetChoices:
@@ -319,6 +323,10 @@ class Actions(OperationShorthands):
     async def load_storage_accounts(self) -> list[StorageAccount]:
         """The subscription's storage accounts, for a cache storage picker."""
         return list(await self.service.storage_accounts())
+
+    async def load_compute_sizes(self, item_id: str) -> list[ComputeSize]:
+        """The VM sizes ASR offers for an item, for its Compute & Network settings."""
+        return list(await self.service.target_compute_sizes(item_id))
 
     async def load_recovery_points(self, item_id: str) -> list[RecoveryPoint]:
         points = await self.service.recovery_points(item_id)

@@ -26,6 +26,7 @@ from asr_console.model.operations import (
 )
 from asr_console.model.records import ProtectedItem, Provider
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     DiskChoice,
     EnableReplicationSpec,
     InvalidInput,
@@ -204,6 +205,11 @@ def test_policy_mapping_and_enable_bodies_load_into_their_sdk_input_models() -> 
         for op, body in bodies.items():
             model = getattr(m, op.spec.input_model)(body)
             assert unknown_keys(model, body) == [], op
+    bodies[Operation.UPDATE_ITEM] = inputs.update_item_body(
+        ComputeNetworkSpec(item_id=item_id(1), target_vm_size="Standard_D2s_v3"), item_of(Provider.INMAGE_RCM)
+    )
+    for op, body in bodies.items():
+        assert unknown_keys(getattr(m, op.spec.input_model)(body), body) == [], op
     # every catalogue operation with a body has a builder here or among the item bodies
     with_body = {op for op in Operation if op.spec.input_model}
     assert with_body <= set(bodies) | set(inputs.ITEM_BODIES)
@@ -290,7 +296,10 @@ async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
     store = build_store()
     item = store.typed(ProtectedItem, item_id(1))
     assert item is not None
-    store.apply(Batch().upsert(dataclasses.replace(item, allowed_operations=allowed, protection_state=state)))
+    changed = dataclasses.replace(
+        item, allowed_operations=allowed, protection_state=state, current_scenario="None"
+    )
+    store.apply(Batch().upsert(changed))
     app = make_test_app(store=store)
     from asr_console.screens.failover import FailoverDialog
 
@@ -301,3 +310,18 @@ async def test_the_failover_dialog_offers_exactly_the_allowed_catalogue_entries(
         assert options_of(select) == ["choose an operation", *expected]  # the blank first
         if PURGE in expected:  # never preselected
             assert select.value != Operation.PURGE.action
+
+
+def test_an_item_that_allows_nothing_because_an_operation_runs_is_not_offered_a_purge() -> None:
+    from asr_console.screens.failover import offered_operations
+
+    item = build_store().typed(ProtectedItem, item_id(1))
+    assert item is not None
+    busy = dataclasses.replace(
+        item,
+        allowed_operations=(),
+        protection_state="UnplannedFailoverStatesBegin",
+        current_scenario="UnplannedFailover",
+    )
+    assert offered_operations([busy]) == []
+    assert offered_operations([dataclasses.replace(busy, current_scenario="None")]) == [Operation.PURGE]

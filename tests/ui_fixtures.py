@@ -57,6 +57,7 @@ from asr_console.model.records import (
     VirtualMachine,
 )
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     EnableReplicationSpec,
     InvalidInput,
     PolicySpec,
@@ -617,6 +618,9 @@ class FakeRecoveryService(OperationShorthands):
         return await self._record(
             "enable_replication", spec.protectable_item_id, spec.protectable_item_id, spec
         )
+
+    async def update_item(self, spec: ComputeNetworkSpec) -> Job:
+        return await self._record(Operation.UPDATE_ITEM, spec.item_id, spec.item_id, spec)
 
     async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
         return await self._record(op, target_id, target_id, given)

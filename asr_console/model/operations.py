@@ -135,6 +135,18 @@ class Operation(Enum):
         input_model="EnableProtectionInput",
         adds_or_removes_items=True,
     )
+    UPDATE_ITEM = OperationSpec(
+        action="update-compute-network",
+        label="Compute & Network",
+        short="compute",
+        resource=Resource.PROTECTED_ITEM,
+        # ASR lists no permission for it in allowedOperations: the item's own details offer it
+        sdk_operations="replication_protected_items",
+        sdk_method="begin_update",
+        http_method="PATCH",
+        input_model="UpdateReplicationProtectedItemInput",
+        preview="{name}: the Azure VM a failover creates gets these settings; replication continues.",
+    )
     TEST_FAILOVER = OperationSpec(
         action="test-failover",
         label="Test failover",
@@ -367,10 +379,13 @@ def safe_next_step(allowed: tuple[str, ...] | list[str], *, resync_required: boo
 _FAILED_STATE = re.compile(r"failed(?!over|back)", re.IGNORECASE)
 
 
-def purgeable(allowed: tuple[str, ...] | list[str], protection_state: str) -> bool:
+def purgeable(allowed: tuple[str, ...] | list[str], protection_state: str, scenario: str = "") -> bool:
     """Whether the failover dialog offers a purge for an item: ASR lists no permission for it, so it
-    is offered where the item is stuck — nothing else is allowed, or its state names a failure."""
-    return not allowed or bool(_FAILED_STATE.search(protection_state))
+    is offered where the item is stuck — its state names a failure, or nothing else is allowed while no
+    operation runs on it (an item failing over allows nothing either, and must not be purged then)."""
+    if _FAILED_STATE.search(protection_state):
+        return True
+    return not allowed and scenario.strip().lower() in ("", "none")
 
 
 def operation_key(op: Operation) -> str:

@@ -40,7 +40,7 @@ from asr_console.model.targets import ComputeSize, Permission, ResourceGroup, St
 
 if TYPE_CHECKING:
     # annotations only: the simulated site implements InventorySource without the console's validation
-    from asr_console.model.specs import EnableReplicationSpec, PolicySpec
+    from asr_console.model.specs import ComputeNetworkSpec, EnableReplicationSpec, PolicySpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,10 @@ class RecoveryService(Protocol):
         ...
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job: ...
+    async def update_item(self, spec: ComputeNetworkSpec) -> Job:
+        """An enabled item's Compute & Network settings (``begin_update``)."""
+        ...
+
     async def test_failover(
         self, item_id: str, recovery_point: RecoveryPointChoice, network_id: str
     ) -> Job: ...

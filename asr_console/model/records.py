@@ -502,6 +502,15 @@ class ProtectedItem:
     reprotect_agent_id: str = ""  # failback (InMageRcmFailback): the agent writing to VMware
     datastore_name: str = ""  # failback: the datastore the VM's disks are written to
     last_used_policy_id: str = ""  # failback: the replication policy it used towards Azure
+    # Compute & Network (InMageRcm): what ASR creates the Azure VM as, besides the name, network and
+    # resource group above; the subnets are the primary NIC's, which ``primary_nic_id`` names
+    recovery_vm_size: str = ""
+    recovery_subnet: str = ""
+    test_subnet: str = ""
+    license_type: str = ""
+    availability_zone: str = ""
+    availability_set_id: str = ""
+    primary_nic_id: str = ""
 
     @property
     def key(self) -> str:

@@ -15,7 +15,7 @@ from asr_console.model.inputs import FieldError as FieldError
 from asr_console.model.inputs import InvalidInput as InvalidInput
 from asr_console.model.inputs import RecoveryPointChoice as RecoveryPointChoice
 from asr_console.model.inputs import RecoveryPointKind as RecoveryPointKind
-from asr_console.model.records import Provider
+from asr_console.model.records import TO_AZURE, ProtectedItem, Provider
 
 MAX_RETENTION_MINUTES = 15 * 24 * 60
 APP_CONSISTENT_MIN = 60
@@ -194,6 +194,78 @@ def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
             FieldError("provider", "only VMware providers (InMageRcm, InMageAzureV2) are supported")
         )
     return errors
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputeNetworkSpec:
+    """An enabled item's Compute & Network settings as the user wants them (``begin_update``); "" keeps
+    what ASR has for the item. Subnets are the primary NIC's (``vmNics``)."""
+
+    item_id: str
+    target_vm_name: str = ""
+    target_vm_size: str = ""
+    target_resource_group_id: str = ""
+    target_network_id: str = ""
+    target_subnet: str = ""
+    test_network_id: str = ""
+    test_subnet: str = ""
+    license_type: str = ""
+    availability_zone: str = ""
+    availability_set_id: str = ""
+
+
+def validate_compute_network(spec: ComputeNetworkSpec, current: ProtectedItem) -> list[FieldError]:
+    """The console's checks of a Compute & Network change of ``current`` (the item as last read)."""
+    errors: list[FieldError] = []
+    if current.provider is not Provider.INMAGE_RCM or current.direction != TO_AZURE:
+        errors.append(
+            FieldError(
+                "item",
+                f"{current.display_name} replicates with {current.provider_name or 'another provider'}: "
+                "only modernized (InMageRcm) items replicating to Azure have these settings here",
+            )
+        )
+    network = spec.target_network_id or current.recovery_network_id
+    test_network = spec.test_network_id or current.test_network_id
+    if spec.target_resource_group_id and not spec.target_resource_group_id.startswith("/subscriptions/"):
+        errors.append(
+            FieldError("target_resource_group", "give the full ARM id: /subscriptions/…/resourceGroups/NAME")
+        )
+    # another network: the item's subnet is the old network's, so a new one must be named
+    if _moved(spec.target_network_id, current.recovery_network_id) and not spec.target_subnet:
+        errors.append(FieldError("target_subnet", "choose a subnet of the target network"))
+    if _moved(spec.test_network_id, current.test_network_id) and not spec.test_subnet:
+        errors.append(FieldError("test_subnet", "choose a subnet of the test network"))
+    if spec.target_subnet and not network:
+        errors.append(FieldError("target_subnet", "choose the target network first"))
+    if spec.test_subnet and not test_network:
+        errors.append(FieldError("test_subnet", "choose the test network first"))
+    if test_network and network and same_arm_id(test_network, network):
+        errors.append(FieldError("test_network", "the test network must differ from the failover network"))
+    if (spec.target_subnet or spec.test_subnet) and not current.primary_nic_id:
+        errors.append(
+            FieldError("target_subnet", "ASR reports no NIC for this item: its subnet cannot be set")
+        )
+    if spec.license_type and spec.license_type not in LICENSE_TYPES:
+        errors.append(FieldError("license_type", f"use one of {', '.join(LICENSE_TYPES)}"))
+    if spec.availability_zone and spec.availability_set_id:
+        errors.append(
+            FieldError("availability", "choose an availability zone or an availability set, not both")
+        )
+    if spec.availability_zone and spec.availability_zone not in ("1", "2", "3"):
+        errors.append(FieldError("availability", "an availability zone is 1, 2 or 3"))
+    if spec.target_vm_name and not _VM_NAME.match(spec.target_vm_name):
+        errors.append(
+            FieldError(
+                "target_name",
+                "1–63 letters, digits and hyphens, starting and ending with a letter or digit",
+            )
+        )
+    return errors
+
+
+def _moved(chosen: str, current: str) -> bool:
+    return bool(chosen) and not same_arm_id(chosen, current)
 
 
 def validate_test_network(test_network_id: str, failover_network_id: str) -> list[FieldError]:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from asr_console.model.doctor import Check
+from asr_console.model.operations import Operation
 from asr_console.model.queries import jobs_of_item, recovery_points_of, rpo_threshold_minutes
 from asr_console.model.records import (
     ChurnSample,
@@ -19,8 +20,10 @@ from asr_console.model.records import (
     Job,
     Kind,
     ProtectedItem,
+    Provider,
     VirtualMachine,
 )
+from asr_console.model.specs import ComputeNetworkSpec, validate_compute_network
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import age, churn, duration, memory, size_gb, stamp
 from asr_console.widgets.inventory import compat_of
@@ -43,6 +46,36 @@ def health_errors_text(errors: tuple[HealthError, ...], styles: dict[str, str], 
             text.append(f"    since: {stamp(error.created_at, utc=utc)}\n")
         text.append(f"    possible causes: {error.possible_causes or '—'}\n")
         text.append(f"    recommended action: {error.recommended_action or '—'}\n")
+    return text
+
+
+def compute_network_text(item: ProtectedItem) -> Text:
+    """The Azure VM a failover creates for ``item``, as ASR reports its target settings."""
+
+    def name(arm_id: str) -> str:
+        return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
+
+    def joined(network: str, subnet: str) -> str:
+        return f"{name(network) or '—'}{f' / {subnet}' if subnet else ''}"
+
+    availability = (
+        f"zone {item.availability_zone}"
+        if item.availability_zone
+        else (f"set {name(item.availability_set_id)}" if item.availability_set_id else "none")
+    )
+    rows = (
+        ("target VM name", item.recovery_vm_name or "—"),
+        ("target VM size", item.recovery_vm_size or "—"),
+        ("resource group", name(item.recovery_resource_group_id) or "—"),
+        ("network / subnet", joined(item.recovery_network_id, item.recovery_subnet)),
+        ("test network / subnet", joined(item.test_network_id, item.test_subnet)),
+        ("license type", item.license_type or "—"),
+        ("availability", availability),
+    )
+    text = Text("\nCompute & Network (c edits)\n", style="bold")
+    for label, value in rows:
+        text.append(f"  {label:<22}", style="bold")
+        text.append(f"{value}\n")
     return text
 
 
@@ -86,7 +119,10 @@ class DetailScreen(ConsoleAccess, Screen[None]):
 class ItemDetailScreen(DetailScreen):
     KINDS = frozenset({Kind.PROTECTED_ITEM, Kind.RECOVERY_POINT, Kind.JOB, Kind.POLICY})
     PANE_TITLE = "Protected item"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("l", "load_points", "Load recovery points")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "load_points", "Load recovery points"),
+        Binding("c", "compute_network", "Compute & Network"),
+    ]
 
     def __init__(self, item_id: str) -> None:
         super().__init__()
@@ -109,6 +145,22 @@ class ItemDetailScreen(DetailScreen):
         self.run_worker(
             load(), name="recovery-points", group="recovery-points", exclusive=True, exit_on_error=False
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a write: a read-only console does not offer it
+        return not (action == "compute_network" and self.console.read_only)
+
+    def action_compute_network(self) -> None:
+        item = self.console.store.typed(ProtectedItem, self.item_id)
+        if item is None or self.console.refuse_if_read_only(Operation.UPDATE_ITEM.label):
+            return
+        errors = validate_compute_network(ComputeNetworkSpec(item_id=item.id), item)
+        if errors:
+            self.notify(errors[0].message, severity="warning", title=Operation.UPDATE_ITEM.label)
+            return
+        from asr_console.screens.compute import ComputeNetworkScreen
+
+        self.app.push_screen(ComputeNetworkScreen(item.id))
 
     def render_text(self) -> Text:
         store = self.console.store
@@ -161,6 +213,8 @@ class ItemDetailScreen(DetailScreen):
         for label, value in rows:
             text.append(f"  {label:<22}", style="bold")
             text.append(f"{value}\n")
+        if item.provider is Provider.INMAGE_RCM:
+            text.append_text(compute_network_text(item))
         text.append("\nHealth errors\n", style="bold")
         text.append_text(health_errors_text(item.health_errors, styles, utc=self.console.settings.utc))
         points = sorted(

@@ -150,7 +150,7 @@ def offered_operations(items: list[ProtectedItem]) -> list[Operation]:
     """What the dialog offers for ``items``: the operations ASR allows for all of them, then purge
     when every one of them is stuck (see ``purgeable``)."""
     ops = allowed_for_all(items)
-    if items and all(purgeable(i.allowed_operations, i.protection_state) for i in items):
+    if items and all(purgeable(i.allowed_operations, i.protection_state, i.current_scenario) for i in items):
         ops.append(Operation.PURGE)
     return ops
 
@@ -634,7 +634,7 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
         errors: list[FieldError] = []
         for item in self.items():
             if op is Operation.PURGE:
-                if not purgeable(item.allowed_operations, item.protection_state):
+                if not purgeable(item.allowed_operations, item.protection_state, item.current_scenario):
                     errors.append(
                         FieldError(
                             "operation",

@@ -370,6 +370,7 @@ class ArmSite:
             Operation.DISSOCIATE_POLICY: lambda a, b: e.remove_mapping(a[0], a[1], a[2], b),
             Operation.UPDATE_MAPPING: lambda a, b: e.update_mapping(a[0], a[1], a[2], b),
             Operation.ENABLE_REPLICATION: lambda a, b: e.enable_protection(a[0], a[1], a[2], b),
+            Operation.UPDATE_ITEM: lambda a, b: e.update_item(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER: lambda a, b: e.test_failover(a[0], a[1], a[2], b),
             Operation.TEST_FAILOVER_CLEANUP: lambda a, b: e.test_failover_cleanup(a[0], a[1], a[2], b),
             Operation.UNPLANNED_FAILOVER: lambda a, b: e.unplanned_failover(a[0], a[1], a[2], b),

@@ -268,6 +268,9 @@ class SimEngine:
     def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
         return self.writes.update_mapping(fabric, container, name, body)
 
+    def update_item(self, fabric: str, container: str, name: str, body: Any) -> str:
+        return self.writes.update_item(fabric, container, name, body)
+
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
         return self.writes.remove_mapping(fabric, container, name, body)
 

@@ -29,6 +29,7 @@ _RESYNC_SCENARIO = "RepairReplication"
 RCM = "InMageRcm"
 CLASSIC = "InMageAzureV2"
 AGENT_LATEST = "9.63.7187.1"
+DEFAULT_VM_SIZE = "Standard_D4s_v5"  # what an item reports until a size is chosen
 AGENT_VERSIONS = ("9.63.7187.1", "9.62.7172.1", "9.61.7016.1", "9.60.6994.1", "9.59.6930.1")
 
 
@@ -91,6 +92,16 @@ class SimItem:
     datastore_name: str = ""
     retention_drive: str = ""
     failback_policy: str = ""
+    # Compute & Network, as enable or the item update set them ("" = ASR's default for the VM); the
+    # subnets are the primary NIC's, which ``nic_id`` names (the source NIC's MAC address)
+    target_vm_name: str = ""
+    target_vm_size: str = ""
+    target_subnet: str = ""
+    test_subnet: str = ""
+    license_type: str = ""
+    availability_zone: str = ""
+    availability_set_id: str = ""
+    nic_id: str = ""
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -252,12 +263,16 @@ class SimItem:
             "firmwareType": "UEFI" if self.firmware == "efi" else "BIOS",
             "primaryNicIpAddress": self.ip,
             "targetGeneration": "2" if self.firmware == "efi" else "1",
-            "targetVmName": self.friendly_name,
-            "targetVmSize": "Standard_D4s_v5",
+            "targetVmName": self.target_vm_name or self.friendly_name,
+            "targetVmSize": self.target_vm_size or DEFAULT_VM_SIZE,
             "targetResourceGroupId": self.target_resource_group_id,
             "targetLocation": ids.location,
             "targetNetworkId": self.target_network_id,
             "testNetworkId": self.test_network_id or None,
+            "licenseType": self.license_type or None,
+            "targetAvailabilityZone": self.availability_zone or None,
+            "targetAvailabilitySetId": self.availability_set_id or None,
+            "vmNics": self._rcm_nics() or None,
             "failoverRecoveryPointId": self.failover_recovery_point or None,
             "lastRecoveryPointReceived": clock.iso_at(self.last_rp) if self.last_rp is not None else None,
             "lastRpoInSeconds": rpo,
@@ -309,6 +324,24 @@ class SimItem:
             },
         }
         return {k: v for k, v in details.items() if v is not None}
+
+    def _rcm_nics(self) -> list[dict[str, Any]]:
+        if not self.nic_id:
+            return []
+        nic: dict[str, Any] = {
+            "nicId": self.nic_id,
+            "isPrimaryNic": "true",
+            "isSelectedForFailover": "true",
+            "sourceIPAddress": self.ip,
+            "sourceIPAddressType": "Dynamic",
+            "targetIPAddressType": "Dynamic",
+            "testIPAddressType": "Dynamic",
+        }
+        if self.target_subnet:
+            nic["targetSubnetName"] = self.target_subnet
+        if self.test_subnet:
+            nic["testSubnetName"] = self.test_subnet
+        return [nic]
 
     def _classic(self, clock: SimClock, elapsed: float, ids: Any) -> dict[str, Any]:
         rpo = self.rpo_seconds(elapsed)

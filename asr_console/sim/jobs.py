@@ -45,6 +45,13 @@ SCENARIOS: dict[str, tuple[str, tuple[TaskTemplate, ...]]] = {
             TaskTemplate("UpdatingDrProviderStateTask", "Updating the provider states", 30),
         ),
     ),
+    "UpdateVmProperties": (
+        "Update the virtual machine",
+        (
+            TaskTemplate("PrerequisitesCheckTask", "Prerequisites check", 10),
+            TaskTemplate("UpdateVmPropertiesTask", "Update the virtual machine properties", 30),
+        ),
+    ),
     "TestFailover": (
         "Test failover",
         (

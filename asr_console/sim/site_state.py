@@ -391,6 +391,7 @@ class SiteState:
             target_resource_group_id=target_rg,
             target_network_id=target_net,
             log_storage_account_id=log_sa,
+            nic_id=vm.nics[0].mac if vm.nics else "",
             created=self.elapsed,
             ir_rate=self.rng.uniform(0.4, 2.5),
             bandwidth_kbps=self.rng.uniform(6_000, 40_000),

@@ -9,6 +9,7 @@ operations of the item's state, ids that exist in the vault). None of it is the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from asr_console.sim.arm_resources import ArmResources
 from asr_console.sim.contract import check_body
 from asr_console.sim.errors import FieldProblem, Rejected, not_found, reject
 from asr_console.sim.infra import SimFabric, SimMapping
-from asr_console.sim.items import AGENT_LATEST, CLASSIC, RCM, disks_of
+from asr_console.sim.items import AGENT_LATEST, CLASSIC, DEFAULT_VM_SIZE, RCM, SimItem, disks_of
 from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover, not_allowed
 from asr_console.sim.wire_inputs import policy_from_wire, props
@@ -29,6 +30,9 @@ FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
 _STORAGE = "/providers/microsoft.storage/storageaccounts/"
 # Microsoft retired the classic (configuration server) stack; vaults refuse new classic enables
 CLASSIC_RETIRED = "30 March 2026"
+LICENSE_TYPES = ("NoLicenseType", "WindowsServer")  # the SDK's LicenseType, less its NotSpecified
+# Azure VM names: 1–64 letters, digits and hyphens, starting and ending with a letter or digit
+_VM_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
 
 
 class ArmWrites:
@@ -305,9 +309,9 @@ class ArmWrites:
         assert vm is not None
         ps = servers.get(ps_id) or f.process_servers[0]
         item = self.state.new_item(name, f, vm, policy_name, ps, target_rg, target_net, log_sa)
+        if kind == RCM:
+            _apply_rcm_targets(item, details)
         item.phase = Phase.ENABLING
-        if kind == RCM:  # InMageRcmReplicationDetails.testNetworkId shows the one the enable named
-            item.test_network_id = str(details.get("testNetworkId") or "")
         self.state.items[name] = item
         fail = self.state.fail_next_codes.pop("EnableDr", "")
 
@@ -333,6 +337,49 @@ class ArmWrites:
         self.state.set_scenario(item, "EnableDr", job)
         job.result = lambda: self.state.render(item) if item.name in self.state.items else None
         return job.name
+
+    def update_item(self, fabric: str, container: str, name: str, body: Any) -> str:
+        """Compute & Network of a modernized item replicating to Azure: the targets must exist (the
+        group, the networks and their subnets, a size ASR offers), the NIC must be the item's, and the
+        change applies when its job succeeds."""
+        self.step()
+        item = self.state.item(fabric, container, name)
+        p = self._body(Operation.UPDATE_ITEM, body)
+        details = p.get("providerSpecificDetails")
+        if not isinstance(details, dict):
+            raise Rejected([FieldProblem(_DETAILS, "is required: the provider's settings")])
+        if details.get("instanceType") != item.provider or item.provider != RCM or item.towards_vmware:
+            reject(
+                [
+                    FieldProblem(
+                        f"{_DETAILS}.instanceType",
+                        f"{item.friendly_name} replicates with "
+                        f"{FAILBACK if item.towards_vmware else item.provider}; "
+                        f"its Compute & Network settings are not {details.get('instanceType')}'s",
+                    )
+                ]
+            )
+        errors: list[FieldProblem] = []
+        if item.phase not in (Phase.INITIAL_REPLICATION, Phase.PROTECTED) or item.scenario != "None":
+            errors.append(
+                FieldProblem(
+                    "properties",
+                    f"{item.friendly_name} is {item.phase.value.replace('-', ' ')}"
+                    + (f" ({item.scenario} running)" if item.scenario != "None" else "")
+                    + ": its settings change only while it replicates to Azure and no other job runs",
+                )
+            )
+        errors += _rcm_update_problems(ArmResources(self.state.scope), details, item)
+        reject(errors)
+
+        def done() -> None:
+            _apply_rcm_targets(item, details)
+            self.state.clear_scenario(item)
+
+        def undo() -> None:
+            self.state.clear_scenario(item)
+
+        return self.state.item_job(item, "UpdateVmProperties", None, done, undo)
 
     def test_failover(self, fabric: str, container: str, name: str, body: Any) -> str:
         self.step()
@@ -803,6 +850,87 @@ def _rcm_target_problems(resources: ArmResources, details: dict[str, Any], vm: A
                     FieldProblem(f"{_DETAILS}.disksToInclude[{i}].diskId", f"{vm.name} has no disk {disk_id}")
                 )
     return problems
+
+
+def _rcm_update_problems(
+    resources: ArmResources, details: dict[str, Any], item: SimItem
+) -> list[FieldProblem]:
+    """What ASR checks of an InMageRcm item update, on the settings as they would be after it."""
+    problems: list[FieldProblem] = []
+    group = _last(details.get("targetResourceGroupId"))
+    if group and group.lower() not in resources.group_names():
+        problems.append(
+            FieldProblem(f"{_DETAILS}.targetResourceGroupId", f"resource group {group} does not exist")
+        )
+    size = str(details.get("targetVmSize") or "")
+    offered = {str(s["name"]).lower() for s in resources.compute_sizes("")}
+    if size and size.lower() not in offered and size != (item.target_vm_size or DEFAULT_VM_SIZE):
+        problems.append(
+            FieldProblem(f"{_DETAILS}.targetVmSize", f"{size} is not a size ASR offers for this item")
+        )
+    name = str(details.get("targetVmName") or "")
+    if name and not _VM_NAME.match(name):
+        problems.append(FieldProblem(f"{_DETAILS}.targetVmName", f"'{name}' is not a valid Azure VM name"))
+    license_type = str(details.get("licenseType") or "")
+    if license_type and license_type not in LICENSE_TYPES:
+        problems.append(FieldProblem(f"{_DETAILS}.licenseType", f"use one of {', '.join(LICENSE_TYPES)}"))
+    zone = str(details.get("targetAvailabilityZone") or "")
+    if zone and details.get("targetAvailabilitySetId"):
+        problems.append(
+            FieldProblem(f"{_DETAILS}.targetAvailabilityZone", "give a zone or an availability set, not both")
+        )
+    if zone and zone not in ("1", "2", "3"):
+        problems.append(FieldProblem(f"{_DETAILS}.targetAvailabilityZone", "is 1, 2 or 3"))
+    nics = details.get("vmNics") or []
+    subnets = {"targetSubnetName": item.target_subnet, "testSubnetName": item.test_subnet}
+    for i, nic in enumerate(nics):
+        if str(nic.get("nicId") or "").lower() != item.nic_id.lower() or not item.nic_id:
+            problems.append(
+                FieldProblem(f"{_DETAILS}.vmNics[{i}].nicId", f"{item.friendly_name} has no such NIC")
+            )
+            continue
+        for key in subnets:
+            if nic.get(key):
+                subnets[key] = str(nic[key])
+    effective = (
+        (
+            "targetNetworkId",
+            str(details.get("targetNetworkId") or item.target_network_id),
+            "targetSubnetName",
+        ),
+        ("testNetworkId", str(details.get("testNetworkId") or item.test_network_id), "testSubnetName"),
+    )
+    for net_key, net_id, subnet_key in effective:
+        net = resources.network(net_id) if net_id else None
+        if details.get(net_key) and net is None:
+            problems.append(FieldProblem(f"{_DETAILS}.{net_key}", f"virtual network {net_id} does not exist"))
+        subnet = subnets[subnet_key]
+        if subnet and net is not None and subnet.lower() not in {n.lower() for n, _ in net.subnets}:
+            where = f"{_DETAILS}.vmNics[0].{subnet_key}" if nics else f"{_DETAILS}.{net_key}"
+            problems.append(FieldProblem(where, f"{net.name} has no subnet {subnet}"))
+    target, test = effective[0][1], effective[1][1]
+    if target and test and target.lower() == test.lower():
+        problems.append(FieldProblem(f"{_DETAILS}.testNetworkId", "must differ from targetNetworkId"))
+    return problems
+
+
+def _apply_rcm_targets(item: SimItem, details: dict[str, Any]) -> None:
+    """An InMageRcm enable's or update's target settings, onto the item (absent keys keep its own)."""
+    item.target_resource_group_id = str(details.get("targetResourceGroupId") or item.target_resource_group_id)
+    item.target_network_id = str(details.get("targetNetworkId") or item.target_network_id)
+    item.test_network_id = str(details.get("testNetworkId") or item.test_network_id)
+    item.target_vm_name = str(details.get("targetVmName") or item.target_vm_name)
+    item.target_vm_size = str(details.get("targetVmSize") or item.target_vm_size)
+    item.license_type = str(details.get("licenseType") or item.license_type)
+    if "targetAvailabilityZone" in details or "targetAvailabilitySetId" in details:
+        item.availability_zone = str(details.get("targetAvailabilityZone") or "")
+        item.availability_set_id = str(details.get("targetAvailabilitySetId") or "")
+    # enable names the subnets on the input itself, an update on the NIC
+    item.target_subnet = str(details.get("targetSubnetName") or item.target_subnet)
+    item.test_subnet = str(details.get("testSubnetName") or item.test_subnet)
+    for nic in details.get("vmNics") or []:
+        item.target_subnet = str(nic.get("targetSubnetName") or item.target_subnet)
+        item.test_subnet = str(nic.get("testSubnetName") or item.test_subnet)
 
 
 def _last(value: Any) -> str:

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from asr_console.model.arm import same_arm_id
 from asr_console.model.operations import Operation, OperationInputs, ReprotectTarget
 from asr_console.model.records import ProtectedItem, Provider, RecoveryPoint
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     EnableReplicationSpec,
     FieldError,
     InvalidInput,
@@ -20,6 +22,7 @@ from asr_console.model.specs import (
     RecoveryPointChoice,
     RecoveryPointKind,
     require_allowed,
+    validate_compute_network,
     validate_enable,
     validate_policy,
     validate_test_network,
@@ -165,6 +168,47 @@ def _classic_enable_details(spec: EnableReplicationSpec) -> dict[str, Any]:
             for d in spec.disks
         ]
     return {key: value for key, value in details.items() if value}
+
+
+def update_item_body(spec: ComputeNetworkSpec, item: ProtectedItem) -> dict[str, Any]:
+    """``UpdateReplicationProtectedItemInput`` with ``InMageRcmUpdateReplicationProtectedItemInput``:
+    the whole Compute & Network configuration, each setting the one chosen or else the item's own, so
+    ASR never resets one the user did not touch; the subnets go on the primary NIC (``vmNics``)."""
+    check(validate_compute_network(spec, item))
+    target_subnet = spec.target_subnet or (
+        item.recovery_subnet
+        if not spec.target_network_id or same_arm_id(spec.target_network_id, item.recovery_network_id)
+        else ""
+    )
+    test_subnet = spec.test_subnet or (
+        item.test_subnet
+        if not spec.test_network_id or same_arm_id(spec.test_network_id, item.test_network_id)
+        else ""
+    )
+    zone = spec.availability_zone or ("" if spec.availability_set_id else item.availability_zone)
+    availability_set = spec.availability_set_id or (
+        "" if spec.availability_zone else item.availability_set_id
+    )
+    settings = {
+        "targetVmName": spec.target_vm_name or item.recovery_vm_name,
+        "targetVmSize": spec.target_vm_size or item.recovery_vm_size,
+        "targetResourceGroupId": spec.target_resource_group_id or item.recovery_resource_group_id,
+        "targetNetworkId": spec.target_network_id or item.recovery_network_id,
+        "testNetworkId": spec.test_network_id or item.test_network_id,
+        "licenseType": spec.license_type or item.license_type,
+        "targetAvailabilityZone": zone,
+        "targetAvailabilitySetId": availability_set,
+    }
+    details: dict[str, Any] = {"instanceType": "InMageRcm"}
+    details.update({key: value for key, value in settings.items() if value})
+    if item.primary_nic_id and (target_subnet or test_subnet):
+        nic: dict[str, Any] = {"nicId": item.primary_nic_id, "isPrimaryNic": "true"}
+        if target_subnet:
+            nic["targetSubnetName"] = target_subnet
+        if test_subnet:
+            nic["testSubnetName"] = test_subnet
+        details["vmNics"] = [nic]
+    return {"properties": {"providerSpecificDetails": details}}
 
 
 def resolve_recovery_point(choice: RecoveryPointChoice, points: list[RecoveryPoint]) -> str:

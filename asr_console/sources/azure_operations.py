@@ -29,6 +29,7 @@ from asr_console.model.records import (
     Vault,
 )
 from asr_console.model.specs import (
+    ComputeNetworkSpec,
     EnableReplicationSpec,
     FieldError,
     PolicySpec,
@@ -281,6 +282,11 @@ class AsrOperations(OperationShorthands):
         # the item is named after what ASR discovered (the site machine's or protectable item's name)
         name = spec.item_name or job_name_of(spec.machine_id or spec.protectable_item_id)
         return await self._started(Operation.ENABLE_REPLICATION, (fabric, container, name), body)
+
+    async def update_item(self, spec: ComputeNetworkSpec) -> Job:
+        """An enabled item's Compute & Network settings; the body is built from the item as read now."""
+        item, path = await self._item_record(spec.item_id)
+        return await self._started(Operation.UPDATE_ITEM, path, inputs.update_item_body(spec, item))
 
     async def _item_record(self, item_id: str) -> tuple[ProtectedItem, ItemPath]:
         path = item_path(item_id)

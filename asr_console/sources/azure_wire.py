@@ -368,6 +368,11 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             test_network_id=stext(details.get("testNetworkId")),
             recovery_resource_group_id=stext(details.get("targetResourceGroupId")),
             log_storage_account_id=_log_storage(details),
+            recovery_vm_size=stext(details.get("targetVmSize")),
+            license_type=stext(details.get("licenseType")),
+            availability_zone=stext(details.get("targetAvailabilityZone")),
+            availability_set_id=stext(details.get("targetAvailabilitySetId")),
+            **_primary_nic(details),
         )
     elif instance.lower() == "inmagercmfailback":
         # replicating from Azure back to VMware: the reprotect agent writes to a datastore
@@ -419,6 +424,17 @@ def protected_item(value: dict[str, Any]) -> ProtectedItem:
             os_type=stext(details.get("osType")),
         )
     return ProtectedItem(**common)
+
+
+def _primary_nic(details: dict[str, Any]) -> dict[str, str]:
+    """The primary NIC's id and subnets (the first NIC when none is marked primary)."""
+    nics = [obj(n) for n in seq(details.get("vmNics"))]
+    nic = next((n for n in nics if flag(n.get("isPrimaryNic"))), nics[0] if nics else {})
+    return {
+        "primary_nic_id": text(nic.get("nicId")),
+        "recovery_subnet": text(nic.get("targetSubnetName")),
+        "test_subnet": text(nic.get("testSubnetName")),
+    }
 
 
 def _log_storage(details: dict[str, Any]) -> str:
