@@ -345,3 +345,34 @@ async def test_picking_other_moves_to_the_typed_network() -> None:
         await pilot.press("down", "down", "enter")  # past the two offered networks: Other…
         await wait_until(lambda: app.focused is typed and not typed.has_class("hidden"), pilot=pilot)
         assert pick.value == OTHER_NETWORK
+
+
+UPDATE = Operation.UPDATE_MOBILITY_SERVICE.action
+
+
+def operations(dialog: FailoverDialog) -> list[str]:
+    return [str(v) for v in select_values(dialog.query_one("#fo-op", Select))]
+
+
+async def test_the_mobility_service_update_is_not_offered_where_the_agent_is_current() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 1)
+        assert UPDATE not in operations(screen_as(app, FailoverDialog))
+
+
+async def test_the_mobility_service_update_is_offered_where_asr_reports_one_and_sent_after_y() -> None:
+    app = make_test_app()
+    service = app.service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dialog_on(pilot, app, 4)  # ASR reports an upgrade for it
+        dialog = screen_as(app, FailoverDialog)
+        assert UPDATE in operations(dialog)
+        assert dialog.query_one("#fo-op", Select).value != UPDATE  # never preselected
+        dialog.query_one("#fo-op", Select).value = UPDATE
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await confirm_with_y(pilot, app)
+        await wait_until(lambda: bool(service.calls), pilot=pilot)
+        op, args = service.calls[0]
+        assert op is Operation.UPDATE_MOBILITY_SERVICE and args[0] == item_id(4)

@@ -34,6 +34,7 @@ from asr_console.model.operations import (
     safe_next_step,
 )
 from asr_console.model.records import (
+    TO_VMWARE,
     Fabric,
     Job,
     Policy,
@@ -146,10 +147,18 @@ def allowed_for_all(items: list[ProtectedItem]) -> list[Operation]:
     return [op for op in ITEM_OPERATIONS if all(op.allowed_by(i.allowed_operations) for i in items)]
 
 
+def agent_update_offered(item: ProtectedItem) -> bool:
+    """ASR reports an agent upgrade and the item replicates from VMware (the agent runs there)."""
+    return item.agent_upgradeable and item.protection_state == "Protected" and item.direction != TO_VMWARE
+
+
 def offered_operations(items: list[ProtectedItem]) -> list[Operation]:
-    """What the dialog offers for ``items``: the operations ASR allows for all of them, then purge
-    when every one of them is stuck (see ``purgeable``)."""
+    """What the dialog offers for ``items``: the operations ASR allows for all of them, then the
+    Mobility service update when ASR reports one for each, then purge when every one is stuck (see
+    ``purgeable``)."""
     ops = allowed_for_all(items)
+    if items and all(agent_update_offered(i) for i in items):
+        ops.append(Operation.UPDATE_MOBILITY_SERVICE)  # ASR lists no permission: its upgrade flag says
     if items and all(purgeable(i.allowed_operations, i.protection_state, i.current_scenario) for i in items):
         ops.append(Operation.PURGE)
     return ops
@@ -633,6 +642,14 @@ class FailoverDialog(ConsoleAccess, Dialog[None]):
     def validate(self, op: Operation) -> list[FieldError]:
         errors: list[FieldError] = []
         for item in self.items():
+            if op is Operation.UPDATE_MOBILITY_SERVICE:
+                if not agent_update_offered(item):
+                    errors.append(
+                        FieldError(
+                            "operation", f"{item.display_name}: ASR reports no Mobility service upgrade"
+                        )
+                    )
+                continue
             if op is Operation.PURGE:
                 if not purgeable(item.allowed_operations, item.protection_state, item.current_scenario):
                     errors.append(
