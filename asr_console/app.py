@@ -321,7 +321,11 @@ class AsrConsoleApp(App[None]):
 
         from asr_console.screens.command_bar import CommandBar
 
-        if isinstance(self.focused, Input) or isinstance(self.screen, ModalScreen):
+        focused = self.focused
+        # a field keeps the focus after it is hidden (a closed filter line): only a field on screen
+        # takes the `:` as text
+        typing = isinstance(focused, Input) and focused.region.area > 0
+        if typing or isinstance(self.screen, ModalScreen):
             raise SkipAction()  # a `:` typed into a field, or over a dialog: not a command
 
         names = [name for name, _h, _c in self.command_table()]
