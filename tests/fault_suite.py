@@ -42,7 +42,7 @@ from asr_console.model.records import Kind, ProtectedItem
 from asr_console.model.specs import RecoveryPointChoice
 from asr_console.model.store import ChangeSet, Store
 from asr_console.sim import SimEngine, make_demo_site
-from asr_console.sim.arm_server import SiteEndpoint, serve_site
+from asr_console.sim.arm_server import SiteEndpoint, serve_site_in_thread
 from asr_console.sim.faults import Fault, Faults
 from asr_console.sources.vmware import VCenterInventory
 from asr_console.sync.engine import SyncEngine
@@ -247,7 +247,7 @@ async def arm_site(
     faults: Faults, proxy: bool = False
 ) -> AsyncIterator[tuple[SimEngine, SiteEndpoint, Proxy | None]]:
     site_engine = make_demo_site(vms=60, protected=40, seed=5, speed=0.0, provider="mixed")
-    async with serve_site(site_engine, faults=faults, page_size=20, lro_retry_after=0) as site:
+    async with serve_site_in_thread(site_engine, faults=faults, page_size=20, lro_retry_after=0) as site:
         if not proxy:
             yield site_engine, site, None
             return
@@ -261,7 +261,7 @@ WRITE = "TestFailover"  # the write sent during a fault: a POST that starts a jo
 
 
 def _write_jobs(site_engine: SimEngine) -> int:
-    return sum(1 for job in site_engine.jobs.values() if job.scenario == WRITE)
+    return sum(1 for job in list(site_engine.jobs.values()) if job.scenario == WRITE)
 
 
 def keys(store: Store) -> set[tuple[Kind, str]]:
@@ -648,7 +648,7 @@ async def run_soak(sim: Vcsim, seconds: float, speed: float = 60.0) -> Row:
     against a third of the way in, vCenter sessions seen, ARM requests per minute against the budget."""
     name = f"soak ×{speed:g}, {seconds * speed / 3600:g} simulated h"
     site_engine = make_demo_site(vms=300, protected=200, seed=7, speed=speed, provider="mixed")
-    async with serve_site(site_engine, page_size=100, lro_retry_after=0) as site:
+    async with serve_site_in_thread(site_engine, page_size=100, lro_retry_after=0) as site:
         service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
         inventory = VCenterInventory(sim.url, "u", "p")
         store = Store()

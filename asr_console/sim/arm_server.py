@@ -614,3 +614,50 @@ async def serve_site(
             )
         finally:
             await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def serve_site_in_thread(
+    engine: SimEngine, *, stop_within: float = 10.0, **options: Any
+) -> AsyncIterator[SiteEndpoint]:
+    """``serve_site`` on an event loop of its own, in a daemon thread: Azure is another process, so a
+    measure of the caller's loop (the fault suite's loop lag) must not count the site's own work.
+
+    The engine is then driven from that thread only; the caller reads counters (``site.requests``) and
+    sets ``Faults``, which are plain attributes."""
+    import threading
+
+    loop = asyncio.new_event_loop()
+    ready: asyncio.Future[SiteEndpoint] = asyncio.get_running_loop().create_future()
+    caller = asyncio.get_running_loop()
+    stop = asyncio.Event()  # bound to ``loop`` on first use, inside the thread
+
+    def hand_over(result: SiteEndpoint | BaseException) -> None:
+        if ready.done():
+            return
+        if isinstance(result, BaseException):
+            ready.set_exception(result)
+        else:
+            ready.set_result(result)
+
+    async def serve() -> None:
+        try:
+            async with serve_site(engine, **options) as endpoint:
+                caller.call_soon_threadsafe(hand_over, endpoint)
+                await stop.wait()
+        except BaseException as exc:  # the caller is waiting on ``ready``: give it the reason
+            caller.call_soon_threadsafe(hand_over, exc)
+            raise
+
+    def run() -> None:
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(serve())
+        loop.close()
+
+    thread = threading.Thread(target=run, name="asr-sim-site", daemon=True)
+    thread.start()
+    try:
+        yield await asyncio.wait_for(ready, stop_within)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        await asyncio.to_thread(thread.join, stop_within)
