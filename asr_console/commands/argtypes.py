@@ -62,6 +62,22 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def bounded_int(low: int, high: int, unit: str = "") -> Callable[[str], int]:
+    """A whole number in [low, high]; ``unit`` names what it counts in the error line."""
+    what, span = (f" of {unit}", f"{low} to {high} {unit}") if unit else ("", f"{low} to {high}")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number{what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {span}, got {text}")
+        return value
+
+    return parse
+
+
 def listen_address(text: str) -> tuple[str, int]:
     """``HOST:PORT``, ``:PORT`` or ``[::1]:PORT``; port 0 asks the system for a free one."""
     host, sep, port_text = text.rpartition(":")

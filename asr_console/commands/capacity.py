@@ -18,7 +18,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from asr_console.commands.argtypes import bounded_float
+from asr_console.commands.argtypes import bounded_float, bounded_int
 from asr_console.commands.deadline import Deadline
 from asr_console.config import Settings
 from asr_console.model.capacity import (
@@ -44,16 +44,6 @@ EXIT_UNREACHABLE = 3
 DISK_TYPES = tuple(dict.fromkeys(t for tier in TIERS for t in tier.disk_types))
 
 
-def _rpo_minutes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of minutes, got {text!r}") from None
-    if not 1 <= value <= 1440:
-        raise argparse.ArgumentTypeError(f"must be from 1 to 1440 minutes, got {text}")
-    return value
-
-
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "capacity",
@@ -65,7 +55,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--rpo-minutes",
         dest="rpo_minutes",
-        type=_rpo_minutes,
+        type=bounded_int(1, 1440, "minutes"),
         default=DEFAULT_RPO_MINUTES,
         help=f"RPO target the bandwidth must keep (default {DEFAULT_RPO_MINUTES})",
     )
