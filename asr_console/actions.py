@@ -366,6 +366,17 @@ class Actions(OperationShorthands):
         await self._outcome_async(action, [target], intent, "created", "info", job_id="")
         return created
 
+    async def prepare_azure(
+        self, plan: PreparePlan, subscription: str, progress: Callable[[int, PrepareStep], None]
+    ) -> list[str]:
+        """Every create of the plan in order (``progress`` told before each), stopping at the first that
+        fails (its error propagates: what follows it depends on it). The created ARM ids."""
+        created: list[str] = []
+        for number, step in enumerate(plan.steps, 1):
+            progress(number, step)
+            created.append(await self.create_target(step, subscription))
+        return created
+
     # ------------------------------------------------------------------ reads on demand
 
     async def load_targets(self) -> TargetChoices:
