@@ -215,3 +215,24 @@ def test_plan_places_what_is_missing_in_the_vault_region_and_reports_what_it_can
     )
     assert plan_prepare(wanted, facts[:1], "westeurope").empty
     assert free_prefix(["bogus"]) == "10.0.0.0/16"
+
+
+async def test_the_demo_plants_one_missing_cache_account_that_prepare_azure_creates() -> None:
+    from asr_console.commands.site import DEMO_MISSING_CACHE, open_demo_site
+    from asr_console.session import prepare_wanted, target_facts
+
+    args = cli.build_parser().parse_args(["demo", "--vms", "10", "--protected", "2", "--speed", "1"])
+    async with open_demo_site(args, cli.settings_from_args(args)) as session:
+        facts = await target_facts(session.service, session.settings)
+        assert [f.what for f in facts if not f.found] == ["cache storage account"]
+        plan = await session.actions.load_prepare_plan(prepare_wanted(session.settings), facts)
+        assert plan.problems == ()
+        (step,) = plan.steps
+        assert (step.create, step.name, step.resource_group) == (
+            Create.STORAGE_ACCOUNT,
+            DEMO_MISSING_CACHE,
+            "rg-dr-storage",  # where the demo's caller may create accounts
+        )
+        await session.actions.prepare_azure(plan, session.settings.subscription, lambda n, s: None)
+        facts = await target_facts(session.service, session.settings)
+        assert all(f.found for f in facts)
