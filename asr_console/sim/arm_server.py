@@ -225,6 +225,11 @@ class ArmSite:
         if not api_version:
             return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
         status, payload, headers = answered
+        if "Retry-After" in headers:
+            # the site's LRO pace applies to these providers' operations too (0: none, as tests want)
+            headers = {k: v for k, v in headers.items() if k != "Retry-After"}
+            if self.lro_retry_after:
+                headers["Retry-After"] = str(self.lro_retry_after)
         if status >= 400:
             error = payload.get("error", {})
             return _error(status, str(error.get("code", "")), str(error.get("message", "")), headers)
