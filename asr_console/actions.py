@@ -320,6 +320,8 @@ class Actions(OperationShorthands):
         """What Prepare Azure would create for the doctor's findings: in the vault's region, the network
         in an address space no other network of the subscription uses, the cache account under a name
         Azure still has free."""
+        if all(f.found for f in facts):
+            return PreparePlan()  # nothing missing: no reason to read the vault or the networks
         vault = await self.service.vault()
         networks = await self.service.virtual_networks()
         plan = plan_prepare(wanted, facts, vault.location, (p for n in networks for p in n.address_prefixes))

@@ -236,3 +236,16 @@ async def test_the_demo_plants_one_missing_cache_account_that_prepare_azure_crea
         await session.actions.prepare_azure(plan, session.settings.subscription, lambda n, s: None)
         facts = await target_facts(session.service, session.settings)
         assert all(f.found for f in facts)
+
+
+async def test_a_profile_without_targets_is_told_what_to_set(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _, endpoint = site
+    (tmp_path / "config.toml").write_text("[profiles.dr]\n")
+    code, out, err = await command(capsys, endpoint, "prepare-azure", "--dry-run")
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "asr-console: prepare-azure: the profile names no targets: set target_resource_group, "
+        "target_network and cache_storage"
+    )

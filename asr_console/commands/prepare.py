@@ -69,14 +69,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from asr_console.session import audit_log, prepare_wanted, target_facts
     from asr_console.sources.azure import AzureRecoveryService
 
+    wanted = prepare_wanted(settings)
+    if not any((wanted.resource_group, wanted.network, wanted.cache_storage)):
+        _say("the profile names no targets: set target_resource_group, target_network and cache_storage")
+        return USAGE
     deadline = Deadline(settings.timeout)
     service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
     try:
         facts = await deadline.within(target_facts(service, settings), "the profile's target resources")
-        plan = await deadline.within(
-            actions.load_prepare_plan(prepare_wanted(settings), facts), "the vault and its region"
-        )
+        plan = await deadline.within(actions.load_prepare_plan(wanted, facts), "the vault and its region")
         out = sys.stderr if args.json else sys.stdout
         print("\n".join(plan_lines(plan, settings.vault)), file=out)
         if plan.problems:
