@@ -249,3 +249,14 @@ async def test_a_profile_without_targets_is_told_what_to_set(
         "asr-console: prepare-azure: the profile names no targets: set target_resource_group, "
         "target_network and cache_storage"
     )
+
+
+async def test_when_the_audit_log_cannot_be_written_nothing_is_created(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, endpoint = site
+    (log_dir() / "audit.log").mkdir(parents=True)  # a directory where the log file should be
+    code, _, err = await command(capsys, endpoint, "prepare-azure", "--yes")
+    assert code == 2
+    assert "create resource group rg-dr-new not sent: audit log" in err
+    assert "rg-dr-new" not in engine.state.targets.groups
