@@ -23,11 +23,12 @@ from asr_console.sim.inventory import SimulatedInventory
 from asr_console.widgets.doctor import DoctorView
 from tests.arm_site import on_site
 from tests.test_ui_simulated import FAST
+from tests.ui_fixtures import live_actions
 from tests.waiting import wait_until
 
 
 @contextlib.asynccontextmanager
-async def prepared_app(audit: AuditLog) -> AsyncIterator[tuple[Any, Any]]:
+async def prepared_app(audit: AuditLog, read_only: bool = False) -> AsyncIterator[tuple[Any, Any]]:
     site = make_demo_site(vms=20, protected=5, seed=5, speed=0.0, provider="inmagercm")
     async with on_site(site) as service:
         settings = Settings(
@@ -37,6 +38,7 @@ async def prepared_app(audit: AuditLog) -> AsyncIterator[tuple[Any, Any]]:
             target_network="vnet-dr-weu",
             target_subnet="snet-app",
             cache_storage="stnewcache01",
+            read_only=read_only,
         )
         session = build_session(
             settings, service, SimulatedInventory(site, poll=0.05), intervals=FAST, audit=audit
@@ -53,6 +55,7 @@ async def open_dialog(app: Any, pilot: Any) -> DoctorView:
         lambda: "azure.target.cache-storage-account" in view.checks, timeout=20, pilot=pilot, what="targets"
     )
     assert view.checks["azure.target.target-resource-group"].verdict is Verdict.FAIL
+    assert "prepare" in live_actions(app)  # in the footer and ?
     await pilot.press("p")
     await wait_until(lambda: isinstance(app.screen, PrepareAzureScreen), timeout=10, pilot=pilot)
     return view
@@ -111,3 +114,20 @@ async def test_escape_cancels_and_creates_nothing(monkeypatch: pytest.MonkeyPatc
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, PrepareAzureScreen), pilot=pilot)
         assert "rg-dr-new" not in site.state.targets.groups and audit.entries() == []
+
+
+async def test_a_read_only_console_neither_shows_nor_runs_prepare_azure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setattr(DoctorView, "RECHECK_SECONDS", 0.0)
+    audit = AuditLog(tmp_path / "audit.log")
+    async with prepared_app(audit, read_only=True) as (app, site), app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("9")
+        await wait_until(lambda: app.current_mode == "doctor", pilot=pilot)
+        view = app.screen.query_one(DoctorView)
+        await wait_until(lambda: "azure.target.cache-storage-account" in view.checks, timeout=20, pilot=pilot)
+        assert "prepare" not in live_actions(app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert not isinstance(app.screen, PrepareAzureScreen)
+        assert "rg-dr-new" not in site.state.targets.groups
