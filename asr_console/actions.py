@@ -14,6 +14,7 @@ panes all come here.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,9 +23,11 @@ from datetime import UTC, datetime
 
 from asr_console.audit import AuditError, AuditLog, Target
 from asr_console.model.arm import arm_key, same_arm_id
+from asr_console.model.doctor import TargetFact
 from asr_console.model.errors import SourceError
 from asr_console.model.operations import Operation, OperationInputs, OperationShorthands
-from asr_console.model.protocols import RecoveryService
+from asr_console.model.prepare import Create, PreparePlan, PrepareStep, PrepareWanted, plan_prepare
+from asr_console.model.protocols import PreparesAzure, RecoveryService
 from asr_console.model.records import Event, EventSource, Job, Kind, RecoveryPoint
 from asr_console.model.specs import (
     ComputeNetworkSpec,
@@ -103,7 +106,7 @@ class Actions(OperationShorthands):
         # end: the audit log records how each one finished, under the intent that started it
         self._following: dict[str, tuple[Operation, list[Target], str]] = {}
         # (operation, arm_key(target)) of every write between its call and ASR's answer
-        self._in_flight: dict[tuple[Operation, str], InFlight] = {}
+        self._in_flight: dict[tuple[Operation | str, str], InFlight] = {}
         self._unsubscribe = store.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -310,6 +313,71 @@ class Actions(OperationShorthands):
 
     async def update_item(self, spec: ComputeNetworkSpec) -> Job:
         return await self._run(Operation.UPDATE_ITEM, [spec.item_id], lambda: self.service.update_item(spec))
+
+    # ------------------------------------------------------------------ Prepare Azure
+
+    async def load_prepare_plan(self, wanted: PrepareWanted, facts: tuple[TargetFact, ...]) -> PreparePlan:
+        """What Prepare Azure would create for the doctor's findings: in the vault's region, the network
+        in an address space no other network of the subscription uses, the cache account under a name
+        Azure still has free."""
+        if all(f.found for f in facts):
+            return PreparePlan()  # nothing missing: no reason to read the vault or the networks
+        vault = await self.service.vault()
+        networks = await self.service.virtual_networks()
+        plan = plan_prepare(wanted, facts, vault.location, (p for n in networks for p in n.address_prefixes))
+        if not isinstance(self.service, PreparesAzure):
+            return plan
+        problems = list(plan.problems)
+        for step in plan.steps:
+            if step.create is Create.STORAGE_ACCOUNT:
+                problem = await self.service.storage_name_problem(step.name)
+                if problem:
+                    problems.append(f"storage account {step.name}: {problem}")
+        return dataclasses.replace(plan, problems=tuple(problems))
+
+    async def create_target(self, step: PrepareStep, subscription: str) -> str:
+        """One create of a Prepare Azure plan, with the writes' guards: refused when read-only or while
+        the same create is in flight, audited before it is sent (``NotAudited``: nothing sent) and after.
+        The created resource's ARM id."""
+        action = f"create {step.create.value}"
+        target = Target(step.arm_id(subscription), step.name)
+        if self.read_only:
+            self._refused(action, [target], "refused: read-only")
+            raise ReadOnlyError(action)
+        if not isinstance(self.service, PreparesAzure):
+            raise WriteRefused(f"{action} {step.name}: this back end cannot create Azure resources")
+        key = (action, arm_key(target.id))
+        running = self._in_flight.get(key)
+        if running is not None:
+            self._refused(action, [target], f"refused: {running} is still in flight")
+            raise AlreadyInFlight(action, step.name, running)
+        mine = self._in_flight[key] = InFlight(action, step.name, datetime.now(UTC))
+        try:
+            intent = await self._intend(action, [target], step.name)
+            try:
+                created = await self.service.create_target(step)
+            except SourceError as exc:
+                await self._outcome_async(action, [target], intent, f"failed: {exc}", "error")
+                raise
+            except BaseException as exc:
+                self._outcome(action, [target], intent, f"unknown: {type(exc).__name__} {exc}", "error")
+                raise
+        finally:
+            if self._in_flight.get(key) is mine:
+                del self._in_flight[key]
+        await self._outcome_async(action, [target], intent, "created", "info", job_id="")
+        return created
+
+    async def prepare_azure(
+        self, plan: PreparePlan, subscription: str, progress: Callable[[int, PrepareStep], None]
+    ) -> list[str]:
+        """Every create of the plan in order (``progress`` told before each), stopping at the first that
+        fails (its error propagates: what follows it depends on it). The created ARM ids."""
+        created: list[str] = []
+        for number, step in enumerate(plan.steps, 1):
+            progress(number, step)
+            created.append(await self.create_target(step, subscription))
+        return created
 
     # ------------------------------------------------------------------ reads on demand
 

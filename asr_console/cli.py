@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "simulate",
     "config": "config_cmd",
     "enable": "enable",
+    "prepare-azure": "prepare",
     # the scriptable writes share one module (commands/writes.py), which adds them all
     **dict.fromkeys(
         (
@@ -78,7 +79,11 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "doctor": ("vcenter", "azure", "sim", "deadline"),
     "simulate": ("sim", "vcenter", "deadline"),
     "config": ("azure", "vcenter"),
-    **{name: ("azure", "deadline") for name, module in COMMANDS.items() if module in ("writes", "enable")},
+    **{
+        name: ("azure", "deadline")
+        for name, module in COMMANDS.items()
+        if module in ("writes", "enable", "prepare")
+    },
 }
 SETTINGS_FLAGS = (
     "subscription",

@@ -15,6 +15,7 @@ from asr_console.config import Settings, log_dir
 from asr_console.model.doctor import TargetFact
 from asr_console.model.errors import SourceError
 from asr_console.model.intervals import Intervals
+from asr_console.model.prepare import PrepareWanted
 from asr_console.model.privileges import PrivilegeReport
 from asr_console.model.protocols import InventorySource, RecoveryService
 from asr_console.model.records import Vault
@@ -166,6 +167,21 @@ async def read_access(service: RecoveryService, settings: Settings, vault_id: st
     except SourceError as exc:
         facts = [TargetFact("targets", "", found=True, problem=f"could not be read: {exc}")]
     return AccessFacts(permissions, permissions_error, providers, providers_error, tuple(facts))
+
+
+def prepare_wanted(settings: Settings) -> PrepareWanted:
+    """The profile's targets, as Prepare Azure names what it creates."""
+    return PrepareWanted(
+        resource_group=settings.target_resource_group,
+        network=settings.target_network,
+        subnet=settings.target_subnet,
+        cache_storage=settings.cache_storage,
+    )
+
+
+async def target_facts(service: RecoveryService, settings: Settings) -> tuple[TargetFact, ...]:
+    """Whether the profile's target resource group, network, subnet and cache account exist."""
+    return tuple(await _target_facts(service, settings, None))
 
 
 async def _target_facts(

@@ -57,6 +57,17 @@ def test_azure_commands_against_a_silent_arm_end_by_their_deadline(
     assert took < 15, took
 
 
+def test_prepare_azure_against_a_silent_arm_ends_by_its_deadline(black_hole: int, tmp_path: Path) -> None:
+    (tmp_path / "none.toml").write_text('[profiles.p]\ntarget_resource_group = "rg"\ncache_storage = "st1"\n')
+    target = ["--subscription", "s", "--resource-group", "r", "--vault", "v", "--auth", "token"]
+    endpoint = ["--arm-endpoint", f"https://127.0.0.1:{black_hole}", "--timeout", "3"]
+    result, took = run_timed(["--profile", "p", "prepare-azure", "--yes", *target, *endpoint], tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert "timed out after 3 s waiting for" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert took < 15, took
+
+
 def test_simulate_discovering_a_silent_vcenter_ends_by_its_deadline(black_hole: int, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{black_hole}/sdk"
     result, took = run_timed(

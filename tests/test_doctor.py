@@ -150,7 +150,11 @@ def test_doctor_on_the_demo_finds_the_planted_problems(capsys: pytest.CaptureFix
     assert join["verdict"] == "fail" and "subnets/join/action" in join["found"]
     assert found["azure.permissions.vault"]["verdict"] == "pass"
     assert found["azure.providers"]["verdict"] == "pass"
-    assert found["azure.target.cache-storage-account"]["verdict"] == "pass"
+    # planted: the profile's cache storage account does not exist yet, and Prepare Azure is offered
+    cache = found["azure.target.cache-storage-account"]
+    assert cache["verdict"] == "fail" and "stasrcachedemo01 does not exist" in cache["found"]
+    assert "asr-console prepare-azure" in cache["fix"] and "p in the :doctor pane" in cache["fix"]
+    assert found["azure.target.target-network"]["verdict"] == "pass"
     expected = 2 if counts["fail"] else 3 if counts["unknown"] else 1 if counts["warn"] else 0
     assert code == expected == 2
 

@@ -71,15 +71,26 @@ async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncI
             await session.close()
 
 
+# The demo's planted missing target: the cache storage account the profile names does not exist yet, so
+# the doctor fails its check and offers Prepare Azure (p in :doctor) to create it. It sits in the
+# storage group, where the demo's caller may write (the recovery group's role may not create accounts);
+# enable and re-protect pick their cache account from what exists, so nothing else depends on it.
+DEMO_MISSING_CACHE = "stasrcachedemo01"
+
+
 def _demo_targets(settings: Settings) -> Settings:
-    """The simulated subscription's recovery resource group, network and cache account as the profile's
-    targets (what the doctor checks), unless the profile names its own."""
+    """The simulated subscription's recovery resource group and network as the profile's targets (what
+    the doctor checks), and a cache account still to create, unless the profile names its own."""
     from asr_console.sim.arm_resources import NETWORKS, RESOURCE_GROUPS, STORAGE
 
+    missing_cache = (
+        f"/subscriptions/{settings.subscription}/resourceGroups/{STORAGE[0].resource_group}"
+        f"/providers/Microsoft.Storage/storageAccounts/{DEMO_MISSING_CACHE}"
+    )
     return dataclasses.replace(
         settings,
         target_resource_group=settings.target_resource_group or RESOURCE_GROUPS[0][0],
         target_network=settings.target_network or NETWORKS[0].name,
         target_subnet=settings.target_subnet or NETWORKS[0].subnets[0][0],
-        cache_storage=settings.cache_storage or STORAGE[0].name,
+        cache_storage=settings.cache_storage or missing_cache,
     )

@@ -351,14 +351,22 @@ def _target_checks(evidence: Evidence, region: str) -> list[Check]:
     for fact in evidence.targets:
         check_id = f"azure.target.{_slug(fact.what)}"
         if not fact.found:
+            # Prepare Azure creates a missing group, network or cache account; a subnet missing from a
+            # network that exists is a change to a live network, left to the admin
+            fix = (
+                "add the subnet to the network (az network vnet subnet create) or name an existing one "
+                "in the profile"
+                if fact.what == "target subnet"
+                else f"create it in {region or 'the vault’s region'} (`asr-console prepare-azure`, or "
+                "p in the :doctor pane, offers to) or correct the profile"
+            )
             checks.append(
                 Check(
                     check_id,
                     Area.AZURE,
                     Verdict.FAIL,
                     f"the profile's {fact.what} {fact.given} does not exist",
-                    f"create it in {region or 'the vault’s region'} (`asr-console prepare-azure` offers "
-                    "to) or correct the profile",
+                    fix,
                 )
             )
             continue

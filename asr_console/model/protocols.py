@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from asr_console.model.inputs import RecoveryPointChoice
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs
+from asr_console.model.prepare import PrepareStep
 from asr_console.model.privileges import PrivilegeReport
 from asr_console.model.records import (
     ChurnSample,
@@ -124,6 +125,19 @@ class RecoveryService(Protocol):
     async def restart_job(self, job_id: str) -> Job: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class PreparesAzure(Protocol):
+    """A ``RecoveryService`` that can also create the targets a replication needs (Prepare Azure)."""
+
+    async def create_target(self, step: PrepareStep) -> str:
+        """Create the resource (waiting for its long-running operation); its ARM id."""
+        ...
+
+    async def storage_name_problem(self, name: str) -> str:
+        """Why Azure would refuse a new storage account of this name; "" when it is free."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -522,8 +522,15 @@ Deployment checks, worst first: the vault, the appliance and its process servers
 discovers, Mobility agents, the vCenter account's privileges, VM compatibility and capacity — each with
 what was found and how to fix it. Checks rerun as the data changes; r reads the vCenter privileges
 again. Enter shows a check in full; g groups by area or verdict. `asr-console doctor` runs the same checks.
+p prepares Azure: when the profile's target resource group, network or cache storage account is missing,
+it shows what it would create (in the vault's region) and creates it once you type the resource group's
+name; the checks are read again after. `asr-console prepare-azure` does the same.
 """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "recheck", "Recheck")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "recheck", "Recheck"),
+        Binding("p", "prepare", "Prepare Azure…"),
+    ]
+    WRITE_ACTIONS = frozenset({"prepare"})
 
     def body(self) -> ComposeResult:
         yield DoctorView(id="doctor")
@@ -546,6 +553,11 @@ again. Enter shows a check in full; g groups by area or verdict. `asr-console do
             view.set_access(await session.check_access())
 
         self.run_worker(load(), name="doctor-reads", group="doctor", exclusive=True, exit_on_error=False)
+
+    def action_prepare(self) -> None:
+        from asr_console.screens.prepare import open_prepare_azure
+
+        open_prepare_azure(self, self.query_one(DoctorView).access)
 
     @on(KeyedTable.Activated)
     def _details(self, event: KeyedTable.Activated) -> None:

@@ -7,35 +7,30 @@ Shapes follow what the official ``azure-mgmt-resource``, ``azure-mgmt-network`` 
 whatever version those clients send (ARM's providers accept several). The estate is small and fixed:
 the vault's resource group, a recovery group, a production network and two isolated test networks, a
 cache storage account in the vault's region and one in another region (which ASR cannot use as a cache).
+That estate is where the engine's ``TargetEstate`` starts; the PUTs of ``arm_target_writes`` add to it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from asr_console.sim.arm_estate import SimNetwork, SimStorage, TargetEstate, role_at
+from asr_console.sim.arm_target_writes import answer_write, is_write
 from asr_console.sim.errors import SimError
 from asr_console.sim.ids import ArmScope
 
+__all__ = [
+    "NETWORKS",
+    "RESOURCE_GROUPS",
+    "STORAGE",
+    "ArmResources",
+    "SimNetwork",
+    "SimStorage",
+    "initial_estate",
+]
+
 OTHER_REGION = "northeurope"
-
-
-@dataclass(frozen=True, slots=True)
-class SimNetwork:
-    name: str
-    resource_group: str
-    prefix: str
-    subnets: tuple[tuple[str, str], ...]  # (name, address prefix)
-
-
-@dataclass(frozen=True, slots=True)
-class SimStorage:
-    name: str
-    resource_group: str
-    location: str
-    kind: str = "StorageV2"
-    sku: str = "Standard_LRS"
 
 
 RESOURCE_GROUPS: tuple[tuple[str, str], ...] = (
@@ -72,11 +67,25 @@ COMPUTE_SIZES: tuple[tuple[str, int, float, int, int], ...] = (
 )
 
 
+# storage account names are unique across Azure: names other subscriptions already hold
+FOREIGN_STORAGE = ("asrcache", "cachestorage", "stasrcache")
+
+
+def initial_estate() -> TargetEstate:
+    return TargetEstate(
+        groups={name.lower(): (name, location) for name, location in RESOURCE_GROUPS},
+        networks=list(NETWORKS),
+        storage=list(STORAGE),
+        foreign_storage=set(FOREIGN_STORAGE),
+    )
+
+
 class ArmResources:
     """The target-side ARM resources of one subscription, rendered as the providers return them."""
 
-    def __init__(self, scope: ArmScope) -> None:
+    def __init__(self, scope: ArmScope, estate: TargetEstate) -> None:
         self.scope = scope
+        self.estate = estate
 
     def _where(self, location: str) -> str:
         return location or self.scope.location
@@ -84,16 +93,16 @@ class ArmResources:
     # ------------------------------------------------------------------ ids (what writes may name)
 
     def group_names(self) -> set[str]:
-        return {self.scope.resource_group.lower()} | {name.lower() for name, _ in RESOURCE_GROUPS}
+        return {self.scope.resource_group.lower()} | set(self.estate.groups)
 
     def network(self, arm_id: str) -> SimNetwork | None:
-        for net in NETWORKS:
+        for net in self.estate.networks:
             if self.network_id(net).lower() == arm_id.rstrip("/").lower():
                 return net
         return None
 
     def storage(self, arm_id: str) -> SimStorage | None:
-        for account in STORAGE:
+        for account in self.estate.storage:
             if self.storage_id(account).lower() == arm_id.rstrip("/").lower():
                 return account
         return None
@@ -126,7 +135,7 @@ class ArmResources:
 
     def groups(self) -> list[dict[str, Any]]:
         return [self._group(self.scope.resource_group, "")] + [
-            self._group(name, location) for name, location in RESOURCE_GROUPS
+            self._group(name, location) for name, location in self.estate.groups.values()
         ]
 
     def _network(self, net: SimNetwork) -> dict[str, Any]:
@@ -135,17 +144,17 @@ class ArmResources:
             "id": net_id,
             "name": net.name,
             "type": "Microsoft.Network/virtualNetworks",
-            "location": self.scope.location,
+            "location": self._where(net.location),
             "etag": f'W/"{net.name}"',
             "properties": {
-                "provisioningState": "Succeeded",
-                "addressSpace": {"addressPrefixes": [net.prefix]},
+                "provisioningState": self._state(net_id),
+                "addressSpace": {"addressPrefixes": list(net.prefixes)},
                 "subnets": [
                     {
                         "id": f"{net_id}/subnets/{name}",
                         "name": name,
                         "type": "Microsoft.Network/virtualNetworks/subnets",
-                        "properties": {"addressPrefix": prefix, "provisioningState": "Succeeded"},
+                        "properties": {"addressPrefix": prefix, "provisioningState": self._state(net_id)},
                     }
                     for name, prefix in net.subnets
                 ],
@@ -162,12 +171,15 @@ class ArmResources:
             "kind": account.kind,
             "sku": {"name": account.sku, "tier": tier},
             "properties": {
-                "provisioningState": "Succeeded",
+                "provisioningState": self._state(self.storage_id(account)),
                 "primaryLocation": self._where(account.location),
                 "statusOfPrimary": "available",
                 "primaryEndpoints": {"blob": f"https://{account.name}.blob.core.windows.net/"},
             },
         }
+
+    def _state(self, resource_id: str) -> str:
+        return "Updating" if self.estate.provisioning(resource_id) else "Succeeded"
 
     def compute_sizes(self, item_id: str) -> list[dict[str, Any]]:
         return [
@@ -194,21 +206,35 @@ class ArmResources:
 
     # ------------------------------------------------------------------ requests
 
-    def answer(self, method: str, path: str) -> tuple[int, dict[str, Any]] | None:
-        """(status, body) for a request to one of these providers; None when the path is not theirs."""
+    def serves(self, method: str, path: str) -> bool:
+        """Whether a request is for these providers (reads or ``arm_target_writes``' writes)."""
+        return is_write(method, path) or any(pattern.match(path) for pattern, _ in _ROUTES)
+
+    def answer(
+        self, method: str, path: str, body: Any = None, base_url: str = "", api_version: str = ""
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """(status, body, headers) for a request to one of these providers; None when the path is not
+        theirs. Writes (PUT, the name check) go to ``arm_target_writes``."""
+        written = answer_write(self, method, path, body, base_url, api_version)
+        if written is not None:
+            return written
         for pattern, handler in _ROUTES:
             match = pattern.match(path)
             if match is None:
                 continue
             sub, *args = match.groups()
             if method != "GET":
-                return 405, _error("MethodNotAllowed", f"The method {method} is not allowed here.")
+                return 405, error_body("MethodNotAllowed", f"The method {method} is not allowed here."), {}
             if sub.lower() != self.scope.subscription.lower():
-                return 404, _error("SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+                return (
+                    404,
+                    error_body("SubscriptionNotFound", f"The subscription '{sub}' could not be found."),
+                    {},
+                )
             try:
-                return 200, handler(self, *args)
+                return 200, handler(self, *args), {}
             except SimError as exc:
-                return exc.status, _error(exc.code, exc.message)
+                return exc.status, error_body(exc.code, exc.message), {}
         return None
 
     def _list_groups(self) -> dict[str, Any]:
@@ -228,14 +254,14 @@ class ArmResources:
         return {
             "value": [
                 self._network(n)
-                for n in NETWORKS
+                for n in self.estate.networks
                 if group is None or n.resource_group.lower() == group.lower()
             ]
         }
 
     def _get_network(self, group: str, name: str) -> dict[str, Any]:
         self._check_group(group)
-        for net in NETWORKS:
+        for net in self.estate.networks:
             if net.resource_group.lower() == group.lower() and net.name.lower() == name.lower():
                 return self._network(net)
         raise SimError(
@@ -251,14 +277,14 @@ class ArmResources:
         return {
             "value": [
                 self._storage(a)
-                for a in STORAGE
+                for a in self.estate.storage
                 if group is None or a.resource_group.lower() == group.lower()
             ]
         }
 
     def _get_storage(self, group: str, name: str) -> dict[str, Any]:
         self._check_group(group)
-        for account in STORAGE:
+        for account in self.estate.storage:
             if account.resource_group.lower() == group.lower() and account.name.lower() == name.lower():
                 return self._storage(account)
         raise SimError(
@@ -269,27 +295,6 @@ class ArmResources:
         )
 
 
-# The caller the simulated subscription knows: Contributor on the vault's resource group and
-# Site Recovery Contributor on the vault, but on the recovery resource group a custom role an admin
-# built from Virtual Machine Contributor without the network join (a failover there cannot attach NICs).
-CONTRIBUTOR = {
-    "actions": ["*"],
-    "notActions": ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write"],
-}
-RECOVERY_ROLE = {
-    "actions": [
-        "Microsoft.Authorization/*/read",
-        "Microsoft.Compute/virtualMachines/*",
-        "Microsoft.Compute/disks/*",
-        "Microsoft.Compute/availabilitySets/*",
-        "Microsoft.Network/networkInterfaces/*",
-        "Microsoft.Network/virtualNetworks/read",
-        "Microsoft.Storage/storageAccounts/read",
-        "Microsoft.Resources/subscriptions/resourceGroups/read",
-    ],
-    "notActions": [],
-}
-RESTRICTED_GROUP = "rg-dr-recovery"
 PROVIDERS: tuple[tuple[str, str], ...] = (
     ("Microsoft.RecoveryServices", "Registered"),
     ("Microsoft.OffAzure", "Registered"),
@@ -304,8 +309,7 @@ PROVIDERS: tuple[tuple[str, str], ...] = (
 def _permissions(self: ArmResources, group: str, *_resource: str) -> dict[str, Any]:
     if group.lower() != self.scope.resource_group.lower():
         self._check_group(group)
-    role = RECOVERY_ROLE if group.lower() == RESTRICTED_GROUP and not _resource else CONTRIBUTOR
-    return {"value": [{**role, "dataActions": [], "notDataActions": []}]}
+    return {"value": [{**role_at(group, bool(_resource)), "dataActions": [], "notDataActions": []}]}
 
 
 def _provider(namespace: str, state: str, subscription: str) -> dict[str, Any]:
@@ -328,7 +332,7 @@ def _get_provider(self: ArmResources, namespace: str) -> dict[str, Any]:
     return _provider(namespace, "NotRegistered", self.scope.subscription)
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
+def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 

@@ -166,15 +166,11 @@ class ArmSite:
         machines = _SITE_MACHINES.match(http.path)
         if machines is not None:
             return self._site_machines(http, machines.group(1), machines.group(2), machines.group(3))
-        answered = ArmResources(self.engine.scope).answer(http.method, http.path)
-        if answered is not None:
-            # Microsoft.Resources, .Network and .Storage each have their own api-versions
-            if not http.query.get("api-version"):
-                return _error(
-                    400, "MissingApiVersionParameter", "The api-version query parameter is required."
-                )
-            status, body = answered
-            return _json(body, status=status)
+        resources = ArmResources(self.engine.scope, self.engine.state.targets)
+        if resources.serves(http.method, http.path):
+            answered = await self._resources(http, resources)
+            if answered is not None:
+                return answered
         if http.query.get("api-version") != API_VERSION:
             return _error(
                 400,
@@ -213,6 +209,33 @@ class ArmSite:
         if matched_path:
             return _error(405, "MethodNotAllowed", f"The method {http.method} is not allowed here.")
         return _error(404, "NotFound", f"No route for {http.method} {path}.")
+
+    async def _resources(self, http: web.Request, resources: ArmResources) -> web.Response | None:
+        """Microsoft.Resources, .Network and .Storage (each has its own api-versions)."""
+        api_version = http.query.get("api-version", "")
+        body: Any = None
+        if http.method in ("PUT", "POST", "PATCH"):
+            try:
+                body = await Request(http, self).body()
+            except SimError as exc:
+                return _error(exc.status, exc.code, exc.message)
+        answered = resources.answer(http.method, http.path, body, self.base_url, api_version)
+        if answered is None:
+            return None
+        if not api_version:
+            return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+        status, payload, headers = answered
+        if "Retry-After" in headers:
+            # the site's LRO pace applies to these providers' operations too (0: none, as tests want)
+            headers = {k: v for k, v in headers.items() if k != "Retry-After"}
+            if self.lro_retry_after:
+                headers["Retry-After"] = str(self.lro_retry_after)
+        if status >= 400:
+            error = payload.get("error", {})
+            return _error(status, str(error.get("code", "")), str(error.get("message", "")), headers)
+        if status == 202 and not payload:
+            return web.Response(status=202, headers={"x-ms-request-id": "sim", **headers})
+        return _json(payload, status=status, headers=headers)
 
     # ------------------------------------------------------------------ shapes
 
@@ -411,7 +434,7 @@ class ArmSite:
 
     def _compute_sizes(self, args: tuple[str, ...]) -> list[dict[str, Any]]:
         item = self.engine.get_protected_item(args[0], args[1], args[2])
-        return ArmResources(self.engine.scope).compute_sizes(str(item["id"]))
+        return ArmResources(self.engine.scope, self.engine.state.targets).compute_sizes(str(item["id"]))
 
     def _recovery_point(self, args: tuple[str, ...]) -> dict[str, Any]:
         for value in self.engine.list_recovery_points(args[0], args[1], args[2]):

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from asr_console.model.operations import Operation
+from asr_console.sim.arm_estate import TargetEstate
 from asr_console.sim.clock import SimClock
 from asr_console.sim.errors import FieldProblem, not_found
 from asr_console.sim.estate import Estate
@@ -75,6 +76,10 @@ class SiteState:
         self.jobs: dict[str, SimJob] = {}
         self.events: list[dict[str, Any]] = []
         self.plans: dict[str, list[str]] = {}
+        # the subscription's resource groups, networks and storage accounts (Prepare Azure adds to them)
+        from asr_console.sim.arm_resources import initial_estate
+
+        self.targets: TargetEstate = initial_estate()
         # as a real modernized vault: InMageRcm containers list no protectable items, the machines are
         # read from the fabric's Azure Migrate site instead
         self.modernized_discovery = modernized_discovery

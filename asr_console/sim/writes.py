@@ -304,7 +304,7 @@ class ArmWrites:
                 FieldProblem(f"{_DETAILS}.processServerId", f"{fabric} has no process server {ps_id}")
             )
         if kind == RCM:
-            errors += _rcm_target_problems(ArmResources(self.state.scope), details, vm)
+            errors += _rcm_target_problems(ArmResources(self.state.scope, self.state.targets), details, vm)
         reject(errors)
         assert vm is not None
         ps = servers.get(ps_id) or f.process_servers[0]
@@ -369,7 +369,7 @@ class ArmWrites:
                     + ": its settings change only while it replicates to Azure and no other job runs",
                 )
             )
-        errors += _rcm_update_problems(ArmResources(self.state.scope), details, item)
+        errors += _rcm_update_problems(ArmResources(self.state.scope, self.state.targets), details, item)
         reject(errors)
 
         def done() -> None:

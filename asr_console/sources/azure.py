@@ -52,6 +52,7 @@ from asr_console.model.errors import (
 )
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation
+from asr_console.model.prepare import PrepareStep
 from asr_console.model.targets import Permission, ResourceGroup, StorageAccount, VirtualNetwork
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
 from asr_console.sources.azure_resources import AzureTargets
@@ -414,6 +415,12 @@ class AzureRecoveryService(AsrOperations):
 
     async def provider_states(self) -> dict[str, str]:
         return await self._call(self.targets.provider_states)
+
+    async def create_target(self, step: PrepareStep) -> str:
+        return await self._call(lambda: self.targets.create(step))
+
+    async def storage_name_problem(self, name: str) -> str:
+        return await self._call(lambda: self.targets.storage_name_problem(name))
 
     async def _job(self, name: str) -> dict[str, Any]:
         return await self._get(lambda: self.client.replication_jobs.get(*self._rv, name))

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from azure.core.credentials_async import AsyncTokenCredential
 
 from asr_console.model.listed import Listed
+from asr_console.model.prepare import Create, PrepareStep
 from asr_console.model.targets import (
     ComputeSize,
     Permission,
@@ -201,6 +202,43 @@ class AzureTargets:
             for v in values
             if _text(v.get("namespace"))
         }
+
+    # ------------------------------------------------------------------ Prepare Azure's creates
+
+    async def create(self, step: PrepareStep) -> str:
+        """Create one resource of a Prepare Azure plan and wait for its long-running operation; the
+        created resource's ARM id as ARM returns it."""
+        if step.create is Create.RESOURCE_GROUP:
+            group = await self._client("resource").resource_groups.create_or_update(
+                step.name, {"location": step.location}
+            )
+            return _text(dict(group.as_dict()).get("id"))
+        if step.create is Create.VIRTUAL_NETWORK:
+            body = {
+                "location": step.location,
+                "properties": {
+                    "addressSpace": {"addressPrefixes": [step.address_prefix]},
+                    "subnets": [{"name": step.subnet, "properties": {"addressPrefix": step.subnet_prefix}}],
+                },
+            }
+            networks = self._client("network").virtual_networks
+            poller = await networks.begin_create_or_update(step.resource_group, step.name, body)
+            return _text(dict((await poller.result()).as_dict()).get("id"))
+        body = {"location": step.location, "sku": {"name": step.sku}, "kind": step.kind}
+        accounts = self._client("storage").storage_accounts
+        poller = await accounts.begin_create(step.resource_group, step.name, body)
+        return _text(dict((await poller.result()).as_dict()).get("id"))
+
+    async def storage_name_problem(self, name: str) -> str:
+        """Why Azure would refuse a new storage account of this name ("" when it is free): names are
+        unique across all of Azure, so one the subscription does not hold may still be taken."""
+        answer = await self._client("storage").storage_accounts.check_name_availability(
+            {"name": name, "type": "Microsoft.Storage/storageAccounts"}
+        )
+        value = dict(answer.as_dict())
+        if value.get("nameAvailable", value.get("name_available")):
+            return ""
+        return _text(value.get("message")) or _text(value.get("reason")) or "not available"
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
