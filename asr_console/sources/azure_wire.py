@@ -299,7 +299,8 @@ def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
         for d in map(obj, seq(props.get("disks")))
         if text(d.get("uuid"))
     )
-    ips = [ip for nic in map(obj, seq(props.get("networkAdapters"))) for ip in seq(nic.get("ipAddressList"))]
+    nics = list(map(obj, seq(props.get("networkAdapters"))))
+    ips = [ip for nic in nics for ip in seq(nic.get("ipAddressList"))]
     return ProtectableItem(
         id=machine_id,
         name=text(value.get("name")),
@@ -312,6 +313,7 @@ def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
         instance_uuid=text(props.get("instanceUuid")),
         bios_guid=text(props.get("biosGuid")),
         disks=disks,
+        networks=tuple(dict.fromkeys(n for nic in nics if (n := text(nic.get("networkName"))))),
     )
 
 
