@@ -162,3 +162,30 @@ async def test_vms_on_different_port_groups_each_get_their_own_mapping() -> None
             web.name: ("snet-web", "snet-test"),
             app_vm.name: ("snet-app", ""),
         }
+
+
+async def test_a_vm_on_an_unmapped_port_group_is_named_until_a_network_is_picked() -> None:
+    async with mapped_app() as (app, session, site), app.run_test(size=(160, 50)) as pilot:
+        dialog, [vm] = await open_dialog(app, pilot, session.store, ["dvPG-Mgmt-10"])
+        listed = str(dialog.query_one("#en-vms").render())
+        assert (
+            "network: port group dvPG-Mgmt-10 is not in the network map: choose a target network below"
+            in listed
+        )
+        assert dialog.query_one("#en-network", Select).value is Select.NULL
+        await fill_the_rest(dialog, pilot, session.store)
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: bool(dialog.errors), pilot=pilot)
+        assert [(e.field, e.message) for e in dialog.errors] == [
+            ("target_network", f"{vm.name}: port group dvPG-Mgmt-10 is not in the network map: choose one")
+        ]
+        before = set(site.items)
+        network = pick(dialog.query_one("#en-network", Select), "vnet-dr-weu")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: type(app.screen).__name__ == "ConfirmScreen", pilot=pilot)
+        assert "Target network: vnet-dr-weu\n" in str(app.screen.query_one("#confirm-plan").render()) + "\n"
+        await pilot.press("y")
+        await wait_until(lambda: set(site.items) != before, timeout=10, pilot=pilot)
+        [item] = [site.items[n] for n in set(site.items) - before]
+        assert same_arm_id(item.target_network_id, network) and item.target_subnet == ""
