@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asr_console.config import ConfigError, resolve
+from asr_console.config import ConfigError, Settings, resolve
 from asr_console.model.network_plan import (
     NetworkDefault,
     addresses_outside,
+    mapping_for,
     network_default,
     parse_network_map,
     port_groups,
@@ -202,3 +203,19 @@ def test_a_default_is_a_mapped_target_or_the_fallback_never_both_nor_a_problem_b
         default.subnet.lower(),
         bool(default.problem),
     )
+
+
+def test_the_demo_maps_some_port_groups_to_subnets_the_site_has_and_leaves_others_unmapped() -> None:
+    from asr_console.commands.site import _demo_targets
+    from asr_console.sim.arm_resources import NETWORKS as AZURE
+    from asr_console.sim.estate import NETWORKS as PORT_GROUPS
+
+    plan = _demo_targets(Settings()).network_map
+    mapped = {g for g in PORT_GROUPS if mapping_for(plan, g) is not None}
+    assert mapped and set(PORT_GROUPS) - mapped
+    subnets = {(n.name, s) for n in AZURE for s, _prefix in n.subnets}
+    for m in plan.values():
+        assert (m.network, m.subnet) in subnets
+        assert not m.test_network or (m.test_network, m.test_subnet) in subnets
+    own = parse_network_map({"X": {"network": "vnet-x"}})
+    assert _demo_targets(Settings(network_map=own)).network_map == own  # a profile's plan is kept
