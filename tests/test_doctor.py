@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -144,6 +145,15 @@ def test_doctor_on_the_demo_finds_the_planted_problems(capsys: pytest.CaptureFix
     assert "VirtualMachine.State.RevertToSnapshot" in found["vmware.privileges.modernized"]["found"]
     assert found["infra.mobility-agents"]["verdict"] == "warn"
     assert found["capacity.disk-churn"]["verdict"] == "warn"
+    # and machines discovered without a Mobility agent: counted against every unprotected one
+    agents = found["vmware.mobility-agents"]
+    counted = re.match(
+        r"(\d+) of (\d+) discovered unprotected machines have no Mobility agent", agents["found"]
+    )
+    assert counted is not None, agents["found"]
+    without, of = counted.groups()
+    assert agents["verdict"] == "warn" and 0 < int(without) < int(of) == 40 - 20
+    assert "push-installs it" in agents["found"] and "run-as account" in agents["fix"]
     assert all(c["fix"] for c in checks if c["verdict"] != "pass")
     # and on the recovery resource group a role without the network join: a failure, so exit 2
     join = found["azure.permissions.target-resource-group"]

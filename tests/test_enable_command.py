@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,3 +201,160 @@ async def test_a_classic_policy_is_refused_naming_the_retirement(capsys: pytest.
             *connection_flags(endpoint),
         )
     assert code == 2 and "since 30 March 2026" in err and "nothing sent" in err
+
+
+# the profile's network plan: web and app land in their own subnets with a test network, the database
+# tier has no test network, management is not mapped
+NETWORK_MAP = """
+[profiles.dr]
+
+[profiles.dr.network_map."dvPG-Web-110"]
+network = "vnet-dr-weu"
+subnet = "snet-web"
+test_network = "vnet-dr-test"
+test_subnet = "snet-test"
+
+[profiles.dr.network_map."dvPG-App-120"]
+network = "vnet-dr-weu"
+subnet = "snet-app"
+test_network = "vnet-dr-test-isolated"
+
+[profiles.dr.network_map."dvPG-DB-130"]
+network = "vnet-dr-weu"
+subnet = "snet-db"
+"""
+
+
+def machine_on(engine: SimEngine, *groups: str) -> tuple[str, str]:
+    """(fabric, name) of an unprotected discovered machine whose NICs are on exactly ``groups``."""
+    for fabric, machine in unprotected(engine, 100):
+        nics = [n["networkName"] for n in machine["properties"]["networkAdapters"]]
+        if nics == list(groups):
+            return fabric, str(machine["properties"]["displayName"])
+    raise AssertionError(f"no unprotected machine on {groups}")
+
+
+def with_network_map(tmp_path: Path) -> list[str]:
+    (tmp_path / "none.toml").write_text(NETWORK_MAP, encoding="utf-8")
+    return ["--profile", "dr"]
+
+
+def shared_targets() -> list[str]:
+    return ["--target-resource-group", "rg-dr-recovery", "--cache-storage", "stasrcacheweu01"]
+
+
+async def test_without_network_flags_each_vm_lands_where_the_network_map_sends_its_port_group(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    engine, endpoint = site
+    fabric, web = machine_on(engine, "dvPG-Web-110")
+    _, app = machine_on(engine, "dvPG-App-120")
+    _, db = machine_on(engine, "dvPG-DB-130", "dvPG-Mgmt-10")  # one NIC mapped, one not
+    items_before = set(engine.items)
+    code, out, err = await command(
+        capsys,
+        "enable",
+        web,
+        app,
+        db,
+        "--policy",
+        policy_of(engine, fabric),
+        *shared_targets(),
+        *with_network_map(tmp_path),
+        "--yes",
+        "--json",
+        "--wait",
+        *connection_flags(endpoint),
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    origins = {row["item"]: row["inputs"]["network_origin"] for row in report["plan"]}
+    assert origins == {
+        web: "network map: dvPG-Web-110",
+        app: "network map: dvPG-App-120",
+        db: "network map: dvPG-DB-130 (dvPG-Mgmt-10 unmapped)",
+    }
+    # what the simulated ASR received and created, per VM
+    created = {engine.items[n].friendly_name: engine.items[n] for n in set(engine.items) - items_before}
+    scope = engine.scope
+    got = {
+        vm: (i.target_network_id, i.target_subnet, i.test_network_id, i.test_subnet)
+        for vm, i in created.items()
+    }
+    assert got == {
+        web: (scope.network_id("vnet-dr-weu"), "snet-web", scope.network_id("vnet-dr-test"), "snet-test"),
+        app: (scope.network_id("vnet-dr-weu"), "snet-app", scope.network_id("vnet-dr-test-isolated"), ""),
+        db: (scope.network_id("vnet-dr-weu"), "snet-db", "", ""),
+    }
+
+
+async def test_flags_win_over_the_network_map(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    engine, endpoint = site
+    fabric, web = machine_on(engine, "dvPG-Web-110")
+    code, out, err = await command(
+        capsys,
+        "enable",
+        web,
+        "--policy",
+        policy_of(engine, fabric),
+        *shared_targets(),
+        "--target-network",
+        "vnet-dr-weu",
+        "--target-subnet",
+        "snet-db",
+        "--test-network",
+        "vnet-dr-test-isolated",
+        *with_network_map(tmp_path),
+        "--dry-run",
+        "--json",
+        *connection_flags(endpoint),
+    )
+    assert code == 0, err
+    [row] = json.loads(out)["plan"]
+    inputs = row["inputs"]
+    assert (inputs["target_subnet"], inputs["network_origin"]) == ("snet-db", "--target-network")
+    assert inputs["test_network_id"] == engine.scope.network_id("vnet-dr-test-isolated")
+    assert inputs["test_subnet"] == ""  # the map's test subnet belongs to the map's test network
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        (("dvPG-Mgmt-10",), "port group dvPG-Mgmt-10 is not in the network map"),
+        (
+            ("dvPG-App-120", "dvPG-DB-130"),
+            "its NICs map to different networks (dvPG-App-120 → vnet-dr-weu / snet-app, "
+            "dvPG-DB-130 → vnet-dr-weu / snet-db)",
+        ),
+    ],
+)
+async def test_a_vm_the_network_map_cannot_place_is_named_with_its_port_groups(
+    site: tuple[SimEngine, SiteEndpoint],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    groups: tuple[str, ...],
+    expected: str,
+) -> None:
+    engine, endpoint = site
+    fabric, vm = machine_on(engine, *groups)
+    flags = [vm, "--policy", policy_of(engine, fabric), *shared_targets(), *with_network_map(tmp_path)]
+    items_before = set(engine.items)
+    code, _, err = await command(capsys, "enable", *flags, "--yes", *connection_flags(endpoint))
+    assert code == 2 and "nothing sent" in err
+    assert f"{vm}: {expected}: give --target-network" in err
+    assert set(engine.items) == items_before and audit_entries() == []
+    # an explicit network places it
+    code, out, err = await command(
+        capsys,
+        "enable",
+        *flags,
+        "--target-network",
+        "vnet-dr-weu",
+        "--dry-run",
+        "--json",
+        *connection_flags(endpoint),
+    )
+    assert code == 0, err
+    assert json.loads(out)["plan"][0]["inputs"]["target_network_id"] == engine.scope.network_id("vnet-dr-weu")

@@ -354,6 +354,9 @@ def build_records() -> list[Any]:
                 machine_id=f"disc-{n}",
                 os_type="Linux",
                 disk_count=2,
+                # a Mobility agent installed by hand on some, none on the rest (a push install's work)
+                agent_installed=n % 3 == 0,
+                agent_version="9.62.7172.1" if n % 3 == 0 else "",
                 disks=(
                     DiscoveredDisk(uuid=f"6000c290-0000-0000-0000-{n:06d}0001", label="Hard disk 1"),
                     DiscoveredDisk(uuid=f"6000c290-0000-0000-0000-{n:06d}0002", label="Hard disk 2"),

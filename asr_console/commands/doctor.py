@@ -92,7 +92,7 @@ async def _read_sides(
         if service is None:
             return
         try:
-            await read_vault(service, deadline, store)
+            await read_vault(service, deadline, store, discovered=True)
             vault = store.all(Vault)[0]
             read.access = await deadline.within(
                 read_access(service, settings, vault.id), "the caller's permissions and the target resources"

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +29,7 @@ from asr_console.config import Settings
 from asr_console.model.arm import same_arm_id
 from asr_console.model.errors import OperationRejected, SourceError
 from asr_console.model.inputs import InvalidInput
+from asr_console.model.network_plan import NetworkDefault, NetworkMapping, network_default
 from asr_console.model.operations import Operation
 from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import Job, Policy, ProtectableItem, ProtectedItem, Provider
@@ -72,7 +74,13 @@ def add_parser(subparsers: Any) -> None:
         "--policy", required=True, metavar="NAME", help="the replication policy (name or ARM id)"
     )
     parser.add_argument("--target-resource-group", required=True, metavar="NAME|ID")
-    parser.add_argument("--target-network", required=True, metavar="NAME|ID", help="the failover network")
+    parser.add_argument(
+        "--target-network",
+        default="",
+        metavar="NAME|ID",
+        help="the failover network (default per VM: the profile's network_map entry for its port group, "
+        "else the profile's target_network)",
+    )
     parser.add_argument(
         "--cache-storage",
         required=True,
@@ -80,7 +88,12 @@ def add_parser(subparsers: Any) -> None:
         help="cache storage account in the vault's region",
     )
     parser.add_argument("--target-subnet", default="", metavar="NAME")
-    parser.add_argument("--test-network", default="", metavar="NAME|ID", help="the test failover network")
+    parser.add_argument(
+        "--test-network",
+        default="",
+        metavar="NAME|ID",
+        help="the test failover network (default per VM: the network map's test network)",
+    )
     parser.add_argument("--test-subnet", default="", metavar="NAME")
     parser.add_argument("--disk-type", default=DISK_TYPES[0], choices=DISK_TYPES, help="managed disk type")
     parser.add_argument(
@@ -182,8 +195,76 @@ def _policy(given: str, policies: list[Policy], problems: list[str]) -> Policy |
     return policy
 
 
-def build_plan(args: argparse.Namespace, facts: Facts) -> list[EnableStep]:
-    """One step per VM with every name resolved to its id, or ``PlanError`` naming every problem."""
+@dataclass(frozen=True, slots=True)
+class NetworkDefaults:
+    """The profile's say in each VM's networks: its network map, then its target network."""
+
+    plan: Mapping[str, NetworkMapping] = field(default_factory=dict)
+    network: str = ""
+    subnet: str = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> NetworkDefaults:
+        return cls(settings.network_map, settings.target_network, settings.target_subnet)
+
+    def for_machine(self, machine: ProtectableItem) -> NetworkDefault:
+        return network_default(self.plan, machine.networks, self.network, self.subnet)
+
+
+@dataclass(frozen=True, slots=True)
+class Networks:
+    network: VirtualNetwork | None
+    subnet: str
+    test_network: VirtualNetwork | None
+    test_subnet: str
+    origin: str
+
+
+def _networks(
+    args: argparse.Namespace,
+    vm: str,
+    default: NetworkDefault,
+    known: list[VirtualNetwork],
+    problems: list[str],
+) -> Networks | None:
+    """One VM's failover and test networks: the flags where given, else its default (None: a problem
+    said why there is none)."""
+    if args.target_network:
+        network = _pick(args.target_network, known, "virtual network", "--target-network", problems)
+        subnet = _subnet(args.target_subnet, network, "--target-subnet", problems)
+        origin = "--target-network"
+    elif default.network:
+        where = f"{vm} ({default.origin})"
+        network = _pick(default.network, known, "virtual network", where, problems)
+        flag = "--target-subnet" if args.target_subnet else where
+        subnet = _subnet(args.target_subnet or default.subnet, network, flag, problems)
+        origin = default.origin
+    else:
+        reason = default.problem or "neither the network map nor the profile's target_network names a network"
+        problems.append(f"{vm}: {reason}: give --target-network (and --target-subnet)")
+        return None
+    test_network: VirtualNetwork | None = None
+    test_subnet = ""
+    if args.test_network:
+        test_network = _pick(args.test_network, known, "virtual network", "--test-network", problems)
+        test_subnet = _subnet(args.test_subnet, test_network, "--test-subnet", problems)
+    elif default.test_network:
+        where = f"{vm} ({default.origin}, test)"
+        test_network = _pick(default.test_network, known, "virtual network", where, problems)
+        flag = "--test-subnet" if args.test_subnet else where
+        test_subnet = _subnet(args.test_subnet or default.test_subnet, test_network, flag, problems)
+    elif args.test_subnet:
+        problems.append(f"--test-subnet needs --test-network ({vm} has no test network in the network map)")
+    return Networks(network, subnet, test_network, test_subnet, origin)
+
+
+def build_plan(
+    args: argparse.Namespace, facts: Facts, defaults: NetworkDefaults | None = None
+) -> list[EnableStep]:
+    """One step per VM with every name resolved to its id, or ``PlanError`` naming every problem.
+
+    Each VM's networks are the flags' when given, else its own default (``NetworkDefaults``)."""
+    defaults = defaults or NetworkDefaults()
     problems: list[str] = []
     infra = facts.infrastructure
     policy = _policy(args.policy, facts.policies, problems)
@@ -195,16 +276,6 @@ def build_plan(args: argparse.Namespace, facts: Facts) -> list[EnableStep]:
     group = _pick(
         args.target_resource_group, facts.groups, "resource group", "--target-resource-group", problems
     )
-    network = _pick(args.target_network, facts.networks, "virtual network", "--target-network", problems)
-    subnet = _subnet(args.target_subnet, network, "--target-subnet", problems)
-    test_network = (
-        _pick(args.test_network, facts.networks, "virtual network", "--test-network", problems)
-        if args.test_network
-        else None
-    )
-    if args.test_subnet and not args.test_network:
-        problems.append("--test-subnet needs --test-network")
-    test_subnet = _subnet(args.test_subnet, test_network, "--test-subnet", problems)
     cache = _pick(args.cache_storage, facts.storage, "storage account", "--cache-storage", problems)
     if cache is not None and facts.location and cache.location.lower() != facts.location.lower():
         problems.append(
@@ -268,6 +339,15 @@ def build_plan(args: argparse.Namespace, facts: Facts) -> list[EnableStep]:
         if excluded and not disks:
             problems.append(f"{vm}: every disk is excluded; replicate at least the OS disk")
             continue
+        nets = _networks(args, vm, defaults.for_machine(machine), facts.networks, problems)
+        if nets is None:
+            continue
+        network, subnet, test_network, test_subnet = (
+            nets.network,
+            nets.subnet,
+            nets.test_network,
+            nets.test_subnet,
+        )
         spec = EnableReplicationSpec(
             protectable_item_id=machine.id,
             container_id=machine.container_id,
@@ -302,6 +382,7 @@ def build_plan(args: argparse.Namespace, facts: Facts) -> list[EnableStep]:
             "target_subnet": subnet,
             "test_network_id": spec.test_network_id,
             "test_subnet": test_subnet,
+            "network_origin": nets.origin,
             "cache_storage_account_id": spec.log_storage_account_id,
             "disk_type": args.disk_type,
             "disks": [d.label for d in machine.disks if d.label.lower() not in excluded],
@@ -393,7 +474,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         facts = await read_facts(service, deadline)
         try:
-            steps = build_plan(args, facts)
+            steps = build_plan(args, facts, NetworkDefaults.of(settings))
         except PlanError as exc:
             for problem in exc.problems:
                 _say(f"{NAME}: {problem}")

@@ -37,14 +37,20 @@ async def read_vcenter(
     return info, reports
 
 
-async def read_vault(service: RecoveryService, deadline: Deadline, store: Store) -> None:
-    """The vault, its infrastructure, policies and protected items."""
+async def read_vault(
+    service: RecoveryService, deadline: Deadline, store: Store, *, discovered: bool = False
+) -> None:
+    """The vault, its infrastructure, policies and protected items (and with ``discovered`` the
+    machines its appliances discovered)."""
     vault, items, policies, infra = await asyncio.gather(
         deadline.within(service.vault(), "the vault"),
         deadline.within(service.protected_items(), "the protected items"),
         deadline.within(service.policies(), "the replication policies"),
         deadline.within(service.infrastructure(), "the vault's infrastructure"),
     )
+    if discovered:
+        machines = await deadline.within(service.protectable_items(), "the discovered machines")
+        store.apply(Batch().replace(Kind.PROTECTABLE, machines))
     batch = Batch()
     batch.upsert(vault)
     batch.replace(Kind.PROTECTED_ITEM, items)

@@ -78,9 +78,31 @@ async def open_demo_site(args: argparse.Namespace, settings: Settings) -> AsyncI
 DEMO_MISSING_CACHE = "stasrcachedemo01"
 
 
+# the demo's network plan unless the profile has one: the web, app and database port groups land in
+# their own subnets (web and app with a test network), management and "VM Network" stay unmapped so the
+# :network view and enable show both cases
+DEMO_NETWORK_MAP = {
+    "dvPG-Web-110": {
+        "network": "vnet-dr-weu",
+        "subnet": "snet-web",
+        "test_network": "vnet-dr-test",
+        "test_subnet": "snet-test",
+    },
+    "dvPG-App-120": {
+        "network": "vnet-dr-weu",
+        "subnet": "snet-app",
+        "test_network": "vnet-dr-test",
+        "test_subnet": "snet-test",
+    },
+    "dvPG-DB-130": {"network": "vnet-dr-weu", "subnet": "snet-db"},
+}
+
+
 def _demo_targets(settings: Settings) -> Settings:
     """The simulated subscription's recovery resource group and network as the profile's targets (what
-    the doctor checks), and a cache account still to create, unless the profile names its own."""
+    the doctor checks), a cache account still to create, and the demo's network plan, unless the profile
+    names its own."""
+    from asr_console.model.network_plan import parse_network_map
     from asr_console.sim.arm_resources import NETWORKS, RESOURCE_GROUPS, STORAGE
 
     missing_cache = (
@@ -93,4 +115,5 @@ def _demo_targets(settings: Settings) -> Settings:
         target_network=settings.target_network or NETWORKS[0].name,
         target_subnet=settings.target_subnet or NETWORKS[0].subnets[0][0],
         cache_storage=settings.cache_storage or missing_cache,
+        network_map=settings.network_map or parse_network_map(DEMO_NETWORK_MAP),
     )

@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 
 from asr_console.model.capacity import PlanInputs, store_plan
 from asr_console.model.compat import Status, check_vm
+from asr_console.model.join import normalize_uuid
 from asr_console.model.privileges import PrivilegeReport, Purpose
 from asr_console.model.records import (
     ChurnSample,
@@ -25,6 +26,7 @@ from asr_console.model.records import (
     FabricKind,
     Health,
     ProcessServer,
+    ProtectableItem,
     ProtectedItem,
     Vault,
     VCenterRegistration,
@@ -725,10 +727,56 @@ def capacity_checks(store: Store, evidence: Evidence) -> list[Check]:
     return checks
 
 
+def discovered_agent_checks(store: Store, evidence: Evidence) -> list[Check]:
+    """How many machines the vault discovered but does not protect have no Mobility agent yet: enable
+    replication then push-installs it, which needs what ASR's push install needs."""
+    if not evidence.azure.ok:
+        return []
+    protected = {
+        normalize_uuid(u)
+        for i in store.all(ProtectedItem)
+        for u in (i.source_bios_uuid, i.source_instance_uuid)
+        if u
+    }
+    protected_names = {i.display_name.lower() for i in store.all(ProtectedItem)}
+    machines: dict[str, ProtectableItem] = {}
+    for m in store.all(ProtectableItem):
+        ids = {normalize_uuid(u) for u in (m.bios_guid, m.instance_uuid) if u}
+        name = (m.friendly_name or m.name).lower()
+        if m.agent_installed is None or m.protection_status.lower() == "protected" or ids & protected:
+            continue
+        if not ids and name in protected_names:
+            continue  # a classic listing without the VM's UUIDs: its name is what matches
+        # a vault with both stacks lists a VM once per appliance: count it once, by name
+        machines.setdefault(name, m)
+    if not machines:
+        return []
+    without = sorted(
+        (m.friendly_name or m.name for m in machines.values() if not m.agent_installed), key=str.lower
+    )
+    if not without:
+        found = f"every one of the {len(machines)} discovered unprotected machines has a Mobility agent"
+        return [Check("vmware.mobility-agents", Area.VMWARE, Verdict.PASS, found)]
+    shown = ", ".join(without[:5]) + (" …" if len(without) > 5 else "")
+    return [
+        Check(
+            "vmware.mobility-agents",
+            Area.VMWARE,
+            Verdict.WARN,
+            f"{len(without)} of {len(machines)} discovered unprotected machines have no Mobility agent "
+            f"({shown}); enable replication push-installs it",
+            "for the push install give enable a run-as account: on Windows an administrator (a local one "
+            "needs LocalAccountTokenFilterPolicy=1) with File and Printer Sharing and WMI allowed, on Linux "
+            "root with SSH on 22 (password authentication, SFTP); or install the agent by hand",
+        )
+    ]
+
+
 CHECKS: tuple[Callable[[Store, Evidence], list[Check]], ...] = (
     azure_checks,
     infrastructure_checks,
     vmware_checks,
+    discovered_agent_checks,
     capacity_checks,
 )
 

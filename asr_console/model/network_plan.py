@@ -71,13 +71,83 @@ def mapping_for(plan: Mapping[str, NetworkMapping], port_group: str) -> NetworkM
     return plan.get(port_group.strip().lower())
 
 
-def vm_mapping(plan: Mapping[str, NetworkMapping], vm: VirtualMachine) -> NetworkMapping | None:
-    """The mapping of the VM's first NIC's port group that has one (what enable defaults to)."""
-    for nic in vm.nics:
-        found = mapping_for(plan, nic.network)
-        if found is not None:
-            return found
-    return None
+def port_groups(vm: VirtualMachine) -> tuple[str, ...]:
+    """The port groups of the VM's NICs, each once, in NIC order."""
+    return _distinct(nic.network for nic in vm.nics)
+
+
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for name in names:
+        if name.strip():
+            seen.setdefault(name.strip().lower(), name.strip())
+    return tuple(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkDefault:
+    """Where one VM's enable sends it when the user names no network, and why.
+
+    ``origin`` is what a plan shows beside the default ("network map: PG-App", "profile …"); ``problem``
+    says why there is none (its NICs map to different networks, its port group is not mapped), naming
+    the port groups, so the user can give the network explicitly.
+    """
+
+    network: str = ""
+    subnet: str = ""
+    test_network: str = ""
+    test_subnet: str = ""
+    origin: str = ""
+    problem: str = ""
+
+
+def _target(network: str, subnet: str) -> str:
+    name = network.rsplit("/", 1)[-1]
+    return f"{name} / {subnet}" if subnet else name
+
+
+def _key(m: NetworkMapping) -> tuple[str, ...]:
+    # the same network named once by name and once by id is still one target
+    return tuple(v.rsplit("/", 1)[-1].lower() for v in (m.network, m.subnet, m.test_network, m.test_subnet))
+
+
+def network_default(
+    plan: Mapping[str, NetworkMapping],
+    groups: Iterable[str],
+    fallback_network: str = "",
+    fallback_subnet: str = "",
+) -> NetworkDefault:
+    """The default targets of a VM on ``groups`` (its NICs' port groups).
+
+    The network map decides when the VM's mapped port groups agree; port groups it does not map beside a
+    mapped one are named in the origin (ASR takes one target network per VM at enable). Mapped port
+    groups that disagree leave no default: which NIC is primary is the user's call. With no port group
+    mapped, the profile's ``target_network`` is the fallback; without one, the unmapped port group is the
+    problem. Explicit choices (flags, dialog edits) are the caller's and always win.
+    """
+    names = _distinct(groups)
+    mapped = [(g, m) for g in names if (m := mapping_for(plan, g)) is not None]
+    unmapped = [g for g in names if mapping_for(plan, g) is None]
+    targets = {_key(m) for _g, m in mapped}
+    if len(targets) > 1:
+        shown = ", ".join(f"{g} → {_target(m.network, m.subnet)}" for g, m in mapped)
+        return NetworkDefault(problem=f"its NICs map to different networks ({shown})")
+    if mapped:
+        m = mapped[0][1]
+        origin = "network map: " + ", ".join(g for g, _ in mapped)
+        if unmapped:
+            origin += f" ({', '.join(unmapped)} unmapped)"
+        return NetworkDefault(m.network, m.subnet, m.test_network, m.test_subnet, origin)
+    if fallback_network:
+        origin = "profile target_network"
+        if plan and unmapped:
+            origin += f" (port group {', '.join(unmapped)} unmapped)"
+        return NetworkDefault(fallback_network, fallback_subnet, origin=origin)
+    if plan and unmapped:
+        return NetworkDefault(problem=f"port group {', '.join(unmapped)} is not in the network map")
+    if plan:
+        return NetworkDefault(problem="its NICs' port groups are not known yet")
+    return NetworkDefault()
 
 
 @dataclass(frozen=True, slots=True)

@@ -450,6 +450,12 @@ class ProtectableItem:
     instance_uuid: str = ""
     bios_guid: str = ""
     disks: tuple[DiscoveredDisk, ...] = ()
+    # the port groups its NICs are on, as the appliance discovered them (what the network map maps)
+    networks: tuple[str, ...] = ()
+    # whether the Mobility agent is installed (None: the vault does not say); classic vaults report it
+    # per protectable item, modernized ones list the agents registered with the appliance
+    agent_installed: bool | None = None
+    agent_version: str = ""
 
     @property
     def key(self) -> str:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from asr_console.model.doctor import Check
+from asr_console.model.join import discovered_machine_for
 from asr_console.model.operations import Operation
 from asr_console.model.queries import jobs_of_item, recovery_points_of, rpo_threshold_minutes
 from asr_console.model.records import (
@@ -19,11 +20,13 @@ from asr_console.model.records import (
     HealthError,
     Job,
     Kind,
+    ProtectableItem,
     ProtectedItem,
     Provider,
     VirtualMachine,
 )
 from asr_console.model.specs import ComputeNetworkSpec, validate_compute_network
+from asr_console.model.store import Store
 from asr_console.widgets.console import ConsoleAccess
 from asr_console.widgets.fmt import age, churn, duration, memory, size_gb, stamp
 from asr_console.widgets.inventory import compat_of
@@ -238,8 +241,22 @@ class ItemDetailScreen(DetailScreen):
         return text
 
 
+def _agent_text(store: Store, vm: VirtualMachine) -> str:
+    item = store.item_for_vm(vm.moref)
+    if item is not None and item.agent_version:
+        return item.agent_version
+    machine = discovered_machine_for(vm, store.all(ProtectableItem))
+    if machine is None:
+        return "— (not discovered by the vault yet)"
+    if machine.agent_installed is None:
+        return "— (the vault does not say)"
+    if machine.agent_installed:
+        return f"installed {machine.agent_version}".strip()
+    return "none: enable replication push-installs it"
+
+
 class VmDetailScreen(DetailScreen):
-    KINDS = frozenset({Kind.VM, Kind.PROTECTED_ITEM, Kind.CHURN})
+    KINDS = frozenset({Kind.VM, Kind.PROTECTED_ITEM, Kind.CHURN, Kind.PROTECTABLE})
     PANE_TITLE = "Virtual machine"
 
     def __init__(self, moref: str) -> None:
@@ -264,6 +281,7 @@ class VmDetailScreen(DetailScreen):
             ("tools", vm.tools_status or "—"),
             ("folder", vm.folder_path or "—"),
             ("BIOS UUID", vm.bios_uuid or "—"),
+            ("Mobility agent", _agent_text(store, vm)),
             (
                 "churn",
                 f"{churn(sample.latest_kbps if sample else None)} now, peak "

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from asr_console.model.arm import same_arm_id
 from asr_console.model.compat import Status, check_vm
 from asr_console.model.join import discovered_machine_for
+from asr_console.model.network_plan import NetworkDefault, network_default, port_groups
 from asr_console.model.operations import Operation
 from asr_console.model.records import (
     ChurnSample,
@@ -38,7 +39,7 @@ from asr_console.model.specs import (
     validate_enable,
 )
 from asr_console.model.store import Store
-from asr_console.model.targets import TargetChoices
+from asr_console.model.targets import TargetChoices, Unresolved, VirtualNetwork, resolve
 from asr_console.screens.dialog_frame import Dialog
 from asr_console.widgets.console import ConsoleAccess
 
@@ -74,6 +75,33 @@ def blocking_reasons(store: Any, vm: VirtualMachine) -> tuple[str, ...]:
     return tuple(f.message for f in result.findings if f.status is Status.BLOCKED)
 
 
+def default_networks(store: Any, settings: Any, vm: VirtualMachine) -> NetworkDefault:
+    """Where the profile sends this VM by default: its NICs' port groups as vCenter shows them (as the
+    appliance discovered them while vCenter's devices are still loading) through the network map, then
+    the profile's target network."""
+    groups = port_groups(vm)
+    if not groups:
+        item = protectable_for(store, vm)
+        groups = item.networks if item is not None else ()
+    return network_default(settings.network_map, groups, settings.target_network, settings.target_subnet)
+
+
+def _short(arm_id: str) -> str:
+    return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
+
+
+def _subnet_named(network: VirtualNetwork, name: str) -> str:
+    return next((s.name for s in network.subnets if s.name.lower() == name.strip().lower()), "")
+
+
+def _networks_of(spec: EnableReplicationSpec) -> tuple[str, str, str, str]:
+    return (spec.target_network_id, spec.target_subnet, spec.test_network_id, spec.test_subnet)
+
+
+def _shown(network: str, subnet: str) -> str:
+    return f"{_short(network)} / {subnet}" if subnet else _short(network)
+
+
 # Azure VM names: 1–63 letters, digits and hyphens, starting and ending with a letter or digit
 _AZURE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
@@ -104,15 +132,28 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         self.morefs = morefs
         self.errors: list[FieldError] = []
         self.targets = TargetChoices()  # what the pickers offer, once read
+        # each chosen VM's default networks (moref → default) and where its sent ones came from (by name)
+        self.defaults: dict[str, NetworkDefault] = {}
+        self.origins: dict[str, str] = {}
+        self._pending_subnets: dict[str, tuple[str, str]] = {}  # subnet picker → (network id, subnet)
 
     def pairs(self) -> list[tuple[VirtualMachine, ProtectableItem | None]]:
         store = self.console.store
         vms = [store.typed(VirtualMachine, m) for m in self.morefs]
         return [(vm, protectable_for(store, vm)) for vm in vms if vm is not None]
 
+    def eligible(self, vm: VirtualMachine, item: ProtectableItem | None) -> bool:
+        store = self.console.store
+        return item is not None and store.item_for_vm(vm.moref) is None and not blocking_reasons(store, vm)
+
     def compose(self) -> ComposeResult:
         store = self.console.store
         pairs = self.pairs()
+        self.defaults = {
+            vm.moref: default_networks(store, self.console.settings, vm)
+            for vm, item in pairs
+            if self.eligible(vm, item)
+        }
         lines = []
         for vm, item in pairs:
             blocked = blocking_reasons(store, vm)
@@ -125,6 +166,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             else:
                 disks = len(vm.disks)
                 lines.append(f"{vm.name}: will replicate ({disks} disk{'s' if disks != 1 else ''})")
+                lines.append(f"    {self._default_line(self.defaults[vm.moref])}")
         policies: list[Policy] = sorted(store.all(Policy), key=lambda p: p.name)
         servers: list[ProcessServer] = store.all(ProcessServer)
         with VerticalScroll():
@@ -142,6 +184,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             with Horizontal(classes="en-pair"):
                 yield Select([], prompt="none", id="en-test-network")
                 yield Select([], prompt="subnet (ASR's default)", id="en-test-subnet")
+            yield Static(self._origin_text(), id="en-net-origin")
             yield Label("Cache storage account (in the vault's region)")
             yield Select([], prompt="loading storage accounts…", id="en-cache")
             yield Label("Target disk type")
@@ -204,6 +247,74 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         cache = self.query_one("#en-cache", Select)
         cache.set_options([(f"{a.name} ({a.location}, {a.sku})", a.id) for a in targets.storage])
         cache.prompt = "choose a storage account" if targets.storage else "no storage accounts listed"
+        self._preselect_shared_default()
+
+    # ------------------------------------------------------------------ default networks
+
+    @staticmethod
+    def _default_line(default: NetworkDefault) -> str:
+        if not default.network:
+            return f"network: {default.problem}: choose a target network below" if default.problem else ""
+        test = f", test {_shown(default.test_network, default.test_subnet)}" if default.test_network else ""
+        return f"→ {_shown(default.network, default.subnet)}{test} (from {default.origin})"
+
+    def shared_default(self) -> NetworkDefault | None:
+        """The default every chosen VM shares (None when they differ or have none)."""
+        found = {(d.network, d.subnet, d.test_network, d.test_subnet) for d in self.defaults.values()}
+        if len(found) != 1:
+            return None
+        default = next(iter(self.defaults.values()))
+        return default if default.network else None
+
+    def _origin_text(self) -> str:
+        shared = self.shared_default()
+        if shared is not None:
+            return f"from {shared.origin}"
+        if any(d.network for d in self.defaults.values()):
+            return "per VM as listed above; a network chosen here is used for every VM"
+        return ""
+
+    def _network_id(self, name: str) -> str:
+        """The ARM id of the network a default names ("" when the subscription lists none by that name)."""
+        try:
+            return resolve(name, self.targets.networks, "virtual network").id if name else ""
+        except Unresolved:
+            return ""
+
+    def _preselect_shared_default(self) -> None:
+        """The pickers show the default the chosen VMs share; left empty, each VM takes its own."""
+        shared = self.shared_default()
+        if shared is None:
+            return
+        for network, subnet, net_sel, sub_sel in (
+            (shared.network, shared.subnet, "#en-network", "#en-subnet"),
+            (shared.test_network, shared.test_subnet, "#en-test-network", "#en-test-subnet"),
+        ):
+            found = self._network_id(network)
+            select = self.query_one(net_sel, Select)
+            if found and select.value is Select.NULL:
+                self._pending_subnets[sub_sel] = (found, subnet)
+                select.value = found
+
+    def _vm_networks(self, vm: VirtualMachine) -> tuple[str, str, str, str, str]:
+        """(network id, subnet, test network id, test subnet, origin): the pickers' when chosen, else the
+        VM's default; a default naming a network the subscription does not list keeps its name, which
+        validation reports."""
+        network, subnet = self._value("#en-network"), self._value("#en-subnet")
+        test, test_subnet = self._value("#en-test-network"), self._value("#en-test-subnet")
+        default = self.defaults.get(vm.moref, NetworkDefault())
+        origin = "chosen"
+        if not network and default.network:
+            network = self._network_id(default.network) or default.network
+            subnet = subnet or default.subnet
+            origin = default.origin
+        if not test and default.test_network:
+            test = self._network_id(default.test_network) or default.test_network
+            test_subnet = test_subnet or default.test_subnet
+        shared = self.shared_default()
+        if shared is not None and self._value("#en-network") == self._network_id(shared.network):
+            origin = shared.origin  # the preselected default, untouched
+        return network, subnet, test, test_subnet, origin
 
     @on(Select.Changed, "#en-network")
     def _network_changed(self) -> None:
@@ -216,9 +327,13 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
     def _fill_subnets(self, network: str, subnet: str) -> None:
         chosen = self._value(network)
         net = next((n for n in self.targets.networks if same_arm_id(n.id, chosen)), None)
-        self.query_one(subnet, Select).set_options(
-            [(f"{s.name} ({s.address_prefix})", s.name) for s in (net.subnets if net else ())]
-        )
+        select = self.query_one(subnet, Select)
+        select.set_options([(f"{s.name} ({s.address_prefix})", s.name) for s in (net.subnets if net else ())])
+        pending = self._pending_subnets.pop(subnet, None)
+        if net is not None and pending is not None and same_arm_id(pending[0], net.id):
+            wanted = _subnet_named(net, pending[1])
+            if wanted:
+                select.value = wanted
 
     @on(Select.Changed, "#en-policy")
     def _policy_changed(self) -> None:
@@ -274,6 +389,8 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             if item is None or store.item_for_vm(vm.moref) is not None or blocking_reasons(store, vm):
                 continue
             name = vm.name if _AZURE_NAME.match(vm.name) else ""
+            network, subnet, test, test_subnet, origin = self._vm_networks(vm)
+            self.origins[vm.name] = origin
             specs.append(
                 EnableReplicationSpec(
                     protectable_item_id=item.id,
@@ -281,10 +398,10 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                     policy_id=policy.id if policy else "",
                     provider=policy.provider if policy else Provider.OTHER,
                     target_resource_group_id=self._value("#en-rg"),
-                    target_network_id=self._value("#en-network"),
-                    target_subnet=self._value("#en-subnet"),
-                    test_network_id=self._value("#en-test-network"),
-                    test_subnet=self._value("#en-test-subnet"),
+                    target_network_id=network,
+                    target_subnet=subnet,
+                    test_network_id=test,
+                    test_subnet=test_subnet,
                     log_storage_account_id=self._value("#en-cache"),
                     disk_type=self._value("#en-disk"),
                     process_server_id=self._value("#en-ps"),
@@ -313,6 +430,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                 continue  # the provider comes from the policy: "choose a policy" says it all
             if error not in errors:
                 errors.append(error)
+        errors += [e for e in self._network_errors(specs) if e not in errors]
         known = {d.label.lower() for _vm, item in self.pairs() if item is not None for d in item.disks}
         for selector, what in (("#en-exclude", "disks not to replicate"), ("#en-premium", "premium disks")):
             unknown = sorted(self._labels(selector) - known)
@@ -325,6 +443,33 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         if specs[0].availability_zone and specs[0].availability_set_id:
             errors.append(FieldError("availability", "choose an availability zone or a set, not both"))
         return errors
+
+    def _network_errors(self, specs: list[EnableReplicationSpec]) -> list[FieldError]:
+        """Each VM's own networks (its defaults may differ): a VM the network map cannot place, a
+        default naming a network the subscription lacks, and the rules every enable's networks follow."""
+        out: list[FieldError] = []
+        by_name = {vm.name: vm for vm, _item in self.pairs()}
+        per_vm = len({_networks_of(s) for s in specs}) > 1
+        for spec in specs:
+            vm = by_name.get(spec.item_name)
+            default = self.defaults.get(vm.moref, NetworkDefault()) if vm is not None else NetworkDefault()
+            if not spec.target_network_id and default.problem:
+                out.append(FieldError("target_network", f"{spec.item_name}: {default.problem}: choose one"))
+            for field_name, given in (
+                ("target_network", spec.target_network_id),
+                ("test_network", spec.test_network_id),
+            ):
+                if given and not given.startswith("/"):
+                    message = f"{spec.item_name}: {default.origin} names {given}, not listed in Azure"
+                    out.append(FieldError(field_name, message))
+            if not per_vm and spec is not specs[0]:
+                continue
+            for error in validate_enable(spec):
+                if error.field in ("target_network", "target_subnet", "test_network", "test_subnet"):
+                    message = f"{spec.item_name}: {error.message}" if per_vm else error.message
+                    if FieldError(error.field, message) not in out:
+                        out.append(FieldError(error.field, message))
+        return out
 
     @on(Button.Pressed, "#en-go")
     def _go(self) -> None:
@@ -360,10 +505,7 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             *(f"VM: {spec.item_name}" for spec in specs),
             f"Policy: {policy.name if policy else specs[0].policy_id}",
             f"Target resource group: {self._short(specs[0].target_resource_group_id)}",
-            f"Target network: {self._short(specs[0].target_network_id) or 'none'}"
-            + (f" / {specs[0].target_subnet}" if specs[0].target_subnet else ""),
-            f"Test network: {self._short(specs[0].test_network_id) or 'none'}"
-            + (f" / {specs[0].test_subnet}" if specs[0].test_subnet else ""),
+            *self._network_lines(specs),
             f"Cache storage account: {self._short(specs[0].log_storage_account_id)}",
             f"Disk type: {specs[0].disk_type}",
             *self._disk_lines(),
@@ -377,6 +519,29 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                 )
                 if value
             ),
+        ]
+
+    def _network_lines(self, specs: list[EnableReplicationSpec]) -> list[str]:
+        """One pair of lines when every VM lands in the same networks, else a line per VM; each with
+        where its networks came from unless the pickers chose them."""
+
+        def origin(spec: EnableReplicationSpec) -> str:
+            found = self.origins.get(spec.item_name, "chosen")
+            return "" if found == "chosen" else f" (from {found})"
+
+        shared = {_networks_of(s) for s in specs}
+        if len(shared) == 1:
+            first = specs[0]
+            origins = {origin(s) for s in specs}
+            return [
+                f"Target network: {_shown(first.target_network_id, first.target_subnet) or 'none'}"
+                + (origins.pop() if len(origins) == 1 else ""),
+                f"Test network: {_shown(first.test_network_id, first.test_subnet) or 'none'}",
+            ]
+        return [
+            f"Networks of {s.item_name}: {_shown(s.target_network_id, s.target_subnet) or 'none'}, "
+            f"test {_shown(s.test_network_id, s.test_subnet) or 'none'}{origin(s)}"
+            for s in specs
         ]
 
     def _disk_lines(self) -> list[str]:

@@ -6,6 +6,7 @@ Every read first applies the simulated time that has passed (``step``).
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -75,16 +76,33 @@ class ArmReads:
 
     def list_fabrics(self) -> list[dict[str, Any]]:
         self.step()
-        return [
-            f.to_arm(self.state.clock, self.state.elapsed, self.state.scope, health_error)
-            for f in self.state.fabrics.values()
-        ]
+        return [self._fabric(f) for f in self.state.fabrics.values()]
 
     def get_fabric(self, name: str) -> dict[str, Any]:
         self.step()
-        return self.state.fabric(name).to_arm(
-            self.state.clock, self.state.elapsed, self.state.scope, health_error
-        )
+        return self._fabric(self.state.fabric(name))
+
+    def _fabric(self, f: SimFabric) -> dict[str, Any]:
+        out = f.to_arm(self.state.clock, self.state.elapsed, self.state.scope, health_error)
+        if f.provider == RCM:
+            out["properties"]["customDetails"]["agentDetails"] = self._agent_details(f)
+        return out
+
+    def _agent_details(self, f: SimFabric) -> list[dict[str, Any]]:
+        """``AgentDetails``: the Mobility agents registered with the appliance, one per VM that has one,
+        replicating or not (how a modernized vault tells which discovered machines have an agent). Their
+        optional disk lists are left out: thousands of agents would make every fabric read megabytes."""
+        agents = self.state.mobility_agents()
+        return [
+            {
+                "agentId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{f.name}/agent/{vm.instance_uuid}")),
+                "machineId": vm.instance_uuid,
+                "biosId": vm.bios_uuid,
+                "fqdn": f"{vm.name}.corp.example",
+            }
+            for vm in self.state.estate.vms.values()
+            if vm.moref in agents
+        ]
 
     def list_vcenters(self, fabric: str | None = None) -> list[dict[str, Any]]:
         self.step()
@@ -233,15 +251,14 @@ class ArmReads:
             return []
         # a VM replicated through either stack is protected, whichever container lists it
         by_vm = {i.vm_moref: i for i in self.state.items.values()}
+        agents = self.state.mobility_agents()
         out: list[Callable[[], dict[str, Any]]] = []
         for vm in self.state.estate.vms.values():
             if name is not None and self.state.protectable_name(f, vm.instance_uuid).lower() != name.lower():
                 continue
             item = by_vm.get(vm.moref)
             protected = (
-                (self.state.scope.item_id(item.fabric, item.container, item.name), item.agent_version)
-                if item is not None
-                else None
+                self.state.scope.item_id(item.fabric, item.container, item.name) if item is not None else None
             )
             out.append(
                 functools.partial(
@@ -250,12 +267,13 @@ class ArmReads:
                     vm,  # a frozen record: the estate replaces it on change
                     self.state.estate.extra[vm.moref].os_type,
                     protected,
+                    agents.get(vm.moref, ""),
                 )
             )
         return out
 
     def _render_protectable(
-        self, f: SimFabric, vm: Any, os_type: str, protected: tuple[str, str] | None
+        self, f: SimFabric, vm: Any, os_type: str, protected: str | None, agent: str
     ) -> dict[str, Any]:
         name = self.state.protectable_name(f, vm.instance_uuid)
         fabric = f.name
@@ -267,7 +285,7 @@ class ArmReads:
             "properties": {
                 "friendlyName": vm.name,
                 "protectionStatus": "Protected" if protected else "Unprotected",
-                "replicationProtectedItemId": protected[0] if protected else None,
+                "replicationProtectedItemId": protected,
                 "recoveryServicesProviderId": f"{self.state.scope.fabric_id(fabric)}/"
                 f"replicationRecoveryServicesProviders/{fabric}-dra",
                 "protectionReadinessErrors": [],
@@ -275,9 +293,9 @@ class ArmReads:
                 "customDetails": {
                     "instanceType": "VMwareVirtualMachine",
                     "agentGeneratedId": vm.bios_uuid,
-                    "agentInstalled": "true" if protected else "false",
+                    "agentInstalled": "true" if agent else "false",
                     "osType": os_type,
-                    "agentVersion": protected[1] if protected else "",
+                    "agentVersion": agent,
                     "ipAddress": vm.nics[0].ips[0] if vm.nics and vm.nics[0].ips else "",
                     "poweredOn": "true" if vm.power_state == "poweredOn" else "false",
                     "vCenterInfrastructureId": f.vcenter,

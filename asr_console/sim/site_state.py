@@ -8,6 +8,7 @@ builder all use. ``SimEngine`` (``engine.py``) puts the parts together.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import random
 from collections.abc import Callable
@@ -42,6 +43,14 @@ CHURN_LIMIT_KBPS = 20 * 1024
 PROVIDERS = ("inmagercm", "inmageazurev2", "mixed")
 CONTAINER_TYPE = "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers"
 REPLICATING = (Phase.PROTECTED, Phase.REPROTECTED)
+
+
+@functools.cache
+def hand_installed_agent(instance_uuid: str) -> str:
+    """Picked from the VM's UUID, so any estate (seeded or discovered) gets the same mix without drawing
+    from the seeded generator that lays out the rest of the site."""
+    digest = hashlib.sha1(f"agent/{instance_uuid}".encode()).digest()
+    return AGENT_VERSIONS[digest[1] % 2] if digest[0] % 3 == 0 else ""
 
 
 class SiteState:
@@ -84,6 +93,8 @@ class SiteState:
         # read from the fabric's Azure Migrate site instead
         self.modernized_discovery = modernized_discovery
         self.fail_next_codes: dict[str, str] = {}  # scenario → catalog error its next job fails with
+        # VMs whose Mobility agent a push install put in place (enable); disabling leaves it installed
+        self.pushed_agents: dict[str, str] = {}  # VM moref → agent version
 
     @property
     def now(self) -> datetime:
@@ -186,6 +197,17 @@ class SiteState:
                 ],
             },
         }
+
+    def mobility_agents(self) -> dict[str, str]:
+        """VM moref → the Mobility agent version in its guest, for the VMs that have one: a replicating
+        VM's item's, one pushed by an earlier enable, or one an admin installed by hand before enabling
+        (about a third of the rest)."""
+        out = {
+            vm.moref: v for vm in self.estate.vms.values() if (v := hand_installed_agent(vm.instance_uuid))
+        }
+        out.update(self.pushed_agents)
+        out.update({i.vm_moref: i.agent_version for i in self.items.values()})
+        return out
 
     def protectable_name(self, fabric: SimFabric, instance_uuid: str) -> str:
         # Azure Migrate names a discovered VMware machine "<vCenter>_<VM instance UUID>"

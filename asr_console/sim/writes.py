@@ -319,6 +319,8 @@ class ArmWrites:
             item.phase = Phase.INITIAL_REPLICATION
             item.ir_percent = 0.0
             item.agent_heartbeat = self.state.elapsed
+            # the push install stays in the guest if replication is disabled later
+            self.state.pushed_agents[vm.moref] = item.agent_version
             self.state.clear_scenario(item)
 
         def failed() -> None:

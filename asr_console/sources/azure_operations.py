@@ -158,11 +158,13 @@ class AsrOperations(OperationShorthands):
         configuration server's the container's protectable items."""
         out: list[ProtectableItem] = []
         dropped: list[str] = []
+        fabrics = await self._fabrics()
         sites = {
             text_name: site
-            for fabric in await self._fabrics()
+            for fabric in fabrics
             if (text_name := str(fabric.get("name") or "")) and (site := wire.vmware_site_id(fabric))
         }
+        agents = {str(fabric.get("name") or ""): wire.appliance_agents(fabric) for fabric in fabrics}
         for container in await self._containers():
             container_id = container.get("id")
             container_id = container_id if isinstance(container_id, str) else ""
@@ -173,7 +175,9 @@ class AsrOperations(OperationShorthands):
             site = sites.get(fabric, "")
             if site:
                 async for page in self._site_machine_pages(site):
-                    machine = functools.partial(wire.site_machine, container_id=container_id)
+                    machine = functools.partial(
+                        wire.site_machine, container_id=container_id, agents=agents.get(fabric)
+                    )
                     read = wire.convert_all(machine, page, "discovered machine")
                     out.extend(read)
                     dropped.extend(read.dropped)

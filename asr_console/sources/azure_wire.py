@@ -280,14 +280,24 @@ def protectable_item(value: dict[str, Any]) -> ProtectableItem:
         os_type=stext(details.get("osType")),
         disk_count=len(seq(details.get("diskDetails"))),
         ip_address=text(details.get("ipAddress")),
+        # VMwareVirtualMachineDetails says it outright; other providers' details do not
+        agent_installed=flag(details["agentInstalled"])
+        if details.get("agentInstalled") is not None
+        else None,
+        agent_version=stext(details.get("agentVersion")),
     )
 
 
 @payload
-def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
+def site_machine(
+    value: dict[str, Any], container_id: str, agents: frozenset[str] | None = None
+) -> ProtectableItem:
     """A machine of the Azure Migrate VMware site a modernized appliance discovers into (OffAzure
     2020-01-01), as the machine to protect in ``container_id``: its ARM id is the
-    ``fabricDiscoveryMachineId`` enable replication sends, its disks' uuids the disk ids."""
+    ``fabricDiscoveryMachineId`` enable replication sends, its disks' uuids the disk ids.
+
+    ``agents`` are the BIOS ids of the Mobility agents registered with its appliance
+    (``appliance_agents``); None when the appliance's details did not list them."""
     machine_id = text(value.get("id"))
     props = obj(value.get("properties"))
     disks = tuple(
@@ -299,7 +309,8 @@ def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
         for d in map(obj, seq(props.get("disks")))
         if text(d.get("uuid"))
     )
-    ips = [ip for nic in map(obj, seq(props.get("networkAdapters"))) for ip in seq(nic.get("ipAddressList"))]
+    nics = list(map(obj, seq(props.get("networkAdapters"))))
+    ips = [ip for nic in nics for ip in seq(nic.get("ipAddressList"))]
     return ProtectableItem(
         id=machine_id,
         name=text(value.get("name")),
@@ -312,7 +323,24 @@ def site_machine(value: dict[str, Any], container_id: str) -> ProtectableItem:
         instance_uuid=text(props.get("instanceUuid")),
         bios_guid=text(props.get("biosGuid")),
         disks=disks,
+        networks=tuple(dict.fromkeys(n for nic in nics if (n := text(nic.get("networkName"))))),
+        agent_installed=None if agents is None else bios_key(text(props.get("biosGuid"))) in agents,
     )
+
+
+def bios_key(bios: str) -> str:
+    # vCenter and the agents write the same BIOS UUID with or without braces and in either case
+    return bios.strip().strip("{}").lower()
+
+
+def appliance_agents(value: dict[str, Any]) -> frozenset[str] | None:
+    """The BIOS ids of the Mobility agents registered with an appliance (InMageRcm fabric details'
+    ``agentDetails``): the machines that have an agent, replicating or not. None when not listed."""
+    details = obj(obj(value.get("properties")).get("customDetails"))
+    listed = details.get("agentDetails")
+    if listed is None:
+        return None
+    return frozenset(bios_key(text(obj(a).get("biosId"))) for a in seq(listed) if text(obj(a).get("biosId")))
 
 
 @payload

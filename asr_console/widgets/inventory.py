@@ -18,7 +18,16 @@ from textual.message import Message
 from textual.widgets import Tree
 
 from asr_console.model.compat import check_vm
-from asr_console.model.records import ChurnSample, Cluster, Datacenter, Host, Kind, VirtualMachine
+from asr_console.model.join import DiscoveredIndex
+from asr_console.model.records import (
+    ChurnSample,
+    Cluster,
+    Datacenter,
+    Host,
+    Kind,
+    ProtectableItem,
+    VirtualMachine,
+)
 from asr_console.model.store import Store
 from asr_console.sync import streams
 from asr_console.widgets.fmt import HEALTH_ROLE, churn, duration, memory, size_gb
@@ -65,6 +74,19 @@ def disk_sizes(vm: VirtualMachine) -> str:
     if len(sizes) > DISKS_LISTED + 1:
         sizes = [*sizes[:DISKS_LISTED], f"{len(sizes) - DISKS_LISTED} more"]
     return "+".join(sizes) or "—"
+
+
+def agent_cell(store: Store, vm: VirtualMachine, machine: ProtectableItem | None) -> Cell:
+    """The Mobility agent in the VM: a protected item's version, else whether the vault's discovery
+    saw one (— when the vault has not discovered the VM or does not say)."""
+    item = store.item_for_vm(vm.moref)
+    if item is not None and item.agent_version:
+        return item.agent_version
+    if machine is None or machine.agent_installed is None:
+        return ("—", "muted")
+    if machine.agent_installed:
+        return machine.agent_version or "installed"
+    return ("none", "warning")
 
 
 def protection_badge(store: Store, vm: VirtualMachine) -> Cell:
@@ -117,9 +139,11 @@ class InventoryView(TableView):
     """
 
     scope: tuple[str, str] | None = None
+    # the vault's discovered machines by VM identity, for the Agent column (rebuilt when they change)
+    discovered = DiscoveredIndex(())
 
     def extra_kinds(self) -> Sequence[Kind]:
-        return (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.CHURN, Kind.PROTECTED_ITEM)
+        return (Kind.DATACENTER, Kind.CLUSTER, Kind.HOST, Kind.CHURN, Kind.PROTECTED_ITEM, Kind.PROTECTABLE)
 
     def compose(self) -> ComposeResult:
         yield Line(self.TITLE, classes="headline")
@@ -169,8 +193,15 @@ class InventoryView(TableView):
                 priority=1,
                 sort=lambda v: compat_of(v, self.store.typed(ChurnSample, v.moref)).verdict,
             ),
+            Column("agent", "Agent", 11, priority=6, sort=self._agent_sort),
             Column("prot", "Protection", 14, sort=self._badge_sort),
         ]
+
+    def _agent_sort(self, vm: VirtualMachine) -> str:
+        # no agent first: those are the VMs a push install has to reach
+        cell = agent_cell(self.store, vm, self.discovered.for_vm(vm))
+        text = cell[0] if isinstance(cell, tuple) else str(cell)
+        return {"none": "0", "—": "2"}.get(text, "1" + text)
 
     def _badge_sort(self, vm: VirtualMachine) -> str:
         item = self.store.item_for_vm(vm.moref)
@@ -199,6 +230,7 @@ class InventoryView(TableView):
             disks,
             churn(sample.latest_kbps if sample else None),
             (compat.verdict if compat.complete else compat.verdict + "?", _COMPAT_ROLE[compat.verdict]),
+            agent_cell(self.store, vm, self.discovered.for_vm(vm)),
             badge,
         )
 
@@ -208,11 +240,15 @@ class InventoryView(TableView):
     # ------------------------------------------------------------------ store
 
     def reset(self) -> None:
+        self.discovered = DiscoveredIndex(self.store.all(ProtectableItem))
         super().reset()
         if not self.compact:
             self.rebuild_tree()
 
     def changed(self, pending: Pending) -> None:
+        if pending.touches((Kind.PROTECTABLE,)):
+            self.discovered = DiscoveredIndex(self.store.all(ProtectableItem))
+            self.table.refresh()
         super().changed(pending)
         if not self.compact and pending.touches((Kind.DATACENTER, Kind.CLUSTER, Kind.HOST)):
             self.rebuild_tree()
