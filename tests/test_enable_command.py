@@ -358,3 +358,30 @@ async def test_a_vm_the_network_map_cannot_place_is_named_with_its_port_groups(
     )
     assert code == 0, err
     assert json.loads(out)["plan"][0]["inputs"]["target_network_id"] == engine.scope.network_id("vnet-dr-weu")
+
+
+async def test_the_profiles_target_group_and_cache_account_stand_in_for_absent_flags(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    engine, endpoint = site
+    fabric, machine = unprotected(engine, 1)[0]
+    vm = machine["properties"]["displayName"]
+    flags = ["--policy", policy_of(engine, fabric), "--target-network", "vnet-dr-weu", "--dry-run", "--json"]
+    config = tmp_path / "none.toml"
+    config.write_text("[profiles.dr]\n", encoding="utf-8")
+    code, _, err = await command(capsys, "enable", vm, *flags, "--profile", "dr", *connection_flags(endpoint))
+    assert code == 2
+    assert "--target-resource-group: give it, or set target_resource_group in the profile" in err
+    assert "--cache-storage: give it, or set cache_storage in the profile" in err
+    config.write_text(
+        '[profiles.dr]\ntarget_resource_group = "rg-dr-recovery"\ncache_storage = "stasrcacheweu01"\n',
+        encoding="utf-8",
+    )
+    code, out, err = await command(
+        capsys, "enable", vm, *flags, "--profile", "dr", *connection_flags(endpoint)
+    )
+    assert (code, err) == (0, "")
+    [row] = json.loads(out)["plan"]
+    scope = engine.scope
+    assert row["inputs"]["target_resource_group_id"] == scope.resource_group_id("rg-dr-recovery")
+    assert row["inputs"]["cache_storage_account_id"] == scope.storage_id("stasrcacheweu01")

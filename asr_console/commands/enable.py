@@ -73,7 +73,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--policy", required=True, metavar="NAME", help="the replication policy (name or ARM id)"
     )
-    parser.add_argument("--target-resource-group", required=True, metavar="NAME|ID")
+    parser.add_argument(
+        "--target-resource-group",
+        default="",
+        metavar="NAME|ID",
+        help="where the Azure VMs are created (default: the profile's target_resource_group)",
+    )
     parser.add_argument(
         "--target-network",
         default="",
@@ -83,9 +88,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--cache-storage",
-        required=True,
+        default="",
         metavar="NAME|ID",
-        help="cache storage account in the vault's region",
+        help="cache storage account in the vault's region (default: the profile's cache_storage)",
     )
     parser.add_argument("--target-subnet", default="", metavar="NAME")
     parser.add_argument(
@@ -160,6 +165,10 @@ N = TypeVar("N", ResourceGroup, VirtualNetwork, StorageAccount)
 
 
 def _pick(given: str, records: list[N], what: str, flag: str, problems: list[str]) -> N | None:
+    if not given.strip():
+        key = flag.removeprefix("--").replace("-", "_")
+        problems.append(f"{flag}: give it, or set {key} in the profile")
+        return None
     try:
         return resolve(given, records, what)
     except Unresolved as exc:
@@ -468,6 +477,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from asr_console.session import audit_log
     from asr_console.sources.azure import AzureRecoveryService
 
+    # the profile's targets (what doctor checks and prepare-azure creates) stand in for absent flags
+    args.target_resource_group = args.target_resource_group or settings.target_resource_group
+    args.cache_storage = args.cache_storage or settings.cache_storage
     deadline = Deadline(settings.timeout)
     service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
