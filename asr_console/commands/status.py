@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,10 +37,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("status: UNKNOWN - set --subscription, --resource-group and --vault", file=sys.stderr)
         return UNKNOWN
     try:
-        return asyncio.run(_status(args, settings))
+        with _without_cycle_collection():
+            return asyncio.run(_status(args, settings))
     except SourceError as exc:
         print(f"status: UNKNOWN - {type(exc).__name__}: {exc}", file=sys.stderr)
         return UNKNOWN
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """The read builds about a million objects in a second: page JSON, freed by reference counting as
+    each page is converted, and records, alive until the report is printed. None of them is in a
+    cycle, yet the cyclic collector walked them some 250 times, a tenth of the command's time. It is
+    off for the read and the report, and back on after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
