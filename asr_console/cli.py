@@ -8,6 +8,8 @@ connection, simulated site) come from parent parsers here so every command spell
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import importlib
 import io
 import logging
@@ -316,6 +318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command_named(argv))
     args = parser.parse_args(argv)
     tui = getattr(args, "command", None) in TUI_COMMANDS
+    if not tui:
+        # A one-shot command's process ends with it: at exit the collector's last passes would walk
+        # every record and module object it holds (0.07 s after a 5,000-item status) to free what the
+        # process's end frees anyway. Frozen objects are left out of them.
+        atexit.unregister(gc.freeze)
+        atexit.register(gc.freeze)
     _configure_logging(getattr(args, "verbose", 0) or 0, console_log_path() if tui else None)
     try:
         settings = settings_from_args(args)
