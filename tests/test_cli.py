@@ -68,3 +68,36 @@ def test_config_error_names_file_key_reason(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}:2: profiles.p.vualt: unknown key" in result.stderr
     assert "vault" in result.stderr  # the known keys are listed
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["status", "--json"], "status"),
+        # a shared flag's value that spells a command is the flag's value, not the command
+        (["--vault", "status", "jobs", "--json"], "jobs"),
+        (["-p", "prod", "--vault=jobs", "status"], "status"),
+        (["cleanup", "item-1"], "cleanup"),
+        # help, version, the console and what cannot be read are the whole parser's to answer
+        (["status", "--help"], None),
+        (["--version"], None),
+        ([], None),
+        (["--vault"], None),
+        (["statu"], None),
+    ],
+)
+def test_the_command_is_read_before_its_module_is_loaded(argv: list[str], command: str | None) -> None:
+    from asr_console.cli import build_parser, command_named
+
+    assert command_named(argv) == command
+    if command is not None:
+        # the parser built for that command alone reads the line as the whole parser does
+        assert vars(build_parser(command).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_an_error_after_the_command_reads_as_before() -> None:
+    result = run("status", "--no-such-flag")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "asr-console: error: unrecognized arguments: --no-such-flag (see 'asr-console --help')"
+    )

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -110,7 +113,7 @@ class OneContextTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core
                 connector=aiohttp.TCPConnector(ssl=context),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
-                trust_env=True,
+                trust_env=self._use_env_settings,
             )
         await super().open()
 
@@ -126,6 +129,22 @@ class _FirstAnswer(AsyncNoPolling):  # type: ignore[type-arg]  # azure-core gene
     def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
         super().initialize(client, initial_response, deserialization_callback)
         self.response = initial_response
+
+
+def http_settings_in_environment() -> bool:
+    """Whether aiohttp's ``trust_env`` would find anything: a proxy variable or a netrc file.
+
+    With ``trust_env`` aiohttp looks both up again for every request, each in a worker thread, and only
+    then writes the request; the lookups find the same answer for the life of the process, so the
+    transports ask for them only when the environment has something to say.
+    """
+    if urllib.request.getproxies():
+        return True
+    netrc = os.environ.get("NETRC")
+    try:
+        return (Path(netrc) if netrc else Path.home() / ".netrc").exists()
+    except (RuntimeError, OSError):  # no home directory to look in: say yes and let aiohttp look
+        return True
 
 
 _LIST_ERRORS = {401: ClientAuthenticationError, 404: ResourceNotFoundError}
@@ -174,6 +193,7 @@ class AzureRecoveryService(AsrOperations):
         endpoint = arm_endpoint.rstrip("/")
         # seconds, not azure-core's 300 s per attempt: a console must notice a silent endpoint
         timeouts = {"connection_timeout": connection_timeout, "read_timeout": read_timeout}
+        use_env_settings = http_settings_in_environment()
 
         def options() -> dict[str, Any]:
             """One management client's keyword arguments: its own retry policy and transport."""
@@ -191,9 +211,11 @@ class AzureRecoveryService(AsrOperations):
             }
             if ca_bundle:
                 # verification stays on (never False): against the bundle, in the transport's session
-                kwargs["transport"] = OneContextTransport(ca_bundle, **timeouts)
+                kwargs["transport"] = OneContextTransport(
+                    ca_bundle, use_env_settings=use_env_settings, **timeouts
+                )
             else:
-                kwargs["transport"] = AioHttpTransport(**timeouts)
+                kwargs["transport"] = AioHttpTransport(use_env_settings=use_env_settings, **timeouts)
             kwargs.update(client_kwargs)
             return kwargs
 
@@ -279,6 +301,9 @@ class AzureRecoveryService(AsrOperations):
             while pending is not None:
                 page, request = await pending
                 pending = asyncio.ensure_future(fetch(request)) if request is not None else None
+                # one turn of the loop puts that request on the wire before the caller spends its
+                # time converting this page (a task only starts when the current one yields)
+                await asyncio.sleep(0)
                 yield page
         finally:
             if pending is not None and not pending.done():
