@@ -16,8 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from asr_console.model.doctor import TargetFact
+if TYPE_CHECKING:  # the one-shot status imports this module; the doctor's checks are not its business
+    from asr_console.model.doctor import TargetFact
 
 CACHE_SKU = "Standard_LRS"
 CACHE_KIND = "StorageV2"
