@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from asr_console.commands.writes import FAILED, OK, USAGE, run_guarded
+from asr_console.commands.sending import FAILED, OK, USAGE, add_confirm_flags, run_guarded
 from asr_console.config import Settings
 from asr_console.model.prepare import PreparePlan, PrepareStep
 
@@ -34,11 +34,7 @@ def add_parser(subparsers: Any) -> None:
         description=HELP + " (plan, typed confirmation, --dry-run, --yes, --json; exit 0 ok, 1 refused by "
         "Azure, 2 not done, 3 unreachable)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and create nothing")
-    parser.add_argument(
-        "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
-    )
-    parser.add_argument("--json", action="store_true", help='print {"plan": [...], "created": [...]}')
+    add_confirm_flags(parser, nothing="create nothing", shape='{"plan": [...], "created": [...]}', wait=False)
     parser.set_defaults(func=run)
 
 
