@@ -30,6 +30,7 @@ from asr_console.commands.sending import (
     carry_out,
     refuse_plan,
     run_guarded,
+    write_session,
 )
 from asr_console.config import Settings
 from asr_console.model.arm import same_arm_id
@@ -54,7 +55,6 @@ from asr_console.model.targets import (
 )
 
 if TYPE_CHECKING:
-    from asr_console.actions import Actions
     from asr_console.commands.deadline import Deadline
     from asr_console.model.protocols import RecoveryService
 
@@ -452,55 +452,33 @@ async def read_facts(service: RecoveryService, deadline: Deadline) -> Facts:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
-    from asr_console.model.store import Store
-    from asr_console.session import audit_log
-    from asr_console.sources.azure import AzureRecoveryService
-
     # the profile's targets (what doctor checks and prepare-azure creates) stand in for absent flags
     args.target_resource_group = args.target_resource_group or settings.target_resource_group
     args.cache_storage = args.cache_storage or settings.cache_storage
-    deadline = Deadline(settings.timeout)
-    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
-    actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
-    try:
+    async with write_session(settings) as (deadline, service, actions):
         facts = await read_facts(service, deadline)
         try:
             steps = build_plan(args, facts, NetworkDefaults.of(settings))
         except PlanError as exc:
             return refuse_plan(NAME, exc)
-        return await _carry_out(args, settings, steps, actions, service, deadline)
-    finally:
-        actions.close()
-        await service.close()
 
+        def confirm() -> bool:
+            sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")
+            sys.stderr.flush()
+            return sys.stdin.readline().strip().lower() in ("y", "yes")
 
-async def _carry_out(
-    args: argparse.Namespace,
-    settings: Settings,
-    steps: list[EnableStep],
-    actions: Actions,
-    service: RecoveryService,
-    deadline: Deadline,
-) -> int:
-    def confirm() -> bool:
-        sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")
-        sys.stderr.flush()
-        return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-    # jobs are followed until they end: enable has no --wait-timeout
-    sending: Sending[EnableStep] = Sending(
-        name=NAME,
-        heading=f"Plan: enable replication of {len(steps)} VM(s) in vault {settings.vault}",
-        refusing=f"enable replication of {_count(steps)}",
-        send=lambda step: actions.enable_replication(step.spec),
-        confirm=confirm,
-        poll_seconds=POLL_SECONDS,
-    )
-    return await carry_out(
-        args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
-    )
+        # jobs are followed until they end: enable has no --wait-timeout
+        sending: Sending[EnableStep] = Sending(
+            name=NAME,
+            heading=f"Plan: enable replication of {len(steps)} VM(s) in vault {settings.vault}",
+            refusing=f"enable replication of {_count(steps)}",
+            send=lambda step: actions.enable_replication(step.spec),
+            confirm=confirm,
+            poll_seconds=POLL_SECONDS,
+        )
+        return await carry_out(
+            args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
+        )
 
 
 def _count(steps: list[EnableStep]) -> str:

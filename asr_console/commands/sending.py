@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -20,6 +20,8 @@ from asr_console.model.inputs import InvalidInput
 from asr_console.model.records import Job
 
 if TYPE_CHECKING:
+    # the modules behind a write are imported when one runs, not whenever the parser is built
+    from asr_console.actions import Actions
     from asr_console.commands.deadline import Deadline
     from asr_console.model.protocols import RecoveryService
     from asr_console.model.store import Store
@@ -111,6 +113,33 @@ def run_guarded(name: str, settings: Settings, main: Callable[[], Coroutine[Any,
     except SourceError as exc:
         say(f"{name}: UNKNOWN - {type(exc).__name__}: {exc}")
         return UNREACHABLE
+
+
+@contextlib.asynccontextmanager
+async def write_session(
+    settings: Settings, store: Store | None = None
+) -> AsyncIterator[tuple[Deadline, RecoveryService, Actions]]:
+    """The command's deadline (counting from now), the vault and the Actions every write goes through
+    (read-only guard, audit log); both closed at the end whatever happened."""
+    from asr_console.actions import Actions
+    from asr_console.commands.deadline import Deadline
+    from asr_console.model.store import Store
+    from asr_console.session import audit_log
+    from asr_console.sources.azure import AzureRecoveryService
+
+    deadline = Deadline(settings.timeout)
+    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
+    actions = Actions(
+        service,
+        store if store is not None else Store(),
+        audit=audit_log(settings),
+        read_only=settings.read_only,
+    )
+    try:
+        yield deadline, service, actions
+    finally:
+        actions.close()
+        await service.close()
 
 
 def refuse_plan(name: str, exc: PlanError) -> int:

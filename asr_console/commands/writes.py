@@ -31,6 +31,7 @@ from asr_console.commands.sending import (
     carry_out,
     refuse_plan,
     run_guarded,
+    write_session,
 )
 from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
@@ -52,10 +53,7 @@ from asr_console.model.targets import StorageAccount
 
 if TYPE_CHECKING:
     # the modules behind a write are imported when one runs, not whenever the parser is built
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
-    from asr_console.model.protocols import RecoveryService
-    from asr_console.model.store import Store
+    pass
 
 # How often a followed job is read again with --wait. ASR's jobs take minutes; a poll every few seconds
 # shows each task as it starts without adding load to the vault.
@@ -497,17 +495,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings, command: WriteCommand) -> int:
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
     from asr_console.model.store import Batch, Store
-    from asr_console.session import audit_log
-    from asr_console.sources.azure import AzureRecoveryService
 
-    deadline = Deadline(settings.timeout)
-    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     store = Store()
-    actions = Actions(service, store, audit=audit_log(settings), read_only=settings.read_only)
-    try:
+    async with write_session(settings, store) as (deadline, service, actions):
         listed = await deadline.within(service.protected_items(), "the protected items")
         store.apply(Batch().replace(ProtectedItem.KIND, list(listed)))
 
@@ -526,35 +517,19 @@ async def _run(args: argparse.Namespace, settings: Settings, command: WriteComma
             steps = await build_plan(args, list(listed), points, context)
         except PlanError as exc:
             return refuse_plan(command.name, exc)
-        return await _carry_out(args, settings, steps, actions, service, store, deadline)
-    finally:
-        actions.close()
-        await service.close()
-
-
-async def _carry_out(
-    args: argparse.Namespace,
-    settings: Settings,
-    steps: list[Step],
-    actions: Actions,
-    service: RecoveryService,
-    store: Store,
-    deadline: Deadline,
-) -> int:
-    command = WRITE_COMMANDS[args.write_command]
-    sending: Sending[Step] = Sending(
-        name=command.name,
-        heading=f"Plan: {steps[0].op.label.lower()} of {len(steps)} item(s) in vault {settings.vault}",
-        refusing=f"{command.name} {_count(steps)}",
-        send=lambda step: actions.operate(step.op, step.item.id, step.given),
-        confirm=lambda: confirm(steps, settings.vault, sys.stdin, sys.stderr),
-        poll_seconds=POLL_SECONDS,
-        wait_timeout=settings.wait_timeout,
-        store=store,
-    )
-    return await carry_out(
-        args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
-    )
+        sending: Sending[Step] = Sending(
+            name=command.name,
+            heading=f"Plan: {steps[0].op.label.lower()} of {len(steps)} item(s) in vault {settings.vault}",
+            refusing=f"{command.name} {_count(steps)}",
+            send=lambda step: actions.operate(step.op, step.item.id, step.given),
+            confirm=lambda: confirm(steps, settings.vault, sys.stdin, sys.stderr),
+            poll_seconds=POLL_SECONDS,
+            wait_timeout=settings.wait_timeout,
+            store=store,
+        )
+        return await carry_out(
+            args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
+        )
 
 
 def _count(steps: list[Step]) -> str:
