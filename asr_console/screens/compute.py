@@ -40,7 +40,6 @@ class ComputeNetworkScreen(TargetPickerDialog):
     once read; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
         Binding("ctrl+r", "run", "Save…", priority=True),
     ]
     PREFIX = "cn"
@@ -49,13 +48,7 @@ class ComputeNetworkScreen(TargetPickerDialog):
     FIELD_LABELS = FIELD_LABELS
     DEFAULT_CSS = """
     ComputeNetworkScreen > VerticalScroll { width: 90; max-width: 98%; max-height: 96%; }
-    ComputeNetworkScreen Label { margin-top: 1; text-style: bold; }
-    ComputeNetworkScreen Input, ComputeNetworkScreen Input:focus {
-        height: 1; border: none; padding: 0 1; background: $boost;
-    }
-    ComputeNetworkScreen Input:focus { background: $accent 30%; text-style: bold; }
     ComputeNetworkScreen #cn-errors { color: $error; height: auto; }
-    ComputeNetworkScreen Horizontal { height: auto; margin-top: 1; }
     ComputeNetworkScreen Horizontal.cn-pair { margin-top: 0; }
     ComputeNetworkScreen Horizontal.cn-pair Select { width: 1fr; }
     """

@@ -105,7 +105,6 @@ class EnableReplicationScreen(TargetPickerDialog):
     (moref → default); ``origins`` — where each VM's sent networks came from (by name)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
         Binding("ctrl+r", "run", "Enable…", priority=True),
     ]
     PREFIX = "en"
@@ -114,14 +113,8 @@ class EnableReplicationScreen(TargetPickerDialog):
     FIELD_LABELS = FIELD_LABELS
     DEFAULT_CSS = """
     EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
-    EnableReplicationScreen Label { margin-top: 1; text-style: bold; }
-    EnableReplicationScreen Input, EnableReplicationScreen Input:focus {
-        height: 1; border: none; padding: 0 1; background: $boost;
-    }
-    EnableReplicationScreen Input:focus { background: $accent 30%; text-style: bold; }
     EnableReplicationScreen #en-errors { color: $error; height: auto; }
     EnableReplicationScreen #en-vms { height: auto; color: $text-muted; }
-    EnableReplicationScreen Horizontal { height: auto; margin-top: 1; }
     EnableReplicationScreen Horizontal.en-pair { margin-top: 0; }
     EnableReplicationScreen Horizontal.en-pair Select { width: 1fr; }
     """

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Label, Select, Static
 
@@ -29,6 +30,15 @@ class TargetPickerDialog(ConsoleAccess, Dialog[None]):
     """Attributes: ``targets`` — what the pickers offer, once read; ``errors`` — the last validation
     errors. Subclasses set the class variables and fill the pickers in ``fill_targets``."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    DEFAULT_CSS = """
+    TargetPickerDialog Label { margin-top: 1; text-style: bold; }
+    TargetPickerDialog Input, TargetPickerDialog Input:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
+    TargetPickerDialog Input:focus { background: $accent 30%; text-style: bold; }
+    TargetPickerDialog Horizontal { height: auto; margin-top: 1; }
+    """
     PREFIX: ClassVar[str] = ""  # of every widget id and the pairs' class
     JOBS_ID: ClassVar[str] = ""  # the JobProgress under the buttons
     TARGETS_WORKER: ClassVar[str] = ""  # name and group of the worker that reads the targets
