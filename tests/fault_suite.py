@@ -181,6 +181,40 @@ async def until(predicate: Callable[[], bool], limit: float, step: float = 0.05)
     return time.monotonic() - started
 
 
+@dataclass(slots=True)
+class Running:
+    """A started engine on its store, watched, once the streams that read at all are fresh."""
+
+    store: Store
+    engine: SyncEngine
+    watch: Watch
+    streams: frozenset[str] | None  # None: never fresh (see ``never_fresh``)
+
+    def never_fresh(self, name: str, note: str = "never fresh before the fault") -> Row:
+        return Row(name, None, 0, 0, self.watch.max_lag, note)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    service: Any, inventory: Any, intervals: Intervals = FAST, store: Store | None = None
+) -> AsyncIterator[Running]:
+    """Every case's setup and teardown: the console's engine on ``service`` and ``inventory`` (either
+    may be None) started on a watched store and read to a baseline; then stopped, and both sources
+    closed, whatever the case did."""
+    store = store if store is not None else Store()
+    engine = build_engine(store, service, inventory, intervals)
+    with Watch(store) as watch:
+        await engine.start()
+        try:
+            yield Running(store, engine, watch, await baseline(store, engine))
+        finally:
+            await engine.stop()
+            if inventory is not None:
+                await inventory.close()
+            if service is not None:
+                await service.close()
+
+
 # --------------------------------------------------------------------------- the ARM site
 
 
@@ -273,48 +307,39 @@ async def run_arm_case(case: ArmCase) -> Row:
     async with arm_site(faults, proxy=case.proxy) as (site_engine, site, relay):
         options = {"max_retry_after": HEADLESS_RETRY_AFTER_CAP, **(case.options or {})}
         service = sdk_service(site, **options)
-        store = Store()
-        engine = build_engine(store, service, None, FAST)
-        with Watch(store) as watch:
-            await engine.start()
-            try:
-                streams = await baseline(store, engine)
-                if streams is None:
-                    return Row(case.name, None, 0, 0, watch.max_lag, "never fresh before the fault")
-                target = next(i for i in store.all(ProtectedItem) if WRITE in i.allowed_operations)
-                network = target.test_network_id  # an isolated network, as the dialog requires
-                truth = keys(store)  # the site does not change during a case
-                jobs_before = _write_jobs(site_engine)
-                watch.counting = True
-                case.inject(faults)
-                if relay is not None:
-                    relay.black_hole = True
-                stale = asyncio.create_task(until(lambda: any_stale(store, streams), case.hold))
-                write = (
-                    asyncio.create_task(service.test_failover(target.id, RecoveryPointChoice(), network))
-                    if case.write
-                    else None
-                )
-                await asyncio.sleep(case.hold)
-                faults.clear()
-                if relay is not None:
-                    relay.black_hole = False
-                ended = time.monotonic()
-                took = await until(lambda: fresh_since(store, engine, ended, streams), case.limit)
-                note = _with_stale(case.note, await stale)
-                if write is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(asyncio.shield(write), 60)
-                    if write.done() and not write.cancelled() and write.exception() is not None:
-                        note = (
-                            note + "; " if note else ""
-                        ) + f"write failed: {type(write.exception()).__name__}"
-                duplicates = max(0, _write_jobs(site_engine) - jobs_before - 1)
-                lost = sum(1 for removed in watch.removed if removed in truth)
-                return Row(case.name, took, lost, duplicates, watch.max_lag, note)
-            finally:
-                await engine.stop()
-                await service.close()
+        async with running(service, None) as run:
+            store, engine, watch, streams = run.store, run.engine, run.watch, run.streams
+            if streams is None:
+                return run.never_fresh(case.name)
+            target = next(i for i in store.all(ProtectedItem) if WRITE in i.allowed_operations)
+            network = target.test_network_id  # an isolated network, as the dialog requires
+            truth = keys(store)  # the site does not change during a case
+            jobs_before = _write_jobs(site_engine)
+            watch.counting = True
+            case.inject(faults)
+            if relay is not None:
+                relay.black_hole = True
+            stale = asyncio.create_task(until(lambda: any_stale(store, streams), case.hold))
+            write = (
+                asyncio.create_task(service.test_failover(target.id, RecoveryPointChoice(), network))
+                if case.write
+                else None
+            )
+            await asyncio.sleep(case.hold)
+            faults.clear()
+            if relay is not None:
+                relay.black_hole = False
+            ended = time.monotonic()
+            took = await until(lambda: fresh_since(store, engine, ended, streams), case.limit)
+            note = _with_stale(case.note, await stale)
+            if write is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(write), 60)
+                if write.done() and not write.cancelled() and write.exception() is not None:
+                    note = (note + "; " if note else "") + f"write failed: {type(write.exception()).__name__}"
+            duplicates = max(0, _write_jobs(site_engine) - jobs_before - 1)
+            lost = sum(1 for removed in watch.removed if removed in truth)
+            return Row(case.name, took, lost, duplicates, watch.max_lag, note)
 
 
 def throttle(retry_after: int) -> Callable[[Faults], None]:
@@ -378,20 +403,14 @@ async def tui_throttle_shown(retry_after: int) -> float | None:
     faults = Faults(seed=1)
     async with arm_site(faults) as (_, site, _relay):
         service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
-        store = Store()
-        engine = build_engine(store, service, None, FAST)
-        await engine.start()
-        try:
-            await baseline(store, engine)
+        async with running(service, None) as run:
+            store = run.store
             faults.retry_after = retry_after
             faults.queue(Fault.THROTTLE, 1)
             shown_at = datetime.now().astimezone()
             await until(lambda: throttled_until(store) is not None, 30)
             at = throttled_until(store)
             return None if at is None else (at - shown_at).total_seconds()
-        finally:
-            await engine.stop()
-            await service.close()
 
 
 async def tui_throttle_wait(retry_after: int) -> float:
@@ -400,20 +419,13 @@ async def tui_throttle_wait(retry_after: int) -> float:
     faults = Faults(seed=1)
     async with arm_site(faults) as (_, site, _relay):
         service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
-        store = Store()
-        engine = build_engine(store, service, None, FAST)
-        await engine.start()
-        try:
-            await baseline(store, engine)
+        async with running(service, None):
             faults.retry_after = retry_after
             faults.queue(Fault.THROTTLE, 1)
             await until(lambda: faults.injected.get("429", 0) >= 1, 30)
             throttled_at, after = time.monotonic(), site.site.requests
             await until(lambda: site.site.requests > after, TUI_RETRY_AFTER_CAP + 30)
             return time.monotonic() - throttled_at
-        finally:
-            await engine.stop()
-            await service.close()
 
 
 def arm_cases(full: bool) -> list[ArmCase]:
@@ -516,40 +528,33 @@ async def _cont(sim: Vcsim) -> None:
 
 async def run_vcsim_case(case: VcsimCase, sim: Vcsim) -> Row:
     inventory = VCenterInventory(sim.url, "u", "p", timeout=10.0, max_wait_cap=5.0)
-    store = Store()
-    engine = build_engine(store, None, inventory, FAST)
-    with Watch(store) as watch:
-        await engine.start()
+    async with running(None, inventory) as run:
+        store, engine, watch, streams = run.store, run.engine, run.watch, run.streams
+        if streams is None:
+            return run.never_fresh(case.name)
+        watch.counting = True
+        await case.inject(sim)
+        stale = asyncio.create_task(until(lambda: any_stale(store, streams), case.hold))
+        await asyncio.sleep(case.hold)
+        await case.end(sim)
+        ended = time.monotonic()
+        took = await until(lambda: fresh_since(store, engine, ended, streams), case.limit)
+        note = _with_stale(case.note, await stale)
+        # what vCenter holds now, read afresh: a record removed that is still there was lost (a
+        # restarted simulator names its local datastores anew, so those really went)
+        truth = Store()
+        fresh = VCenterInventory(sim.url, "u", "p", timeout=10.0)
         try:
-            streams = await baseline(store, engine)
-            if streams is None:
-                return Row(case.name, None, 0, 0, watch.max_lag, "never fresh before the fault")
-            watch.counting = True
-            await case.inject(sim)
-            stale = asyncio.create_task(until(lambda: any_stale(store, streams), case.hold))
-            await asyncio.sleep(case.hold)
-            await case.end(sim)
-            ended = time.monotonic()
-            took = await until(lambda: fresh_since(store, engine, ended, streams), case.limit)
-            note = _with_stale(case.note, await stale)
-            # what vCenter holds now, read afresh: a record removed that is still there was lost (a
-            # restarted simulator names its local datastores anew, so those really went)
-            truth = Store()
-            fresh = VCenterInventory(sim.url, "u", "p", timeout=10.0)
-            try:
-                truth.apply(await fresh.snapshot())
-            finally:
-                await fresh.close()
-            lost = sum(1 for removed in watch.removed if removed in keys(truth))
-            if took is not None:
-                # the one console session: every other one was ended or died with the simulator
-                others = await asyncio.to_thread(sessions_of, sim.url)
-                if len(others) != 1:
-                    note = (note + "; " if note else "") + f"PROBLEM: {len(others)} console sessions"
-            return Row(case.name, took, lost, 0, watch.max_lag, note)
+            truth.apply(await fresh.snapshot())
         finally:
-            await engine.stop()
-            await inventory.close()
+            await fresh.close()
+        lost = sum(1 for removed in watch.removed if removed in keys(truth))
+        if took is not None:
+            # the one console session: every other one was ended or died with the simulator
+            others = await asyncio.to_thread(sessions_of, sim.url)
+            if len(others) != 1:
+                note = (note + "; " if note else "") + f"PROBLEM: {len(others)} console sessions"
+        return Row(case.name, took, lost, 0, watch.max_lag, note)
 
 
 def vcsim_cases(full: bool) -> list[VcsimCase]:
@@ -610,29 +615,21 @@ async def run_suspended(sim: Vcsim, minutes: float = 35.0) -> Row:
         with ShiftedClock(asyncio.get_running_loop()) as clock:
             service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
             inventory = VCenterInventory(sim.url, "u", "p", timeout=10.0, max_wait_cap=5.0)
-            store = Store(monotonic=clock.monotonic)
-            engine = build_engine(store, service, inventory, FAST)
-            with Watch(store) as watch:
-                await engine.start()
-                try:
-                    streams = await baseline(store, engine)
-                    if streams is None:
-                        return Row(name, None, 0, 0, watch.max_lag, "never fresh before the fault")
-                    truth = keys(store)
-                    watch.counting = True
-                    await asyncio.to_thread(terminate_sessions, sim.url)
-                    before = site.site.requests
-                    clock.jump(minutes * 60)
-                    resumed = clock.monotonic()
-                    took = await until(lambda: fresh_since(store, engine, resumed, streams), 60)
-                    burst = site.site.requests - before
-                    lost = sum(1 for removed in watch.removed if removed in truth)
-                    note = f"{burst} ARM requests until fresh (streams: {len(streams)})"
-                    return Row(name, took, lost, 0, watch.max_lag, note)
-                finally:
-                    await engine.stop()
-                    await inventory.close()
-                    await service.close()
+            async with running(service, inventory, store=Store(monotonic=clock.monotonic)) as run:
+                store, engine, watch, streams = run.store, run.engine, run.watch, run.streams
+                if streams is None:
+                    return run.never_fresh(name)
+                truth = keys(store)
+                watch.counting = True
+                await asyncio.to_thread(terminate_sessions, sim.url)
+                before = site.site.requests
+                clock.jump(minutes * 60)
+                resumed = clock.monotonic()
+                took = await until(lambda: fresh_since(store, engine, resumed, streams), 60)
+                burst = site.site.requests - before
+                lost = sum(1 for removed in watch.removed if removed in truth)
+                note = f"{burst} ARM requests until fresh (streams: {len(streams)})"
+                return Row(name, took, lost, 0, watch.max_lag, note)
 
 
 def rss_mb() -> float:
@@ -651,43 +648,35 @@ async def run_soak(sim: Vcsim, seconds: float, speed: float = 60.0) -> Row:
     async with serve_site_in_thread(site_engine, page_size=100, lro_retry_after=0) as site:
         service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
         inventory = VCenterInventory(sim.url, "u", "p")
-        store = Store()
-        engine = build_engine(store, service, inventory, Intervals().scaled(speed))
-        with Watch(store) as watch:
-            await engine.start()
-            try:
-                streams = await baseline(store, engine)
-                if streams is None:
-                    return Row(name, None, 0, 0, watch.max_lag, "never fresh")
-                watch.counting = True
-                started, requests = time.monotonic(), site.site.requests
-                sessions: set[int] = set()
-                mem_early = 0.0
-                while (elapsed := time.monotonic() - started) < seconds:
-                    await asyncio.sleep(min(10.0, seconds - elapsed))
-                    sessions.add(len(await asyncio.to_thread(sessions_of, sim.url)))
-                    if not mem_early and elapsed >= seconds / 3:
-                        mem_early = rss_mb()
-                per_minute = (site.site.requests - requests) / ((time.monotonic() - started) / 60)
-                mem_end = rss_mb()
-                stale = sorted(n for n in streams if store.freshness(n).stale)
-                problems = [f"stale at the end: {', '.join(stale)}"] if stale else []
-                if sessions != {1}:
-                    problems.append("not one vCenter session")
-                if per_minute > ARM_READS_PER_MINUTE:
-                    problems.append("over the ARM read budget")
-                if mem_early and mem_end > mem_early * 1.2 + 10:
-                    problems.append("memory grew")
-                note = (
-                    f"RSS {mem_early:.0f}→{mem_end:.0f} MB; vCenter sessions {sorted(sessions)}; "
-                    f"ARM {per_minute:.0f} req/min (budget {ARM_READS_PER_MINUTE})"
-                    + "".join(f"; PROBLEM: {p}" for p in problems)
-                )
-                return Row(name, None, 0, 0, watch.max_lag, note, measures_recovery=False)
-            finally:
-                await engine.stop()
-                await inventory.close()
-                await service.close()
+        async with running(service, inventory, Intervals().scaled(speed)) as run:
+            store, watch, streams = run.store, run.watch, run.streams
+            if streams is None:
+                return run.never_fresh(name, "never fresh")
+            watch.counting = True
+            started, requests = time.monotonic(), site.site.requests
+            sessions: set[int] = set()
+            mem_early = 0.0
+            while (elapsed := time.monotonic() - started) < seconds:
+                await asyncio.sleep(min(10.0, seconds - elapsed))
+                sessions.add(len(await asyncio.to_thread(sessions_of, sim.url)))
+                if not mem_early and elapsed >= seconds / 3:
+                    mem_early = rss_mb()
+            per_minute = (site.site.requests - requests) / ((time.monotonic() - started) / 60)
+            mem_end = rss_mb()
+            stale = sorted(n for n in streams if store.freshness(n).stale)
+            problems = [f"stale at the end: {', '.join(stale)}"] if stale else []
+            if sessions != {1}:
+                problems.append("not one vCenter session")
+            if per_minute > ARM_READS_PER_MINUTE:
+                problems.append("over the ARM read budget")
+            if mem_early and mem_end > mem_early * 1.2 + 10:
+                problems.append("memory grew")
+            note = (
+                f"RSS {mem_early:.0f}→{mem_end:.0f} MB; vCenter sessions {sorted(sessions)}; "
+                f"ARM {per_minute:.0f} req/min (budget {ARM_READS_PER_MINUTE})"
+                + "".join(f"; PROBLEM: {p}" for p in problems)
+            )
+            return Row(name, None, 0, 0, watch.max_lag, note, measures_recovery=False)
 
 
 # ARM's older documented rule, 12,000 reads an hour per subscription and principal, shared by every
@@ -705,29 +694,22 @@ async def run_audit_unwritable(directory: Path) -> Row:
     faults = Faults(seed=1)
     async with arm_site(faults) as (site_engine, site, _relay):
         service = sdk_service(site, max_retry_after=HEADLESS_RETRY_AFTER_CAP)
-        store = Store()
-        engine = build_engine(store, service, None, FAST)
-        with Watch(store) as watch:
-            await engine.start()
+        async with running(service, None) as run:
+            store, engine, watch = run.store, run.engine, run.watch
+            if run.streams is None:
+                return run.never_fresh(name)
+            target = next(i for i in store.all(ProtectedItem) if WRITE in i.allowed_operations)
+            actions = Actions(service, store, engine=engine, audit=audit)
+            watch.counting = True
+            before = _write_jobs(site_engine)
+            inputs = OperationInputs(network_id=target.test_network_id)
             try:
-                streams = await baseline(store, engine)
-                if streams is None:
-                    return Row(name, None, 0, 0, watch.max_lag, "never fresh before the fault")
-                target = next(i for i in store.all(ProtectedItem) if WRITE in i.allowed_operations)
-                actions = Actions(service, store, engine=engine, audit=audit)
-                watch.counting = True
-                before = _write_jobs(site_engine)
-                inputs = OperationInputs(network_id=target.test_network_id)
-                try:
-                    await actions.operate(Operation.TEST_FAILOVER, target.id, inputs)
-                    outcome = "accepted"
-                except Exception as exc:  # what the user is told
-                    outcome = f"refused: {type(exc).__name__}"
-                sent = _write_jobs(site_engine) - before
-                note = f"write {outcome}; sent {sent}"
-                if sent:
-                    note += "; PROBLEM: sent without an audit record"
-                return Row(name, None, 0, max(0, sent - 1), watch.max_lag, note, measures_recovery=False)
-            finally:
-                await engine.stop()
-                await service.close()
+                await actions.operate(Operation.TEST_FAILOVER, target.id, inputs)
+                outcome = "accepted"
+            except Exception as exc:  # what the user is told
+                outcome = f"refused: {type(exc).__name__}"
+            sent = _write_jobs(site_engine) - before
+            note = f"write {outcome}; sent {sent}"
+            if sent:
+                note += "; PROBLEM: sent without an audit record"
+            return Row(name, None, 0, max(0, sent - 1), watch.max_lag, note, measures_recovery=False)

@@ -18,7 +18,7 @@ from asr_console.sim import SimEngine, make_demo_site
 from asr_console.sim.arm_server import SiteEndpoint, serve_site
 from asr_console.sim.clock import DEFAULT_EPOCH
 from tests.test_status_command import clean_environment, connection_flags
-from tests.test_write_commands import audit_entries, command
+from tests.test_write_commands import Terminal, audit_entries, command
 
 __all__ = ["clean_environment"]
 
@@ -385,3 +385,40 @@ async def test_the_profiles_target_group_and_cache_account_stand_in_for_absent_f
     scope = engine.scope
     assert row["inputs"]["target_resource_group_id"] == scope.resource_group_id("rg-dr-recovery")
     assert row["inputs"]["cache_storage_account_id"] == scope.storage_id("stasrcacheweu01")
+
+
+async def test_read_only_is_exit_2_each_vm_refused_in_the_audit_log(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, endpoint = site
+    chosen = unprotected(engine, 2)
+    vms = [m["properties"]["displayName"] for _, m in chosen]
+    flags = ["--policy", policy_of(engine, chosen[0][0]), *targets(engine), *connection_flags(endpoint)]
+    items_before = set(engine.items)
+    code, out, err = await command(capsys, "enable", *vms, *flags, "--yes", "--read-only")
+    assert code == 2 and "enable: refused: this console is read-only" in err
+    assert vms[0] in out  # the plan was shown first
+    assert set(engine.items) == items_before
+    refused = [e for e in audit_entries() if e["phase"] == "refused"]
+    assert [e["action"] for e in refused] == ["enable-replication"] * 2
+
+
+async def test_a_terminal_asks_y_before_enabling(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, endpoint = site
+    [(fabric, machine)] = unprotected(engine, 1)
+    vm = machine["properties"]["displayName"]
+    args = [vm, "--policy", policy_of(engine, fabric), *targets(engine), *connection_flags(endpoint)]
+    items_before = set(engine.items)
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    code, _, err = await command(capsys, "enable", *args)
+    assert code == 2 and f"Enable replication of {vm}? [y/N]" in err and "enable: not confirmed" in err
+    assert set(engine.items) == items_before and audit_entries() == []
+
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    code, out, err = await command(capsys, "enable", *args)
+    assert code == 0, err
+    assert f"{vm}: " in out and "started, job" in out
+    assert [engine.items[n].friendly_name for n in set(engine.items) - items_before] == [vm]

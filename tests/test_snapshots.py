@@ -1,5 +1,6 @@
 """Snapshots of every pane at 120×40 and 80×24, in the dark and high-contrast themes; of the dialogs
-(failover, policy form, both confirmations) in every built-in theme, showing the focused field.
+(failover, policy form, both confirmations, enable, Compute & Network) in every built-in theme, showing
+the focused field.
 
 The site is the fixed UI fixture with a frozen clock, so a snapshot changes only when the UI does.
 Update with ``pytest tests/test_snapshots.py --snapshot-update`` and review the SVG diff.
@@ -11,7 +12,10 @@ from typing import Any
 
 import pytest
 
+from asr_console.screens.compute import ComputeNetworkScreen
+from asr_console.screens.enable import EnableReplicationScreen
 from asr_console.widgets.failover import FailoverView
+from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.policies import PoliciesView
 from tests.ui_fixtures import item_id, make_test_app, policy_id
 from tests.waiting import wait_until
@@ -94,6 +98,45 @@ def test_typed_confirm_screen(snap_compare: Any, theme: str) -> None:
 
     app = make_test_app(theme=theme)
     assert snap_compare(app, run_before=delete, terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_enable_dialog(snap_compare: Any, theme: str) -> None:
+    """One VM marked in :vms, e: its line, the policy focused, the target pickers filled once read."""
+
+    async def open_enable(pilot: Any) -> None:
+        await pilot.press("1")
+        await wait_until(lambda: pilot.app.current_mode == "vms", pilot=pilot)
+        table = pilot.app.screen.query_one(InventoryView).table
+        await wait_until(lambda: table.move_cursor_to("vm-13"), pilot=pilot)
+        await pilot.press("space", "e")
+        await wait_until(lambda: isinstance(pilot.app.screen, EnableReplicationScreen), pilot=pilot)
+        await wait_until(lambda: bool(pilot.app.screen.targets.storage), pilot=pilot)
+        await pilot.pause()
+
+    app = make_test_app(theme=theme)
+    assert snap_compare(app, run_before=open_enable, terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_compute_network_dialog(snap_compare: Any, theme: str) -> None:
+    """An item's details, c: its name focused, the pickers showing its current settings once read."""
+
+    async def open_compute(pilot: Any) -> None:
+        await pilot.press("4")
+        await wait_until(lambda: pilot.app.current_mode == "failover", pilot=pilot)
+        table = pilot.app.screen.query_one(FailoverView).table
+        await wait_until(lambda: table.move_cursor_to(item_id(1)), pilot=pilot)
+        await pilot.press("enter")
+        await wait_until(lambda: type(pilot.app.screen).__name__ == "ItemDetailScreen", pilot=pilot)
+        await pilot.press("c")
+        await wait_until(lambda: isinstance(pilot.app.screen, ComputeNetworkScreen), pilot=pilot)
+        dialog = pilot.app.screen
+        await wait_until(lambda: bool(dialog.sizes) and bool(dialog.targets.networks), pilot=pilot)
+        await pilot.pause()
+
+    app = make_test_app(theme=theme)
+    assert snap_compare(app, run_before=open_compute, terminal_size=(120, 40))
 
 
 def test_help(snap_compare: Any) -> None:

@@ -17,22 +17,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from asr_console.commands.writes import FAILED, OK, USAGE, PlanError, _say, run_guarded
+from asr_console.commands.sending import (
+    COMMON_HELP,
+    PlanError,
+    Sending,
+    add_confirm_flags,
+    carry_out,
+    refuse_plan,
+    run_guarded,
+    write_session,
+)
 from asr_console.config import Settings
 from asr_console.model.arm import same_arm_id
-from asr_console.model.errors import OperationRejected, SourceError
-from asr_console.model.inputs import InvalidInput
 from asr_console.model.network_plan import NetworkDefault, NetworkMapping, network_default
 from asr_console.model.operations import Operation
 from asr_console.model.protocols import Infrastructure
-from asr_console.model.records import Job, Policy, ProtectableItem, ProtectedItem, Provider
+from asr_console.model.records import Policy, ProtectableItem, ProtectedItem, Provider
 from asr_console.model.specs import (
     CLASSIC_ENABLE_REFUSED,
     DISK_TYPES,
@@ -50,7 +55,6 @@ from asr_console.model.targets import (
 )
 
 if TYPE_CHECKING:
-    from asr_console.actions import Actions
     from asr_console.commands.deadline import Deadline
     from asr_console.model.protocols import RecoveryService
 
@@ -64,8 +68,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         NAME,
         help=HELP,
-        description=HELP + " (plan, confirmation, --dry-run, --yes, --json, --wait; exit 0 ok, 1 failed, "
-        "2 refused, 3 unreachable)",
+        description=HELP + COMMON_HELP,
     )
     parser.add_argument(
         "vms", nargs="+", metavar="VM", help="the machines' names as the vault's discovery shows them"
@@ -119,14 +122,7 @@ def add_parser(subparsers: Any) -> None:
         "--run-as-account", default="", metavar="NAME", help="push-install credential (its id)"
     )
     parser.add_argument("--multi-vm-group", default="", metavar="NAME")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
-    parser.add_argument(
-        "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
-    )
-    parser.add_argument("--json", action="store_true", help='print {"plan": [...], "jobs": [...]}')
-    parser.add_argument(
-        "--wait", action="store_true", help="follow the jobs until they end; exit 1 if any did not succeed"
-    )
+    add_confirm_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -152,6 +148,14 @@ class EnableStep:
     vm: str
     spec: EnableReplicationSpec
     shown: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def who(self) -> str:
+        return self.vm
+
+    @property
+    def label(self) -> str:
+        return "Enable replication"
 
     def as_json(self) -> dict[str, Any]:
         return {"item": self.vm, "operation": Operation.ENABLE_REPLICATION.action, "inputs": self.shown}
@@ -413,29 +417,6 @@ def build_plan(
 # ---------------------------------------------------------------------------------------- running
 
 
-@dataclass(slots=True)
-class Sent:
-    step: EnableStep
-    job: Job | None = None
-    error: str = ""
-
-    @property
-    def state(self) -> str:
-        if self.job is None:
-            return "NotSent"
-        return self.job.state or "NotStarted"
-
-    def as_json(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "item": self.step.vm,
-            "job_id": self.job.name if self.job is not None else "",
-            "state": self.state,
-        }
-        if self.error:
-            row["error"] = self.error
-        return row
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     return run_guarded(NAME, settings, lambda: _run(args, settings))
 
@@ -471,136 +452,34 @@ async def read_facts(service: RecoveryService, deadline: Deadline) -> Facts:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
-    from asr_console.model.store import Store
-    from asr_console.session import audit_log
-    from asr_console.sources.azure import AzureRecoveryService
-
     # the profile's targets (what doctor checks and prepare-azure creates) stand in for absent flags
     args.target_resource_group = args.target_resource_group or settings.target_resource_group
     args.cache_storage = args.cache_storage or settings.cache_storage
-    deadline = Deadline(settings.timeout)
-    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
-    actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
-    try:
+    async with write_session(settings) as (deadline, service, actions):
         facts = await read_facts(service, deadline)
         try:
             steps = build_plan(args, facts, NetworkDefaults.of(settings))
         except PlanError as exc:
-            for problem in exc.problems:
-                _say(f"{NAME}: {problem}")
-            _say(f"{NAME}: nothing sent")
-            return USAGE
-        return await _carry_out(args, settings, steps, actions, service, deadline)
-    finally:
-        actions.close()
-        await service.close()
+            return refuse_plan(NAME, exc)
 
+        def confirm() -> bool:
+            sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")
+            sys.stderr.flush()
+            return sys.stdin.readline().strip().lower() in ("y", "yes")
 
-async def _carry_out(
-    args: argparse.Namespace,
-    settings: Settings,
-    steps: list[EnableStep],
-    actions: Actions,
-    service: RecoveryService,
-    deadline: Deadline,
-) -> int:
-    from asr_console.actions import ReadOnlyError, WriteRefused
-
-    plan_out = sys.stderr if args.json else sys.stdout
-    interactive = sys.stdin.isatty() and not args.yes and not args.dry_run
-    if not args.json or interactive:
-        print(f"Plan: enable replication of {len(steps)} VM(s) in vault {settings.vault}", file=plan_out)
-        for step in steps:
-            print(step.row(), file=plan_out)
-    if args.dry_run:
-        if args.json:
-            print(json.dumps({"plan": [s.as_json() for s in steps], "jobs": []}, indent=2))
-        return OK
-    if actions.read_only:
-        for step in steps:
-            with contextlib.suppress(ReadOnlyError):
-                await actions.enable_replication(step.spec)
-        _say(f"{NAME}: refused: this console is read-only (profile read_only or --read-only)")
-        return USAGE
-    if not args.yes:
-        if not sys.stdin.isatty():
-            _say(f"refusing to enable replication of {_count(steps)} without --yes (stdin is not a terminal)")
-            return USAGE
-        sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")
-        sys.stderr.flush()
-        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            _say(f"{NAME}: not confirmed; nothing sent")
-            return USAGE
-    sent: list[Sent] = []
-    for step in steps:
-        record = Sent(step)
-        sent.append(record)
-        try:
-            record.job = await deadline.within(
-                actions.enable_replication(step.spec), f"ASR to accept {step.vm}"
-            )
-        except WriteRefused as exc:
-            record.error = str(exc)
-            _say(f"{NAME}: {exc}")
-            _report(args, steps, sent)
-            return USAGE
-        except (InvalidInput, OperationRejected) as exc:
-            record.error = str(exc)
-            _say(f"{NAME}: {step.vm}: refused by ASR: {exc}")
-        except SourceError:
-            _report(args, steps, sent)
-            raise
-        if record.job is not None and not args.json:
-            print(
-                f"{step.vm}: {record.job.display_name or 'Enable replication'} started, job {record.job.name}"
-            )
-    if args.wait:
-        await _follow(args, sent, service, deadline)
-    _report(args, steps, sent)
-    if any(r.job is None for r in sent):
-        return FAILED
-    if args.wait and any(r.state != "Succeeded" for r in sent):
-        return FAILED
-    return OK
+        # jobs are followed until they end: enable has no --wait-timeout
+        sending: Sending[EnableStep] = Sending(
+            name=NAME,
+            heading=f"Plan: enable replication of {len(steps)} VM(s) in vault {settings.vault}",
+            refusing=f"enable replication of {_count(steps)}",
+            send=lambda step: actions.enable_replication(step.spec),
+            confirm=confirm,
+            poll_seconds=POLL_SECONDS,
+        )
+        return await carry_out(
+            args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
+        )
 
 
 def _count(steps: list[EnableStep]) -> str:
     return steps[0].vm if len(steps) == 1 else f"{len(steps)} VMs"
-
-
-def _report(args: argparse.Namespace, steps: list[EnableStep], sent: list[Sent]) -> None:
-    if args.json:
-        print(
-            json.dumps({"plan": [s.as_json() for s in steps], "jobs": [r.as_json() for r in sent]}, indent=2)
-        )
-
-
-async def _follow(
-    args: argparse.Namespace, sent: list[Sent], service: RecoveryService, deadline: Deadline
-) -> None:
-    """Read each job again until it ends, one progress line per VM whenever its job moves on."""
-    from asr_console.commands.deadline import Deadline
-
-    progress = sys.stderr if args.json else sys.stdout
-    shown: dict[str, str] = {}
-    while True:
-        for record in sent:
-            job = record.job
-            if job is None:
-                continue
-            current = next((t.friendly_name or t.name for t in job.tasks if t.state == "InProgress"), "")
-            line = f"{record.step.vm}: {job.display_name or 'Enable replication'} {job.state}"
-            line += f" - {current}" if current and job.running else ""
-            if shown.get(job.name) != line:
-                shown[job.name] = line
-                print(line, file=progress, flush=True)
-        running = [r for r in sent if r.job is not None and r.job.running]
-        if not running:
-            return
-        await asyncio.sleep(POLL_SECONDS)
-        round_deadline = Deadline(deadline.seconds)
-        for record in running:
-            assert record.job is not None
-            record.job = await round_deadline.within(service.job(record.job.id), f"job {record.job.name}")

@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from asr_console.commands.writes import FAILED, OK, USAGE, run_guarded
+from asr_console.commands.sending import FAILED, OK, USAGE, add_confirm_flags, run_guarded, write_session
 from asr_console.config import Settings
 from asr_console.model.prepare import PreparePlan, PrepareStep
 
@@ -34,11 +34,7 @@ def add_parser(subparsers: Any) -> None:
         description=HELP + " (plan, typed confirmation, --dry-run, --yes, --json; exit 0 ok, 1 refused by "
         "Azure, 2 not done, 3 unreachable)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the plan and create nothing")
-    parser.add_argument(
-        "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
-    )
-    parser.add_argument("--json", action="store_true", help='print {"plan": [...], "created": [...]}')
+    add_confirm_flags(parser, nothing="create nothing", shape='{"plan": [...], "created": [...]}', wait=False)
     parser.set_defaults(func=run)
 
 
@@ -62,21 +58,16 @@ def plan_lines(plan: PreparePlan, vault: str) -> list[str]:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from asr_console.actions import Actions, ReadOnlyError, WriteRefused
+    from asr_console.actions import ReadOnlyError, WriteRefused
     from asr_console.commands.deadline import Deadline
     from asr_console.model.errors import AuthError, NotFound, OperationRejected
-    from asr_console.model.store import Store
-    from asr_console.session import audit_log, prepare_wanted, target_facts
-    from asr_console.sources.azure import AzureRecoveryService
+    from asr_console.session import prepare_wanted, target_facts
 
     wanted = prepare_wanted(settings)
     if not any((wanted.resource_group, wanted.network, wanted.cache_storage)):
         _say("the profile names no targets: set target_resource_group, target_network and cache_storage")
         return USAGE
-    deadline = Deadline(settings.timeout)
-    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
-    actions = Actions(service, Store(), audit=audit_log(settings), read_only=settings.read_only)
-    try:
+    async with write_session(settings) as (deadline, service, actions):
         facts = await deadline.within(target_facts(service, settings), "the profile's target resources")
         plan = await deadline.within(actions.load_prepare_plan(wanted, facts), "the vault and its region")
         out = sys.stderr if args.json else sys.stdout
@@ -127,9 +118,6 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"created {step.create.value} {step.name}: {arm_id}")
         _report(args, plan, created)
         return OK
-    finally:
-        actions.close()
-        await service.close()
 
 
 def _created(step: PrepareStep, arm_id: str) -> dict[str, str]:

@@ -17,25 +17,30 @@ or invalid target, read-only, or no confirmation, 3 the back end is unreachable 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from asr_console.commands.argtypes import bounded_float
+from asr_console.commands.sending import (
+    COMMON_HELP,
+    PlanError,
+    Sending,
+    add_confirm_flags,
+    carry_out,
+    refuse_plan,
+    run_guarded,
+    write_session,
+)
 from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
-from asr_console.model.errors import OperationRejected, SourceError
 from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
 from asr_console.model.operations import FailbackPointType, Operation, OperationInputs
 from asr_console.model.records import (
     TO_AZURE,
     TO_VMWARE,
     Fabric,
-    Job,
     Policy,
     ProcessServer,
     ProtectedItem,
@@ -48,12 +53,7 @@ from asr_console.model.targets import StorageAccount
 
 if TYPE_CHECKING:
     # the modules behind a write are imported when one runs, not whenever the parser is built
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
-    from asr_console.model.protocols import RecoveryService
-    from asr_console.model.store import Store
-
-OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
+    pass
 
 # How often a followed job is read again with --wait. ASR's jobs take minutes; a poll every few seconds
 # shows each task as it starts without adding load to the vault.
@@ -127,18 +127,6 @@ WRITE_COMMANDS: dict[str, WriteCommand] = {
         ),
     )
 }
-COMMON_HELP = (
-    " (plan, confirmation, --dry-run, --yes, --json, --wait; exit 0 ok, 1 failed, 2 refused, 3 unreachable)"
-)
-
-
-class PlanError(Exception):
-    """The plan cannot be carried out as given; nothing was sent. ``str()`` names every problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
 
 # ---------------------------------------------------------------------------------------- parsing
 
@@ -212,16 +200,7 @@ def add_parser(subparsers: Any) -> None:
                 help="remove the items from the vault as they are (ASR's purge, DELETE): for items stuck "
                 "in a failed state; nothing is cleaned up on the source or in Azure",
             )
-        parser.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
-        parser.add_argument(
-            "--yes", "-y", action="store_true", help="do not ask for confirmation (needed without a terminal)"
-        )
-        parser.add_argument("--json", action="store_true", help='print {"plan": [...], "jobs": [...]}')
-        parser.add_argument(
-            "--wait",
-            action="store_true",
-            help="follow the jobs until they end; exit 1 if any did not succeed",
-        )
+        add_confirm_flags(parser)
         parser.add_argument(
             "--wait-timeout",
             type=bounded_float(*NUMBER_RANGES["wait_timeout"]),
@@ -290,6 +269,14 @@ class Step:
     op: Operation
     given: OperationInputs
     shown: dict[str, Any] = field(default_factory=dict)  # the inputs as the plan shows them
+
+    @property
+    def who(self) -> str:
+        return self.item.display_name
+
+    @property
+    def label(self) -> str:
+        return self.op.label
 
     @property
     def effect(self) -> str:
@@ -502,62 +489,16 @@ def confirm(steps: list[Step], vault: str, stdin: TextIO, out: TextIO) -> bool:
 # ---------------------------------------------------------------------------------------- running
 
 
-@dataclass(slots=True)
-class Sent:
-    step: Step
-    job: Job | None = None
-    error: str = ""
-
-    @property
-    def state(self) -> str:
-        if self.job is None:
-            return "NotSent"
-        return self.job.state or "NotStarted"
-
-    def as_json(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "item": self.step.item.display_name,
-            "job_id": self.job.name if self.job is not None else "",
-            "state": self.state,
-        }
-        if self.error:
-            row["error"] = self.error
-        return row
-
-
-def _say(message: str) -> None:
-    print(f"asr-console: {message}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     command = WRITE_COMMANDS[args.write_command]
     return run_guarded(command.name, settings, lambda: _run(args, settings, command))
 
 
-def run_guarded(name: str, settings: Settings, main: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    """A write command's exit code: 2 without a vault to write to, 3 when the back end is unreachable."""
-    if not settings.has_azure_target():
-        _say(f"{name}: set --subscription, --resource-group and --vault")
-        return USAGE
-    try:
-        return asyncio.run(main())
-    except SourceError as exc:
-        _say(f"{name}: UNKNOWN - {type(exc).__name__}: {exc}")
-        return UNREACHABLE
-
-
 async def _run(args: argparse.Namespace, settings: Settings, command: WriteCommand) -> int:
-    from asr_console.actions import Actions
-    from asr_console.commands.deadline import Deadline
     from asr_console.model.store import Batch, Store
-    from asr_console.session import audit_log
-    from asr_console.sources.azure import AzureRecoveryService
 
-    deadline = Deadline(settings.timeout)
-    service = AzureRecoveryService.from_settings(settings, polling_interval=2.0)
     store = Store()
-    actions = Actions(service, store, audit=audit_log(settings), read_only=settings.read_only)
-    try:
+    async with write_session(settings, store) as (deadline, service, actions):
         listed = await deadline.within(service.protected_items(), "the protected items")
         store.apply(Batch().replace(ProtectedItem.KIND, list(listed)))
 
@@ -575,144 +516,21 @@ async def _run(args: argparse.Namespace, settings: Settings, command: WriteComma
         try:
             steps = await build_plan(args, list(listed), points, context)
         except PlanError as exc:
-            for problem in exc.problems:
-                _say(f"{command.name}: {problem}")
-            _say(f"{command.name}: nothing sent")
-            return USAGE
-        return await _carry_out(args, settings, steps, actions, service, store, deadline)
-    finally:
-        actions.close()
-        await service.close()
-
-
-async def _carry_out(
-    args: argparse.Namespace,
-    settings: Settings,
-    steps: list[Step],
-    actions: Actions,
-    service: RecoveryService,
-    store: Store,
-    deadline: Deadline,
-) -> int:
-    from asr_console.actions import ReadOnlyError, WriteRefused
-
-    command = WRITE_COMMANDS[args.write_command]
-    plan_out = sys.stderr if args.json else sys.stdout
-    interactive = sys.stdin.isatty() and not args.yes and not args.dry_run
-    if not args.json or interactive:
-        vault = settings.vault
-        print(f"Plan: {steps[0].op.label.lower()} of {len(steps)} item(s) in vault {vault}", file=plan_out)
-        for step in steps:
-            print(step.row(), file=plan_out)
-    if args.dry_run:
-        if args.json:
-            print(json.dumps({"plan": [s.as_json() for s in steps], "jobs": []}, indent=2))
-        return OK
-    if actions.read_only:
-        # refused through Actions so each refusal is in the audit log as the console's are
-        for step in steps:
-            with contextlib.suppress(ReadOnlyError):
-                await actions.operate(step.op, step.item.id, step.given)
-        _say(f"{command.name}: refused: this console is read-only (profile read_only or --read-only)")
-        return USAGE
-    if not args.yes:
-        if not sys.stdin.isatty():
-            _say(f"refusing to {command.name} {_count(steps)} without --yes (stdin is not a terminal)")
-            return USAGE
-        if not confirm(steps, settings.vault, sys.stdin, sys.stderr):
-            _say(f"{command.name}: not confirmed; nothing sent")
-            return USAGE
-    sent: list[Sent] = []
-    for step in steps:
-        record = Sent(step)
-        sent.append(record)
-        try:
-            record.job = await deadline.within(
-                actions.operate(step.op, step.item.id, step.given), f"ASR to accept {step.item.display_name}"
-            )
-        except WriteRefused as exc:
-            # not audited or already in flight: nothing was sent for this one, nor will be for the rest
-            record.error = str(exc)
-            _say(f"{command.name}: {exc}")
-            _report(args, steps, sent)
-            return USAGE
-        except (InvalidInput, OperationRejected) as exc:
-            record.error = str(exc)
-            _say(f"{command.name}: {step.item.display_name}: refused by ASR: {exc}")
-        except SourceError:
-            # unreachable, signed out or throttled: what was sent so far is reported before exit 3
-            _report(args, steps, sent)
-            raise
-        if record.job is not None and not args.json:
-            what = record.job.display_name or step.op.label
-            print(f"{step.item.display_name}: {what} started, job {record.job.name}")
-    if args.wait:
-        await _follow(args, sent, service, store, deadline, settings.wait_timeout)
-    _report(args, steps, sent)
-    if any(r.job is None for r in sent):
-        return FAILED
-    if args.wait and any(r.state != "Succeeded" for r in sent):
-        return FAILED
-    return OK
+            return refuse_plan(command.name, exc)
+        sending: Sending[Step] = Sending(
+            name=command.name,
+            heading=f"Plan: {steps[0].op.label.lower()} of {len(steps)} item(s) in vault {settings.vault}",
+            refusing=f"{command.name} {_count(steps)}",
+            send=lambda step: actions.operate(step.op, step.item.id, step.given),
+            confirm=lambda: confirm(steps, settings.vault, sys.stdin, sys.stderr),
+            poll_seconds=POLL_SECONDS,
+            wait_timeout=settings.wait_timeout,
+            store=store,
+        )
+        return await carry_out(
+            args, steps, sending, read_only=actions.read_only, service=service, deadline=deadline
+        )
 
 
 def _count(steps: list[Step]) -> str:
     return steps[0].item.display_name if len(steps) == 1 else f"{len(steps)} items"
-
-
-def _report(args: argparse.Namespace, steps: list[Step], sent: list[Sent]) -> None:
-    if args.json:
-        print(
-            json.dumps({"plan": [s.as_json() for s in steps], "jobs": [r.as_json() for r in sent]}, indent=2)
-        )
-
-
-async def _follow(
-    args: argparse.Namespace,
-    sent: list[Sent],
-    service: RecoveryService,
-    store: Store,
-    deadline: Deadline,
-    wait_timeout: float,
-) -> None:
-    """Read each started job again until it ends or ``wait_timeout`` seconds have passed; one progress
-    line per item whenever its job moves on.
-
-    Each round of reads has the command's timeout to itself, but a back end that stops answering still
-    ends the command (exit 3). Jobs still running at ``wait_timeout`` are named and left running."""
-    from asr_console.commands.deadline import Deadline
-    from asr_console.model.store import Batch
-
-    loop = asyncio.get_running_loop()
-    gives_up = loop.time() + wait_timeout
-    progress = sys.stderr if args.json else sys.stdout
-    shown: dict[str, str] = {}
-    while True:
-        running = [(r, r.job) for r in sent if r.job is not None and r.job.running]
-        for record in sent:
-            job = record.job
-            if job is None:
-                continue
-            current = next((t.friendly_name or t.name for t in job.tasks if t.state == "InProgress"), "")
-            line = f"{record.step.item.display_name}: {job.display_name or record.step.op.label} {job.state}"
-            line += f" - {current}" if current and job.running else ""
-            if shown.get(job.name) != line:
-                shown[job.name] = line
-                print(line, file=progress, flush=True)
-        if not running:
-            return
-        left = gives_up - loop.time()
-        if left <= 0:
-            still = ", ".join(f"{r.step.item.display_name} (job {job.name})" for r, job in running)
-            _say(
-                f"{WRITE_COMMANDS[args.write_command].name}: stopped waiting after {wait_timeout:g} s "
-                f"(--wait-timeout); still running, not cancelled: {still}"
-            )
-            return
-        await asyncio.sleep(min(POLL_SECONDS, left))
-        round_deadline = Deadline(deadline.seconds)
-        for record, before in running:
-            fresh = await round_deadline.within(service.job(before.id), f"job {before.name}")
-            record.job = fresh
-            # the Actions follow the store: the job's end is recorded in the audit log under its intent
-            store.apply(Batch().upsert(fresh))

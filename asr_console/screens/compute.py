@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from asr_console.model.arm import same_arm_id
 from asr_console.model.operations import Operation
@@ -19,12 +18,10 @@ from asr_console.model.specs import (
     LICENSE_TYPES,
     ComputeNetworkSpec,
     FieldError,
-    InvalidInput,
     validate_compute_network,
 )
-from asr_console.model.targets import ComputeSize, TargetChoices
-from asr_console.screens.dialog_frame import Dialog
-from asr_console.widgets.console import ConsoleAccess
+from asr_console.model.targets import ComputeSize, VirtualNetwork
+from asr_console.screens.target_pickers import TargetPickerDialog, short
 
 FIELD_LABELS = {
     "item": "Item",
@@ -38,27 +35,20 @@ FIELD_LABELS = {
 }
 
 
-def short(arm_id: str) -> str:
-    return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
-
-
-class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
+class ComputeNetworkScreen(TargetPickerDialog):
     """Attributes: ``item_id`` — the item edited; ``targets`` and ``sizes`` — what the pickers offer,
     once read; ``errors`` — the last validation errors."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
         Binding("ctrl+r", "run", "Save…", priority=True),
     ]
+    PREFIX = "cn"
+    JOBS_ID = "cn-jobs"
+    TARGETS_WORKER = "compute-targets"
+    FIELD_LABELS = FIELD_LABELS
     DEFAULT_CSS = """
     ComputeNetworkScreen > VerticalScroll { width: 90; max-width: 98%; max-height: 96%; }
-    ComputeNetworkScreen Label { margin-top: 1; text-style: bold; }
-    ComputeNetworkScreen Input, ComputeNetworkScreen Input:focus {
-        height: 1; border: none; padding: 0 1; background: $boost;
-    }
-    ComputeNetworkScreen Input:focus { background: $accent 30%; text-style: bold; }
     ComputeNetworkScreen #cn-errors { color: $error; height: auto; }
-    ComputeNetworkScreen Horizontal { height: auto; margin-top: 1; }
     ComputeNetworkScreen Horizontal.cn-pair { margin-top: 0; }
     ComputeNetworkScreen Horizontal.cn-pair Select { width: 1fr; }
     """
@@ -66,8 +56,6 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
     def __init__(self, item_id: str) -> None:
         super().__init__()
         self.item_id = item_id
-        self.errors: list[FieldError] = []
-        self.targets = TargetChoices()
         self.sizes: tuple[ComputeSize, ...] = ()
 
     def item(self) -> ProtectedItem | None:
@@ -82,16 +70,7 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
             yield Input(item.recovery_vm_name if item else "", id="cn-name")
             yield Label("Target VM size (the sizes ASR offers for this item)")
             yield Select([], prompt="loading sizes…", id="cn-size")
-            yield Label("Target resource group")
-            yield Select([], prompt="loading resource groups…", id="cn-rg")
-            yield Label("Target network and subnet")
-            with Horizontal(classes="cn-pair"):
-                yield Select([], prompt="loading networks…", id="cn-network")
-                yield Select([], prompt="subnet", id="cn-subnet")
-            yield Label("Test failover network and subnet")
-            with Horizontal(classes="cn-pair"):
-                yield Select([], prompt="none", id="cn-test-network")
-                yield Select([], prompt="subnet", id="cn-test-subnet")
+            yield from self.compose_target_pickers("Test failover network and subnet", "subnet")
             yield Label("License type and availability zone")
             with Horizontal(classes="cn-pair"):
                 license_type = item.license_type if item and item.license_type in LICENSE_TYPES else None
@@ -108,33 +87,15 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
                     value=zone or Select.NULL,
                     id="cn-zone",
                 )
-            yield Static("", id="cn-errors")
-            with Horizontal():
-                yield Button("Save… (ctrl+r)", id="cn-go")
-                yield Button("Close (esc)", id="cn-close")
-            from asr_console.widgets.progress import JobProgress
+            yield from self.compose_footer("Save… (ctrl+r)")
 
-            yield JobProgress(id="cn-jobs", job_ids=[])
+    async def load_more(self) -> None:
+        try:
+            self.sizes = tuple(await self.console.actions.load_compute_sizes(self.item_id))
+        except Exception as exc:  # a read: say why, the picker stays empty
+            self.notify(f"VM sizes: {exc}", severity="warning")
 
-    def on_mount(self) -> None:
-        actions = self.console.actions
-
-        async def load() -> None:
-            try:
-                self.targets = await actions.load_targets()
-            except Exception as exc:  # a read: say why, the pickers stay empty
-                self.notify(f"target resources: {exc}", severity="warning")
-            try:
-                self.sizes = tuple(await actions.load_compute_sizes(self.item_id))
-            except Exception as exc:
-                self.notify(f"VM sizes: {exc}", severity="warning")
-            self._fill()
-
-        self.run_worker(
-            load(), name="compute-targets", group="compute-targets", exclusive=True, exit_on_error=False
-        )
-
-    def _fill(self) -> None:
+    def fill_targets(self) -> None:
         """The pickers' options, each showing the item's current setting."""
         item = self.item()
         sizes = [(f"{s.name} ({s.cores} vCPU, {s.memory_gb:g} GiB)", s.name) for s in self.sizes]
@@ -142,9 +103,9 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
         if current_size and all(name != current_size for _, name in sizes):
             sizes.insert(0, (f"{current_size} (current)", current_size))
         self._offer("#cn-size", sizes, current_size, "choose a size")
-        groups = [(f"{g.name} ({g.location})", g.id) for g in self.targets.groups]
+        groups = self.group_options()
         self._offer("#cn-rg", groups, item.recovery_resource_group_id if item else "", "choose a group")
-        networks = [(f"{n.name} ({n.resource_group})", n.id) for n in self.targets.networks]
+        networks = self.network_options()
         self._offer("#cn-network", networks, item.recovery_network_id if item else "", "choose a network")
         self._offer("#cn-test-network", networks, item.test_network_id if item else "", "none")
         self._fill_subnets("#cn-network", "#cn-subnet", item.recovery_subnet if item else "")
@@ -158,28 +119,10 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
         if chosen is not None:
             select.value = chosen
 
-    @on(Select.Changed, "#cn-network")
-    def _network_changed(self) -> None:
-        self._fill_subnets("#cn-network", "#cn-subnet")
-
-    @on(Select.Changed, "#cn-test-network")
-    def _test_network_changed(self) -> None:
-        self._fill_subnets("#cn-test-network", "#cn-test-subnet")
-
-    def _fill_subnets(self, network: str, subnet: str, prefer: str = "") -> None:
-        """The chosen network's subnets; the one chosen (or ``prefer``) stays if that network has it."""
-        chosen = self._value(network)
-        net = next((n for n in self.targets.networks if same_arm_id(n.id, chosen)), None)
-        names = [s.name for s in (net.subnets if net else ())]
+    def keep_subnet(self, subnet: str, net: VirtualNetwork | None, prefer: str) -> str | None:
+        """The one chosen (or ``prefer``) stays if the network chosen has it."""
         keep = prefer or self._value(subnet)
-        select: Select[str] = self.query_one(subnet, Select)
-        select.set_options([(f"{s.name} ({s.address_prefix})", s.name) for s in (net.subnets if net else ())])
-        if keep in names:
-            select.value = keep
-
-    def _value(self, selector: str) -> str:
-        value = self.query_one(selector, Select).value
-        return "" if value is Select.NULL else str(value)
+        return keep if keep in [s.name for s in (net.subnets if net else ())] else None
 
     def spec(self) -> ComputeNetworkSpec:
         return ComputeNetworkSpec(
@@ -194,14 +137,6 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
             license_type=self._value("#cn-license"),
             availability_zone=self._value("#cn-zone"),
         )
-
-    @on(Button.Pressed, "#cn-go")
-    def _go(self) -> None:
-        self.action_run()
-
-    @on(Button.Pressed, "#cn-close")
-    def _close(self) -> None:
-        self.action_close()
 
     def action_run(self) -> None:
         item = self.item()
@@ -256,17 +191,5 @@ class ComputeNetworkScreen(ConsoleAccess, Dialog[None]):
                 self.console.follow_jobs([job.id])
 
         self.console.start_action(
-            label, lambda: self.console.actions.update_item(spec), on_done=done, on_invalid=self._invalid
+            label, lambda: self.console.actions.update_item(spec), on_done=done, on_invalid=self._show_invalid
         )
-
-    def _invalid(self, exc: InvalidInput) -> None:
-        self._show(list(exc.errors))
-
-    def _show(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        self.query_one("#cn-errors", Static).update(
-            "\n".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in errors)
-        )
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from asr_console.model.arm import same_arm_id
 from asr_console.model.compat import Status, check_vm
@@ -35,13 +35,11 @@ from asr_console.model.specs import (
     DiskChoice,
     EnableReplicationSpec,
     FieldError,
-    InvalidInput,
     validate_enable,
 )
 from asr_console.model.store import Store
-from asr_console.model.targets import TargetChoices, Unresolved, VirtualNetwork, resolve
-from asr_console.screens.dialog_frame import Dialog
-from asr_console.widgets.console import ConsoleAccess
+from asr_console.model.targets import Unresolved, VirtualNetwork, resolve
+from asr_console.screens.target_pickers import TargetPickerDialog, short
 
 FIELD_LABELS = {
     "policy": "Policy",
@@ -86,10 +84,6 @@ def default_networks(store: Any, settings: Any, vm: VirtualMachine) -> NetworkDe
     return network_default(settings.network_map, groups, settings.target_network, settings.target_subnet)
 
 
-def _short(arm_id: str) -> str:
-    return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
-
-
 def _subnet_named(network: VirtualNetwork, name: str) -> str:
     return next((s.name for s in network.subnets if s.name.lower() == name.strip().lower()), "")
 
@@ -99,30 +93,28 @@ def _networks_of(spec: EnableReplicationSpec) -> tuple[str, str, str, str]:
 
 
 def _shown(network: str, subnet: str) -> str:
-    return f"{_short(network)} / {subnet}" if subnet else _short(network)
+    return f"{short(network)} / {subnet}" if subnet else short(network)
 
 
 # Azure VM names: 1–63 letters, digits and hyphens, starting and ending with a letter or digit
 _AZURE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
-    """Attributes: ``morefs`` — the VMs chosen; ``errors`` — the last validation errors."""
+class EnableReplicationScreen(TargetPickerDialog):
+    """Attributes: ``morefs`` — the VMs chosen; ``defaults`` — each chosen VM's default networks
+    (moref → default); ``origins`` — where each VM's sent networks came from (by name)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
         Binding("ctrl+r", "run", "Enable…", priority=True),
     ]
+    PREFIX = "en"
+    JOBS_ID = "enable-jobs"
+    TARGETS_WORKER = "enable-targets"
+    FIELD_LABELS = FIELD_LABELS
     DEFAULT_CSS = """
     EnableReplicationScreen > VerticalScroll { width: 96; max-width: 98%; max-height: 96%; }
-    EnableReplicationScreen Label { margin-top: 1; text-style: bold; }
-    EnableReplicationScreen Input, EnableReplicationScreen Input:focus {
-        height: 1; border: none; padding: 0 1; background: $boost;
-    }
-    EnableReplicationScreen Input:focus { background: $accent 30%; text-style: bold; }
     EnableReplicationScreen #en-errors { color: $error; height: auto; }
     EnableReplicationScreen #en-vms { height: auto; color: $text-muted; }
-    EnableReplicationScreen Horizontal { height: auto; margin-top: 1; }
     EnableReplicationScreen Horizontal.en-pair { margin-top: 0; }
     EnableReplicationScreen Horizontal.en-pair Select { width: 1fr; }
     """
@@ -130,9 +122,6 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
     def __init__(self, morefs: list[str]) -> None:
         super().__init__()
         self.morefs = morefs
-        self.errors: list[FieldError] = []
-        self.targets = TargetChoices()  # what the pickers offer, once read
-        # each chosen VM's default networks (moref → default) and where its sent ones came from (by name)
         self.defaults: dict[str, NetworkDefault] = {}
         self.origins: dict[str, str] = {}
         self._pending_subnets: dict[str, tuple[str, str]] = {}  # subnet picker → (network id, subnet)
@@ -174,16 +163,9 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             yield Static("\n".join(lines), id="en-vms")
             yield Label("Replication policy")
             yield Select([(f"{p.name} ({p.provider.value})", p.id) for p in policies], id="en-policy")
-            yield Label("Target resource group")
-            yield Select([], prompt="loading resource groups…", id="en-rg")
-            yield Label("Target network and subnet")
-            with Horizontal(classes="en-pair"):
-                yield Select([], prompt="loading networks…", id="en-network")
-                yield Select([], prompt="subnet (ASR's default)", id="en-subnet")
-            yield Label("Test failover network and subnet (isolated, optional)")
-            with Horizontal(classes="en-pair"):
-                yield Select([], prompt="none", id="en-test-network")
-                yield Select([], prompt="subnet (ASR's default)", id="en-test-subnet")
+            yield from self.compose_target_pickers(
+                "Test failover network and subnet (isolated, optional)", "subnet (ASR's default)"
+            )
             yield Static(self._origin_text(), id="en-net-origin")
             yield Label("Cache storage account (in the vault's region)")
             yield Select([], prompt="loading storage accounts…", id="en-cache")
@@ -212,34 +194,14 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             with Horizontal(classes="en-pair"):
                 yield Input(placeholder="no multi-VM group", id="en-mvg")
                 yield Input(placeholder="run-as account id (push install)", id="en-runas")
-            yield Static("", id="en-errors")
-            with Horizontal():
-                yield Button("Enable… (ctrl+r)", id="en-go")
-                yield Button("Close (esc)", id="en-close")
-            from asr_console.widgets.progress import JobProgress
+            yield from self.compose_footer("Enable… (ctrl+r)")
 
-            yield JobProgress(id="enable-jobs", job_ids=[])
-
-    def on_mount(self) -> None:
-        actions = self.console.actions
-
-        async def load() -> None:
-            try:
-                self.targets = await actions.load_targets()
-            except Exception as exc:  # a read: say why, the pickers stay empty
-                self.notify(f"target resources: {exc}", severity="warning")
-            self._fill_targets()
-
-        self.run_worker(
-            load(), name="enable-targets", group="enable-targets", exclusive=True, exit_on_error=False
-        )
-
-    def _fill_targets(self) -> None:
+    def fill_targets(self) -> None:
         targets = self.targets
         groups = self.query_one("#en-rg", Select)
-        groups.set_options([(f"{g.name} ({g.location})", g.id) for g in targets.groups])
+        groups.set_options(self.group_options())
         groups.prompt = "choose a resource group" if targets.groups else "no resource groups listed"
-        networks = [(f"{n.name} ({n.resource_group})", n.id) for n in targets.networks]
+        networks = self.network_options()
         for selector in ("#en-network", "#en-test-network"):
             select = self.query_one(selector, Select)
             select.set_options(networks)
@@ -316,24 +278,12 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             origin = shared.origin  # the preselected default, untouched
         return network, subnet, test, test_subnet, origin
 
-    @on(Select.Changed, "#en-network")
-    def _network_changed(self) -> None:
-        self._fill_subnets("#en-network", "#en-subnet")
-
-    @on(Select.Changed, "#en-test-network")
-    def _test_network_changed(self) -> None:
-        self._fill_subnets("#en-test-network", "#en-test-subnet")
-
-    def _fill_subnets(self, network: str, subnet: str) -> None:
-        chosen = self._value(network)
-        net = next((n for n in self.targets.networks if same_arm_id(n.id, chosen)), None)
-        select = self.query_one(subnet, Select)
-        select.set_options([(f"{s.name} ({s.address_prefix})", s.name) for s in (net.subnets if net else ())])
+    def keep_subnet(self, subnet: str, net: VirtualNetwork | None, prefer: str) -> str | None:
+        """The subnet a preselected default names, once its network's subnets are offered."""
         pending = self._pending_subnets.pop(subnet, None)
         if net is not None and pending is not None and same_arm_id(pending[0], net.id):
-            wanted = _subnet_named(net, pending[1])
-            if wanted:
-                select.value = wanted
+            return _subnet_named(net, pending[1]) or None
+        return None
 
     @on(Select.Changed, "#en-policy")
     def _policy_changed(self) -> None:
@@ -352,10 +302,6 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         select.set_options([(f"{s.name} ({s.health.value})", s.id) for s in servers])
         if current and any(s.id == current for s in servers):
             select.value = current
-
-    def _value(self, selector: str) -> str:
-        value = self.query_one(selector, Select).value
-        return "" if value is Select.NULL else str(value)
 
     def _text(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
@@ -471,20 +417,9 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                         out.append(FieldError(error.field, message))
         return out
 
-    @on(Button.Pressed, "#en-go")
-    def _go(self) -> None:
-        self.action_run()
-
-    @on(Button.Pressed, "#en-close")
-    def _close(self) -> None:
-        self.action_close()
-
     def action_run(self) -> None:
         specs = self.specs()
-        self.errors = self.validate(specs)
-        self.query_one("#en-errors", Static).update(
-            "\n".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in self.errors)
-        )
+        self._show(self.validate(specs))
         if self.errors:
             return
         from asr_console.screens.confirm import confirm_write
@@ -504,16 +439,16 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
         return [
             *(f"VM: {spec.item_name}" for spec in specs),
             f"Policy: {policy.name if policy else specs[0].policy_id}",
-            f"Target resource group: {self._short(specs[0].target_resource_group_id)}",
+            f"Target resource group: {short(specs[0].target_resource_group_id)}",
             *self._network_lines(specs),
-            f"Cache storage account: {self._short(specs[0].log_storage_account_id)}",
+            f"Cache storage account: {short(specs[0].log_storage_account_id)}",
             f"Disk type: {specs[0].disk_type}",
             *self._disk_lines(),
             f"Process server: {server.name if server else specs[0].process_server_id}",
             *(
                 f"{label}: {value}"
                 for label, value in (
-                    ("Availability set", self._short(specs[0].availability_set_id)),
+                    ("Availability set", short(specs[0].availability_set_id)),
                     ("Multi-VM group", specs[0].multi_vm_group),
                     ("Run-as account", specs[0].run_as_account_id),
                 )
@@ -553,10 +488,6 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
             lines.append(f"Disks on Premium_LRS: {', '.join(sorted(premium))}")
         return lines
 
-    @staticmethod
-    def _short(arm_id: str) -> str:
-        return arm_id.rstrip("/").rsplit("/", 1)[-1] if arm_id else ""
-
     def _send(self, specs: list[EnableReplicationSpec]) -> None:
         from asr_console.widgets.progress import JobProgress
 
@@ -574,13 +505,3 @@ class EnableReplicationScreen(ConsoleAccess, Dialog[None]):
                 on_done=done,
                 on_invalid=self._show_invalid,
             )
-
-    def _show_invalid(self, exc: InvalidInput) -> None:
-        """The service refused before sending (its own checks): show why, under the form."""
-        self.errors = list(exc.errors)
-        self.query_one("#en-errors", Static).update(
-            "\n".join(f"{FIELD_LABELS.get(e.field, e.field)}: {e.message}" for e in self.errors)
-        )
-
-    def action_close(self) -> None:
-        self.dismiss(None)
