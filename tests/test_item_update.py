@@ -301,8 +301,12 @@ async def test_compute_and_network_from_the_item_details_on_the_simulated_site()
             await wait_until(updated, timeout=15, pilot=pilot)
             await pilot.press("escape")
             await wait_until(lambda: type(app.screen).__name__ == "ItemDetailScreen", pilot=pilot)
-            shown = str(app.screen.query_one("#detail-body").render())
-            assert "target VM size        Standard_E4s_v3" in shown
+            # the details redraw from the store's change set, a message behind the store's update
+            body = app.screen.query_one("#detail-body")
+            await wait_until(
+                lambda: "target VM size        Standard_E4s_v3" in str(body.render()), timeout=5, pilot=pilot
+            )
+            shown = str(body.render())
             assert "network / subnet      vnet-dr-weu / snet-db" in shown
             assert "test network / subnet vnet-dr-test-isolated / snet-isolated" in shown
 
