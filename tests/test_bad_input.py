@@ -87,6 +87,15 @@ def test_environment_colour_that_does_not_parse_stops_the_console_before_it_star
     assert "environment_color" in line and "not-a-colour" in line
 
 
+def test_config_names_an_environment_colour_that_does_not_parse(tmp_path: Path) -> None:
+    # `config` is where a user checks a profile: it must not call one the console refuses fine
+    path = tmp_path / "c.toml"
+    path.write_text('[profiles.p]\nenvironment_color = "not-a-colour"\n')
+    for argv in (["config"], ["config", "--json"]):
+        line = one_line(run("--profile", "p", *argv, env={"ASR_CONSOLE_CONFIG": str(path)}))
+        assert "environment_color" in line and "not-a-colour" in line
+
+
 # --------------------------------------------------------------------------- properties
 
 toml_scalars = st.one_of(

@@ -151,3 +151,12 @@ def test_worst_window_is_at_least_every_window_and_at_most_the_peak(values: list
     windows = [sum(values[i : i + width]) / width for i in range(len(values) - width + 1)]
     assert worst == pytest.approx(max(windows), rel=1e-6, abs=1e-3)
     assert worst <= max(values) + 1e-6
+
+
+def test_a_disk_just_over_its_limit_reads_as_over() -> None:
+    # 2.04 MB/s is over Standard's 2 MB/s; "writes 2.0 MB/s, above … 2 MB/s" contradicted itself
+    churn = ChurnSample(
+        moref="db", samples=series([2089.0] * 20), disk_samples=(("scsi0:0", (2089.0,) * 20),)
+    )
+    (forecast,) = plan([vm("db", 100)], {"db": churn}, PlanInputs()).vms
+    assert forecast.at_risk == ("scsi0:0 writes 2.04 MB/s, above Standard_LRS's 2 MB/s",)

@@ -212,3 +212,17 @@ def test_azure_access_checks_name_what_is_missing() -> None:
     assert checks["azure.target.cache-storage-account"].verdict is Verdict.FAIL
     unread = run_checks(store_of(vault()), Evidence(now=NOW, vcenter=NO_VCENTER, permissions_error="403"))
     assert by_id(unread)["azure.permissions"].verdict is Verdict.UNKNOWN
+
+
+def test_doctor_demo_with_an_unreachable_vcenter_is_one_line_and_exit_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo site discovers its VMs from --vcenter when one is given; one that refuses is "unknown"
+    monkeypatch.setenv("GOVC_PASSWORD", "pw")
+    code = main(["doctor", "--demo", "--vcenter", "https://127.0.0.1:9/sdk", "--user", "admin"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "asr-console doctor: vCenter https://127.0.0.1:9/sdk: connection refused by 127.0.0.1:9"
+    ]

@@ -41,7 +41,21 @@ COMMANDS = [
     ["-vv", "status", "--auth", "token", *AZURE],
     ["-vv", "status", "--json", "--auth", "token", *AZURE],
     ["-vv", "jobs", "--auth", "service-principal", "--tenant", "t", *AZURE],
+    ["-vv", "doctor", "--auth", "token", *AZURE],
+    ["-vv", "doctor", "--json", "--timeout", "10", "--auth", "service-principal", "--tenant", "t", *AZURE],
+    ["-vv", "capacity", "--json", "--auth", "token", *AZURE],
+    ["-vv", "prepare-azure", "--yes", "--auth", "token", *AZURE],
+    ["-vv", "update-agent", "web-l00001", "--yes", "--auth", "token", *AZURE],
 ]
+# prepare-azure reads the vault only when the profile names targets to create
+PROFILE = """[defaults]
+profile = "p"
+
+[profiles.p]
+target_resource_group = "rg-new"
+target_network = "vnet-new"
+cache_storage = "stnew01"
+"""
 
 
 def test_mask_url_keeps_user_and_host() -> None:
@@ -56,13 +70,14 @@ def test_mask_url_keeps_user_and_host() -> None:
 def test_no_planted_secret_in_output_or_files(tmp_path: Path, argv: list[str]) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    (home / "profile.toml").write_text(PROFILE)
     env = {
         **os.environ,
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_STATE_HOME": str(home / ".state"),
         "XDG_CACHE_HOME": str(home / ".cache"),
-        "ASR_CONSOLE_CONFIG": str(home / "none.toml"),
+        "ASR_CONSOLE_CONFIG": str(home / "profile.toml"),
         "GOVC_URL": f"https://admin:{PLANTED['url']}@127.0.0.1:9/sdk",
         "GOVC_USERNAME": "admin",
         "GOVC_PASSWORD": PLANTED["govc"],

@@ -72,6 +72,11 @@ def test_json_document(
     assert all(vm["datacenter"] == datacenters[vm["datacenter_moref"]] for vm in doc["vms"])
     assert all(vm["host"] == hosts[vm["host_moref"]] for vm in doc["vms"])
     assert all(d["free_gb"] >= 0 for d in doc["datastores"])
+    # and so does every other record: a cluster or datacenter by name, its moref beside it
+    clusters = {c["moref"]: c["name"] for c in doc["clusters"]}
+    for record in doc["clusters"] + doc["hosts"] + doc["datastores"] + doc["networks"]:
+        assert record["datacenter"] == datacenters[record["datacenter_moref"]]
+    assert all(h["cluster"] == clusters.get(h["cluster_moref"]) for h in doc["hosts"])
 
 
 def test_env_credentials_and_text_output(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from asr_console.config import Settings
@@ -20,6 +21,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.what == "path":
         print(settings.config_path)
         return 0
+    from asr_console.commands.console import colour_problem
+
+    # the console refuses this value at start: showing it as if it were fine would hide why
+    problem = colour_problem(settings)
+    if problem:
+        print(f"asr-console: {problem}", file=sys.stderr)
+        return 2
     data = settings.public_dict()
     if args.json:
         data["origins"] = dict(settings.origins)

@@ -175,6 +175,11 @@ def vm_document(
     }
 
 
+def _placed(names: dict[str, str], datacenter: str) -> dict[str, str]:
+    """Where a record sits as the VMs say it: by name, the moref beside it (one schema for all)."""
+    return {"datacenter": names.get(datacenter, datacenter), "datacenter_moref": datacenter}
+
+
 def inventory_document(
     store: Store, churn: dict[str, ChurnSample], *, url: str, version: str
 ) -> dict[str, Any]:
@@ -188,15 +193,16 @@ def inventory_document(
         "vcenter": {"url": url, "version": version},
         "datacenters": [{"moref": d.moref, "name": d.name} for d in _sorted(store.all(Datacenter))],
         "clusters": [
-            {"moref": c.moref, "name": c.name, "datacenter": c.datacenter}
+            {"moref": c.moref, "name": c.name, **_placed(names, c.datacenter)}
             for c in _sorted(store.all(Cluster))
         ],
         "hosts": [
             {
                 "moref": h.moref,
                 "name": h.name,
-                "datacenter": h.datacenter,
-                "cluster": h.cluster,
+                **_placed(names, h.datacenter),
+                "cluster": names.get(h.cluster, h.cluster) if h.cluster else None,
+                "cluster_moref": h.cluster,  # None for a standalone host
                 "connection_state": h.connection_state,
                 "maintenance_mode": h.maintenance_mode,
                 "version": h.version,
@@ -207,7 +213,7 @@ def inventory_document(
             {
                 "moref": d.moref,
                 "name": d.name,
-                "datacenter": d.datacenter,
+                **_placed(names, d.datacenter),
                 "type": d.type,
                 "capacity_gb": round(d.capacity_bytes / GB, 3),
                 "free_gb": round(max(0, d.free_bytes) / GB, 3),
@@ -215,7 +221,7 @@ def inventory_document(
             for d in _sorted(store.all(Datastore))
         ],
         "networks": [
-            {"moref": n.moref, "name": n.name, "datacenter": n.datacenter, "kind": n.kind}
+            {"moref": n.moref, "name": n.name, **_placed(names, n.datacenter), "kind": n.kind}
             for n in _sorted(store.all(Network))
         ],
         "vms": [vm_document(vm, check_vm(vm, churn.get(vm.moref)), names) for vm in vms],

@@ -191,6 +191,15 @@ def _upload_hours(size_bytes: float, bandwidth_mbps: float | None, churn_mbps: f
     return size_bytes * 8 / ((bandwidth_mbps - churn_mbps) * 1e6) / 3600
 
 
+def _over(rate: float, limit: float) -> str:
+    """``rate`` with as many decimals as it takes to read as above ``limit`` (2.04, not 2.0, over 2)."""
+    for digits in (1, 2, 3):
+        shown = f"{rate:.{digits}f}"
+        if float(shown) > limit:
+            return shown
+    return f"{rate:.3f}"
+
+
 def _disks_over(churn: ChurnSample, vm: VirtualMachine, disk_type: str) -> tuple[DiskOverLimit, ...]:
     limit = tier_of(disk_type)
     per_disk = [(name, list(values)) for name, values in churn.disk_samples if values]
@@ -242,7 +251,7 @@ def forecast_vm(
         )
     for disk in over:
         risks.append(
-            f"{disk.disk} writes {disk.write_mb_s:.1f} MB/s, "
+            f"{disk.disk} writes {_over(disk.write_mb_s, disk.limit_mb_s)} MB/s, "
             f"above {disk.disk_type}'s {disk.limit_mb_s:g} MB/s"
         )
     rpo = item.rpo_seconds if item is not None else None
