@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fault_suite import (  # noqa: E402
     HEADLESS_RETRY_AFTER_CAP,
+    MAX_LAG,
+    MAX_WALL,
     TUI_RETRY_AFTER_CAP,
     VCSIM_TOPOLOGY,
     Row,
@@ -36,8 +38,6 @@ from tests.fault_suite import (  # noqa: E402
     vcsim_cases,
 )
 from tests.vcsim_fixture import Vcsim, vcsim_binary  # noqa: E402
-
-MAX_LAG = 0.1
 
 
 async def suite(args: argparse.Namespace) -> list[Row]:
@@ -99,11 +99,13 @@ def main() -> int:
         if r.lost
         or r.duplicates
         or r.max_lag >= MAX_LAG
+        or r.max_wall >= MAX_WALL
         or (r.measures_recovery and r.recovered_in is None)
         or "PROBLEM" in r.note
     ]
     print(
-        f"{len(rows)} faults; {len(bad)} not recovered, lossy, duplicating or blocking > {MAX_LAG * 1000:.0f} ms"
+        f"{len(rows)} faults; {len(bad)} not recovered, lossy, duplicating or blocking > {MAX_LAG * 1000:.0f} ms "
+        f"(or stalled > {MAX_WALL:g} s)"
     )
     return 1 if bad else 0
 

@@ -10,7 +10,11 @@ reads until every stream of that back end is fresh, injects the fault, holds it,
   a case, so every removal is a record deleted by a failed read);
 - duplicates: writes the site received beyond the one the console sent during the fault (a retried
   POST that was already carried out creates a second job);
-- max loop lag: the longest a 10 ms ticker task waited beyond its interval (the event loop blocked).
+- loop busy: the longest the event loop ran the console's own work without letting a 10 ms ticker run —
+  the ticker's overrun, counted only as far as the loop's thread used the CPU meanwhile (a machine
+  whose other processes hold both cores delays the ticker too, but that is not the loop being blocked);
+- wall lag: the ticker's overrun on the wall clock, which also catches a call that blocks the loop
+  without using the CPU (a synchronous socket or file wait).
 
 ``tests/test_faults.py`` runs the short profile under pytest; ``bench/faults.py`` the full one and prints
 the table.
@@ -72,6 +76,12 @@ HEADLESS_RETRY_AFTER_CAP = 30.0
 VCSIM_TOPOLOGY = Topology(dc=1, cluster=1, host=2, standalone=1, vm=3)
 
 
+# issue 11 §8: the event loop never blocked > 100 ms by the console's work; a wall-clock stall of a
+# second is a synchronous wait on the loop whatever else the machine is doing
+MAX_LAG = 0.1
+MAX_WALL = 1.0
+
+
 @dataclass(slots=True)
 class Row:
     fault: str
@@ -81,11 +91,14 @@ class Row:
     max_lag: float
     note: str = ""
     measures_recovery: bool = True  # False: a row of other figures (the soak, a headless give-up)
+    max_wall: float = 0.0
 
 
 def table(rows: list[Row]) -> str:
-    """fault | recovered in | lost | duplicates | max loop lag, and a note."""
-    head = f"{'fault':<36} {'recovered in':>12} {'lost':>5} {'dups':>5} {'max loop lag':>13}  note"
+    """fault | recovered in | lost | duplicates | loop busy | wall lag, and a note."""
+    head = (
+        f"{'fault':<36} {'recovered in':>12} {'lost':>5} {'dups':>5} {'loop busy':>10} {'wall lag':>9}  note"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         if not r.measures_recovery:
@@ -93,7 +106,8 @@ def table(rows: list[Row]) -> str:
         else:
             rec = f"{r.recovered_in:.1f} s" if r.recovered_in is not None else "NO"
         lines.append(
-            f"{r.fault:<36} {rec:>12} {r.lost:>5} {r.duplicates:>5} {r.max_lag * 1000:>10.0f} ms  {r.note}"
+            f"{r.fault:<36} {rec:>12} {r.lost:>5} {r.duplicates:>5} {r.max_lag * 1000:>7.0f} ms "
+            f"{r.max_wall * 1000:>6.0f} ms  {r.note}"
         )
     return "\n".join(lines)
 
@@ -103,7 +117,8 @@ class Watch:
 
     def __init__(self, store: Store, tick: float = 0.01) -> None:
         self.tick = tick
-        self.max_lag = 0.0
+        self.max_lag = 0.0  # loop busy: the overrun the loop's thread spent on the CPU
+        self.max_wall = 0.0  # the overrun on the wall clock
         self.removed: list[tuple[Kind, str]] = []
         self.counting = False
         self._unsubscribe = store.subscribe(self._changed)
@@ -117,10 +132,13 @@ class Watch:
 
     async def _tick(self) -> None:
         while True:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(self.tick)
             if self.counting:  # from the fault on: the first load is the console's start, not a fault
-                self.max_lag = max(self.max_lag, time.perf_counter() - started - self.tick)
+                overrun = time.perf_counter() - started - self.tick
+                busy = min(overrun, time.thread_time() - cpu)
+                self.max_wall = max(self.max_wall, overrun)
+                self.max_lag = max(self.max_lag, busy)
 
     def __enter__(self) -> Watch:
         self._task = asyncio.create_task(self._tick())
@@ -191,7 +209,7 @@ class Running:
     streams: frozenset[str] | None  # None: never fresh (see ``never_fresh``)
 
     def never_fresh(self, name: str, note: str = "never fresh before the fault") -> Row:
-        return Row(name, None, 0, 0, self.watch.max_lag, note)
+        return Row(name, None, 0, 0, self.watch.max_lag, note, max_wall=self.watch.max_wall)
 
 
 @contextlib.asynccontextmanager
@@ -339,7 +357,7 @@ async def run_arm_case(case: ArmCase) -> Row:
                     note = (note + "; " if note else "") + f"write failed: {type(write.exception()).__name__}"
             duplicates = max(0, _write_jobs(site_engine) - jobs_before - 1)
             lost = sum(1 for removed in watch.removed if removed in truth)
-            return Row(case.name, took, lost, duplicates, watch.max_lag, note)
+            return Row(case.name, took, lost, duplicates, watch.max_lag, note, max_wall=watch.max_wall)
 
 
 def throttle(retry_after: int) -> Callable[[Faults], None]:
@@ -554,7 +572,7 @@ async def run_vcsim_case(case: VcsimCase, sim: Vcsim) -> Row:
             others = await asyncio.to_thread(sessions_of, sim.url)
             if len(others) != 1:
                 note = (note + "; " if note else "") + f"PROBLEM: {len(others)} console sessions"
-        return Row(case.name, took, lost, 0, watch.max_lag, note)
+        return Row(case.name, took, lost, 0, watch.max_lag, note, max_wall=watch.max_wall)
 
 
 def vcsim_cases(full: bool) -> list[VcsimCase]:
@@ -629,7 +647,7 @@ async def run_suspended(sim: Vcsim, minutes: float = 35.0) -> Row:
                 burst = site.site.requests - before
                 lost = sum(1 for removed in watch.removed if removed in truth)
                 note = f"{burst} ARM requests until fresh (streams: {len(streams)})"
-                return Row(name, took, lost, 0, watch.max_lag, note)
+                return Row(name, took, lost, 0, watch.max_lag, note, max_wall=watch.max_wall)
 
 
 def rss_mb() -> float:
@@ -676,7 +694,9 @@ async def run_soak(sim: Vcsim, seconds: float, speed: float = 60.0) -> Row:
                 f"ARM {per_minute:.0f} req/min (budget {ARM_READS_PER_MINUTE})"
                 + "".join(f"; PROBLEM: {p}" for p in problems)
             )
-            return Row(name, None, 0, 0, watch.max_lag, note, measures_recovery=False)
+            return Row(
+                name, None, 0, 0, watch.max_lag, note, measures_recovery=False, max_wall=watch.max_wall
+            )
 
 
 # ARM's older documented rule, 12,000 reads an hour per subscription and principal, shared by every
@@ -712,4 +732,13 @@ async def run_audit_unwritable(directory: Path) -> Row:
             note = f"write {outcome}; sent {sent}"
             if sent:
                 note += "; PROBLEM: sent without an audit record"
-            return Row(name, None, 0, max(0, sent - 1), watch.max_lag, note, measures_recovery=False)
+            return Row(
+                name,
+                None,
+                0,
+                max(0, sent - 1),
+                watch.max_lag,
+                note,
+                measures_recovery=False,
+                max_wall=watch.max_wall,
+            )

@@ -493,3 +493,31 @@ async def test_account_check_reports_missing_privileges(vcsim_factory: VcsimFact
             assert not report.ok_for(Purpose.REPLICATION)
     finally:
         await inventory.close()
+
+
+@pytest.mark.vcsim
+async def test_a_session_vcenter_could_not_log_out_is_ended_once_it_answers(
+    vcsim_factory: VcsimFactory,
+) -> None:
+    """A call that times out drops its login, and the logout of a frozen vCenter times out too: the
+    session must be ended when vCenter answers again, or each freeze leaves the account one more."""
+    import signal
+
+    from tests.fault_suite import sessions_of
+
+    sim = vcsim_factory(Topology(dc=1, cluster=1, host=1, standalone=0, vm=2))
+    assert sim.process is not None
+    inventory = VCenterInventory(sim.url, "user", "secret", timeout=2, max_wait_cap=1)
+    try:
+        await inventory.snapshot()
+        assert len(await asyncio.to_thread(sessions_of, sim.url)) == 1
+        sim.process.send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(Unreachable):
+                await inventory.snapshot()
+        finally:
+            sim.process.send_signal(signal.SIGCONT)
+        await inventory.snapshot()  # a new login; the old session is logged out now
+        assert len(await asyncio.to_thread(sessions_of, sim.url)) == 1
+    finally:
+        await inventory.close()

@@ -57,6 +57,7 @@ _SOCKET_DEFAULT = threading.Lock()
 # Seconds a close waits for the logout. A vCenter that answers logs out in one round trip; quitting
 # (q, Ctrl-C) must not wait for one that does not.
 LOGOUT_GRACE = 0.5
+ORPHAN_LOGOUT_WAIT = 2.0  # seconds the new login waits for the dropped sessions' logouts
 
 
 @contextlib.contextmanager
@@ -71,6 +72,15 @@ def _default_socket_timeout(seconds: float) -> Iterator[None]:
             yield
         finally:
             socket.setdefaulttimeout(previous)
+
+
+def _logout(login: Login) -> bool:
+    """Whether vCenter took the logout (pyVim's ``Disconnect`` hides that: it swallows every error)."""
+    try:
+        login.si.content.sessionManager.Logout()
+    except Exception:
+        return False
+    return True
 
 
 @dataclass(slots=True)
@@ -115,6 +125,9 @@ class VCenterSession:
         self._calls = DaemonCalls(limit=3, name="pyvmomi")
         self._lock = threading.Lock()
         self._login: Login | None = None
+        # logins dropped while vCenter could not take their logout (frozen, cut off): ended once a new
+        # login shows it answers again, or the account would hold one more session each time
+        self._orphans: list[Login] = []
         self._generation = 0
         self._last_call = 0.0
         self._connect_backoff = Backoff(base=0.5, cap=15.0)
@@ -162,6 +175,7 @@ class VCenterSession:
                         login.si.CurrentTime()
                     except Exception as exc:
                         self._login = None
+                        self._orphans.append(login)
                         raise self._lost(exc) from None
                 self._last_call = now
                 return login
@@ -177,7 +191,24 @@ class VCenterSession:
             self._last_connect_error = None
             self._login = login
             self._last_call = now
+            self._end_orphans()
             return login
+
+    def _end_orphans(self) -> None:
+        """Log the dropped sessions out now that vCenter answers (an expired one is gone already: its
+        logout fails and that is fine). On a thread of its own, waited for briefly: a half-dead old
+        connection must not hold the new login."""
+        orphans, self._orphans = self._orphans, []
+        if not orphans:
+            return
+
+        def end() -> None:
+            for orphan in orphans:
+                _logout(orphan)  # an expired session is gone already: its logout fails, and that is fine
+
+        thread = threading.Thread(target=end, name="pyvmomi-end-orphans", daemon=True)
+        thread.start()
+        thread.join(ORPHAN_LOGOUT_WAIT)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         if self.endpoint.scheme != "https":
@@ -258,8 +289,10 @@ class VCenterSession:
         with self._lock:
             if self._login is login:
                 self._login = None
-        with contextlib.suppress(Exception):
-            Disconnect(login.si)
+        if not _logout(login):  # vCenter did not take the logout: try again once it answers
+            with self._lock:
+                if all(orphan is not login for orphan in self._orphans):  # calls fail together
+                    self._orphans.append(login)
 
     def _lost(self, exc: BaseException) -> Unreachable:
         reason = (
