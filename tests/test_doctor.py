@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +21,17 @@ from asr_console.model.doctor import (
     run_checks,
 )
 from asr_console.model.privileges import evaluate, privilege_ids
-from asr_console.model.records import Fabric, FabricKind, Health, ProcessServer, ProtectedItem, Vault
+from asr_console.model.records import (
+    ApplianceComponent,
+    ComponentKind,
+    Fabric,
+    FabricKind,
+    Health,
+    HealthError,
+    ProcessServer,
+    ProtectedItem,
+    Vault,
+)
 from asr_console.model.store import Batch, Store
 from asr_console.model.targets import Permission
 
@@ -94,6 +105,85 @@ def test_process_server_load_near_its_limits_says_which() -> None:
     assert "CPU and free space" in check.fix
 
 
+def component(
+    kind: ComponentKind,
+    machine: str,
+    *,
+    version: str = "9.63.1.1",
+    health: Health = Health.NORMAL,
+    age: timedelta = timedelta(minutes=1),
+    errors: tuple[HealthError, ...] = (),
+) -> ApplianceComponent:
+    return ApplianceComponent(
+        kind=kind,
+        id=f"{kind}-{machine}",
+        name=machine,
+        fabric_id="/f/app",
+        version=version,
+        health=health,
+        last_heartbeat=NOW - age,
+        health_errors=errors,
+    )
+
+
+def components_checks(*parts: ApplianceComponent) -> dict[str, Check]:
+    fabric = replace(appliance(timedelta(0)), components=parts)
+    return by_id(run_checks(store_of(vault(), fabric), Evidence(now=NOW, vcenter=NO_VCENTER)))
+
+
+@pytest.mark.parametrize(
+    ("health", "age", "errors", "verdict"),
+    [
+        (Health.NORMAL, timedelta(minutes=5), 0, Verdict.PASS),
+        (Health.NORMAL, timedelta(minutes=20), 0, Verdict.WARN),
+        (Health.NORMAL, timedelta(minutes=31), 0, Verdict.FAIL),  # stopped: older than 30 minutes
+        (Health.WARNING, timedelta(minutes=5), 0, Verdict.WARN),
+        (Health.NORMAL, timedelta(minutes=5), 1, Verdict.WARN),  # a health error alone is a warning
+        (Health.CRITICAL, timedelta(minutes=5), 0, Verdict.FAIL),
+    ],
+)
+def test_component_verdict_from_health_heartbeat_and_errors(
+    health: Health, age: timedelta, errors: int, verdict: Verdict
+) -> None:
+    error = HealthError(code="1", message="broken", recommended_action="do what ASR says")
+    part = component(ComponentKind.RCM_PROXY, "app-01", health=health, age=age, errors=(error,) * errors)
+    check = components_checks(part)["infra.rcm-proxy.app-01"]
+    assert check.verdict is verdict
+    assert "RCM proxy on app-01" in check.found
+    assert bool(check.fix) == (verdict is not Verdict.PASS)
+    if errors:
+        assert check.fix == "do what ASR says"  # ASR's recommended action, not ours
+
+
+def test_component_behind_the_newest_of_its_kind_is_a_warning_saying_so() -> None:
+    checks = components_checks(
+        component(ComponentKind.REPLICATION_AGENT, "app-01", version="9.63.10.1"),
+        component(ComponentKind.REPLICATION_AGENT, "app-02", version="9.9.10.1"),  # numerically older
+        component(ComponentKind.DRA, "app-02", version="5.1.0.0"),  # other kinds are not compared with it
+    )
+    behind = checks["infra.replication-agent.app-02"]
+    assert behind.verdict is Verdict.WARN
+    assert "newest replication agent in the vault runs 9.63.10.1" in behind.found
+    assert "update the replication agent on app-02 to 9.63.10.1" in behind.fix
+    assert checks["infra.replication-agent.app-01"].verdict is Verdict.PASS
+    assert checks["infra.dra.app-02"].verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(
+    ("days", "verdict"),
+    [(200, Verdict.PASS), (30, Verdict.WARN), (3, Verdict.WARN), (-1, Verdict.FAIL)],
+)
+def test_configuration_server_certificate_expiry(days: int, verdict: Verdict) -> None:
+    server = replace(
+        appliance(timedelta(0)), kind=FabricKind.CONFIGURATION_SERVER, cert_expiry=NOW + timedelta(days=days)
+    )
+    check = by_id(run_checks(store_of(vault(), server), Evidence(now=NOW, vcenter=NO_VCENTER)))[
+        "infra.appliance-01"
+    ]
+    assert check.verdict is verdict and "SSL certificate" in check.found
+    assert ("Renew certificates" in check.fix) == (verdict is not Verdict.PASS)
+
+
 def test_agents_behind_are_a_warning_naming_versions() -> None:
     items = [
         ProtectedItem(id=f"/i/{n}", name=f"vm{n}", agent_version=v, agent_latest_version="9.63")
@@ -145,6 +235,22 @@ def test_doctor_on_the_demo_finds_the_planted_problems(capsys: pytest.CaptureFix
     assert "VirtualMachine.State.RevertToSnapshot" in found["vmware.privileges.modernized"]["found"]
     assert found["infra.mobility-agents"]["verdict"] == "warn"
     assert found["capacity.disk-churn"]["verdict"] == "warn"
+    # planted on the appliance: a push installer silent for 45 min, a MARS agent in Critical, a scale-out
+    # appliance's replication agent a build behind; and the configuration server's certificate runs out
+    pusher = found["infra.push-installer.asr-appliance-01"]
+    assert pusher["verdict"] == "fail" and "heartbeat 45 min ago" in pusher["found"]
+    assert "push installation service" in pusher["fix"]  # the health error's recommended action
+    mars = found["infra.mars-agent.asr-appliance-01"]
+    assert (
+        mars["verdict"] == "fail" and "Critical" in mars["found"] and "Recovery Services agent" in mars["fix"]
+    )
+    agent = found["infra.replication-agent.asr-appliance-02"]
+    assert agent["verdict"] == "warn" and "9.62.7172.1" in agent["found"] and "9.63.7187.1" in agent["fix"]
+    for healthy in ("rcm-proxy.asr-appliance-01", "dra.asr-appliance-01", "push-installer.asr-appliance-02"):
+        assert found[f"infra.{healthy}"]["verdict"] == "pass"
+    server = found["infra.asr-cs-01"]
+    assert server["verdict"] == "warn" and "SSL certificate expires" in server["found"]
+    assert "Renew certificates" in server["fix"]
     # and machines discovered without a Mobility agent: counted against every unprotected one
     agents = found["vmware.mobility-agents"]
     counted = re.match(

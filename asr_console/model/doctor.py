@@ -21,6 +21,7 @@ from asr_console.model.compat import Status, check_vm
 from asr_console.model.join import normalize_uuid
 from asr_console.model.privileges import PrivilegeReport, Purpose
 from asr_console.model.records import (
+    ApplianceComponent,
     ChurnSample,
     Fabric,
     FabricKind,
@@ -41,6 +42,12 @@ HEARTBEAT_FAIL = timedelta(hours=1)
 CPU_WARN, CPU_FAIL = 80.0, 95.0
 MEMORY_WARN, MEMORY_FAIL = 80.0, 95.0
 FREE_SPACE_WARN, FREE_SPACE_FAIL = 30.0, 10.0
+# appliance components (RCM proxy, push installer …) beat every few minutes while their service runs:
+# one silent for half an hour is stopped, not late
+COMPONENT_HEARTBEAT_WARN = timedelta(minutes=15)
+COMPONENT_HEARTBEAT_FAIL = timedelta(minutes=30)
+# an SSL certificate (classic configuration / process server) this close to its expiry is a warning
+CERT_WARN = timedelta(days=30)
 
 
 class Verdict(StrEnum):
@@ -412,21 +419,27 @@ def _fabric_check(now: datetime, fabric: Fabric) -> Check:
         FabricKind.APPLIANCE: "replication appliance",
         FabricKind.CONFIGURATION_SERVER: "configuration server",
     }.get(fabric.kind, "fabric")
-    verdict = _worst(_health_verdict(fabric.health), _heartbeat_verdict(now, fabric.last_heartbeat))
+    health = _worst(_health_verdict(fabric.health), _heartbeat_verdict(now, fabric.last_heartbeat))
+    cert = _cert_verdict(now, fabric.cert_expiry)
+    verdict = _worst(health, cert)
     found = (
         f"{what} {fabric.display_name}: {fabric.health.value}, heartbeat {_age(now, fabric.last_heartbeat)}"
         + (f", version {fabric.server_version}" if fabric.server_version else "")
+        + _cert_text(now, fabric.cert_expiry)
         + (f", {len(fabric.health_errors)} health error(s)" if fabric.health_errors else "")
     )
-    fix = (
-        ""
-        if verdict is Verdict.PASS
-        else _error_fix(
-            fabric.health_errors,
-            f"on the {what}, check its services and its outbound 443 to Azure; re-register it if its "
-            "heartbeat stays old",
+    fixes = []
+    if health is not Verdict.PASS:
+        fixes.append(
+            _error_fix(
+                fabric.health_errors,
+                f"on the {what}, check its services and its outbound 443 to Azure; re-register it if its "
+                "heartbeat stays old",
+            )
         )
-    )
+    if cert is not Verdict.PASS:
+        fixes.append(_CERT_FIX)
+    fix = "; ".join(fixes)
     return Check(f"infra.{_slug(fabric.display_name)}", Area.INFRASTRUCTURE, verdict, found, fix)
 
 
@@ -448,16 +461,17 @@ def _process_server_check(now: datetime, ps: ProcessServer) -> Check:
             _load_verdict(ps.free_space_percent, FREE_SPACE_WARN, FREE_SPACE_FAIL, low_is_bad=True),
         ),
     ]
-    verdict = _worst(
-        _health_verdict(ps.health),
-        _heartbeat_verdict(now, ps.last_heartbeat),
-        *(v for _, _, v in loads),
+    rest = _worst(
+        _health_verdict(ps.health), _heartbeat_verdict(now, ps.last_heartbeat), *(v for _, _, v in loads)
     )
+    cert = _cert_verdict(now, ps.cert_expiry)
+    verdict = _worst(rest, cert)
     shown = ", ".join(f"{label} {value:.0f} %" for label, value, _ in loads if value is not None)
     found = (
         f"process server {ps.name}: {ps.health.value}, heartbeat {_age(now, ps.last_heartbeat)}"
         + (f", {shown}" if shown else "")
         + f", {ps.protected_item_count} items"
+        + _cert_text(now, ps.cert_expiry)
     )
     over = [label for label, _, v in loads if v is not Verdict.PASS]
     default = (
@@ -466,8 +480,86 @@ def _process_server_check(now: datetime, ps: ProcessServer) -> Check:
         if over
         else "check the process server's services and its connection to the appliance"
     )
-    fix = "" if verdict is Verdict.PASS else _error_fix(ps.health_errors, default)
+    fixes = [_error_fix(ps.health_errors, default)] if rest is not Verdict.PASS else []
+    fix = "; ".join(fixes + ([_CERT_FIX] if cert is not Verdict.PASS else []))
     return Check(f"infra.ps.{_slug(ps.name)}", Area.INFRASTRUCTURE, verdict, found, fix)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    """Dotted builds compare numerically ("9.63.7187.1" > "9.9.0"); anything else sorts lowest."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return ()
+
+
+def newest_versions(components: Iterable[ApplianceComponent]) -> dict[str, str]:
+    """The newest version each kind reports across the vault: ASR's component details carry no
+    "latest", so a component is behind when another of its kind already runs a newer build."""
+    newest: dict[str, str] = {}
+    for c in components:
+        if c.version and _version_key(c.version) > _version_key(newest.get(c.kind, "")):
+            newest[c.kind] = c.version
+    return newest
+
+
+def _cert_verdict(now: datetime, expiry: datetime | None) -> Verdict:
+    if expiry is None:
+        return Verdict.PASS
+    return Verdict.FAIL if expiry <= now else Verdict.WARN if expiry - now <= CERT_WARN else Verdict.PASS
+
+
+def _cert_text(now: datetime, expiry: datetime | None) -> str:
+    if expiry is None:
+        return ""
+    if expiry <= now:
+        return f", SSL certificate expired {expiry:%Y-%m-%d}"
+    return f", SSL certificate expires {expiry:%Y-%m-%d} (in {(expiry - now).days} days)"
+
+
+_CERT_FIX = (
+    "renew the server's SSL certificate before it expires: in the vault, Site Recovery Infrastructure > "
+    "Configuration Servers > the server > Renew certificates"
+)
+
+
+def _component_check(now: datetime, c: ApplianceComponent, newest: Mapping[str, str]) -> Check:
+    label = c.kind.label
+    heartbeat = (
+        Verdict.FAIL
+        if c.last_heartbeat is None or now - c.last_heartbeat > COMPONENT_HEARTBEAT_FAIL
+        else Verdict.WARN
+        if now - c.last_heartbeat > COMPONENT_HEARTBEAT_WARN
+        else Verdict.PASS
+    )
+    latest = newest.get(c.kind, "")
+    behind = bool(c.version and latest and _version_key(c.version) < _version_key(latest))
+    verdict = _worst(
+        _health_verdict(c.health),
+        heartbeat,
+        Verdict.WARN if c.health_errors or behind else Verdict.PASS,
+    )
+    found = (
+        f"{label} on {c.name}: {c.health.value}, heartbeat {_age(now, c.last_heartbeat)}, "
+        f"version {c.version or 'unknown'}"
+        + (f" (the newest {label} in the vault runs {latest})" if behind else "")
+        + (f", {len(c.health_errors)} health error(s)" if c.health_errors else "")
+    )
+    fixes = []
+    if c.health_errors or _worst(_health_verdict(c.health), heartbeat) is not Verdict.PASS:
+        fixes.append(
+            _error_fix(
+                c.health_errors,
+                f"on the appliance {c.name}, restart the {label} service and check its outbound 443 to Azure",
+            )
+        )
+    if behind:
+        fixes.append(
+            f"update the {label} on {c.name} to {latest} (the appliance updates its components itself while "
+            "its automatic updates are on)"
+        )
+    fix = "; ".join(fixes)
+    return Check(f"infra.{c.kind.value}.{_slug(c.name)}", Area.INFRASTRUCTURE, verdict, found, fix)
 
 
 def _vcenter_registration_check(now: datetime, vc: VCenterRegistration, fabric: str) -> Check:
@@ -535,6 +627,9 @@ def infrastructure_checks(store: Store, evidence: Evidence) -> list[Check]:
             )
         )
     checks += [_process_server_check(now, ps) for ps in store.all(ProcessServer)]
+    components = [c for f in store.all(Fabric) for c in f.components]
+    newest = newest_versions(components)
+    checks += [_component_check(now, c, newest) for c in components]
     fabrics = {f.id.lower(): f.display_name for f in store.all(Fabric)}
     checks += [
         _vcenter_registration_check(now, vc, fabrics.get(vc.fabric_id.lower(), "its appliance"))

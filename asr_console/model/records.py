@@ -283,6 +283,44 @@ class ReprotectAgent:
     datastores: tuple[str, ...] = ()
 
 
+class ComponentKind(StrEnum):
+    """The appliance components an InMageRcm fabric lists, each in its own details list."""
+
+    RCM_PROXY = "rcm-proxy"
+    PUSH_INSTALLER = "push-installer"
+    REPLICATION_AGENT = "replication-agent"
+    REPROTECT_AGENT = "reprotect-agent"
+    MARS_AGENT = "mars-agent"
+    DRA = "dra"
+
+    @property
+    def label(self) -> str:
+        return {
+            ComponentKind.MARS_AGENT: "MARS agent",
+            ComponentKind.DRA: "DRA",
+            ComponentKind.RCM_PROXY: "RCM proxy",
+        }.get(self, self.value.replace("-", " "))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplianceComponent:
+    """One component of a replication appliance as ASR reports it (health, heartbeat, version)."""
+
+    kind: ComponentKind
+    id: str
+    name: str  # the appliance machine it runs on
+    fabric_id: str
+    version: str = ""
+    health: Health = Health.UNKNOWN
+    last_heartbeat: datetime | None = None
+    health_errors: tuple[HealthError, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Unique across fabrics and kinds: ASR may reuse an id for one machine's components."""
+        return f"{self.fabric_id}/{self.kind.value}/{self.id}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MasterTarget:
     """A classic configuration server's master target: where a re-protected VM's disks are written."""
@@ -307,6 +345,8 @@ class Fabric:
     health_errors: tuple[HealthError, ...] = ()
     reprotect_agents: tuple[ReprotectAgent, ...] = ()  # appliances (InMageRcm)
     master_targets: tuple[MasterTarget, ...] = ()  # configuration servers (classic)
+    components: tuple[ApplianceComponent, ...] = ()  # appliances (InMageRcm): RCM proxies, push installers …
+    cert_expiry: datetime | None = None  # configuration servers (classic) report their SSL certificate's
 
     @property
     def key(self) -> str:
@@ -333,6 +373,7 @@ class ProcessServer:
     throughput_mbps: float | None = None
     protected_item_count: int = 0
     health_errors: tuple[HealthError, ...] = ()
+    cert_expiry: datetime | None = None  # reported by classic process servers only
 
     @property
     def key(self) -> str:

@@ -16,6 +16,7 @@ from asr_console.model.join import discovered_machine_for
 from asr_console.model.operations import Operation
 from asr_console.model.queries import jobs_of_item, recovery_points_of, rpo_threshold_minutes
 from asr_console.model.records import (
+    ApplianceComponent,
     ChurnSample,
     HealthError,
     Job,
@@ -352,11 +353,16 @@ class RecordDetailScreen(DetailScreen):
 
     def __init__(self, record: Any) -> None:
         super().__init__()
-        self.kind = record.KIND
-        self.key = record.key
+        # an appliance component lives on its fabric's record: follow the fabric, pick the component
+        self.part = record.key if isinstance(record, ApplianceComponent) else ""
+        self.kind = Kind.FABRIC if self.part else record.KIND
+        self.key = record.fabric_id if self.part else record.key
 
     def render_text(self) -> Text:
         record = self.console.store.get(self.kind, self.key)
+        if self.part:
+            parts = getattr(record, "components", ())
+            record = next((c for c in parts if c.key == self.part), None)
         if record is None:
             return Text("This record is gone.")
         text = Text(f"{getattr(record, 'name', '') or getattr(record, 'message', '')}\n", style="bold")

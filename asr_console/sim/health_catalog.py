@@ -109,6 +109,29 @@ CATALOG: dict[str, CatalogEntry] = {
             "Check the process server's health and bandwidth to Azure, and the churn on the machine's disks.",
             level="Warning",
         ),
+        # appliance components: ASR does not publish these codes either; the simulator numbers them
+        CatalogEntry(
+            "78703",
+            "The push installer on the appliance {appliance} has not sent a heartbeat recently.",
+            "The Microsoft Azure Site Recovery push installation service is stopped on the appliance, or "
+            "the appliance lost its connection to Azure on port 443.",
+            "Start the push installation service on the appliance (Services: InMage "
+            "PushInstall) and check its outbound 443 to Azure; until then new agent installs fail.",
+            level="Warning",
+            category="ApplianceComponent",
+            source="PushInstaller",
+        ),
+        CatalogEntry(
+            "78704",
+            "The Microsoft Azure Recovery Services agent on the appliance {appliance} cannot reach "
+            "the vault.",
+            "The agent's vault registration expired or its service stopped, so replication data cannot be "
+            "uploaded.",
+            "Restart the Microsoft Azure Recovery Services agent (obengine) on the appliance; if it "
+            "stays critical, re-register the appliance with a fresh vault key from the portal.",
+            category="ApplianceComponent",
+            source="MarsAgent",
+        ),
         CatalogEntry(
             "78253",
             "The replication policy {policy} is invalid for {vm}.",

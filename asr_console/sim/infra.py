@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asr_console.sim.clock import SimClock
+from asr_console.sim.components import KINDS, SimComponent
 from asr_console.sim.ids import ArmScope
 from asr_console.sim.items import CLASSIC, RCM
 from asr_console.sim.jsonutil import iso
 
 GIB = 1024**3
+DAY = 86400.0
+PS_CERT_DAYS = 700  # a process server's certificate, issued with it, lasts years; the CS's is the planted one
+CS_CERT_DAYS = 12  # the demo's configuration server: its certificate runs out within the doctor's 30 days
 
 
 @dataclass(slots=True)
@@ -56,6 +60,8 @@ class SimFabric:
     heartbeat: float = 0.0
     version: str = ""
     datastores: tuple[str, ...] = ()  # the vCenter's datastores: where a re-protect can write
+    components: list[SimComponent] = field(default_factory=list)  # appliance (InMageRcm) only
+    cert_expiry: float | None = None  # configuration server: elapsed seconds when its SSL certificate expires
 
     @property
     def reprotect_agent_id(self) -> str:
@@ -101,7 +107,11 @@ class SimFabric:
             h = ps.health(elapsed)
             if h == "Critical" or (h == "Warning" and worst == "Normal"):
                 worst = h
-        details = self._rcm(clock, elapsed, scope) if self.provider == RCM else self._classic(clock, elapsed)
+        details = (
+            self._rcm(clock, elapsed, scope, catalog)
+            if self.provider == RCM
+            else self._classic(clock, elapsed)
+        )
         return {
             "id": scope.fabric_id(self.name),
             "name": self.name,
@@ -125,7 +135,7 @@ class SimFabric:
         """The Azure Migrate VMware site the appliance discovers into."""
         return scope.discovery_machine_id(self.site_name, "").rsplit("/machines/", 1)[0]
 
-    def _rcm(self, clock: SimClock, elapsed: float, scope: ArmScope) -> dict[str, Any]:
+    def _rcm(self, clock: SimClock, elapsed: float, scope: ArmScope, catalog: Any) -> dict[str, Any]:
         servers: list[dict[str, Any]] = []
         for ps in self.process_servers:
             cpu, memory, free = ps.percentages()
@@ -165,17 +175,16 @@ class SimFabric:
                     "historicHealth": ps.health(elapsed),
                 }
             )
+        listed: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        for c in self.components:
+            listed[c.kind].append(c.to_arm(clock, self.heartbeat, catalog))
         return {
             "instanceType": "InMageRcm",
             "vmwareSiteId": self.site_id(scope),
             "serviceEndpoint": "https://weu1-rcm.hypervrecoverymanager.windowsazure.com",
             "processServers": servers,
-            "rcmProxies": [],
-            "pushInstallers": [],
-            "replicationAgents": [],
+            **listed,
             "reprotectAgents": [self._reprotect_agent(clock)],
-            "marsAgents": [],
-            "dras": [],
             "agentDetails": [],
         }
 
@@ -212,6 +221,7 @@ class SimFabric:
                     "throughputInBytes": int(ps.load_kbps * 1024),
                     "throughputInMBps": int(ps.load_kbps / 1024),
                     "throughputStatus": "Healthy" if ps.up(elapsed) else "Critical",
+                    **self._certificate(clock, elapsed, PS_CERT_DAYS * DAY),
                 }
             )
         cs = self.process_servers[0]
@@ -244,6 +254,15 @@ class SimFabric:
             "lastHeartbeat": iso(clock.at(self.heartbeat)),
             "versionStatus": "Deprecated",
             "csServiceStatus": "Running",
+            **(self._certificate(clock, elapsed, self.cert_expiry) if self.cert_expiry is not None else {}),
+        }
+
+    @staticmethod
+    def _certificate(clock: SimClock, elapsed: float, expiry: float) -> dict[str, Any]:
+        """``sslCertExpiryDate`` and the whole days left, as classic servers report their certificate."""
+        return {
+            "sslCertExpiryDate": iso(clock.at(expiry)),
+            "sslCertExpiryRemainingDays": max(0, int((expiry - elapsed) // DAY)),
         }
 
 

@@ -3,8 +3,9 @@ mappings, protected items in realistic states, job history and recovery plans.""
 
 from __future__ import annotations
 
+from asr_console.sim.components import demo_components
 from asr_console.sim.ids import seeded_uuid
-from asr_console.sim.infra import SimFabric, SimMapping, SimPolicy, SimProcessServer
+from asr_console.sim.infra import CS_CERT_DAYS, DAY, SimFabric, SimMapping, SimPolicy, SimProcessServer
 from asr_console.sim.items import CLASSIC, RCM
 from asr_console.sim.jobs import SimJob
 from asr_console.sim.site_state import SiteState
@@ -45,6 +46,11 @@ class SiteBuilder:
                 version=version,
                 datastores=self.state.estate.datastore_names(),
             )
+            if kind == RCM:
+                now = self.state.elapsed
+                fabric.components = demo_components(name, friendly, friendly.replace("-01", "-02"), now)
+            else:
+                fabric.cert_expiry = self.state.elapsed + CS_CERT_DAYS * DAY
             self.state.fabrics[name] = fabric
             policy = (
                 SimPolicy("policy-modernized-24h", RCM, retention_minutes=1440, app_minutes=240)

@@ -22,6 +22,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from asr_console.model.listed import Listed
 from asr_console.model.records import (
+    ApplianceComponent,
+    ComponentKind,
     ContainerMapping,
     DiscoveredDisk,
     Event,
@@ -560,6 +562,34 @@ def _mbps(value: Any) -> float | None:
     return round(found * 8 / 1_000_000, 2) if found is not None else None
 
 
+# the InMageRcm fabric details' component lists (``RcmProxyDetails`` … ``DraDetails`` share these fields)
+_COMPONENT_LISTS = (
+    ("rcmProxies", ComponentKind.RCM_PROXY),
+    ("pushInstallers", ComponentKind.PUSH_INSTALLER),
+    ("replicationAgents", ComponentKind.REPLICATION_AGENT),
+    ("reprotectAgents", ComponentKind.REPROTECT_AGENT),
+    ("marsAgents", ComponentKind.MARS_AGENT),
+    ("dras", ComponentKind.DRA),
+)
+
+
+def _components(details: dict[str, Any], fabric_id: str) -> tuple[ApplianceComponent, ...]:
+    return tuple(
+        ApplianceComponent(
+            kind=kind,
+            id=text(c.get("id")),
+            name=text(c.get("name")),
+            fabric_id=fabric_id,
+            version=text(c.get("version")),
+            health=health(c.get("health")),
+            last_heartbeat=when(c.get("lastHeartbeatUtc")),
+            health_errors=health_errors(c.get("healthErrors")),
+        )
+        for field, kind in _COMPONENT_LISTS
+        for c in map(obj, seq(details.get(field)))
+    )
+
+
 @payload
 def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     """A fabric and the process servers its details list (appliance or configuration server)."""
@@ -572,8 +602,11 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     version = ""
     agents: tuple[ReprotectAgent, ...] = ()
     targets: tuple[MasterTarget, ...] = ()
+    components: tuple[ApplianceComponent, ...] = ()
+    cert_expiry: datetime | None = None
     if instance.lower() == "inmagercm":
         kind = FabricKind.APPLIANCE
+        components = _components(details, fabric_id)
         agents = tuple(
             ReprotectAgent(
                 id=text(a.get("id")),
@@ -607,6 +640,7 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
     elif instance.lower() == "vmware":
         kind = FabricKind.CONFIGURATION_SERVER
         heartbeat = when(details.get("lastHeartbeat"))
+        cert_expiry = when(details.get("sslCertExpiryDate"))
         targets = tuple(
             MasterTarget(
                 id=text(t.get("id")),
@@ -643,6 +677,7 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
                     throughput_mbps=_mbps(ps.get("throughputInBytes")),
                     protected_item_count=integer(ps.get("replicationPairCount")) or 0,
                     health_errors=health_errors(ps.get("healthErrors")),
+                    cert_expiry=when(ps.get("sslCertExpiryDate")),
                 )
             )
     elif instance.lower() == "azure":
@@ -661,6 +696,8 @@ def fabric(value: dict[str, Any]) -> tuple[Fabric, list[ProcessServer]]:
         health_errors=health_errors(props.get("healthErrorDetails")),
         reprotect_agents=agents,
         master_targets=targets,
+        components=components,
+        cert_expiry=cert_expiry,
     )
     return record, servers
 

@@ -1,11 +1,14 @@
-"""The infrastructure pane: fabrics, appliances / configuration servers, process servers and vCenters."""
+"""The infrastructure pane: fabrics, appliances / configuration servers, process servers, the appliances'
+components and vCenters."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from asr_console.model.doctor import newest_versions
 from asr_console.model.records import (
+    ApplianceComponent,
     Fabric,
     Kind,
     ProcessServer,
@@ -24,8 +27,13 @@ def _pct(value: float | None) -> str:
     return f"{value:.0f}%" if value is not None else "—"
 
 
+_RANK = {ProcessServer: 1, ApplianceComponent: 2, VCenterRegistration: 3}
+
+
 class InfraView(TableView):
-    """Configuration servers / appliances, their process servers and the vCenters they discover."""
+    """Configuration servers / appliances, their process servers, components and the vCenters they
+    discover. Components are no store collection: they arrive on their fabric's record, so their rows
+    follow the fabric's (``_component_keys`` remembers which rows each fabric put up)."""
 
     KIND = Kind.FABRIC
     STREAM = streams.INFRA
@@ -35,8 +43,15 @@ class InfraView(TableView):
     def extra_kinds(self) -> Sequence[Kind]:
         return (Kind.PROCESS_SERVER, Kind.VCENTER)
 
-    def records(self) -> list[Record]:
-        return [r for kind in self.PARTS for r in self.store.values(kind)]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._component_keys: dict[str, set[str]] = {}
+
+    def records(self) -> list[Record | ApplianceComponent]:
+        fabrics = self.store.all(Fabric)
+        self._component_keys = {f.key: {c.key for c in f.components} for f in fabrics}
+        parts: list[Record | ApplianceComponent] = [r for kind in self.PARTS for r in self.store.values(kind)]
+        return parts + [c for f in fabrics for c in f.components]
 
     def tree_position(self, record: Any) -> tuple[str, int, str]:
         """Each configuration server / appliance, then its process servers, then its vCenters."""
@@ -45,7 +60,9 @@ class InfraView(TableView):
         fabric_id = getattr(record, "fabric_id", "")
         fabric = self.store.typed(Fabric, fabric_id) if fabric_id else None
         owner = fabric.display_name.lower() if fabric else fabric_id.lower()
-        rank = 1 if isinstance(record, ProcessServer) else 2
+        rank = _RANK.get(type(record), 4)
+        if isinstance(record, ApplianceComponent):  # each kind together, then by appliance machine
+            return (owner, rank, f"{record.kind.label} {record.name}".lower())
         return (owner, rank, str(getattr(record, "name", "")).lower())
 
     def reset(self) -> None:
@@ -60,6 +77,15 @@ class InfraView(TableView):
             coll = self.store.collection(kind)
             upserts += [(k, coll[k]) for k in pending.upserted.get(kind, ()) if k in coll]
             removed += list(pending.removed.get(kind, ()))
+        fabrics = self.store.collection(Kind.FABRIC)
+        for key in {*pending.upserted.get(Kind.FABRIC, ()), *pending.removed.get(Kind.FABRIC, ())}:
+            fabric = fabrics.get(key)
+            parts = fabric.components if isinstance(fabric, Fabric) else ()
+            now = {c.key for c in parts}
+            removed += list(self._component_keys.pop(key, set()) - now)
+            upserts += [(c.key, c) for c in parts]
+            if now:
+                self._component_keys[key] = now
         self.table.apply(upserts, removed)
         self.update_headline()
 
@@ -81,12 +107,26 @@ class InfraView(TableView):
         errors = len(getattr(record, "health_errors", ()))
         err: Cell = (str(errors), "critical") if errors else ("0", "muted")
         if isinstance(record, Fabric):
+            cert = (
+                f"  certificate expires in {(record.cert_expiry - now).days} d"
+                if record.cert_expiry is not None
+                else ""
+            )
             return (
                 record.kind.value,
                 record.display_name,
                 health_cell(record.health),
                 age(record.last_heartbeat, now),
-                f"version {record.server_version or '—'}",
+                f"version {record.server_version or '—'}{cert}",
+                err,
+            )
+        if isinstance(record, ApplianceComponent):
+            return (
+                f"  {record.kind.label}",
+                record.name,
+                health_cell(record.health),
+                age(record.last_heartbeat, now),
+                self._version_cell(record),
                 err,
             )
         if isinstance(record, ProcessServer):
@@ -114,5 +154,15 @@ class InfraView(TableView):
             )
         return (type(record).__name__, getattr(record, "name", "?"), "", "", "", err)
 
+    def _version_cell(self, component: ApplianceComponent) -> Cell:
+        """Its version, and the newest of its kind when that is newer (the doctor's comparison)."""
+        everything = [c for f in self.store.all(Fabric) for c in f.components]
+        newest = newest_versions(everything).get(component.kind, "")
+        if newest and newest != component.version:
+            return (f"version {component.version or '—'}, newest {newest}", "warning")
+        return f"version {component.version or '—'}"
+
     def search_text(self, record: Any) -> str:
-        return f"{type(record).__name__} {getattr(record, 'name', '')} {getattr(record, 'friendly_name', '')}"
+        label = record.kind.label if isinstance(record, ApplianceComponent) else ""
+        names = f"{getattr(record, 'name', '')} {getattr(record, 'friendly_name', '')}"
+        return f"{type(record).__name__} {label} {names}"

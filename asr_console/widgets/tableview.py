@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from asr_console.model.queries import loading
-from asr_console.model.records import Kind, Record
+from asr_console.model.records import Kind
 from asr_console.widgets.line import Line
 from asr_console.widgets.live import Pending, StoreBound
 from asr_console.widgets.table import Cell, Column, Grouping, KeyedTable, filter_problem
@@ -119,7 +119,8 @@ class TableView(StoreBound, Vertical):
         yield Line(self.TITLE, classes="headline")
         yield self.table
 
-    def records(self) -> list[Record]:
+    def records(self) -> Sequence[Any]:
+        """The rows: store records, or what a record carries (the infrastructure's components)."""
         return list(self.store.values(self.KIND))
 
     def reset(self) -> None:
