@@ -345,31 +345,37 @@ def appliance_agents(value: dict[str, Any]) -> frozenset[str] | None:
 
 @payload
 def protected_item(value: dict[str, Any]) -> ProtectedItem:
+    # runs 5,000 times in a ``status`` measured against a bare fetch of the pages: the id is lowered
+    # once for both prefixes, and the operations converted with ``map`` rather than a generator
     item_id = text(value.get("id"))
     props = obj(value.get("properties"))
-    details = obj(props.get("providerSpecificDetails"))
+    get = props.get
+    details = obj(get("providerSpecificDetails"))
     instance = text(details.get("instanceType"))
     provider = provider_of(instance)
+    lowered = item_id.lower()
+    at_container = lowered.find("/replicationprotectioncontainers/")
+    at_item = lowered.find("/replicationprotecteditems/")
     common: dict[str, Any] = {
         "id": item_id,
         "name": text(value.get("name")),
-        "friendly_name": text(props.get("friendlyName")),
-        "fabric_id": shared(prefix_until(item_id, "replicationProtectionContainers")),
-        "container_id": shared(prefix_until(item_id, "replicationProtectedItems")),
+        "friendly_name": text(get("friendlyName")),
+        "fabric_id": shared(item_id[:at_container] if at_container >= 0 else ""),
+        "container_id": shared(item_id[:at_item] if at_item >= 0 else ""),
         "provider": provider,
         "provider_name": shared(instance),
-        "replication_health": health(props.get("replicationHealth")),
-        "protection_state": stext(props.get("protectionState")),
-        "protection_state_description": stext(props.get("protectionStateDescription")),
-        "active_location": stext(props.get("activeLocation")),
-        "current_scenario": stext(obj(props.get("currentScenario")).get("scenarioName")),
-        "policy_id": stext(props.get("policyId")),
-        "policy_name": stext(props.get("policyFriendlyName")),
-        "test_failover_state": stext(props.get("testFailoverState")),
-        "last_successful_test_failover": when(props.get("lastSuccessfulTestFailoverTime")),
-        "last_successful_failover": when(props.get("lastSuccessfulFailoverTime")),
-        "allowed_operations": shared(tuple(text(op) for op in seq(props.get("allowedOperations")))),
-        "health_errors": health_errors(props.get("healthErrors")),
+        "replication_health": health(get("replicationHealth")),
+        "protection_state": stext(get("protectionState")),
+        "protection_state_description": stext(get("protectionStateDescription")),
+        "active_location": stext(get("activeLocation")),
+        "current_scenario": stext(obj(get("currentScenario")).get("scenarioName")),
+        "policy_id": stext(get("policyId")),
+        "policy_name": stext(get("policyFriendlyName")),
+        "test_failover_state": stext(get("testFailoverState")),
+        "last_successful_test_failover": when(get("lastSuccessfulTestFailoverTime")),
+        "last_successful_failover": when(get("lastSuccessfulFailoverTime")),
+        "allowed_operations": shared(tuple(map(text, seq(get("allowedOperations"))))),
+        "health_errors": health_errors(get("healthErrors")),
     }
     if provider is Provider.INMAGE_RCM:
         agent = obj(details.get("mobilityAgentDetails"))
