@@ -47,6 +47,7 @@ NOT_FOR_STATUS = (
     "asr_console.model.targets",
     "asr_console.model.prepare",
     "asr_console.model.protocols",
+    "asr_console.model.network_plan",  # parsed only when a profile has a network map
     *(
         f"asr_console.commands.{name}"
         for name in ("writes", "enable", "doctor", "capacity", "inventory", "simulate", "demo", "site")
