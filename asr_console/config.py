@@ -38,13 +38,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from asr_console.model.intervals import CEILING, CEILINGS, FLOORS, Intervals
-from asr_console.model.network_plan import NetworkMapping, mapping_problems, parse_network_map
 from asr_console.model.redact import mask_url
+
+if TYPE_CHECKING:
+    from asr_console.model.network_plan import NetworkMapping
 
 APP_NAME = "asr-console"
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
@@ -325,6 +327,8 @@ def _check_profile(path: Path, text: str, name: str, profile: Mapping[str, Any])
                     raise ConfigError(
                         path, f"{dotted}.{group}", "must be a table (network, subnet, …)", gline
                     )
+                from asr_console.model.network_plan import mapping_problems  # only a network map needs it
+
                 for mkey, reason in mapping_problems(group, table):
                     raise ConfigError(path, f"{dotted}.{group}.{mkey}", reason, _line_of(text, mkey) or gline)
         elif key == "intervals":
@@ -419,6 +423,8 @@ def resolve(
                 intervals = replace(intervals, **{k: float(v) for k, v in value.items()})
                 origins["intervals"] = f"profile {chosen}"
             elif key == "network_map":
+                from asr_console.model.network_plan import parse_network_map
+
                 values[key] = parse_network_map(value)
                 origins[key] = f"profile {chosen}"
             else:

@@ -158,3 +158,20 @@ def test_jobs_of_an_item_and_its_vm_join_in_any_case() -> None:
     assert jobs_of_item(store, protected) == [job]
     assert vm_of(store, protected) == vm(1)
     assert store.vm_for_item(shouted(protected.id)) == vm(1)
+
+
+def test_the_summary_holds_each_item_to_its_own_policy() -> None:
+    """Thresholds are looked up once per policy in the summary: items of two policies and of none,
+    interleaved, are each counted against their own."""
+    strict = f"{VAULT}/replicationPolicies/strict-15m"
+    store = Store()
+    store.apply(
+        Batch().upsert(
+            classic_policy(30),
+            dataclasses.replace(classic_policy(15), id=strict, name="strict-15m"),
+        )
+    )
+    rpo = 20 * 60  # over 15, under 30 and the default 60
+    items = [with_policy(n, (POLICY, strict, "")[n % 3], rpo) for n in range(1, 10)]
+    store.apply(Batch().upsert(*items))
+    assert health_summary(store).rpo_breaches == sum(rpo_breached(store, i) for i in items) == 3

@@ -40,6 +40,14 @@ NOT_FOR_STATUS = (
     "asr_console.model.doctor",
     "asr_console.model.capacity",
     "asr_console.model.compat",
+    # the writes' request bodies, specs and target pickers (sources.azure loads them on first use)
+    "asr_console.sources.azure_inputs",
+    "asr_console.sources.azure_resources",
+    "asr_console.model.specs",
+    "asr_console.model.targets",
+    "asr_console.model.prepare",
+    "asr_console.model.protocols",
+    "asr_console.model.network_plan",  # parsed only when a profile has a network map
     *(
         f"asr_console.commands.{name}"
         for name in ("writes", "enable", "doctor", "capacity", "inventory", "simulate", "demo", "site")

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from asr_console.model import join
 from asr_console.model.records import Health, Job, Kind, ProtectedItem
 from asr_console.model.store import Batch, ChangeSet, Store
 from tests.factories import item, vm
@@ -122,3 +125,33 @@ def test_item_updates_keep_join_and_typed_access() -> None:
     store.apply(Batch().upsert(replace(item(1), replication_health=Health.CRITICAL)))
     matched = store.item_for_vm("vm-1")
     assert isinstance(matched, ProtectedItem) and matched.replication_health is Health.CRITICAL
+
+
+def test_items_stored_before_any_vm_are_matched_when_the_vms_arrive() -> None:
+    store = Store()
+    early = store.apply(Batch().upsert(item(1), item(2, bios="", name="APP-00002"), item(3)))
+    assert early.join == frozenset() and store.vm_for_item(item(1).id) is None
+    store.apply(Batch().remove(Kind.PROTECTED_ITEM, item(3).id))
+    arrived = store.apply(Batch().upsert(vm(1), vm(2, bios=""), vm(3)))
+    assert store.item_for_vm("vm-1") == item(1)
+    assert store.item_for_vm("vm-2") == item(2, bios="", name="APP-00002")
+    assert store.item_for_vm("vm-3") is None  # its item went before the VMs came
+    assert {"vm-1", "vm-2", item(1).id, item(2).id} <= arrived.join
+
+
+def test_a_store_without_vms_does_no_matching_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``status`` stores thousands of items and no VM: none is normalized, indexed or matched."""
+    calls: list[str] = []
+
+    def counted(value: str) -> str:
+        calls.append(value)
+        return value.lower()
+
+    monkeypatch.setattr(join, "normalize_uuid", counted)
+    monkeypatch.setattr(join, "normalize_name", counted)
+    store = Store()
+    store.apply(Batch().upsert(*(item(n) for n in range(1, 200))))
+    store.apply(Batch().upsert(replace(item(5), replication_health=Health.CRITICAL)))
+    assert calls == []
+    store.apply(Batch().upsert(vm(5)))
+    assert store.vm_for_item(item(5).id) is not None and calls  # matched once a VM is there

@@ -68,6 +68,8 @@ class VmItemJoin:
         # item id → the normalized keys it was matched on, so VM changes find affected items
         self._items_by_key: dict[tuple[str, str], set[str]] = {}
         self._keys_of_item: dict[str, tuple[tuple[str, str], ...]] = {}
+        # items stored while the join held no VM at all, matched when the first VMs arrive
+        self._waiting: set[str] = set()
 
     def item_for_vm(self, moref: str) -> str | None:
         return self._item_of_vm.get(moref)
@@ -87,7 +89,21 @@ class VmItemJoin:
         item_keys: Iterable[str],
     ) -> frozenset[str]:
         """Re-match after changes; returns VM morefs and item ids whose partner changed."""
+        if not vms and not self._vm_of_item and not self._indexes_any_vm():
+            # No VM to pair with, none indexed or paired before: nothing can change partner. The items
+            # wait unmatched (a headless ``status`` stores 5,000 items and never a VM; matching and
+            # indexing each cost half as much as reading it) and are matched with the first VMs.
+            for item_id in item_keys:
+                self._unregister_keys(item_id)
+                if item_id in items:
+                    self._waiting.add(item_id)
+                else:
+                    self._waiting.discard(item_id)
+            return frozenset()
         affected_items: set[str] = set(item_keys)
+        if self._waiting:
+            affected_items.update(self._waiting)
+            self._waiting.clear()
         for moref in vm_keys:
             vm = vms.get(moref)
             if (
@@ -147,6 +163,9 @@ class VmItemJoin:
                 if new_vm:
                     changed.add(new_vm)
         return frozenset(changed)
+
+    def _indexes_any_vm(self) -> bool:
+        return bool(self._bios.of_vm or self._instance.of_vm or self._name.of_vm)
 
     def _unregister_keys(self, item_id: str) -> None:
         for key in self._keys_of_item.pop(item_id, ()):

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from asr_console.model.slot_init import slot_init
+
 
 class Kind(StrEnum):
     """The collections of the store, one per record type."""
@@ -503,6 +505,7 @@ class ProtectableItem:
         return self.id
 
 
+@slot_init  # thousands per read, 50 fields each
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProtectedItem:
     KIND: ClassVar[Kind] = Kind.PROTECTED_ITEM

@@ -307,15 +307,18 @@ class Store:
             kind = record.KIND
             coll = self._data[kind]
             key = record.key
-            stored = self.stored_key(kind, key)
+            spelling = self._spelling.get(kind)
+            # an ARM id is folded once per record (it was twice: to find it, then to index it)
+            folded = arm_key(key) if spelling is not None else key
+            stored = spelling.get(folded, key) if spelling is not None else key
             if stored != key:
                 # the same resource spelled differently: re-keyed, so a record's key is its own id
                 drop(kind, stored)
             old = coll.get(key)
             if old is None:
                 coll[key] = record
-                if kind in self._spelling:
-                    self._spelling[kind][arm_key(key)] = key
+                if spelling is not None:
+                    spelling[folded] = key
                 if key in removed.get(kind, ()):
                     removed[kind].discard(key)
                     updated.setdefault(kind, set()).add(key)

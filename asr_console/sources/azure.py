@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from azure.core.credentials_async import AsyncTokenCredential
@@ -55,10 +55,12 @@ from asr_console.model.errors import (
 )
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation
-from asr_console.model.prepare import PrepareStep
-from asr_console.model.targets import Permission, ResourceGroup, StorageAccount, VirtualNetwork
 from asr_console.sources.azure_operations import AsrOperations, ItemPath
-from asr_console.sources.azure_resources import AzureTargets
+
+if TYPE_CHECKING:
+    from asr_console.model.prepare import PrepareStep
+    from asr_console.model.targets import Permission, ResourceGroup, StorageAccount, VirtualNetwork
+    from asr_console.sources.azure_resources import AzureTargets
 
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
 # The REST API version the client and the bulk reads' own requests use; ``azure_wire`` reads its fields.
@@ -220,9 +222,19 @@ class AzureRecoveryService(AsrOperations):
             return kwargs
 
         kwargs = {**options(), "api_version": API_VERSION}
-        # the target pickers' reads (resource groups, networks, storage) use the same options
-        self.targets = AzureTargets(credential, subscription, options)
+        self._options = options
+        self._targets: AzureTargets | None = None
         self.client = SiteRecoveryManagementClient(credential, subscription, **kwargs)
+
+    @property
+    def targets(self) -> AzureTargets:
+        """The target pickers' reads (resource groups, networks, storage), on the same options; made
+        (and their module loaded) on first use: the read-only commands never make them."""
+        if self._targets is None:
+            from asr_console.sources.azure_resources import AzureTargets
+
+            self._targets = AzureTargets(self._credential, self.subscription, self._options)
+        return self._targets
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> AzureRecoveryService:
@@ -241,8 +253,9 @@ class AzureRecoveryService(AsrOperations):
 
     async def close(self) -> None:
         await self.client.close()
-        with contextlib.suppress(Exception):
-            await self.targets.close()
+        if self._targets is not None:
+            with contextlib.suppress(Exception):
+                await self._targets.close()
         with contextlib.suppress(Exception):
             await self._credential.close()
 

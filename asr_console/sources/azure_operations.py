@@ -11,12 +11,12 @@ import abc
 import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asr_console.model.errors import Malformed, NotFound
+from asr_console.model.inputs import FieldError, RecoveryPointChoice, RecoveryPointKind
 from asr_console.model.listed import Listed
 from asr_console.model.operations import Operation, OperationInputs, OperationShorthands, Resource
-from asr_console.model.protocols import Infrastructure
 from asr_console.model.records import (
     Event,
     Job,
@@ -28,18 +28,16 @@ from asr_console.model.records import (
     RecoveryPoint,
     Vault,
 )
-from asr_console.model.specs import (
-    ComputeNetworkSpec,
-    EnableReplicationSpec,
-    FieldError,
-    PolicySpec,
-    RecoveryPointChoice,
-    RecoveryPointKind,
-)
-from asr_console.model.targets import ComputeSize
-from asr_console.sources import azure_inputs as inputs
 from asr_console.sources import azure_wire as wire
-from asr_console.sources.azure_resources import compute_size
+
+if TYPE_CHECKING:
+    from asr_console.model.protocols import Infrastructure
+    from asr_console.model.specs import ComputeNetworkSpec, EnableReplicationSpec, PolicySpec
+    from asr_console.model.targets import ComputeSize
+
+# The reads are all a one-shot command loads (``status`` on 5,000 items is measured against a bare
+# fetch of its pages): what only the writes use — request bodies and their checks (``azure_inputs``),
+# specs, targets — is imported by the methods that use it.
 
 # Path parts of an item: (fabric, container, item name)
 ItemPath = tuple[str, str, str]
@@ -132,6 +130,8 @@ class AsrOperations(OperationShorthands):
         return _one(lambda v: wire.vault(v, self.subscription, self.resource_group, self.vault_name), health)
 
     async def infrastructure(self) -> Infrastructure:
+        from asr_console.model.protocols import Infrastructure
+
         fabrics, servers = [], []
         read = wire.convert_all(wire.fabric, await self._fabrics(), "fabric")
         for record, found in read:
@@ -222,6 +222,8 @@ class AsrOperations(OperationShorthands):
 
     async def target_compute_sizes(self, item_id: str) -> Listed[ComputeSize]:
         """The VM sizes ASR offers for a protected item (for its Compute & Network settings)."""
+        from asr_console.sources.azure_resources import compute_size
+
         sizes = await self._compute_sizes(item_path(item_id))
         return Listed([compute_size(s) for s in sizes if isinstance(s, dict)])
 
@@ -243,10 +245,14 @@ class AsrOperations(OperationShorthands):
         return wire.job(await self._job(await self._send(op, args, body)))
 
     async def create_policy(self, spec: PolicySpec) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         body = inputs.create_policy_body(spec)
         return await self._started(Operation.CREATE_POLICY, (spec.name.strip(),), body)
 
     async def update_policy(self, policy_id: str, spec: PolicySpec) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         name = job_name_of(policy_id)
         current = wire.policy(await self._policy(name))
         body = inputs.update_policy_body(spec, current.provider)
@@ -256,6 +262,8 @@ class AsrOperations(OperationShorthands):
         return await self._started(Operation.DELETE_POLICY, (job_name_of(policy_id),), None)
 
     async def associate_policy(self, policy_id: str, container_id: str) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         fabric = wire.segment(container_id, "replicationFabrics")
         container = wire.segment(container_id, "replicationProtectionContainers")
         if not fabric or not container:
@@ -270,14 +278,20 @@ class AsrOperations(OperationShorthands):
         return await self._started(Operation.ASSOCIATE_POLICY, (fabric, container, mapping), body)
 
     async def dissociate_policy(self, mapping_id: str) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         args = _mapping_path(mapping_id)
         return await self._started(Operation.DISSOCIATE_POLICY, args, inputs.dissociate_body())
 
     async def update_mapping(self, mapping_id: str, auto_upgrade: bool) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         args = _mapping_path(mapping_id)
         return await self._started(Operation.UPDATE_MAPPING, args, inputs.mapping_update_body(auto_upgrade))
 
     async def enable_replication(self, spec: EnableReplicationSpec) -> Job:
+        from asr_console.sources import azure_inputs as inputs
+
         fabric = wire.segment(spec.container_id, "replicationFabrics")
         container = wire.segment(spec.container_id, "replicationProtectionContainers")
         body = inputs.enable_body(spec)
@@ -289,6 +303,8 @@ class AsrOperations(OperationShorthands):
 
     async def update_item(self, spec: ComputeNetworkSpec) -> Job:
         """An enabled item's Compute & Network settings; the body is built from the item as read now."""
+        from asr_console.sources import azure_inputs as inputs
+
         item, path = await self._item_record(spec.item_id)
         return await self._started(Operation.UPDATE_ITEM, path, inputs.update_item_body(spec, item))
 
@@ -298,6 +314,8 @@ class AsrOperations(OperationShorthands):
 
     async def operate(self, op: Operation, target_id: str, given: OperationInputs) -> Job:
         """Any operation on a protected item or a job, as the catalogue describes it."""
+        from asr_console.sources import azure_inputs as inputs
+
         if op.spec.resource is Resource.JOB:
             job = await self.job(target_id)
             if not op.allowed_by(job.allowed_actions):
@@ -323,6 +341,8 @@ class AsrOperations(OperationShorthands):
         return await self._started(op, path, body)
 
     async def _point_id(self, item_id: str, choice: RecoveryPointChoice) -> str:
+        from asr_console.sources import azure_inputs as inputs
+
         if choice.kind is RecoveryPointKind.LATEST:
             return ""
         return inputs.resolve_recovery_point(choice, await self.recovery_points(item_id))
