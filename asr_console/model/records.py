@@ -12,8 +12,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from asr_console.model.slot_init import slot_init
-
 
 class Kind(StrEnum):
     """The collections of the store, one per record type."""
@@ -505,7 +503,6 @@ class ProtectableItem:
         return self.id
 
 
-@slot_init  # thousands per read, 50 fields each
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProtectedItem:
     KIND: ClassVar[Kind] = Kind.PROTECTED_ITEM
