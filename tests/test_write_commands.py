@@ -299,10 +299,19 @@ async def test_wait_follows_the_jobs_to_success_exit_0(capsys: pytest.CaptureFix
 
 
 async def test_wait_exits_1_when_a_job_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _, _ = await wait_for_jobs(capsys, fail=True)
+    code, out, err, _ = await wait_for_jobs(capsys, fail=True)
     report = json.loads(out)
     assert sorted(row["state"] for row in report["jobs"]) == ["Failed", "Succeeded"]
     assert code == 1
+    # the failed job's ASR error, code and message, in the JSON and on its last progress line
+    [failed] = [row for row in report["jobs"] if row["state"] == "Failed"]
+    [error] = failed["errors"]
+    assert error["code"] == "78169" and error["message"]
+    assert failed["error"] == f"78169: {error['message']}"
+    lines = [line for line in err.splitlines() if line.startswith(f"{failed['item']}: ")]
+    assert lines[-1].endswith(f"Failed - 78169: {error['message']}")
+    [succeeded] = [row for row in report["jobs"] if row["state"] == "Succeeded"]
+    assert "error" not in succeeded and "errors" not in succeeded
     assert "job Failed" in [e["result"] for e in audit_entries() if e["phase"] == "result"]
 
 
