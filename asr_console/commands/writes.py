@@ -36,7 +36,7 @@ from asr_console.commands.sending import (
 from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
 from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
-from asr_console.model.operations import FailbackPointType, Operation, OperationInputs
+from asr_console.model.operations import FailbackPointType, Operation, OperationInputs, ReprotectTarget
 from asr_console.model.records import (
     TO_AZURE,
     TO_VMWARE,
@@ -47,7 +47,7 @@ from asr_console.model.records import (
     Provider,
     RecoveryPoint,
 )
-from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
+from asr_console.model.reprotect import ReprotectKind, ReprotectWanted, reprotect_kind, resolve_reprotect
 from asr_console.model.specs import require_allowed, validate_test_network
 from asr_console.model.targets import StorageAccount
 
@@ -460,10 +460,28 @@ async def build_plan(
             given["reprotect"] = resolved.target
             shown["direction"] = TO_AZURE if item.direction == TO_VMWARE else TO_VMWARE
             shown.update(resolved.shown)
+            shown.update(_reprotect_ids(item, resolved.target))
         steps.append(Step(item, op, OperationInputs(**given), shown))
     if problems:
         raise PlanError(problems)
     return steps
+
+
+def _reprotect_ids(item: ProtectedItem, target: ReprotectTarget) -> dict[str, str]:
+    """The ids a re-protect sends, beside the names resolve_reprotect shows: a runbook checks (and the
+    audit trail matches) what is sent, not what was typed."""
+    agent = "master_target_id" if reprotect_kind(item) == ReprotectKind.CLASSIC else "reprotect_agent_id"
+    ids = {
+        agent: target.agent_id,
+        "cache_storage_account_id": target.log_storage_account_id,
+        "process_server_id": target.process_server_id,
+        "policy_id": target.policy_id,
+    }
+    shown = {k: v for k, v in ids.items() if v}
+    if reprotect_kind(item) == ReprotectKind.TO_VMWARE and not target.policy_id:
+        # none is sent: ASR applies its default failback policy
+        shown["policy"] = "ASR's default failback policy"
+    return shown
 
 
 # ---------------------------------------------------------------------------------------- confirming
