@@ -159,8 +159,7 @@ async def test_disable_purge_removes_an_item_that_allows_nothing(
     settle(engine)
     target = items(engine, "TestFailover")[0]
     vm = name(target)
-    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-iso"
-    assert (await run(capsys, endpoint, "test-failover", vm, "--network", network, "--yes"))[0] == 0
+    assert (await run(capsys, endpoint, "test-failover", vm, "--network", "vnet-dr-test", "--yes"))[0] == 0
     assert item_props(engine, target["id"])["allowedOperations"] == []
     code, _, err = await run(capsys, endpoint, "disable", vm, "--yes")
     assert code == 2 and "DisableProtection is not allowed" in err
