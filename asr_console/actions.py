@@ -256,7 +256,12 @@ class Actions(OperationShorthands):
         for kind in kinds:
             record = self.store.get(kind, target)
             if record is not None:
-                display = getattr(record, "display_name", "") or getattr(record, "name", "")
+                # a discovered machine's ARM name is an opaque id: its friendly name is the VM's name
+                display = (
+                    getattr(record, "display_name", "")
+                    or getattr(record, "friendly_name", "")
+                    or getattr(record, "name", "")
+                )
                 return str(display or target)
         return target.rsplit("/", 1)[-1]
 

@@ -1,6 +1,8 @@
 """Typed settings from TOML profiles, environment variables and flags.
 
-Precedence: flags > environment > profile > defaults. The file lives in platformdirs' user config dir
+Precedence: flags > environment > profile > defaults. The profile is ``--profile``, else
+``ASR_CONSOLE_PROFILE``, else ``[defaults] profile``, else ``[profiles.default]`` when there is one.
+The file lives in platformdirs' user config dir
 (``ASR_CONSOLE_CONFIG`` overrides the path). Secrets never come from the file: passwords and tokens are
 read from environment variables or the OS keyring at the moment they are needed, and nothing here
 writes them anywhere.
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 APP_NAME = "asr-console"
 PUBLIC_CLOUD_ARM = "https://management.azure.com"
+# the profile used when none is chosen by --profile, ASR_CONSOLE_PROFILE or [defaults] profile
+DEFAULT_PROFILE = "default"
 AUTH_METHODS = ("default", "device-code", "cli", "service-principal", "token")
 
 
@@ -407,6 +411,10 @@ def resolve(
     file = load_file(path)
 
     chosen = profile or env.get("ASR_CONSOLE_PROFILE") or file.default_profile
+    if not chosen and DEFAULT_PROFILE in file.profiles:
+        # the name says it: a [profiles.default] needs no [defaults] line to be the default (as the
+        # AWS and Azure CLIs treat theirs)
+        chosen = DEFAULT_PROFILE
     if chosen and chosen not in file.profiles:
         known = ", ".join(sorted(file.profiles)) or "none defined"
         raise ConfigError(path, f"profiles.{chosen}", f"no such profile (profiles: {known})")

@@ -65,7 +65,7 @@ async def test_write_is_audited_with_job_and_followed_fast(
     engine = SyncEngine(store)
     actions = Actions(service, store, engine=engine, audit=audit)
     item = item_allowing_test_failover(store)
-    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
+    network = sim.scope.network_id("vnet-dr-test")
     from asr_console.model.specs import RecoveryPointChoice
 
     job = await actions.test_failover(item.id, RecoveryPointChoice(), network)
@@ -103,7 +103,7 @@ async def test_a_job_listed_with_its_id_in_another_case_is_still_ours(
     actions = Actions(service, store, audit=audit)
     from asr_console.model.specs import RecoveryPointChoice
 
-    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
+    network = sim.scope.network_id("vnet-dr-test")
     job = await actions.test_failover(item_allowing_test_failover(store).id, RecoveryPointChoice(), network)
     sim.advance(3600)
     listed = [dataclasses.replace(j, id=j.id.upper()) for j in await service.jobs()]
@@ -167,7 +167,7 @@ async def test_only_enable_or_disable_rereads_the_item_list_and_protectable_item
     actions = Actions(service, store, engine=engine, audit=AuditLog(tmp_path / "audit.log", profile="lab"))
     discovery = engine.streams[DISCOVERY]
     item = item_allowing_test_failover(store)
-    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
+    network = sim.scope.network_id("vnet-dr-test")
     await actions.test_failover(item.id, RecoveryPointChoice(), network)
     assert engine.streams["asr-jobs"].wake.is_set() and not discovery.wake.is_set()
     assert not engine.streams[ITEMS].wake.is_set()  # its item is followed by itself instead

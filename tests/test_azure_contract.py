@@ -72,7 +72,7 @@ async def test_writes_through_the_sdk_follow_the_state_machines(
         job = await svc.test_failover(
             rcm.id,
             RecoveryPointChoice(RecoveryPointKind.LATEST_APP_CONSISTENT),
-            engine.scope.network_id("vnet-test"),
+            engine.scope.network_id("vnet-dr-test"),
         )
         # real jobs name the item by its friendly name; their targetObjectId is ASR's own, not the ARM id
         assert job.scenario == "TestFailover" and job.target_object_name == rcm.display_name
@@ -176,9 +176,9 @@ async def test_unmodified_sdk_polls_lros_to_completion() -> None:
                 item.name,
                 m.TestFailoverInput(
                     properties=m.TestFailoverInputProperties(
-                        network_id=engine.scope.network_id("vnet-test"),
+                        network_id=engine.scope.network_id("vnet-dr-test"),
                         provider_specific_details=m.InMageRcmTestFailoverInput(
-                            network_id=engine.scope.network_id("vnet-test")
+                            network_id=engine.scope.network_id("vnet-dr-test")
                         ),
                     )
                 ),

@@ -93,13 +93,17 @@ async def test_simulated_site_serves_networks_and_records_the_test_network(
         }
         tested = {i.test_network_id for i in items if i.test_network_id}
         assert tested and failover_net not in tested  # earlier tests ran in isolated networks
-        for provider in (Provider.INMAGE_RCM, Provider.INMAGE_AZURE_V2):
+        # each into a network the site's subscription has (ASR refuses one that does not exist)
+        for provider, test_net in (
+            (Provider.INMAGE_RCM, "vnet-dr-test"),
+            (Provider.INMAGE_AZURE_V2, "vnet-dr-test-isolated"),
+        ):
             chosen = next(
                 i
                 for i in items
                 if i.provider is provider and "TestFailover" in i.allowed_operations and not i.test_network_id
             )
-            network = engine.scope.network_id(f"vnet-tfo-{provider.value.lower()}")
+            network = engine.scope.network_id(test_net)
             job = await svc.test_failover(chosen.id, RecoveryPointChoice(), network)
             assert await settle(engine, svc, job.id) == "Succeeded"
             after = next(i for i in await svc.protected_items() if i.id == chosen.id)

@@ -59,6 +59,24 @@ def test_explicit_profile_and_env_profile(tmp_path: Path) -> None:
     assert resolve(path=path, env={"ASR_CONSOLE_PROFILE": "lab"}).auth == "device-code"
 
 
+def test_a_profile_named_default_is_used_when_none_is_chosen(tmp_path: Path) -> None:
+    text = '[profiles.default]\nvault = "vault-default"\n\n[profiles.lab]\nvault = "vault-lab"\n'
+    path = write(tmp_path, text)
+    settings = resolve(path=path, env={})
+    assert settings.profile == "default" and settings.vault == "vault-default"
+    assert settings.origins["vault"] == "profile default"
+    # a profile chosen by flag, environment or [defaults] still wins
+    assert resolve(path=path, env={}, profile="lab").vault == "vault-lab"
+    assert resolve(path=path, env={"ASR_CONSOLE_PROFILE": "lab"}).vault == "vault-lab"
+    chosen = write(tmp_path, '[defaults]\nprofile = "lab"\n' + text)
+    assert resolve(path=chosen, env={}).vault == "vault-lab"
+
+
+def test_without_a_default_profile_none_is_used(tmp_path: Path) -> None:
+    settings = resolve(path=write(tmp_path, '[profiles.lab]\nvault = "vault-lab"\n'), env={})
+    assert settings.profile == "" and settings.vault == ""
+
+
 def test_missing_file_gives_defaults(tmp_path: Path) -> None:
     settings = resolve(path=tmp_path / "absent.toml", env={})
     assert settings.vault == "" and settings.arm_endpoint == "https://management.azure.com"

@@ -422,3 +422,18 @@ async def test_a_terminal_asks_y_before_enabling(
     assert code == 0, err
     assert f"{vm}: " in out and "started, job" in out
     assert [engine.items[n].friendly_name for n in set(engine.items) - items_before] == [vm]
+
+
+async def test_the_audit_log_names_each_enabled_vm_by_its_name_not_its_machine_id(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, endpoint = site
+    [(fabric, machine)] = unprotected(engine, 1)
+    vm = machine["properties"]["displayName"]
+    assert vm != machine["name"]  # the site machine's ARM name is an opaque id, not the VM's name
+    args = [vm, "--policy", policy_of(engine, fabric), *targets(engine), *connection_flags(endpoint)]
+    code, _, err = await command(capsys, "enable", *args, "--yes")
+    assert code == 0, err
+    entries = [e for e in audit_entries() if e["action"] == "enable-replication"]
+    assert {e["phase"] for e in entries} >= {"intent", "result"}
+    assert all([t["name"] for t in e["targets"]] == [vm] for e in entries)

@@ -253,7 +253,7 @@ async def test_purge_removes_an_item_whatever_its_state(served: tuple[SimEngine,
     svc = sdk_service(site)
     try:
         item = next(i for i in await svc.protected_items() if "TestFailover" in i.allowed_operations)
-        await svc.test_failover(item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-test"))
+        await svc.test_failover(item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-dr-test"))
         item = await fresh(svc, item)
         assert item.allowed_operations == ()  # in transition: disable is refused, purge is not
         with pytest.raises(InvalidInput):
@@ -274,7 +274,7 @@ async def test_a_write_answered_with_location_only_names_its_job(
     svc = sdk_service(site)
     try:
         item = next(i for i in await svc.protected_items() if "TestFailover" in i.allowed_operations)
-        network = engine.scope.network_id("vnet-test")
+        network = engine.scope.network_id("vnet-dr-test")
         job = await svc.test_failover(item.id, RecoveryPointChoice(), network)
         assert job.name in engine.jobs and job.scenario == "TestFailover"
     finally:
@@ -301,7 +301,7 @@ async def test_a_restarted_job_comes_back_under_a_new_name(served: tuple[SimEngi
     try:
         item = next(i for i in await svc.protected_items() if "TestFailover" in i.allowed_operations)
         started = await svc.test_failover(
-            item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-test")
+            item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-dr-test")
         )
         assert (await svc.cancel_job(started.id)).state == "Cancelled"
         again = await svc.restart_job(started.id)
@@ -372,7 +372,7 @@ async def test_events_are_read_with_asrs_filter_fields(served: tuple[SimEngine, 
     client = client_for(site)
     try:
         item = next(i for i in await svc.protected_items() if "TestFailover" in i.allowed_operations)
-        job = await svc.test_failover(item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-test"))
+        job = await svc.test_failover(item.id, RecoveryPointChoice(), engine.scope.network_id("vnet-dr-test"))
         await settle(engine, svc, job.id)
         since = datetime(2000, 1, 1, tzinfo=UTC)
         events = await svc.events(since=since)

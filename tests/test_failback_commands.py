@@ -63,6 +63,17 @@ async def test_a_modernized_item_round_trips_from_the_shell(
     assert inputs["reprotect_agent"] == fabric.reprotect_agent_name
     assert inputs["datastore"] == fabric.datastores[0]
     assert inputs["cache_storage"] == engine.items[target["name"]].log_storage_account_id.rsplit("/", 1)[-1]
+    # ... and the ids it sends beside those names
+    assert inputs["reprotect_agent_id"] == fabric.reprotect_agent_id
+    assert inputs["cache_storage_account_id"] == engine.items[target["name"]].log_storage_account_id
+    assert inputs["policy"] == "ASR's default failback policy" and "policy_id" not in inputs
+    # a cache storage account typed by name is shown as the id it resolves to, in the text plan too
+    code, out, err = await run(
+        capsys, endpoint, "reprotect", vm, "--cache-storage", "stasrcacheweu02", "--dry-run"
+    )
+    assert (code, err) == (0, "")
+    assert f"cache_storage_account_id {engine.scope.storage_id('stasrcacheweu02')}" in out
+    assert f"reprotect_agent_id {fabric.reprotect_agent_id}" in out
     # the cache storage account by its bare name: resolved to its ARM id among the subscription's
     code, out, err = await run(
         capsys,
@@ -95,6 +106,14 @@ async def test_a_modernized_item_round_trips_from_the_shell(
     assert item_props(engine, target["id"])["activeLocation"] == "Primary"
     assert (await run(capsys, endpoint, "commit", vm, "--yes"))[0] == 0
     settle(engine)
+    code, out, err = await run(capsys, endpoint, "reprotect", vm, "--dry-run", "--json")
+    inputs = json.loads(out)["plan"][0]["inputs"]
+    assert inputs["direction"] == "→ Azure"
+    # the replication policy it used before (its lastUsedPolicyId) and the process server, as ids
+    assert inputs["policy_id"] == engine.scope.policy_id(engine.items[target["name"]].policy)
+    [listed] = [f for f in engine.list_fabrics() if f["name"] == fabric.name]
+    servers = {p["id"]: p["name"] for p in listed["properties"]["customDetails"]["processServers"]}
+    assert servers[inputs["process_server_id"]] == inputs["process_server"]
     code, out, err = await run(capsys, endpoint, "reprotect", vm, "--yes")
     assert (code, err) == (0, ""), err
     settle(engine)
@@ -140,8 +159,7 @@ async def test_disable_purge_removes_an_item_that_allows_nothing(
     settle(engine)
     target = items(engine, "TestFailover")[0]
     vm = name(target)
-    network = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-iso"
-    assert (await run(capsys, endpoint, "test-failover", vm, "--network", network, "--yes"))[0] == 0
+    assert (await run(capsys, endpoint, "test-failover", vm, "--network", "vnet-dr-test", "--yes"))[0] == 0
     assert item_props(engine, target["id"])["allowedOperations"] == []
     code, _, err = await run(capsys, endpoint, "disable", vm, "--yes")
     assert code == 2 and "DisableProtection is not allowed" in err

@@ -125,6 +125,38 @@ async def test_a_valid_enable_passes_and_an_unknown_process_server_is_refused(si
     assert path[2] in engine.items
 
 
+async def test_a_test_failover_into_a_network_the_subscription_lacks_is_refused(site: Site) -> None:
+    engine, client, rg, vault = site
+    item = next(
+        i for i in engine.list_protected_items() if "TestFailover" in i["properties"]["allowedOperations"]
+    )
+    parts = item["id"].split("/")
+    fabric = parts[parts.index("replicationFabrics") + 1]
+    container = parts[parts.index("replicationProtectionContainers") + 1]
+
+    def body(network: str) -> dict[str, Any]:
+        details = {"instanceType": "InMageRcm", "networkId": network}
+        return {"properties": {"failoverDirection": "PrimaryToRecovery", "providerSpecificDetails": details}}
+
+    jobs = len(engine.jobs)
+    missing = engine.scope.network_id("nosuchnet")
+    with pytest.raises(HttpResponseError) as caught:
+        await client.replication_protected_items.begin_test_failover(
+            rg, vault, fabric, container, item["name"], body(missing)
+        )
+    status, code, message = refusal(caught)
+    assert (status, code) == (400, "InvalidInput")
+    assert (
+        f"properties.providerSpecificDetails.networkId: virtual network {missing} does not exist" in message
+    )
+    assert len(engine.jobs) == jobs
+    # the same write into a network the subscription has starts the job
+    await client.replication_protected_items.begin_test_failover(
+        rg, vault, fabric, container, item["name"], body(engine.scope.network_id("vnet-dr-test"))
+    )
+    assert len(engine.jobs) == jobs + 1
+
+
 @pytest.mark.parametrize(
     ("settings", "field"),
     [

@@ -250,3 +250,19 @@ def test_simulate_with_unreachable_vcenter_is_one_line_exit_3() -> None:
     )
     assert result.returncode == 3 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in result.stderr, result.stderr
+
+
+def test_simulate_names_an_unreachable_vcenter_once_with_its_password_masked() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://admin:s3cret@127.0.0.1:{port}/sdk"
+    result = subprocess.run(
+        [sys.executable, "-m", "asr_console", "simulate", "--vcenter", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GOVC_")},
+    )
+    assert result.returncode == 3 and "s3cret" not in result.stderr, result.stderr
+    assert result.stderr.count("vCenter ") == 1 and result.stderr.count("/sdk") == 1, result.stderr

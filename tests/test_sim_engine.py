@@ -86,9 +86,9 @@ def test_test_failover_then_cleanup(provider: str) -> None:
         *path,
         {
             "properties": {
-                "networkId": engine.scope.network_id("vnet-test"),
+                "networkId": engine.scope.network_id("vnet-dr-test"),
                 "providerSpecificDetails": {"instanceType": provider}
-                | ({"networkId": engine.scope.network_id("vnet-test")} if provider == "InMageRcm" else {}),
+                | ({"networkId": engine.scope.network_id("vnet-dr-test")} if provider == "InMageRcm" else {}),
             }
         },
     )
@@ -327,7 +327,7 @@ def test_powered_off_vm_loses_heartbeat_with_cause_and_action() -> None:
 def test_job_tasks_progress_and_cancel_restores_state() -> None:
     engine = site()
     path = pick(engine, "TestFailover", "InMageRcm")
-    job = engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("vnet-test")}})
+    job = engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("vnet-dr-test")}})
     states = [t["state"] for t in engine.get_job(job)["properties"]["tasks"]]
     assert states[0] == "InProgress" and states[-1] == "NotStarted"
     engine.advance(60)
@@ -350,7 +350,8 @@ def test_injected_job_failure_carries_error_details() -> None:
     path = pick(engine, "TestFailover")
     engine.fail_next("TestFailover", "78169")
     job = finish(
-        engine, engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("t")}})
+        engine,
+        engine.test_failover(*path, {"properties": {"networkId": engine.scope.network_id("vnet-dr-test")}}),
     )
     assert job["properties"]["state"] == "Failed"
     error = job["properties"]["errors"][0]["serviceErrorDetails"]

@@ -125,7 +125,7 @@ def busy_site() -> SimEngine:
             and i["properties"]["providerSpecificDetails"]["instanceType"] == provider
         ]
 
-    network = {"properties": {"networkId": engine.scope.network_id("vnet-test")}}
+    network = {"properties": {"networkId": engine.scope.network_id("vnet-dr-test")}}
     for provider in ("InMageRcm", "InMageAzureV2"):
         candidates = allowing("TestFailover", provider)
         finished = engine.test_failover(*candidates[1], network)

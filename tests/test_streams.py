@@ -129,7 +129,7 @@ async def test_our_own_operations_items_are_read_one_by_one_while_the_list_waits
         try:
             await wait_until(lambda: engine.streams["asr-items"].polls >= 2)  # the start's first read
             list_reads = engine.streams["asr-items"].polls
-            network = site.scope.network_id("vnet-test")
+            network = site.scope.network_id("vnet-dr-test")
             job = await session.actions.test_failover(item.id, RecoveryPointChoice(), network)
 
             def tested() -> bool:

@@ -32,7 +32,8 @@ from tests.test_status_command import clean_environment, connection_flags
 
 __all__ = ["clean_environment"]  # the autouse fixture, shared with the status tests
 
-NETWORK = "/subscriptions/s/resourceGroups/rg-dr-test/providers/Microsoft.Network/virtualNetworks/vnet-iso"
+# the simulated subscription's isolated test network (ASR refuses a network the subscription lacks)
+TEST_NETWORK = "vnet-dr-test-isolated"
 
 
 class Terminal(io.StringIO):
@@ -93,7 +94,7 @@ async def test_dry_run_prints_the_plan_resolved_to_ids_and_sends_nothing(
         name(first).upper(),  # names are case-insensitive
         second["id"],
         "--network",
-        "vnet-iso",
+        TEST_NETWORK,
         "--dry-run",
         "--json",
         *connection_flags(endpoint),
@@ -107,10 +108,8 @@ async def test_dry_run_prints_the_plan_resolved_to_ids_and_sends_nothing(
     ]
     for row, item in zip(report["plan"], (first, second), strict=True):
         inputs = row["inputs"]
-        # a bare network name is taken from the resource group of the item's failover network
-        assert inputs["network_id"].endswith(
-            "/resourceGroups/rg-dr-network/providers/Microsoft.Network/virtualNetworks/vnet-iso"
-        )
+        # a bare network name is resolved to the id of the subscription's network of that name
+        assert inputs["network_id"] == engine.scope.network_id(TEST_NETWORK)
         assert inputs["recovery_point"] == "latest-processed"
         points = engine.list_recovery_points(*item_path(item))
         latest = max(points, key=lambda p: p["properties"]["recoveryPointTime"])
@@ -153,7 +152,7 @@ async def test_yes_sends_every_write_through_the_audit_log_and_prints_the_jobs(
         "test-failover",
         *(name(t) for t in targets),
         "--network",
-        NETWORK,
+        engine.scope.network_id(TEST_NETWORK),
         "--recovery-point",
         "latest",
         "--yes",
@@ -169,7 +168,9 @@ async def test_yes_sends_every_write_through_the_audit_log_and_prints_the_jobs(
     for row in report["jobs"]:
         assert set(row) == {"item", "job_id", "state"}
         assert new_jobs[row["job_id"]]["properties"]["targetObjectName"] == row["item"]
-    assert [row["inputs"]["network_id"] for row in report["plan"]] == [NETWORK] * 3
+    assert [row["inputs"]["network_id"] for row in report["plan"]] == [
+        engine.scope.network_id(TEST_NETWORK)
+    ] * 3
     entries = audit_entries()
     intents = [e for e in entries if e["phase"] == "intent"]
     started = [e for e in entries if e.get("result") == "started"]
@@ -207,6 +208,30 @@ async def test_unknown_item_or_point_or_a_refused_operation_is_exit_2_naming_it(
 
     assert len(engine.list_jobs()) == jobs_before
     assert audit_entries() == []
+
+
+async def test_an_unknown_network_is_exit_2_naming_the_flag_and_the_known_networks(
+    site: tuple[SimEngine, SiteEndpoint], capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, endpoint = site
+    targets = items(engine, "TestFailover")[:2]
+    jobs_before = len(engine.list_jobs())
+    for network in ("nosuchnet", engine.scope.network_id("nosuchnet")):
+        code, out, err = await command(
+            capsys,
+            "test-failover",
+            *(name(t) for t in targets),
+            "--network",
+            network,
+            "--dry-run",
+            *connection_flags(endpoint),
+        )
+        assert code == 2 and out == ""
+        [problem] = [line for line in err.splitlines() if "--network" in line]  # once, for both items
+        assert network in problem
+        assert "(known: vnet-dr-test, vnet-dr-test-isolated, vnet-dr-weu)" in problem
+        assert "nothing sent" in err
+    assert len(engine.list_jobs()) == jobs_before and audit_entries() == []
 
 
 async def test_read_only_is_exit_2_refused_in_the_audit_log(
@@ -276,7 +301,7 @@ async def wait_for_jobs(capsys: pytest.CaptureFixture[str], fail: bool) -> tuple
             "test-failover",
             *(name(t) for t in targets),
             "--network",
-            NETWORK,
+            TEST_NETWORK,
             "--yes",
             "--wait",
             "--json",
@@ -299,10 +324,19 @@ async def test_wait_follows_the_jobs_to_success_exit_0(capsys: pytest.CaptureFix
 
 
 async def test_wait_exits_1_when_a_job_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _, _ = await wait_for_jobs(capsys, fail=True)
+    code, out, err, _ = await wait_for_jobs(capsys, fail=True)
     report = json.loads(out)
     assert sorted(row["state"] for row in report["jobs"]) == ["Failed", "Succeeded"]
     assert code == 1
+    # the failed job's ASR error, code and message, in the JSON and on its last progress line
+    [failed] = [row for row in report["jobs"] if row["state"] == "Failed"]
+    [error] = failed["errors"]
+    assert error["code"] == "78169" and error["message"]
+    assert failed["error"] == f"78169: {error['message']}"
+    lines = [line for line in err.splitlines() if line.startswith(f"{failed['item']}: ")]
+    assert lines[-1].endswith(f"Failed - 78169: {error['message']}")
+    [succeeded] = [row for row in report["jobs"] if row["state"] == "Succeeded"]
+    assert "error" not in succeeded and "errors" not in succeeded
     assert "job Failed" in [e["result"] for e in audit_entries() if e["phase"] == "result"]
 
 

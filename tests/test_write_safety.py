@@ -36,7 +36,6 @@ from tests.arm_site import on_site
 from tests.ui_fixtures import FakeRecoveryService, build_store, item_id, screen_as, screen_name
 from tests.waiting import wait_until
 
-NETWORK = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-test"
 # long enough that a second call starts while the first is on the wire, short enough for a test
 LATENCY = 0.4
 # two key presses are two trips through the app's message queue: more room for a loaded machine
@@ -126,7 +125,7 @@ async def test_on_the_simulated_site_an_unwritable_audit_log_sends_no_request(tm
         path = unwritable("file where the directory should be", tmp_path)
         actions = Actions(service, store, audit=AuditLog(path))
         with pytest.raises(NotAudited, match=str(path)):
-            await actions.test_failover(item.id, RecoveryPointChoice(), NETWORK)
+            await actions.test_failover(item.id, RecoveryPointChoice(), sim.scope.network_id("vnet-dr-test"))
         assert len(await service.jobs()) == jobs_before
 
 
@@ -247,19 +246,20 @@ async def test_two_concurrent_creates_of_one_policy_send_it_once(
 
 
 async def test_two_concurrent_test_failovers_of_one_item_start_one_job(
-    slow_service: AzureRecoveryService,
+    sim: SimEngine, slow_service: AzureRecoveryService
 ) -> None:
+    network = sim.scope.network_id("vnet-dr-test")
     store = Store()
     store.apply(Batch().replace(Kind.PROTECTED_ITEM, await slow_service.protected_items()))
     item, other = [i for i in store.all(ProtectedItem) if "TestFailover" in i.allowed_operations][:2]
     actions = Actions(slow_service, store)
     point = RecoveryPointChoice()
     results = await asyncio.gather(
-        actions.test_failover(item.id, point, NETWORK),
+        actions.test_failover(item.id, point, network),
         # the same item as another pane spells its id: ARM ids ignore case
-        actions.test_failover(item.id.upper(), point, NETWORK),
+        actions.test_failover(item.id.upper(), point, network),
         # another item is another intent
-        actions.test_failover(other.id, point, NETWORK),
+        actions.test_failover(other.id, point, network),
         return_exceptions=True,
     )
     started, refused, elsewhere = results

@@ -452,15 +452,21 @@ async def read_facts(service: RecoveryService, deadline: Deadline) -> Facts:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from asr_console.model.store import Batch, Store
+
     # the profile's targets (what doctor checks and prepare-azure creates) stand in for absent flags
     args.target_resource_group = args.target_resource_group or settings.target_resource_group
     args.cache_storage = args.cache_storage or settings.cache_storage
-    async with write_session(settings) as (deadline, service, actions):
+    store = Store()
+    async with write_session(settings, store) as (deadline, service, actions):
         facts = await read_facts(service, deadline)
         try:
             steps = build_plan(args, facts, NetworkDefaults.of(settings))
         except PlanError as exc:
             return refuse_plan(NAME, exc)
+        # the Actions name each write's target from the store: with the machines in it the audit log
+        # says the VM's name, not the site machine's opaque id
+        store.apply(Batch().replace(ProtectableItem.KIND, facts.machines))
 
         def confirm() -> bool:
             sys.stderr.write(f"Enable replication of {_count(steps)}? [y/N] ")

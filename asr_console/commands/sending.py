@@ -80,9 +80,24 @@ class Sent(Generic[StepT]):
             "job_id": self.job.name if self.job is not None else "",
             "state": self.state,
         }
-        if self.error:
-            row["error"] = self.error
+        failure = job_failure(self.job) if self.job is not None else ""
+        if self.error or failure:
+            row["error"] = self.error or failure
+        if self.job is not None and failure:
+            row["errors"] = [{"code": e.code, "message": e.message} for e in self.job.errors]
         return row
+
+
+def job_failure(job: Job) -> str:
+    """Why an ended job failed, as ASR's job errors say it ("78169: …"); "" while it runs or if it
+    carries no error. A runbook needs the code to act on, not just "Failed"."""
+    if job.running:
+        return ""
+    return "; ".join(
+        f"{e.code}: {e.message}" if e.code and e.message else e.code or e.message
+        for e in job.errors
+        if e.code or e.message
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +289,8 @@ async def follow(
             current = next((t.friendly_name or t.name for t in job.tasks if t.state == "InProgress"), "")
             line = f"{record.step.who}: {job.display_name or record.step.label} {job.state}"
             line += f" - {current}" if current and job.running else ""
+            failure = job_failure(job)
+            line += f" - {failure}" if failure else ""
             if shown.get(job.name) != line:
                 shown[job.name] = line
                 print(line, file=progress, flush=True)

@@ -65,7 +65,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"asr-console simulate: {exc}", file=sys.stderr)
         return 2
     except SourceError as exc:
-        print(f"asr-console simulate: vCenter {mask_url(settings.vcenter_url)}: {exc}", file=sys.stderr)
+        # the vCenter source's own errors already name it (without credentials): say it once
+        where = "" if str(exc).startswith("vCenter ") else f"vCenter {settings.vcenter_url}: "
+        print(mask_url(f"asr-console simulate: {where}{exc}"), file=sys.stderr)
         return 3
 
 

@@ -36,7 +36,7 @@ from asr_console.commands.sending import (
 from asr_console.config import NUMBER_RANGES, Settings
 from asr_console.model.arm import arm_key
 from asr_console.model.inputs import FieldError, InvalidInput, RecoveryPointChoice, RecoveryPointKind
-from asr_console.model.operations import FailbackPointType, Operation, OperationInputs
+from asr_console.model.operations import FailbackPointType, Operation, OperationInputs, ReprotectTarget
 from asr_console.model.records import (
     TO_AZURE,
     TO_VMWARE,
@@ -47,9 +47,9 @@ from asr_console.model.records import (
     Provider,
     RecoveryPoint,
 )
-from asr_console.model.reprotect import ReprotectWanted, resolve_reprotect
+from asr_console.model.reprotect import ReprotectKind, ReprotectWanted, reprotect_kind, resolve_reprotect
 from asr_console.model.specs import require_allowed, validate_test_network
-from asr_console.model.targets import StorageAccount
+from asr_console.model.targets import StorageAccount, Unresolved, VirtualNetwork, resolve
 
 if TYPE_CHECKING:
     # the modules behind a write are imported when one runs, not whenever the parser is built
@@ -71,7 +71,6 @@ FAILBACK_POINT_TYPES: dict[str, FailbackPointType] = {
     "application-consistent": FailbackPointType.APP,
     "crash-consistent": FailbackPointType.CRASH,
 }
-VNET_PATH = "/providers/Microsoft.Network/virtualNetworks/"
 NOTES_MAX = 1024
 
 
@@ -150,8 +149,8 @@ def add_parser(subparsers: Any) -> None:
                 "--network",
                 required=True,
                 metavar="NAME|ID",
-                help="the Azure virtual network for the test VM: its ARM id, or a bare name in the resource "
-                "group of the item's failover network",
+                help="the Azure virtual network for the test VM, one the subscription has: its ARM id or "
+                "its name (a name several resource groups use: the one beside the item's failover network)",
             )
         if op.spec.needs_point:
             if op.spec.listed_point_only:
@@ -322,24 +321,31 @@ def find_items(wanted: list[str], items: list[ProtectedItem]) -> tuple[list[Prot
     return found, problems
 
 
-def network_id_for(network: str, item: ProtectedItem) -> tuple[str, str]:
-    """(the network's ARM id, a problem): an id is taken as given; a bare name is looked for in the
-    resource group of the item's failover network (test networks usually sit beside it)."""
-    network = network.strip()
-    if network.startswith("/"):
-        if VNET_PATH.lower() not in network.lower():
-            return "", f"--network {network} is not a virtual network id (…{VNET_PATH}NAME)"
-        return network, ""
-    if not network or "/" in network:
-        return "", f"--network {network!r} is neither a network name nor an ARM id"
-    base = item.recovery_network_id
-    cut = base.lower().find("/providers/")
-    if not base or cut < 0:
-        return "", (
-            f"cannot resolve network {network} for {item.display_name}: it has no failover network to "
-            "find its resource group from; give the network's ARM id"
-        )
-    return f"{base[:cut]}{VNET_PATH}{network}", ""
+def network_for(given: str, item: ProtectedItem, networks: list[VirtualNetwork]) -> tuple[str, str]:
+    """(the ARM id of the subscription's virtual network ``given`` names, a problem): its ARM id or its
+    name; a name several resource groups use is taken from the resource group of the item's failover
+    network (test networks usually sit beside it). A network the subscription does not have is a
+    problem naming the ones it has, so nothing is sent that ASR would only refuse."""
+    wanted = given.strip()
+    if not wanted.startswith("/"):
+        named = [n for n in networks if n.name.lower() == wanted.lower()]
+        group = _group_of(item.recovery_network_id)
+        beside = [n for n in named if group and _group_of(n.id) == group]
+        if len(named) > 1 and len(beside) == 1:
+            return beside[0].id, ""
+    try:
+        return resolve(wanted, networks, "virtual network").id, ""
+    except Unresolved as exc:
+        problem = str(exc)
+        if "(known:" not in problem and "give the ARM id" not in problem:
+            problem += f" (known: {', '.join(sorted(n.name for n in networks)) or 'none'})"
+        return "", f"--network: {problem}"
+
+
+def _group_of(arm_id: str) -> str:
+    """``/subscriptions/…/resourcegroups/rg`` of an ARM id, lower-cased ("" for none)."""
+    cut = arm_id.lower().find("/providers/")
+    return arm_id[:cut].lower() if cut > 0 else ""
 
 
 def point_for(
@@ -381,12 +387,14 @@ async def build_plan(
     items: list[ProtectedItem],
     load_points: Callable[[str], Awaitable[list[RecoveryPoint]]],
     load_context: Callable[[], Awaitable[ReprotectContext]] | None = None,
+    load_networks: Callable[[], Awaitable[list[VirtualNetwork]]] | None = None,
 ) -> list[Step]:
     """Every step, or ``PlanError`` naming every unknown target and invalid input."""
     command = WRITE_COMMANDS[args.write_command]
     op = Operation.PURGE if getattr(args, "purge", False) else command.op
     targets, problems = find_items(args.items, items)
     context: ReprotectContext | None = None
+    networks: list[VirtualNetwork] | None = None
     if op.spec.listed_point_only and args.recovery_point.strip().lower() in POINTS:
         # a usage error whatever the item: say it alone rather than after each item's state
         raise PlanError([f"{op.action} needs a recovery point id, not {args.recovery_point}"])
@@ -402,7 +410,11 @@ async def build_plan(
         shown: dict[str, Any] = {}
         given: dict[str, Any] = {}
         if op.spec.needs_network:
-            network, problem = network_id_for(args.network, item)
+            if networks is None:
+                if load_networks is None:
+                    raise PlanError([f"{op.action} needs the subscription's virtual networks"])
+                networks = await load_networks()
+            network, problem = network_for(args.network, item, networks)
             problems += (
                 [problem]
                 if problem
@@ -460,10 +472,29 @@ async def build_plan(
             given["reprotect"] = resolved.target
             shown["direction"] = TO_AZURE if item.direction == TO_VMWARE else TO_VMWARE
             shown.update(resolved.shown)
+            shown.update(_reprotect_ids(item, resolved.target))
         steps.append(Step(item, op, OperationInputs(**given), shown))
     if problems:
-        raise PlanError(problems)
+        # one unknown network (or policy) is said once, not once per item
+        raise PlanError(list(dict.fromkeys(problems)))
     return steps
+
+
+def _reprotect_ids(item: ProtectedItem, target: ReprotectTarget) -> dict[str, str]:
+    """The ids a re-protect sends, beside the names resolve_reprotect shows: a runbook checks (and the
+    audit trail matches) what is sent, not what was typed."""
+    agent = "master_target_id" if reprotect_kind(item) == ReprotectKind.CLASSIC else "reprotect_agent_id"
+    ids = {
+        agent: target.agent_id,
+        "cache_storage_account_id": target.log_storage_account_id,
+        "process_server_id": target.process_server_id,
+        "policy_id": target.policy_id,
+    }
+    shown = {k: v for k, v in ids.items() if v}
+    if reprotect_kind(item) == ReprotectKind.TO_VMWARE and not target.policy_id:
+        # none is sent: ASR applies its default failback policy
+        shown["policy"] = "ASR's default failback policy"
+    return shown
 
 
 # ---------------------------------------------------------------------------------------- confirming
@@ -513,8 +544,11 @@ async def _run(args: argparse.Namespace, settings: Settings, command: WriteComma
                 storage = list(await deadline.within(service.storage_accounts(), "the storage accounts"))
             return list(infra.fabrics), list(infra.process_servers), list(policies), storage
 
+        async def networks() -> list[VirtualNetwork]:
+            return list(await deadline.within(service.virtual_networks(), "the virtual networks"))
+
         try:
-            steps = await build_plan(args, list(listed), points, context)
+            steps = await build_plan(args, list(listed), points, context, networks)
         except PlanError as exc:
             return refuse_plan(command.name, exc)
         sending: Sending[Step] = Sending(

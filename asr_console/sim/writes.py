@@ -394,6 +394,13 @@ class ArmWrites:
         errors = not_allowed(Operation.TEST_FAILOVER.asr_name, item.allowed, item.friendly_name)
         if not network:
             errors.append(FieldProblem(net_key, "is required: the Azure network the test VM joins"))
+        elif ArmResources(self.state.scope, self.state.targets).network(network) is None:
+            # Refused synchronously (400, an ARM error naming the field), as this site refuses an
+            # enable's or an update's network that does not exist (_rcm_target_problems): issue 10 §1
+            # has the vault check "ids that exist" and answer 400; ASR's docs name no job error code
+            # for a missing test network, so none is invented here. Unplanned failover needs no such
+            # check: its VMware inputs (InMageRcm/InMageAzureV2UnplannedFailoverInput) carry no network.
+            errors.append(FieldProblem(net_key, f"virtual network {network} does not exist"))
         elif item.target_network_id and network.lower() == item.target_network_id.lower():
             errors.append(FieldProblem(net_key, "the test network must differ from the failover network"))
         errors += self.state.check_recovery_point(item, rp, f"{_DETAILS}.recoveryPointId")
