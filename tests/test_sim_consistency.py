@@ -419,3 +419,38 @@ async def test_the_job_history_is_one_the_items_states_imply(provider: str, seed
             ("RepairReplication", "Failed"),
         }
         assert wanted <= scenarios, wanted - scenarios
+
+
+async def test_a_seeded_resync_that_failed_on_a_machine_that_was_off_resyncs_when_restarted() -> None:
+    """The history's failed resync is a real one: once the machine runs, restarting it (ASR's Restart
+    job) starts the resync the item needs, which then completes."""
+    engine = make_demo_site(
+        vms=300, protected=200, seed=3, speed=0.0, provider="inmagercm", start=DEFAULT_EPOCH
+    )
+    async with serve(engine) as site:
+        jobs = [job.as_dict() async for job in site.client.replication_jobs.list(*site.rv)]
+        failed = next(
+            j
+            for j in jobs
+            if j["properties"]["scenarioName"] == "RepairReplication" and j["properties"]["state"] == "Failed"
+        )
+        item = next(
+            i
+            for i in await site.items()
+            if i["properties"]["friendlyName"] == failed["properties"]["targetObjectName"]
+        )
+        assert "78512" in codes(item) and resync_required(item["properties"]["providerSpecificDetails"])
+        engine.estate.set_power(engine.item_by_id(item["id"]).vm_moref, "poweredOn", engine.now)
+        engine.advance(2 * 60)
+        assert "78512" not in codes(await site.item(item["id"]))  # the cause is gone
+        again = await site.finish((await site.service.restart_job(failed["id"])).name)
+        assert again["properties"]["state"] == "Succeeded"
+        for _ in range(6 * 120):
+            if not resync_required((await site.item(item["id"]))["properties"]["providerSpecificDetails"]):
+                break
+            engine.advance(30)
+        after = await site.item(item["id"])
+        assert not resync_required(after["properties"]["providerSpecificDetails"]), (
+            "the resync never completed"
+        )
+        assert not {"78511", "78512"} & codes(after)

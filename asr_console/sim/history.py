@@ -12,6 +12,7 @@ before its last heartbeat. No failover or commit: no item is seeded failed over.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from asr_console.sim.ids import seeded_uuid
@@ -39,6 +40,7 @@ class Planned:
     target_name: str
     target_type: str = "ProtectionEntity"
     fail_code: str = ""
+    effect: Callable[[], None] | None = None  # what the job does if it runs again and succeeds
 
 
 class History:
@@ -68,6 +70,7 @@ class History:
                 target_object_name=plan.target_name,
                 target_instance_type=plan.target_type,
                 fail_code=plan.fail_code,
+                on_success=plan.effect,
             )
             job.advance(self.now)
             self.state.jobs[job.name] = job
@@ -80,6 +83,12 @@ class History:
 
         def job(start: float, scenario: str, fail: str = "") -> Planned:
             return Planned(start, scenario, item_id, item.friendly_name, fail_code=fail)
+
+        def resync() -> None:
+            # a failed resync restarted (ASR's Restart job) starts the copy, as a new resync would
+            item.resync_percent = 0.0
+            item.ir_stalled = False
+            item.resync_error = ""
 
         out = [job(item.created - duration("EnableDr"), "EnableDr")]
         if item.phase is not Phase.PROTECTED:
@@ -94,7 +103,11 @@ class History:
             earliest = beat + RESYNC_AFTER_OUTAGE
             latest = self.now - duration("RepairReplication") - 60
             if not item.source_running and earliest < latest and rng.random() < 0.7:
-                out.append(job(rng.uniform(earliest, latest), "RepairReplication", BLOCKED))
+                when = rng.uniform(earliest, latest)
+                name = item.friendly_name
+                out.append(
+                    Planned(when, "RepairReplication", item_id, name, fail_code=BLOCKED, effect=resync)
+                )
                 item.resync_error = BLOCKED
             return out
         busy = item.test_failover is not TestFailover.NONE
