@@ -265,3 +265,192 @@ async def test_every_state_of_every_item_is_one_a_vault_could_show(provider: str
         for _ in range(4):  # and as time passes: outages, stalls, resyncs asked for
             engine.advance(6 * HOUR)
             assert await check_site(site) == []
+
+
+# ---------------------------------------------------------------------------------- the job history
+
+# jobs that reach into the machine through its Mobility agent: they end while it still answers
+NEEDS_AGENT = {"EnableDr", "RepairReplication", "UpdateMobilityService"}
+FAILOVERS = {"UnplannedFailover", "PlannedFailover", "ChangePit", "Commit", "Reprotect"}
+TICK_SLACK = 60.0  # item times are kept to the simulated tick a job ended in
+
+
+def job_times(job: dict[str, Any]) -> tuple[datetime, datetime | None]:
+    p = job["properties"]
+    start = at(p["startTime"])
+    assert start is not None
+    return start, at(p.get("endTime"))
+
+
+def check_history(
+    site: Site, items: list[dict[str, Any]], jobs: list[dict[str, Any]], now: datetime
+) -> list[str]:
+    """Every job of the history that contradicts the state of the item it names, one line each."""
+    problems: list[str] = []
+    by_name = {i["properties"]["friendlyName"]: i for i in items}
+    on_item: dict[str, list[dict[str, Any]]] = {}
+    for job in jobs:
+        p = job["properties"]
+        _, end = job_times(job)
+        if p["state"] in ("InProgress", "NotStarted") or end is None or end > now:
+            problems.append(f"{p['friendlyName']} {p['targetObjectName']}: still running in the history")
+            continue
+        if p["targetInstanceType"] != "ProtectionEntity":
+            continue
+        if p["targetObjectName"] in by_name:
+            on_item.setdefault(p["targetObjectName"], []).append(job)
+        elif p["scenarioName"] != "EnableDr" or p["state"] != "Failed":
+            problems.append(f"{p['friendlyName']} {p['targetObjectName']}: on a VM that is not protected")
+    for name, item_jobs in on_item.items():
+        item = by_name[name]
+        problems += check_item_history(site, item, sorted(item_jobs, key=lambda j: job_times(j)[0]))
+    return problems
+
+
+def check_item_history(site: Site, item: dict[str, Any], jobs: list[dict[str, Any]]) -> list[str]:
+    p = item["properties"]
+    d = p["providerSpecificDetails"]
+    name = p["friendlyName"]
+    protected_at = site.engine.clock.at(site.engine.item_by_id(item["id"]).created)
+    beat = heartbeat(d)
+    last_tfo = at(p.get("lastSuccessfulTestFailoverTime"))
+    problems: list[str] = []
+
+    def seconds(a: datetime, b: datetime) -> float:
+        return (a - b).total_seconds()
+
+    enables = [j for j in jobs if j["properties"]["scenarioName"] == "EnableDr"]
+    if len(enables) > 1:
+        problems.append(f"{name}: {len(enables)} enable jobs")
+    for job in enables:
+        start, end = job_times(job)
+        if (
+            job["properties"]["state"] != "Succeeded"
+            or end is None
+            or seconds(end, protected_at) > TICK_SLACK
+        ):
+            problems.append(
+                f"{name}: enable {job['properties']['state']} ending {end}, protected {protected_at}"
+            )
+    tfo_pending = p["testFailoverState"] == "WaitingForCompletion"
+    drills = [j for j in jobs if j["properties"]["scenarioName"] in ("TestFailover", "TestFailoverCleanup")]
+    for i, job in enumerate(drills):
+        scenario = job["properties"]["scenarioName"]
+        start, end = job_times(job)
+        assert end is not None
+        following = drills[i + 1]["properties"]["scenarioName"] if i + 1 < len(drills) else None
+        if scenario == "TestFailover":
+            if job["properties"]["state"] == "Succeeded" and (
+                last_tfo is None or seconds(end, last_tfo) > TICK_SLACK
+            ):
+                problems.append(f"{name}: test failover succeeded at {end}, last successful {last_tfo}")
+            if following is None and job["properties"]["state"] == "Succeeded":
+                if last_tfo is None or abs(seconds(end, last_tfo)) > TICK_SLACK:
+                    problems.append(f"{name}: last test failover ended {end}, the item says {last_tfo}")
+                if not tfo_pending:
+                    problems.append(f"{name}: test failover at {end} never cleaned up")
+            elif following == "TestFailover":
+                problems.append(f"{name}: a test failover at {end} followed by another without a cleanup")
+        elif following == "TestFailoverCleanup":
+            problems.append(f"{name}: two cleanups in a row at {end}")
+        elif following is None and tfo_pending:
+            problems.append(f"{name}: waits for a cleanup that the history shows done at {end}")
+    needs = resync_required(d)
+    power = d.get("discoveredVmDetails", {}).get("powerStatus")
+    off = power == "OFF" or site.engine.estate.vms[
+        site.engine.item_by_id(item["id"]).vm_moref
+    ].power_state != ("poweredOn")
+    resyncs = [j for j in jobs if j["properties"]["scenarioName"] == "RepairReplication"]
+    for job in resyncs:
+        start, end = job_times(job)
+        assert end is not None
+        state = job["properties"]["state"]
+        if state == "Succeeded" and needs:
+            problems.append(f"{name}: resync succeeded at {end} but the item still needs one")
+        if state == "Failed":
+            [error] = job["properties"]["errors"]
+            code = error["serviceErrorDetails"]["code"]
+            if code == "78512" and not (off and beat is not None and start > beat):
+                problems.append(f"{name}: resync failed at {end} as not running, heartbeat {beat}, off={off}")
+            if code == "78512" and job is resyncs[-1] and off and "78512" not in codes(item):
+                problems.append(f"{name}: resync failed as not running, the item does not say so")
+    for job in jobs:
+        scenario, state = job["properties"]["scenarioName"], job["properties"]["state"]
+        start, end = job_times(job)
+        assert end is not None
+        if scenario != "EnableDr" and seconds(start, protected_at) < 0:
+            problems.append(f"{name}: {scenario} at {start}, before its protection began {protected_at}")
+        if scenario in NEEDS_AGENT and state == "Succeeded" and beat is not None and end > beat:
+            problems.append(f"{name}: {scenario} succeeded at {end} after the last heartbeat {beat}")
+        if (
+            scenario in FAILOVERS
+            and p["activeLocation"] == "Primary"
+            and not p.get("lastSuccessfulFailoverTime")
+        ):
+            problems.append(f"{name}: {scenario} at {end} on an item that never failed over")
+        if scenario == "TestFailover" and p["protectionState"] != "Protected":
+            problems.append(f"{name}: test failover in {p['protectionState']}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("provider", "seed"), [("inmagercm", 3), ("inmageazurev2", 9), ("mixed", 21), ("mixed", 40)]
+)
+async def test_the_job_history_is_one_the_items_states_imply(provider: str, seed: int) -> None:
+    """One enable per item, ending when its protection began; a successful test failover only at the
+    item's last successful one (or before), each cleaned up unless the item still waits; a resync that
+    succeeded only on an item that no longer needs one, and one that failed as not running only on a
+    machine that is off, which the item then says; nothing that needs the agent after its last heartbeat;
+    no failover or commit on an item that never failed over."""
+    engine = make_demo_site(
+        vms=300, protected=200, seed=seed, speed=0.0, provider=provider, start=DEFAULT_EPOCH
+    )
+    async with serve(engine) as site:
+        items = await site.items()
+        jobs = [job.as_dict() async for job in site.client.replication_jobs.list(*site.rv)]
+        assert check_history(site, items, jobs, engine.now) == []
+        scenarios = {(j["properties"]["scenarioName"], j["properties"]["state"]) for j in jobs}
+        # and it has the cases those checks are about
+        wanted = {
+            ("EnableDr", "Succeeded"),
+            ("TestFailover", "Succeeded"),
+            ("TestFailoverCleanup", "Succeeded"),
+            ("RepairReplication", "Succeeded"),
+            ("RepairReplication", "Failed"),
+        }
+        assert wanted <= scenarios, wanted - scenarios
+
+
+async def test_a_seeded_resync_that_failed_on_a_machine_that_was_off_resyncs_when_restarted() -> None:
+    """The history's failed resync is a real one: once the machine runs, restarting it (ASR's Restart
+    job) starts the resync the item needs, which then completes."""
+    engine = make_demo_site(
+        vms=300, protected=200, seed=3, speed=0.0, provider="inmagercm", start=DEFAULT_EPOCH
+    )
+    async with serve(engine) as site:
+        jobs = [job.as_dict() async for job in site.client.replication_jobs.list(*site.rv)]
+        failed = next(
+            j
+            for j in jobs
+            if j["properties"]["scenarioName"] == "RepairReplication" and j["properties"]["state"] == "Failed"
+        )
+        item = next(
+            i
+            for i in await site.items()
+            if i["properties"]["friendlyName"] == failed["properties"]["targetObjectName"]
+        )
+        assert "78512" in codes(item) and resync_required(item["properties"]["providerSpecificDetails"])
+        engine.estate.set_power(engine.item_by_id(item["id"]).vm_moref, "poweredOn", engine.now)
+        engine.advance(2 * 60)
+        assert "78512" not in codes(await site.item(item["id"]))  # the cause is gone
+        again = await site.finish((await site.service.restart_job(failed["id"])).name)
+        assert again["properties"]["state"] == "Succeeded"
+        for _ in range(6 * 120):
+            if not resync_required((await site.item(item["id"]))["properties"]["providerSpecificDetails"]):
+                break
+            engine.advance(30)
+        after = await site.item(item["id"])
+        assert not resync_required(after["properties"]["providerSpecificDetails"]), (
+            "the resync never completed"
+        )
+        assert not {"78511", "78512"} & codes(after)

@@ -1,6 +1,6 @@
 """Snapshots of every pane at 120×40 and 80×24, in the dark and high-contrast themes; of the dialogs
-(failover, policy form, both confirmations, enable, Compute & Network) in every built-in theme, showing
-the focused field.
+(failover, policy form, both confirmations, enable, Compute & Network, Prepare Azure) in every built-in
+theme, showing the focused field.
 
 The site is the fixed UI fixture with a frozen clock, so a snapshot changes only when the UI does.
 Update with ``pytest tests/test_snapshots.py --snapshot-update`` and review the SVG diff.
@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from asr_console.model.prepare import Create, PreparePlan, PrepareStep
 from asr_console.screens.compute import ComputeNetworkScreen
 from asr_console.screens.enable import EnableReplicationScreen
+from asr_console.screens.prepare import PrepareAzureScreen
 from asr_console.widgets.failover import FailoverView
 from asr_console.widgets.inventory import InventoryView
 from asr_console.widgets.policies import PoliciesView
@@ -137,6 +139,48 @@ def test_compute_network_dialog(snap_compare: Any, theme: str) -> None:
 
     app = make_test_app(theme=theme)
     assert snap_compare(app, run_before=open_compute, terminal_size=(120, 40))
+
+
+# what the doctor's plan holds when the profile's group, network and cache account are all missing
+PREPARE_PLAN = PreparePlan(
+    steps=(
+        PrepareStep(Create.RESOURCE_GROUP, "rg-dr-new", "westeurope"),
+        PrepareStep(
+            Create.VIRTUAL_NETWORK,
+            "vnet-dr-weu",
+            "westeurope",
+            resource_group="rg-dr-new",
+            address_prefix="10.20.0.0/16",
+            subnet="snet-app",
+            subnet_prefix="10.20.0.0/24",
+        ),
+        PrepareStep(
+            Create.STORAGE_ACCOUNT,
+            "stnewcache01",
+            "westeurope",
+            resource_group="rg-dr-new",
+            sku="Standard_LRS",
+            kind="StorageV2",
+        ),
+    ),
+    confirm="rg-dr-new",
+)
+
+
+@pytest.mark.parametrize("theme", DIALOG_THEMES)
+def test_prepare_azure_dialog(snap_compare: Any, theme: str) -> None:
+    """The plan of three creates, the name field focused with the first letters typed. The fixed site
+    has no doctor targets to plan from, so the dialog opens on the plan the doctor pane would hand it."""
+
+    async def open_prepare(pilot: Any) -> None:
+        pilot.app.push_screen(PrepareAzureScreen(PREPARE_PLAN, "00000000-0000-0000-0000-000000000001"))
+        # its first field focused once it has composed: the resource group's name to type
+        await wait_until(lambda: getattr(pilot.app.focused, "id", "") == "prepare-input", pilot=pilot)
+        await pilot.press(*"rg-dr")
+        await pilot.pause()
+
+    app = make_test_app(theme=theme)
+    assert snap_compare(app, run_before=open_prepare, terminal_size=(120, 40))
 
 
 def test_help(snap_compare: Any) -> None:

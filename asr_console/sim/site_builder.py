@@ -3,11 +3,13 @@ mappings, protected items in realistic states, job history and recovery plans.""
 
 from __future__ import annotations
 
+import random
+
 from asr_console.sim.components import demo_components
+from asr_console.sim.history import History
 from asr_console.sim.ids import seeded_uuid
 from asr_console.sim.infra import CS_CERT_DAYS, DAY, SimFabric, SimMapping, SimPolicy, SimProcessServer
 from asr_console.sim.items import CLASSIC, RCM
-from asr_console.sim.jobs import SimJob
 from asr_console.sim.site_state import SiteState
 from asr_console.sim.state_machines import Phase, TestFailover
 from asr_console.sim.tick_model import TickModel
@@ -128,6 +130,9 @@ class SiteBuilder:
                 elif roll > 0.95:
                     item.vss_broken = True
                     item.last_app_rp = self.state.elapsed - rng.uniform(3, 10) * 3600
+            if item.last_test_failover is not None:
+                # a test failover needs a recovery point: the item was protected a day before it at least
+                item.created = min(item.created, item.last_test_failover - DAY)
             self.state.items[item.name] = item
             if vm.power_state != "poweredOn":
                 # off for hours: no heartbeat since, so no recovery point since either (RPO grows)
@@ -142,42 +147,15 @@ class SiteBuilder:
                     item.last_rp -= silent  # the same lag behind the heartbeat; no draw keeps seeded sites
                     # it replicated before it went quiet: protected before its last point
                     item.created = min(item.created, item.last_rp - 3600)
+                # and its agent answered when replication was enabled (enable pushes and registers it)
+                item.created = min(item.created, item.agent_heartbeat - 3600)
             if item.last_app_rp is not None and item.last_rp is not None:
                 item.last_app_rp = min(item.last_app_rp, item.last_rp)  # app points are among the points
-        # the most recent history: jobs that ran before the console started
-        scenarios = (
-            "EnableDr",
-            "TestFailover",
-            "TestFailoverCleanup",
-            "RepairReplication",
-            "UpdateProtectionProfile",
-        )
-        names = list(self.state.items.values())
-        for _ in range(history_jobs):
-            scenario = rng.choice(scenarios)
-            target = rng.choice(names) if names else None
-            start = self.state.elapsed - rng.uniform(600, 3 * 86_400)
-            target_id = (
-                self.state.scope.item_id(target.fabric, target.container, target.name) if target else ""
-            )
-            target_name = target.friendly_name if target else ""
-            target_type = "ProtectionEntity"
-            if scenario == "UpdateProtectionProfile":  # a policy's job names the policy
-                policy_name = rng.choice(sorted(self.state.policies))
-                target_id, target_name = self.state.scope.policy_id(policy_name), policy_name
-                target_type = "ProtectionProfile"
-            job = SimJob(
-                name=seeded_uuid(rng),
-                scenario=scenario,
-                start=start,
-                target_object_id=target_id,
-                target_object_name=target_name,
-                target_instance_type=target_type,
-                fail_code="95001" if scenario == "EnableDr" and rng.random() < 0.15 else "",
-            )
-            job.advance(self.state.elapsed)
-            self.state.jobs[job.name] = job
+        # the jobs that ran before the console started, as the items' states imply them; drawn from a
+        # generator of their own so the site's draws do not depend on how much history it keeps
+        History(self.state, random.Random(f"{self.state.seed}/history")).build(history_jobs)
         self.state.jobs = dict(sorted(self.state.jobs.items(), key=lambda kv: kv[1].start))
+        names = list(self.state.items.values())
         # two recovery plans grouping some items, as admins build for application tiers
         if names:
             self.state.plans["rp-tier1-web"] = [i.name for i in names[: max(1, len(names) // 10)]]
