@@ -174,21 +174,11 @@ def validate_enable(spec: EnableReplicationSpec) -> list[FieldError]:
         errors.append(FieldError("test_subnet", "choose the test network first"))
     if spec.test_network_id and same_arm_id(spec.test_network_id, spec.target_network_id):
         errors.append(FieldError("test_network", "the test network must differ from the failover network"))
-    if spec.license_type and spec.license_type not in LICENSE_TYPES:
-        errors.append(FieldError("license_type", f"use one of {', '.join(LICENSE_TYPES)}"))
-    if spec.availability_zone and spec.availability_set_id:
-        errors.append(
-            FieldError("availability", "choose an availability zone or an availability set, not both")
+    errors.extend(
+        _azure_vm_errors(
+            spec.license_type, spec.availability_zone, spec.availability_set_id, spec.target_vm_name
         )
-    if spec.availability_zone and spec.availability_zone not in ("1", "2", "3"):
-        errors.append(FieldError("availability", "an availability zone is 1, 2 or 3"))
-    if spec.target_vm_name and not _VM_NAME.match(spec.target_vm_name):
-        errors.append(
-            FieldError(
-                "target_name",
-                "1–63 letters, digits and hyphens, starting and ending with a letter or digit",
-            )
-        )
+    )
     if spec.provider is Provider.OTHER:
         errors.append(
             FieldError("provider", "only VMware providers (InMageRcm, InMageAzureV2) are supported")
@@ -246,19 +236,31 @@ def validate_compute_network(spec: ComputeNetworkSpec, current: ProtectedItem) -
         errors.append(
             FieldError("target_subnet", "ASR reports no NIC for this item: its subnet cannot be set")
         )
-    if spec.license_type and spec.license_type not in LICENSE_TYPES:
+    errors.extend(
+        _azure_vm_errors(
+            spec.license_type, spec.availability_zone, spec.availability_set_id, spec.target_vm_name
+        )
+    )
+    return errors
+
+
+def _azure_vm_errors(
+    license_type: str, zone: str, availability_set_id: str, vm_name: str
+) -> list[FieldError]:
+    """The Azure VM's own settings, as enable and Compute & Network both take them."""
+    errors: list[FieldError] = []
+    if license_type and license_type not in LICENSE_TYPES:
         errors.append(FieldError("license_type", f"use one of {', '.join(LICENSE_TYPES)}"))
-    if spec.availability_zone and spec.availability_set_id:
+    if zone and availability_set_id:
         errors.append(
             FieldError("availability", "choose an availability zone or an availability set, not both")
         )
-    if spec.availability_zone and spec.availability_zone not in ("1", "2", "3"):
+    if zone and zone not in ("1", "2", "3"):
         errors.append(FieldError("availability", "an availability zone is 1, 2 or 3"))
-    if spec.target_vm_name and not _VM_NAME.match(spec.target_vm_name):
+    if vm_name and not _VM_NAME.match(vm_name):
         errors.append(
             FieldError(
-                "target_name",
-                "1–63 letters, digits and hyphens, starting and ending with a letter or digit",
+                "target_name", "1–63 letters, digits and hyphens, starting and ending with a letter or digit"
             )
         )
     return errors

@@ -138,17 +138,7 @@ class ArmWrites:
         def done() -> None:
             self.state.mappings[name] = mapping
 
-        job = self.state.start_job(
-            "ConfigureProtection",
-            self.state.scope.container_id(fabric, container),
-            container,
-            "ProtectionContainer",
-            done,
-        )
-        job.result = lambda: (
-            self.state.mappings[name].to_arm(self.state.scope) if name in self.state.mappings else None
-        )
-        return job.name
+        return self._mapping_job(fabric, container, name, done)
 
     def update_mapping(self, fabric: str, container: str, name: str, body: Any) -> str:
         """The mapping's provider settings: for an appliance's, Mobility agent auto-upgrade."""
@@ -169,6 +159,11 @@ class ArmWrites:
         def done() -> None:
             mapping.agent_auto_upgrade = upgrade == "true"
 
+        return self._mapping_job(fabric, container, name, done)
+
+    def _mapping_job(self, fabric: str, container: str, name: str, done: Callable[[], None]) -> str:
+        """A mapping's write runs as ASR runs it, a ConfigureProtection job on its container, whose
+        result is the mapping as it stands when the job ends."""
         job = self.state.start_job(
             "ConfigureProtection",
             self.state.scope.container_id(fabric, container),
@@ -176,7 +171,9 @@ class ArmWrites:
             "ProtectionContainer",
             done,
         )
-        job.result = lambda: mapping.to_arm(self.state.scope)
+        job.result = lambda: (
+            self.state.mappings[name].to_arm(self.state.scope) if name in self.state.mappings else None
+        )
         return job.name
 
     def remove_mapping(self, fabric: str, container: str, name: str, body: Any = None) -> str:
