@@ -260,3 +260,27 @@ async def test_when_the_audit_log_cannot_be_written_nothing_is_created(
     assert code == 2
     assert "create resource group rg-dr-new not sent: audit log" in err
     assert "rg-dr-new" not in engine.state.targets.groups
+
+
+async def test_a_create_azure_does_not_finish_ends_the_wait_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console's Prepare Azure runs without a command deadline: a create that never answers must
+    still end, and say it may yet complete."""
+    from asr_console.model.errors import Unreachable
+    from asr_console.model.prepare import PrepareStep
+    from asr_console.sources import azure
+    from tests.arm_site import sdk_service
+
+    monkeypatch.setattr(azure, "CREATE_WAIT", 0.5)
+    engine = make_demo_site(vms=10, protected=4, seed=3, speed=0.0)
+    async with serve_site(engine, lro_retry_after=0) as endpoint:
+        service = sdk_service(endpoint)
+        endpoint.site.faults.latency = 5.0  # every answer comes after the wait has ended
+        try:
+            step = PrepareStep(Create.RESOURCE_GROUP, "rg-dr-slow", "westeurope")
+            with pytest.raises(Unreachable, match=r"rg-dr-slow.*may still complete"):
+                await asyncio.wait_for(service.create_target(step), 4)
+        finally:
+            endpoint.site.faults.latency = 0.0
+            await service.close()

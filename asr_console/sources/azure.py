@@ -68,6 +68,9 @@ API_VERSION = "2025-08-01"
 # Azure Migrate's VMware sites (Microsoft.OffAzure), where an appliance's discovered machines are listed
 OFFAZURE_API_VERSION = "2020-01-01"
 T = TypeVar("T")
+# seconds one Prepare Azure create may take: ARM creates a group, network or storage account in about a
+# minute, so ten is an operation that will not end
+CREATE_WAIT = 600.0
 
 
 class CappedRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]  # azure-core generic without params
@@ -455,7 +458,16 @@ class AzureRecoveryService(AsrOperations):
         return await self._call(self.targets.provider_states)
 
     async def create_target(self, step: PrepareStep) -> str:
-        return await self._call(lambda: self.targets.create(step))
+        # the console's Prepare Azure has no command deadline around it: a create whose operation never
+        # ends must still end the wait (Azure may finish it later, so the user is told to look first)
+        try:
+            async with asyncio.timeout(CREATE_WAIT):
+                return await self._call(lambda: self.targets.create(step))
+        except TimeoutError:
+            raise Unreachable(
+                f"{step.describe()}: Azure did not finish the create within {CREATE_WAIT // 60:.0f} min; "
+                "it may still complete: check the portal before trying again"
+            ) from None
 
     async def storage_name_problem(self, name: str) -> str:
         return await self._call(lambda: self.targets.storage_name_problem(name))
